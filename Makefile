@@ -1,0 +1,40 @@
+# jvpn: the two commands a user needs are `make demo` and `make test`.
+# Both install what is missing first (tools/deps.sh), so each works on a
+# fresh Debian 12 machine as the only command.  The build itself is meson.
+
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+MESON_OPTS ?=
+
+.PHONY: all deps build test test-fast demo docs fuzz bench clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+$(BUILD_SAN)/build.ninja:
+	meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Every test: the unit tests in a normal build and again under ASan+UBSan,
+# then the scenario, fuzz and network layers as they exist.  Ends with
+# "N passed, N failed".
+test: deps $(BUILD)/build.ninja $(BUILD_SAN)/build.ninja
+	@tools/test.sh $(BUILD) $(BUILD_SAN)
+
+demo: deps build
+	@tools/demo.sh $(BUILD)
+
+# Regenerate the documents that are derived from code tables.
+docs: build
+	$(BUILD)/src/cli/jvpn states --markdown > docs/state-machine.md
+	$(BUILD)/src/cli/jvpn events-doc > docs/events.md
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_CLI_COMMANDS_H
+#define JVPN_CLI_COMMANDS_H
+
+/*
+ * One function per subcommand, each in its own cmd_<name>.c.  argv[0] is
+ * the subcommand's name.  Returns the process exit status.
+ */
+int cmd_demo(int argc, char **argv);
+int cmd_states(int argc, char **argv);
+int cmd_events_doc(int argc, char **argv);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* jvpn: one binary, subcommands in a table (like wg). */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "demo", cmd_demo, "demo",
+	  "simulated walk of a session through a path death" },
+	{ "states", cmd_states, "states [--markdown]",
+	  "print the session state machine table" },
+	{ "events-doc", cmd_events_doc, "events-doc",
+	  "print the event and reason-code reference (docs/events.md)" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: jvpn <command> [arguments]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-24s %s\n", commands[i].usage, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "jvpn: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
