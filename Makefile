@@ -35,6 +35,7 @@ demo: deps build
 docs: build
 	$(BUILD)/src/cli/jvpn states --markdown > docs/state-machine.md
 	$(BUILD)/src/cli/jvpn events-doc > docs/events.md
+	$(BUILD)/src/cli/jvpn policy-doc > docs/policy.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

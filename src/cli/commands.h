@@ -9,5 +9,6 @@
 int cmd_demo(int argc, char **argv);
 int cmd_states(int argc, char **argv);
 int cmd_events_doc(int argc, char **argv);
+int cmd_policy_doc(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	  "print the session state machine table" },
 	{ "events-doc", cmd_events_doc, "events-doc",
 	  "print the event and reason-code reference (docs/events.md)" },
+	{ "policy-doc", cmd_policy_doc, "policy-doc",
+	  "print the policy reference (docs/policy.md)" },
 };
 
 static void usage(FILE *f)
