@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Receiver-index table: slot in the low bits, randomness in the high bits. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+#define NO_SLOT UINT32_MAX
+
+int jv_table_init(struct jv_table *t, uint32_t min_entries)
+{
+	uint32_t cap = 16;
+
+	memset(t, 0, sizeof *t);
+	if (min_entries == 0 || min_entries > (1u << 24))
+		return JV_ERR_INVAL;
+	while (cap < min_entries)
+		cap <<= 1;
+	t->e = calloc(cap, sizeof *t->e);
+	t->next_free = calloc(cap, sizeof *t->next_free);
+	if (!t->e || !t->next_free) {
+		jv_table_free(t);
+		return JV_ERR_NOMEM;
+	}
+	t->cap = cap;
+	for (uint32_t i = 0; i < cap; i++)
+		t->next_free[i] = i + 1 < cap ? i + 1 : NO_SLOT;
+	t->free_head = 0;
+	return JV_OK;
+}
+
+void jv_table_free(struct jv_table *t)
+{
+	free(t->e);
+	free(t->next_free);
+	memset(t, 0, sizeof *t);
+}
+
+int jv_table_insert(struct jv_table *t, void *ptr, const struct jv_rng *rng,
+		    uint32_t *index)
+{
+	uint32_t slot = t->free_head, r, idx;
+
+	if (slot == NO_SLOT || t->cap == 0)
+		return JV_ERR_LIMIT;
+	do {
+		jv_rng_fill(rng, &r, sizeof r);
+		idx = (r & ~(t->cap - 1)) | slot;
+	} while (idx == 0);
+	t->free_head = t->next_free[slot];
+	t->e[slot].index = idx;
+	t->e[slot].ptr = ptr;
+	t->used++;
+	*index = idx;
+	return JV_OK;
+}
+
+void *jv_table_lookup(const struct jv_table *t, uint32_t index)
+{
+	uint32_t slot;
+
+	if (index == 0 || t->cap == 0)
+		return NULL;
+	slot = index & (t->cap - 1);
+	return t->e[slot].index == index ? t->e[slot].ptr : NULL;
+}
+
+void jv_table_remove(struct jv_table *t, uint32_t index)
+{
+	uint32_t slot;
+
+	if (!jv_table_lookup(t, index))
+		return;
+	slot = index & (t->cap - 1);
+	t->e[slot].index = 0;
+	t->e[slot].ptr = NULL;
+	t->next_free[slot] = t->free_head;
+	t->free_head = slot;
+	t->used--;
+}
