@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: MIT */
+/* Batched, non-blocking UDP receive and send, and the error queue. */
+
+#include <errno.h>
+#include <time.h>	/* before errqueue.h, which uses struct timespec */
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/netaddr.h"
+#include "net/udp.h"
+
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+union udp_ctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+/* Socket names without the 128-byte sockaddr_storage: 28 bytes each. */
+union udp_name {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+bool jv_udp_err_is_hard(int sys)
+{
+	switch (sys) {
+	case ENETUNREACH:	/* no route, or ICMP net unreachable */
+	case EHOSTUNREACH:	/* ICMP host unreachable / admin filtered */
+	case ECONNREFUSED:	/* ICMP port unreachable: nobody listening */
+	case ENETDOWN:
+	case EHOSTDOWN:
+	case ENONET:
+	case ENODEV:		/* SO_BINDTODEVICE interface gone */
+	case ENXIO:
+	case EADDRNOTAVAIL:	/* bound local address gone */
+	case EINVAL:		/* IPv4 source address no longer local */
+	case EPERM:		/* a local firewall drops our output */
+	case EACCES:
+		return true;
+	default:		/* EAGAIN, ENOBUFS, EMSGSIZE...: transient */
+		return false;
+	}
+}
+
+int jv_udp_socket(int family, struct jv_net_err *err)
+{
+	int fd, one = 1, size = JV_UDP_SOCKBUF_BYTES;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jv_net_err_set(err, jv_net_err_class(errno), errno,
+			"UDP socket (%s)", family == AF_INET ? "IPv4" : "IPv6");
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) {
+		int e = errno;
+
+		close(fd);
+		return jv_net_err_set(err, JV_ERR_IO, e, "IPV6_V6ONLY");
+	}
+	/* Best effort: a bigger queue absorbs bursts; the kernel caps it. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	return fd;
+}
+
+/* At most this many queued errors per call: EPOLLERR fires again if more
+ * remain, so the loop stays fair without ever spinning. */
+enum { ERRQUEUE_DRAIN_MAX = 64 };
+
+int jv_udp_take_error(int fd)
+{
+	int last = 0, soerr = 0;
+	socklen_t sl = sizeof soerr;
+
+	for (int i = 0; i < ERRQUEUE_DRAIN_MAX; i++) {
+		uint8_t data[64];
+		union {
+			struct cmsghdr align;
+			uint8_t buf[512];
+		} ctl;
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof ctl.buf,
+		};
+
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;	/* EAGAIN: the queue is empty */
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+		     c = CMSG_NXTHDR(&mh, c)) {
+			const struct sock_extended_err *ee;
+
+			if (!((c->cmsg_level == SOL_IP &&
+			       c->cmsg_type == IP_RECVERR) ||
+			      (c->cmsg_level == SOL_IPV6 &&
+			       c->cmsg_type == IPV6_RECVERR)))
+				continue;
+			ee = (const struct sock_extended_err *)CMSG_DATA(c);
+			if (ee->ee_errno)
+				last = (int)ee->ee_errno;
+		}
+	}
+	/* Reading SO_ERROR also clears the pending error. */
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr &&
+	    !last)
+		last = soerr;
+	return last;
+}
+
+static void rx_pktinfo(struct msghdr *mh, struct jv_udp_rx *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			struct sockaddr_in in = { .sin_family = AF_INET };
+
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			/* spec_dst, not ipi_addr: the local address the
+			 * kernel would answer from, which equals the header
+			 * destination for unicast and is a real local
+			 * address even for a broadcast. */
+			in.sin_addr = pi.ipi_spec_dst;
+			if (jv_netaddr_from_sockaddr(&m->to,
+				(struct sockaddr *)&in, sizeof in) == 0)
+				m->ifindex = pi.ipi_ifindex;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			in6.sin6_addr = pi.ipi6_addr;
+			if (jv_netaddr_from_sockaddr(&m->to,
+				(struct sockaddr *)&in6, sizeof in6) == 0)
+				m->ifindex = (int)pi.ipi6_ifindex;
+		}
+	}
+}
+
+unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys)
+{
+	struct mmsghdr mh[JV_UDP_BATCH];
+	struct iovec iov[JV_UDP_BATCH];
+	union udp_name name[JV_UDP_BATCH];
+	union udp_ctl ctl[JV_UDP_BATCH];
+	unsigned n = 0;
+	int r;
+
+	*sys = 0;
+	b->n = 0;
+	memset(mh, 0, sizeof mh);
+	for (unsigned i = 0; i < JV_UDP_BATCH; i++) {
+		iov[i].iov_base = b->msg[i].buf;
+		iov[i].iov_len = sizeof b->msg[i].buf;
+		mh[i].msg_hdr.msg_name = &name[i];
+		mh[i].msg_hdr.msg_namelen = sizeof name[i];
+		mh[i].msg_hdr.msg_iov = &iov[i];
+		mh[i].msg_hdr.msg_iovlen = 1;
+		mh[i].msg_hdr.msg_control = ctl[i].buf;
+		mh[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
+	}
+	do
+		r = recvmmsg(fd, mh, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		*sys = errno;
+		/* The pending error came with a queue entry (IP_RECVERR):
+		 * drain it, or EPOLLERR would wake the loop forever. */
+		(void)jv_udp_take_error(fd);
+		return 0;
+	}
+	for (unsigned k = 0; k < (unsigned)r; k++) {
+		struct jv_udp_rx *m = &b->msg[n];
+
+		/* Longer than anything the engine sends: not ours. */
+		if (mh[k].msg_hdr.msg_flags & MSG_TRUNC) {
+			b->truncated++;
+			continue;
+		}
+		if (jv_netaddr_from_sockaddr(&m->from, &name[k].sa,
+					     mh[k].msg_hdr.msg_namelen))
+			continue;
+		if (n != k)	/* compact over a dropped one (rare) */
+			memmove(m->buf, b->msg[k].buf, mh[k].msg_len);
+		m->len = (uint16_t)mh[k].msg_len;
+		memset(&m->to, 0, sizeof m->to);
+		m->ifindex = 0;
+		m->local = 0;
+		rx_pktinfo(&mh[k].msg_hdr, m);
+		n++;
+	}
+	b->n = n;
+	return n;
+}
+
+/* Fill one mmsghdr for tx; the pktinfo cmsg only when a source is set. */
+static void tx_fill(struct mmsghdr *mh, struct iovec *iov, union udp_name *nm,
+		    union udp_ctl *ctl, const struct jv_udp_tx *tx)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	memset(mh, 0, sizeof *mh);
+	iov->iov_base = (void *)tx->buf;
+	iov->iov_len = tx->len;
+	mh->msg_hdr.msg_iov = iov;
+	mh->msg_hdr.msg_iovlen = 1;
+	if (tx->to) {
+		sl = jv_netaddr_to_sockaddr(tx->to, &ss);
+		memcpy(nm, &ss, sl);
+		mh->msg_hdr.msg_name = nm;
+		mh->msg_hdr.msg_namelen = sl;
+	}
+	if (!tx->from || jv_netaddr_is_any(tx->from))
+		return;
+	memset(ctl, 0, sizeof *ctl);
+	mh->msg_hdr.msg_control = ctl->buf;
+	struct cmsghdr *c = (struct cmsghdr *)ctl->buf;
+	if (jv_netaddr_is_v4(tx->from)) {
+		struct in_pktinfo pi = { 0 };
+
+		/* Source only, ifindex 0: routing picks the interface, and
+		 * source-based rules send it where the address lives. */
+		memcpy(&pi.ipi_spec_dst, tx->from->ip + 12, 4);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		mh->msg_hdr.msg_controllen = CMSG_SPACE(sizeof pi);
+	} else {
+		struct in6_pktinfo pi = { 0 };
+
+		memcpy(&pi.ipi6_addr, tx->from->ip, 16);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		mh->msg_hdr.msg_controllen = CMSG_SPACE(sizeof pi);
+	}
+}
+
+static bool same_dest(const struct jv_udp_tx *a, const struct jv_udp_tx *b)
+{
+	if (!a->to || !b->to)
+		return a->to == b->to;
+	return memcmp(a->to->ip, b->to->ip, sizeof a->to->ip) == 0 &&
+	       a->to->port == b->to->port;
+}
+
+void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
+		 struct jv_udp_txres *res)
+{
+	struct mmsghdr mh[JV_UDP_BATCH];
+	struct iovec iov[JV_UDP_BATCH];
+	union udp_name name[JV_UDP_BATCH];
+	union udp_ctl ctl[JV_UDP_BATCH];
+	unsigned i = 0;
+
+	memset(res, 0, sizeof *res);
+	while (i < n) {
+		unsigned cnt = n - i < JV_UDP_BATCH ? n - i : JV_UDP_BATCH;
+		int r, e;
+
+		for (unsigned k = 0; k < cnt; k++)
+			tx_fill(&mh[k], &iov[k], &name[k], &ctl[k], &tx[i + k]);
+		do
+			r = sendmmsg(fd, mh, cnt, MSG_DONTWAIT);
+		while (r < 0 && errno == EINTR);
+		if (r > 0) {
+			/* A short count means tx[i + r] failed; the next
+			 * call reports why. */
+			res->sent += (unsigned)r;
+			i += (unsigned)r;
+			continue;
+		}
+		e = r == 0 ? EAGAIN : errno;
+		if (!res->sys)
+			res->sys = e;
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EBADF ||
+		    e == ENOTSOCK) {
+			/* Full socket buffer (or no socket): drop the rest
+			 * rather than block the loop. */
+			res->dropped += n - i;
+			break;
+		}
+		/* tx[i] refused: skip it, and after a hard error the run of
+		 * datagrams to the same destination, which would fail the
+		 * same way one syscall each. */
+		res->dropped++;
+		i++;
+		while (jv_udp_err_is_hard(e) && i < n &&
+		       same_dest(&tx[i - 1], &tx[i])) {
+			res->dropped++;
+			i++;
+		}
+	}
+}
