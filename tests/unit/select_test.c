@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: MIT */
+/* Candidate filters, ranking and the §6.4 step-2 outcomes. */
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jvpn/select.h"
+
+#define NOW 100000
+
+/* Spec §4 defaults, filled by hand (the policy module is not linked). */
+static void policy_defaults(struct jv_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	strcpy(p->version, "1.0");
+	p->max_lifetime_ms = 28800000;
+	p->transport_lost_ttl_ms = 15000;
+	p->heartbeat_interval_ms = 500;
+	p->heartbeat_volatile_ms = 2000;
+	p->transport_dead_ms = 4000;
+	p->loss_window_ms = 2000;
+	p->loss_volatile_threshold = 0.20;
+	p->min_loss_samples = 10;
+	p->max_consecutive_drops = 3;
+	p->volatile_to_degraded_ms = 4000;
+	p->latency_window_ms = 2000;
+	p->latency_volatile_threshold_ms = 0;
+	p->standby_probe_interval_ms = 500;
+	p->max_switches_per_min = 8;
+	p->switch_cooldown_ms = 1500;
+	p->recovery_window_ms = 8000;
+	p->switch_improvement_factor = 1.10;
+	p->enforce_hysteresis = true;
+	p->allowed_protocols = JV_PROTO_UDP | JV_PROTO_QUIC;
+	p->max_candidate_count = 3;
+	p->candidate_min_count = 1;
+	p->candidate_score_threshold = -1.0;
+	p->candidate_ttl_ms = 15000;
+	p->reattach_proof_max_age_ms = 5000;
+	p->replay_window_size = 128;
+	p->max_nonce_gap = 256;
+	p->strict_validation = true;
+	p->control_rate_per_sec = 2.0;
+	p->control_rate_burst = 5;
+	p->rekey_interval_ms = 60000;
+	p->emit_switch_metrics = true;
+	p->include_latency_metrics = true;
+	p->emit_security_events = true;
+}
+
+/* A healthy snapshot: defined loss, measured p95, recent ACKs. */
+static struct jv_health_snapshot hs(double loss, uint32_t p95,
+				    jv_time stability, double score)
+{
+	struct jv_health_snapshot h = {
+		.loss_ratio = loss,
+		.loss_defined = true,
+		.loss_samples = 20,
+		.acked_in_window = 4,
+		.rtt_measured = true,
+		.srtt_ms = p95,
+		.p95_defined = true,
+		.p95_ms = p95,
+		.last_good_ms = NOW,
+		.heartbeat_age_ms = 100,
+		.stability_ms = stability,
+		.score = score,
+	};
+	return h;
+}
+
+static struct jv_candidate cand(const char *id, double loss, uint32_t p95,
+				jv_time stability, double score)
+{
+	struct jv_candidate c = {
+		.proto = JV_PROTO_UDP,
+		.last_probe_ok_ms = NOW - 100,
+		.h = hs(loss, p95, stability, score),
+	};
+	strcpy(c.id, id);
+	return c;
+}
+
+static struct jv_select_binding bind(const char *id, double score,
+				     jv_time stability)
+{
+	struct jv_select_binding b = {
+		.h = hs(0.3, 50, stability, score),
+	};
+	strcpy(b.id, id);
+	return b;
+}
+
+static struct jv_select_result run(const struct jv_select_binding *b,
+				   const struct jv_candidate *c, size_t n,
+				   const struct jv_policy *p,
+				   const char *ordered)
+{
+	struct jv_select_result r;
+
+	assert_int_equal(jv_select(b, c, n, p, NOW, ordered, &r), 0);
+	return r;
+}
+
+static void ranking_keys_in_order(void **st)
+{
+	(void)st;
+	struct jv_candidate a = cand("a", 0.10, 50, 1000, 50);
+	struct jv_candidate b = cand("b", 0.05, 90, 1000, 50);
+
+	/* loss first */
+	assert_true(jv_candidate_rank_cmp(&b, &a) < 0);
+	/* then p95 */
+	b.h.loss_ratio = 0.10;
+	assert_true(jv_candidate_rank_cmp(&a, &b) < 0);
+	/* srtt stands in for an unmeasured p95; unmeasured ranks last */
+	a.h.p95_defined = false;
+	a.h.srtt_ms = 95.5;
+	assert_true(jv_candidate_rank_cmp(&b, &a) < 0);
+	a.h.rtt_measured = false;
+	b.h.p95_ms = 100000;
+	assert_true(jv_candidate_rank_cmp(&b, &a) < 0);
+	/* then stability, longer first */
+	a = cand("a", 0.1, 50, 1000, 50);
+	b = cand("b", 0.1, 50, 1001, 50);
+	assert_true(jv_candidate_rank_cmp(&b, &a) < 0);
+	/* then id; undefined loss ranks as 0 */
+	b.h.stability_ms = 1000;
+	assert_true(jv_candidate_rank_cmp(&a, &b) < 0);
+	a.h.loss_defined = false;
+	a.h.loss_ratio = 0;
+	b.h.loss_ratio = 0;
+	assert_int_equal(jv_candidate_rank_cmp(&a, &b) < 0, 1);
+	a.h.loss_ratio = 0;
+	b.h.loss_ratio = 0.01;
+	assert_true(jv_candidate_rank_cmp(&a, &b) < 0);
+}
+
+static void ties_broken_by_id_byte_order(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[3] = {
+		cand("b", 0.0, 50, 3000, 90),
+		cand("a", 0.0, 50, 3000, 90),
+		cand("\xc3\xa9", 0.0, 50, 3000, 90),
+	};
+
+	policy_defaults(&p);
+	struct jv_select_result r = run(NULL, c, 3, &p, NULL);
+	assert_int_equal(r.winner, 1);
+	/* "B" (0x42) before "a" (0x61); 0xc3 after everything ASCII */
+	strcpy(c[0].id, "B");
+	assert_int_equal(run(NULL, c, 3, &p, NULL).winner, 0);
+	struct jv_candidate hi = cand("\xc3", 0.0, 50, 3000, 90);
+	struct jv_candidate z = cand("z", 0.0, 50, 3000, 90);
+	assert_true(jv_candidate_rank_cmp(&z, &hi) < 0);
+}
+
+static void swap_c(struct jv_candidate *a, struct jv_candidate *b)
+{
+	struct jv_candidate t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Every permutation of 5 candidates picks the same id (Heap's algorithm). */
+static void determinism_under_shuffle(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[5] = {
+		cand("p4", 0.05, 40, 3000, 80),
+		cand("p2", 0.02, 60, 3000, 80),
+		cand("p5", 0.02, 40, 2500, 80),
+		cand("p1", 0.02, 40, 3000, 80),	/* winner */
+		cand("p3", 0.02, 40, 3000, 80),
+	};
+	unsigned idx[5] = {0}, i = 1, perms = 1;
+	struct jv_select_binding b = bind("p0", 10, 0);
+
+	policy_defaults(&p);
+	p.max_candidate_count = 5;
+	struct jv_select_result r = run(&b, c, 5, &p, NULL);
+	assert_string_equal(c[r.winner].id, "p1");
+	while (i < 5) {
+		if (idx[i] < i) {
+			swap_c(&c[i % 2 ? idx[i] : 0], &c[i]);
+			r = run(&b, c, 5, &p, NULL);
+			assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+			assert_string_equal(c[r.winner].id, "p1");
+			assert_string_equal(c[r.best].id, "p1");
+			assert_int_equal(r.candidate_set_size, 5);
+			perms++;
+			idx[i]++;
+			i = 1;
+		} else {
+			idx[i++] = 0;
+		}
+	}
+	assert_int_equal(perms, 120);
+}
+
+static void hysteresis_factor_is_strict(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[1] = { cand("p2", 0.0, 50, 3000, 60.0) };
+	struct jv_select_binding b = bind("p1", 40.0, 500);
+
+	policy_defaults(&p);
+	p.switch_improvement_factor = 1.5;	/* 40 x 1.5 = 60 exactly */
+	struct jv_select_result r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_POLICY_DENIED);
+	assert_true(r.hysteresis_blocked);
+	assert_int_equal(r.winner, -1);
+	assert_int_equal(r.best, 0);		/* candidate_transport of the denial */
+	assert_int_equal(r.candidate_set_size, 1);
+
+	c[0].h.score = 60.000001;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+	assert_int_equal(r.winner, 0);
+	assert_false(r.hysteresis_blocked);
+
+	/* ENFORCE_HYSTERESIS false: any winner switches */
+	c[0].h.score = 1.0;
+	p.enforce_hysteresis = false;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+
+	/* blocked but b stable: revalidate (S5) */
+	p.enforce_hysteresis = true;
+	b.h.stability_ms = 2000;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
+	assert_int_equal(r.reason, JV_REASON_HEALTH_RECOVERED);
+	assert_true(r.hysteresis_blocked);
+	assert_int_equal(r.winner, -1);
+}
+
+static void pd6_silent_or_dropping_binding_loses_hysteresis(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[1] = { cand("p2", 0.0, 900, 0, 0.0) };
+	struct jv_select_binding b = bind("p1", 95.0, 0);
+
+	policy_defaults(&p);
+	b.h.heartbeat_age_ms = 2000;		/* not silent yet */
+	assert_int_equal(run(&b, c, 1, &p, NULL).outcome, JV_SELECT_DENY);
+	b.h.heartbeat_age_ms = 2001;		/* silent */
+	struct jv_select_result r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+	assert_int_equal(r.winner, 0);
+
+	b.h.heartbeat_age_ms = 100;
+	b.h.consecutive_drops = 2;
+	assert_int_equal(run(&b, c, 1, &p, NULL).outcome, JV_SELECT_DENY);
+	b.h.consecutive_drops = 3;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+}
+
+/* One candidate fails one filter; a plain one ("z") passes them all. */
+static void expect_filtered(const struct jv_candidate *bad,
+			    const struct jv_policy *p)
+{
+	struct jv_candidate c[2] = { *bad, cand("z", 0.1, 100, 0, 60) };
+	struct jv_select_result r = run(NULL, c, 2, p, NULL);
+
+	assert_int_equal(r.eligible_mask, 2u);
+	assert_int_equal(r.candidate_set_size, 1);
+	assert_int_equal(r.winner, 1);
+	assert_int_equal(r.evict_mask, 0);
+}
+
+static void expect_eligible(const struct jv_candidate *good,
+			    const struct jv_policy *p)
+{
+	struct jv_candidate c[2] = { *good, cand("z", 0.1, 100, 0, 60) };
+	struct jv_select_result r = run(NULL, c, 2, p, NULL);
+
+	assert_int_equal(r.eligible_mask, 3u);
+	assert_int_equal(r.candidate_set_size, 2);
+}
+
+static void each_filter_excludes(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate a;
+
+	policy_defaults(&p);
+	/* §6.3.2 protocol and blacklist */
+	a = cand("a", 0, 10, 3000, 90);
+	a.proto = JV_PROTO_TCP;
+	expect_filtered(&a, &p);
+	a.proto = JV_PROTO_QUIC;
+	expect_eligible(&a, &p);
+	a.blacklisted = true;
+	expect_filtered(&a, &p);
+
+	/* §6.3.3 exclusion: cooldown, then re-stabilisation */
+	a = cand("a", 0, 10, 1999, 90);
+	a.excluded_until_ms = NOW + 1;
+	expect_filtered(&a, &p);
+	a.excluded_until_ms = NOW;
+	expect_eligible(&a, &p);
+	a.needs_restabilize = true;
+	expect_filtered(&a, &p);
+	a.h.stability_ms = 2000;
+	expect_eligible(&a, &p);
+	struct jv_candidate two[2] = { a, cand("z", 0.1, 100, 0, 60) };
+	assert_int_equal(run(NULL, two, 2, &p, NULL).restabilized_mask, 1u);
+
+	/* §6.3.4 loss: <= threshold passes */
+	a = cand("a", 0.20, 10, 3000, 50);
+	expect_eligible(&a, &p);
+	a.h.loss_ratio = 0.21;
+	expect_filtered(&a, &p);
+	/* undefined loss: an ACK in the window and no drop run */
+	a = cand("a", 0, 10, 3000, 90);
+	a.h.loss_defined = false;
+	a.h.acked_in_window = 1;
+	expect_eligible(&a, &p);
+	a.h.acked_in_window = 0;
+	expect_filtered(&a, &p);
+	a.h.acked_in_window = 1;
+	a.h.consecutive_drops = 1;
+	expect_filtered(&a, &p);
+	/* silent, hard failure */
+	a = cand("a", 0, 10, 3000, 90);
+	a.h.heartbeat_age_ms = 2001;
+	expect_filtered(&a, &p);
+	a.h.heartbeat_age_ms = 2000;
+	expect_eligible(&a, &p);
+	a.h.hard_failed = true;
+	expect_filtered(&a, &p);
+	/* latency threshold, when set */
+	a = cand("a", 0, 151, 3000, 90);
+	expect_eligible(&a, &p);
+	p.latency_volatile_threshold_ms = 150;
+	expect_filtered(&a, &p);
+	a.h.p95_ms = 150;
+	expect_eligible(&a, &p);
+	p.latency_volatile_threshold_ms = 0;
+	/* score threshold, when set */
+	a = cand("a", 0, 10, 3000, 49.5);
+	p.candidate_score_threshold = 50.0;
+	expect_filtered(&a, &p);
+	a.h.score = 50.0;
+	expect_eligible(&a, &p);
+}
+
+static void eviction_by_ttl_and_count(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[5] = {
+		cand("a", 0.00, 10, 3000, 90),
+		cand("b", 0.01, 10, 3000, 90),
+		cand("c", 0.02, 10, 3000, 90),
+		cand("d", 0.03, 10, 3000, 90),
+		cand("e", 0.04, 10, 3000, 90),
+	};
+
+	policy_defaults(&p);
+	p.max_candidate_count = 5;
+	c[0].last_probe_ok_ms = NOW - 15000;	/* exactly the TTL: kept */
+	struct jv_select_result r = run(NULL, c, 5, &p, NULL);
+	assert_int_equal(r.evict_mask, 0);
+	assert_int_equal(r.winner, 0);
+	c[0].last_probe_ok_ms = NOW - 15001;
+	c[1].last_probe_ok_ms = JV_TIME_NEVER;
+	r = run(NULL, c, 5, &p, NULL);
+	assert_int_equal(r.evict_mask, 0x3u);
+	assert_int_equal(r.winner, 2);
+	assert_int_equal(r.candidate_set_size, 3);
+
+	/* count: 3 survivors of TTL kept, the worst-ranked 2 evicted */
+	c[0].last_probe_ok_ms = NOW;
+	c[1].last_probe_ok_ms = NOW;
+	p.max_candidate_count = 3;
+	swap_c(&c[0], &c[4]);			/* order must not matter */
+	r = run(NULL, c, 5, &p, NULL);
+	assert_int_equal(r.evict_mask, (1u << 0) | (1u << 3));	/* "e", "d" */
+	assert_int_equal(r.candidate_set_size, 3);
+	assert_string_equal(c[r.winner].id, "a");
+	/* TTL first, then count over the survivors */
+	c[4].last_probe_ok_ms = NOW - 20000;	/* "a" */
+	r = run(NULL, c, 5, &p, NULL);
+	assert_int_equal(r.evict_mask, (1u << 4) | (1u << 0));
+	assert_string_equal(c[r.winner].id, "b");
+}
+
+static void candidate_min_count(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[2] = {
+		cand("a", 0, 10, 3000, 90),
+		cand("b", 0, 10, 3000, 90),
+	};
+	struct jv_select_binding b = bind("p1", 10, 0);
+
+	policy_defaults(&p);
+	p.candidate_min_count = 2;
+	c[1].blacklisted = true;
+	struct jv_select_result r = run(&b, c, 2, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	assert_int_equal(r.candidate_set_size, 1);
+	assert_int_equal(r.winner, -1);
+	c[1].blacklisted = false;
+	r = run(&b, c, 2, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.winner, 0);
+}
+
+static void step2_outcomes(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[1] = { cand("p2", 0, 10, 3000, 90) };
+	struct jv_candidate bad[1] = { cand("p2", 0.5, 10, 3000, 0) };
+	struct jv_select_binding b = bind("p1", 10, 0);
+	struct jv_select_result r;
+
+	policy_defaults(&p);
+	/* no binding, winner: dead_transport_recovery */
+	r = run(NULL, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_DEAD_TRANSPORT_RECOVERY);
+	assert_int_equal(r.winner, 0);
+	/* dead binding, no candidate at all */
+	b.dead = true;
+	r = run(&b, NULL, 0, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	/* dead binding beats hysteresis: even a weaker winner is taken */
+	b.h.score = 99;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.reason, JV_REASON_DEAD_TRANSPORT_RECOVERY);
+	b.dead = false;
+
+	/* live, winner beats it */
+	b.h.score = 10;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+	/* live, no winner, stable: revalidate health_recovered */
+	b.h.stability_ms = 2000;
+	r = run(&b, bad, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
+	assert_int_equal(r.reason, JV_REASON_HEALTH_RECOVERED);
+	assert_false(r.hysteresis_blocked);
+	/* live, no winner, silent: revalidate loss_recovery */
+	b.h.stability_ms = 0;
+	b.h.heartbeat_age_ms = 2001;
+	r = run(&b, bad, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+	assert_int_equal(r.winner, -1);
+	/* live, no winner, neither: deny no_candidate_transports */
+	b.h.heartbeat_age_ms = 100;
+	r = run(&b, bad, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	assert_int_equal(r.candidate_set_size, 0);
+	assert_int_equal(r.best, -1);
+}
+
+static void operator_orders(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[3] = {
+		cand("p2", 0.00, 10, 3000, 20),
+		cand("p3", 0.05, 10, 3000, 15),
+		cand("p4", 0.00, 10, 3000, 90),
+	};
+	struct jv_select_binding b = bind("p1", 80, 0);
+	struct jv_select_result r;
+
+	policy_defaults(&p);
+	c[2].blacklisted = true;
+	/* "": the best candidate, hysteresis bypassed */
+	r = run(&b, c, 3, &p, "");
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_POLICY_FORCED_RECOVERY);
+	assert_int_equal(r.winner, 0);
+	/* a named target, even if not the best */
+	r = run(&b, c, 3, &p, "p3");
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_POLICY_FORCED_RECOVERY);
+	assert_int_equal(r.winner, 1);
+	assert_int_equal(r.best, 0);
+	/* refused by §6.3.2 */
+	r = run(&b, c, 3, &p, "p4");
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_POLICY_DENIED);
+	/* unknown, or the binding itself */
+	r = run(&b, c, 3, &p, "nope");
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	r = run(&b, c, 3, &p, "p1");
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	/* unhealthy target: not eligible */
+	c[1].h.loss_ratio = 0.5;
+	r = run(&b, c, 3, &p, "p3");
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	/* dead binding: the dead-transport reason wins */
+	b.dead = true;
+	r = run(&b, c, 3, &p, "p2");
+	assert_int_equal(r.reason, JV_REASON_DEAD_TRANSPORT_RECOVERY);
+	assert_int_equal(r.winner, 0);
+}
+
+static void binding_is_never_its_own_candidate(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[2] = {
+		cand("p1", 0, 10, 3000, 99),
+		cand("p2", 0.1, 10, 3000, 50),
+	};
+	struct jv_select_binding b = bind("p1", 10, 0);
+
+	policy_defaults(&p);
+	struct jv_select_result r = run(&b, c, 2, &p, NULL);
+	assert_int_equal(r.winner, 1);
+	assert_int_equal(r.eligible_mask, 2u);
+	assert_int_equal(r.candidate_set_size, 1);
+}
+
+static void bad_input_is_refused(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[JV_MAX_TRANSPORTS + 1];
+	struct jv_select_result r;
+	struct jv_select_binding b = bind("p1", 10, 0);
+
+	policy_defaults(&p);
+	for (unsigned i = 0; i <= JV_MAX_TRANSPORTS; i++) {
+		c[i] = cand("x", 0, 10, 0, 10);
+		c[i].id[1] = (char)('a' + i);
+	}
+	assert_int_equal(jv_select(NULL, c, JV_MAX_TRANSPORTS, &p, NOW, NULL,
+				   &r), 0);
+	assert_int_equal(jv_select(NULL, c, JV_MAX_TRANSPORTS + 1, &p, NOW,
+				   NULL, &r), JV_ERR_INVAL);
+	assert_non_null(r.why);
+	assert_int_equal(jv_select(NULL, NULL, 1, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	assert_int_equal(jv_select(NULL, c, 1, NULL, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	assert_int_equal(jv_select(NULL, c, 1, &p, NOW, NULL, NULL),
+			 JV_ERR_INVAL);
+
+	c[2].id[1] = c[1].id[1];
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	assert_int_equal(r.bad_index, 2);
+	assert_string_equal(r.why, "duplicate candidate id");
+	c[2].id[1] = 'z';
+
+	memset(c[1].id, 'q', sizeof(c[1].id));
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	assert_int_equal(r.bad_index, 1);
+	c[1].id[0] = '\0';
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	strcpy(c[1].id, "ok");
+
+	c[0].proto = 0;
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	assert_int_equal(r.bad_index, 0);
+	c[0].proto = JV_PROTO_UDP | JV_PROTO_TCP;
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	c[0].proto = 1u << 7;
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	c[0].proto = JV_PROTO_UDP;
+
+	c[0].h.loss_ratio = 1.5;
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	c[0].h.loss_ratio = 0;
+	c[0].h.score = NAN;
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, NULL, &r),
+			 JV_ERR_INVAL);
+	c[0].h.score = 1;
+
+	b.h.loss_ratio = -0.1;
+	assert_int_equal(jv_select(&b, c, 3, &p, NOW, NULL, &r), JV_ERR_INVAL);
+	assert_int_equal(r.bad_index, -1);
+	b.h.loss_ratio = 0;
+	memset(b.id, 'q', sizeof(b.id));
+	assert_int_equal(jv_select(&b, c, 3, &p, NOW, NULL, &r), JV_ERR_INVAL);
+
+	char longid[JV_TRANSPORT_ID_MAX + 4];
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_int_equal(jv_select(NULL, c, 3, &p, NOW, longid, &r),
+			 JV_ERR_INVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ranking_keys_in_order),
+		cmocka_unit_test(ties_broken_by_id_byte_order),
+		cmocka_unit_test(determinism_under_shuffle),
+		cmocka_unit_test(hysteresis_factor_is_strict),
+		cmocka_unit_test(pd6_silent_or_dropping_binding_loses_hysteresis),
+		cmocka_unit_test(each_filter_excludes),
+		cmocka_unit_test(eviction_by_ttl_and_count),
+		cmocka_unit_test(candidate_min_count),
+		cmocka_unit_test(step2_outcomes),
+		cmocka_unit_test(operator_orders),
+		cmocka_unit_test(binding_is_never_its_own_candidate),
+		cmocka_unit_test(bad_input_is_refused),
+	};
+	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
+}
