@@ -143,6 +143,12 @@ JV_MUST_CHECK int jv_client_add_transport(struct jv_client *c,
 					  const char *id, uint32_t proto,
 					  unsigned priority);
 
+/* Optional: the gateway endpoint a transport sends to, carried in reattach
+ * requests as the candidate's remote address (spec §7.2) and shown in
+ * status.  Returns 0 or JV_ERR_INVAL. */
+JV_MUST_CHECK int jv_client_set_remote(struct jv_client *c, int path,
+				       const struct jv_addr *remote);
+
 /* Begin (or retry) the handshake on the best transport. */
 JV_MUST_CHECK int jv_client_start(struct jv_client *c, jv_time now,
 				  struct jv_out *out);

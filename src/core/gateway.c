@@ -1,0 +1,785 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway endpoint: the validator of spec §7.  Sessions are found by
+ * receiver index, never by address (STYLE 5); a packet from an address that
+ * is not the binding is authenticated but never moves the binding by
+ * itself: it is dropped, counted, and the address is challenged (PD-2)
+ * within a 3x anti-amplification budget.  Only a valid reattach request or
+ * PATH_RESPONSE binds a new tuple.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "jvpn/noise.h"
+#include "session.h"
+#include "table.h"
+
+struct gw_peer {
+	struct jv_noise_peer np;		/* key + last initiation time */
+	struct jv_session *live;		/* confirmed session */
+	struct jv_session *pending;		/* BIRTH: awaiting its first packet */
+	struct jv_token_bucket hs_bucket;	/* handshakes of this peer */
+};
+
+struct gw_session {
+	struct jv_session s;
+	jv_time deadline;			/* cached jv_sess_deadline */
+	struct jv_addr hs_from;			/* tuple of the handshake */
+	uint32_t hs_local;
+};
+
+struct jv_gateway {
+	struct jv_policy policy;
+	char node_id[JV_NODE_ID_MAX];
+	struct jv_rng rng;
+	struct jv_noise_static self;
+	jv_session_event_fn on_event;
+	void *ud;
+
+	struct jv_table table;			/* receiver index -> gw_session */
+	struct gw_session **sess;		/* every live or tombstoned one */
+	unsigned nsess, max_sessions;
+
+	struct gw_peer *peers;
+	unsigned npeers, cap_peers;
+
+	/* The handshake is the costly action (two DHs per initiation): a
+	 * global bucket before the DH, one per peer after it (STYLE 7). */
+	struct jv_token_bucket hs_global;
+
+	jv_time last_now;
+	uint64_t dropped_unknown, dropped_parse, hs_dropped;
+};
+
+enum {
+	GW_DEFAULT_MAX_SESSIONS = 1024,
+	GW_DEFAULT_HS_RATE = 50,
+	GW_DEFAULT_HS_BURST = 100,
+	GW_PEER_HS_RATE_MILLI = 1000,	/* per peer: 1/s ... */
+	GW_PEER_HS_BURST = 5,		/* ... burst 5 */
+};
+
+static struct gw_session *gws(struct jv_session *s)
+{
+	return (struct gw_session *)s;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg)
+{
+	struct jv_gateway *g;
+
+	if (!cfg || !cfg->policy || !cfg->rng.fill ||
+	    jv_policy_validate(cfg->policy, NULL) != JV_OK)
+		return NULL;
+	g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->policy = *cfg->policy;
+	snprintf(g->node_id, sizeof g->node_id, "%s",
+		 cfg->node_id ? cfg->node_id : "gateway");
+	g->rng = cfg->rng;
+	g->on_event = cfg->on_event;
+	g->ud = cfg->ud;
+	g->max_sessions = cfg->max_sessions ? cfg->max_sessions
+					    : GW_DEFAULT_MAX_SESSIONS;
+	if (jv_noise_static_init(&g->self, cfg->private_key) != JV_OK ||
+	    jv_table_init(&g->table, g->max_sessions) != JV_OK ||
+	    jv_token_bucket_init(&g->hs_global,
+				 cfg->handshakes_per_sec ? cfg->handshakes_per_sec
+							 : GW_DEFAULT_HS_RATE,
+				 cfg->handshake_burst ? cfg->handshake_burst
+						      : GW_DEFAULT_HS_BURST,
+				 0) != JV_OK)
+		goto fail;
+	g->sess = calloc(g->max_sessions, sizeof *g->sess);
+	if (!g->sess)
+		goto fail;
+	return g;
+fail:
+	jv_gateway_free(g);
+	return NULL;
+}
+
+static void session_free(struct jv_gateway *g, struct gw_session *gs)
+{
+	jv_table_remove(&g->table, gs->s.local_index);
+	jv_sess_destroy(&gs->s);
+	sodium_memzero(gs, sizeof *gs);
+	free(gs);
+}
+
+void jv_gateway_free(struct jv_gateway *g)
+{
+	if (!g)
+		return;
+	for (unsigned i = 0; i < g->nsess; i++)
+		session_free(g, g->sess[i]);
+	free(g->sess);
+	jv_table_free(&g->table);
+	free(g->peers);
+	sodium_memzero(g, sizeof *g);
+	free(g);
+}
+
+int jv_gateway_add_peer(struct jv_gateway *g, const uint8_t public_key[32])
+{
+	if (!g || !public_key)
+		return JV_ERR_INVAL;
+	for (unsigned i = 0; i < g->npeers; i++)
+		if (!sodium_memcmp(g->peers[i].np.pub, public_key, 32))
+			return JV_ERR_INVAL;
+	if (g->npeers == g->cap_peers) {
+		unsigned cap = g->cap_peers ? 2 * g->cap_peers : 8;
+		struct gw_peer *np = realloc(g->peers, cap * sizeof *np);
+		if (!np)
+			return JV_ERR_NOMEM;
+		/* Sessions point at peers by index only, so moving is safe. */
+		g->peers = np;
+		g->cap_peers = cap;
+	}
+	struct gw_peer *p = &g->peers[g->npeers];
+	memset(p, 0, sizeof *p);
+	memcpy(p->np.pub, public_key, 32);
+	if (jv_token_bucket_init(&p->hs_bucket, GW_PEER_HS_RATE_MILLI / 1000.0,
+				 GW_PEER_HS_BURST, 0) != JV_OK)
+		return JV_ERR_INVAL;
+	return (int)g->npeers++;
+}
+
+unsigned jv_gateway_peer_count(const struct jv_gateway *g)
+{
+	return g->npeers;
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+static void send_to(struct jv_session *s, const struct jv_addr *to,
+		    uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
+		    struct jv_pathval_slot *budget)
+{
+	struct jv_dgram *d = jv_out_dgram(out);
+	int n;
+
+	if (!d)
+		return;
+	n = jv_keys_seal_ctrl(s, m, d->buf, sizeof d->buf);
+	if (n < 0)
+		return;
+	if (budget) {
+		/* Unvalidated address: at most 3x what it sent us. */
+		if (!jv_pathval_may_send(budget, (size_t)n))
+			return;
+		jv_pathval_sent(budget, (size_t)n);
+	}
+	d->to = *to;
+	d->local = local;
+	d->len = (uint16_t)n;
+	out->ndgram++;
+	s->tx_bytes += (uint64_t)n;
+}
+
+static void send_bound(struct jv_session *s, const struct jv_ctrl *m,
+		       struct jv_out *out)
+{
+	if (s->bound < 0)
+		return;
+	send_to(s, &s->paths[s->bound].remote, s->paths[s->bound].local, m,
+		out, NULL);
+}
+
+/* ---- the session's own evaluation (spec §2.4) --------------------------- */
+
+static void gw_evaluate(struct jv_session *s, jv_time now)
+{
+	for (int round = 0; round < 4; round++) {
+		uint64_t v = s->fsm.state_version;
+		enum jv_state st = s->fsm.state;
+
+		if (jv_sess_check_terminal(s, now))
+			return;
+		if (st == JV_STATE_BIRTH)
+			return;	/* only confirmation (T01) or X2 move it */
+		/* (8) the binding silent past TRANSPORT_DEAD_MS. */
+		if (s->bound >= 0 &&
+		    jv_health_condition(&s->paths[s->bound].health, &s->policy,
+					now) == JV_REASON_TRANSPORT_DEAD) {
+			jv_sess_binding_dead(s, false, now);
+			continue;
+		}
+		/* (11) */
+		if (st == JV_STATE_VOLATILE &&
+		    now > s->volatile_since_ms + s->policy.volatile_to_degraded_ms) {
+			(void)jv_sess_input(s, JV_IN_VOLATILE_TIMEOUT,
+					    JV_REASON_NONE, now, NULL, false);
+			continue;
+		}
+		/* (12) the gateway sees silence only (§6.1). */
+		if (st == JV_STATE_ATTACHED && s->bound >= 0) {
+			enum jv_reason r = jv_health_condition(
+				&s->paths[s->bound].health, &s->policy, now);
+			if (r != JV_REASON_NONE) {
+				struct jv_event annot;
+				jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+				JV_EV_SET(&annot, heartbeat_age_ms,
+					  now - s->paths[s->bound].health.last_ack_ms);
+				(void)jv_sess_input(s, JV_IN_INSTABILITY, r, now,
+						    &annot, false);
+				continue;
+			}
+		}
+		if (s->fsm.state_version == v)
+			break;
+	}
+}
+
+/*
+ * OP-3: the gateway went VOLATILE/DEGRADED on its own (the client was
+ * briefly silent) but the client never noticed and sends no reattach.  An
+ * authenticated, fresh heartbeat on the binding after one stable
+ * LOSS_WINDOW_MS revalidates it: T21/T31[health_recovered] -> T40.
+ */
+static void gw_revalidate_on_heartbeat(struct jv_session *s, jv_time now)
+{
+	enum jv_state st = s->fsm.state;
+	struct jv_event annot, ev;
+
+	if ((st != JV_STATE_VOLATILE && st != JV_STATE_DEGRADED) || s->bound < 0)
+		return;
+	if (now < s->stable_since_ms + s->policy.loss_window_ms)
+		return;
+	jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+	JV_EV_SET(&annot, from_transport, s->paths[s->bound].id);
+	JV_EV_SET(&annot, candidate_set_size, 1);
+	JV_EV_SET(&annot, candidate_transport, s->paths[s->bound].id);
+	if (jv_sess_input(s, JV_IN_SWITCH_START, JV_REASON_HEALTH_RECOVERED, now,
+			  &annot, false) != 1 ||
+	    jv_sess_input(s, JV_IN_REATTACH_OK, JV_REASON_NONE, now, NULL,
+			  false) != 1)
+		return;
+	jv_health_restart_windows(&s->paths[s->bound].health, now);
+	jv_ev_init(&ev, JV_EV_REATTACH_RESULT);
+	JV_EV_SET(&ev, status, "SUCCESS");
+	JV_EV_SET(&ev, reason_code, JV_REASON_HEALTH_RECOVERED);
+	JV_EV_SET(&ev, candidate_transport, s->paths[s->bound].id);
+	JV_EV_SET(&ev, retryable, false);
+	jv_sess_emit(s, &ev, now);
+}
+
+/* An authenticated packet arrived on the binding. */
+static void bound_heard(struct jv_session *s, jv_time now)
+{
+	struct jv_path *b = &s->paths[s->bound];
+
+	/* A gap longer than the silence limit restarts the stable run. */
+	if (now > b->health.last_ack_ms + s->policy.heartbeat_volatile_ms)
+		s->stable_since_ms = now;
+	jv_health_on_alive(&b->health, &s->policy, now);
+}
+
+/* ---- handshake -------------------------------------------------------- */
+
+static struct jv_noise_peer *lookup_peer(void *ctx, const uint8_t pub[32])
+{
+	struct jv_gateway *g = ctx;
+
+	for (unsigned i = 0; i < g->npeers; i++)
+		if (!sodium_memcmp(g->peers[i].np.pub, pub, 32))
+			return &g->peers[i].np;
+	return NULL;
+}
+
+static void terminate_session(struct jv_session *s, enum jv_input in,
+			      enum jv_reason r, const char *origin, jv_time now)
+{
+	struct jv_event annot;
+
+	if (jv_sess_terminated(s))
+		return;
+	jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+	if (origin)
+		JV_EV_SET(&annot, origin, origin);
+	(void)jv_sess_input(s, in, r, now, &annot, false);
+}
+
+static void on_initiation(struct jv_gateway *g, uint32_t local,
+			  const struct jv_addr *from, const uint8_t *pkt,
+			  size_t n, jv_time now, struct jv_out *out)
+{
+	struct jv_noise_responder rs;
+	struct jv_noise_result res;
+	struct gw_session *gs;
+	struct gw_peer *peer;
+	uint32_t index;
+	struct jv_dgram *d;
+
+	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key. */
+	if (jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK ||
+	    !jv_token_bucket_take(&g->hs_global, now)) {
+		g->hs_dropped++;
+		return;
+	}
+	if (jv_noise_initiation_consume(&rs, &g->self, lookup_peer, g, pkt, n,
+					NULL) != JV_OK) {
+		g->hs_dropped++;
+		return;
+	}
+	peer = (struct gw_peer *)rs.peer;	/* np is the first member */
+	if (!jv_token_bucket_take(&peer->hs_bucket, now) ||
+	    g->nsess >= g->max_sessions) {
+		jv_noise_hs_wipe(&rs.hs);
+		g->hs_dropped++;
+		return;
+	}
+	gs = calloc(1, sizeof *gs);
+	if (!gs || jv_table_insert(&g->table, gs, &g->rng, &index) != JV_OK) {
+		free(gs);
+		jv_noise_hs_wipe(&rs.hs);
+		g->hs_dropped++;
+		return;
+	}
+	d = jv_out_dgram(out);
+	if (!d || jv_noise_response_create(&rs, index, &g->rng, d->buf,
+					   &res) != JV_OK ||
+	    jv_sess_init(&gs->s, JV_ROLE_GATEWAY, &g->policy, g->node_id, g->rng,
+			 g->on_event, g->ud, JV_GW_PATHS) != JV_OK) {
+		jv_noise_hs_wipe(&rs.hs);
+		jv_table_remove(&g->table, index);
+		free(gs);
+		g->hs_dropped++;
+		return;
+	}
+	struct jv_session *s = &gs->s;
+	jv_sess_clock(s, now);
+	s->local_index = index;
+	s->remote_index = res.remote_index;
+	s->peer = (uint32_t)(peer - g->peers);
+	gs->hs_from = *from;
+	gs->hs_local = local;
+	jv_sess_created(s, res.session_id, res.key_r2i, res.key_i2r, now);
+	jv_noise_result_wipe(&res);
+	g->sess[g->nsess++] = gs;
+
+	d->to = *from;
+	d->local = local;
+	d->len = JV_WIRE_RESPONSE_SIZE;
+	out->ndgram++;
+
+	/* A newer handshake of the same client supersedes an unconfirmed one:
+	 * that one's handshake failed (T02). */
+	if (peer->pending)
+		terminate_session(peer->pending, JV_IN_HANDSHAKE_FAIL,
+				  JV_REASON_NONE, NULL, now);
+	peer->pending = s;
+	gs->deadline = jv_sess_deadline(s, now);
+}
+
+/* BIRTH -> ATTACHED on the first authenticated packet from the handshake
+ * tuple: the client holds the keys (T01). */
+static void confirm(struct jv_gateway *g, struct gw_session *gs, jv_time now)
+{
+	struct jv_session *s = &gs->s;
+	struct gw_peer *peer = &g->peers[s->peer];
+	struct jv_path *p = &s->paths[0];
+	struct jv_event ev;
+
+	memset(p, 0, sizeof *p);
+	p->used = true;
+	p->proto = JV_PROTO_UDP;
+	p->remote = gs->hs_from;
+	p->local = gs->hs_local;
+	jv_tuple_id(&gs->hs_from, p->id);
+	jv_health_init(&p->health, &s->policy, now);
+	s->npaths = 1;
+	if (jv_sess_input(s, JV_IN_ATTACH_OK, JV_REASON_NONE, now, NULL,
+			  false) != 1)
+		return;
+	jv_sess_bind(s, 0, now);
+	jv_ev_init(&ev, JV_EV_TRANSPORT_ATTACHED);
+	JV_EV_SET(&ev, transport_id, p->id);
+	JV_EV_SET(&ev, reason_code, JV_REASON_ATTACHED_TO_TRANSPORT);
+	jv_sess_emit(s, &ev, now);
+
+	/* A rehandshake is a new session: the old one ends explicitly. */
+	if (peer->live && peer->live != s)
+		terminate_session(peer->live, JV_IN_TERMINATE_CMD,
+				  JV_REASON_OPERATOR_TERMINATED, "peer", now);
+	peer->live = s;
+	if (peer->pending == s)
+		peer->pending = NULL;
+}
+
+/* ---- receive ---------------------------------------------------------- */
+
+static void unauthorized(struct jv_session *s, const struct jv_addr *from,
+			 uint32_t local, size_t n, jv_time now,
+			 struct jv_out *out)
+{
+	struct jv_pathval_slot *slot;
+	char a[JV_TRANSPORT_ID_MAX];
+
+	s->dropped_unauthorized++;
+	jv_tuple_id(from, a);
+	jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
+			       JV_REASON_UNAUTHORIZED_TRANSPORT_ATTEMPT, a, NULL,
+			       now);
+	/* PD-2: challenge the address, within its 3x budget. */
+	slot = jv_pathval_received(&s->pathval, from, local, n, now);
+	if (jv_pathval_challenge_due(slot, &s->rng, now)) {
+		struct jv_ctrl m = { .type = JV_CTRL_PATH_CHALLENGE };
+		memcpy(m.challenge.data, slot->data, sizeof m.challenge.data);
+		send_to(s, from, local, &m, out, slot);
+	}
+}
+
+static void on_request(struct jv_session *s, struct jv_reattach_req *r,
+		       const struct jv_addr *from, uint32_t local, size_t n,
+		       jv_time now, struct jv_out *out)
+{
+	struct jv_ctrl answer;
+	struct jv_pathval_slot *budget = NULL;
+	bool bound_from = s->bound >= 0 &&
+			  jv_addr_equal(&s->paths[s->bound].remote, from);
+
+	/* V0: a commit is the costly action; rate-limit requests per session
+	 * (floods of replays are cut here, §7.5). */
+	if (!jv_token_bucket_take(&s->ctl_bucket, now)) {
+		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
+				       JV_REASON_CONTROL_PLANE_ABUSE, NULL, NULL,
+				       now);
+		return;
+	}
+	if (!bound_from)
+		budget = jv_pathval_received(&s->pathval, from, local, n, now);
+	jv_validate_request(s, r, from, local, now, &answer);
+	if (answer.type == 0)
+		return;
+	/* After a commit the tuple is the binding: no budget applies. */
+	bound_from = s->bound >= 0 &&
+		     jv_addr_equal(&s->paths[s->bound].remote, from);
+	send_to(s, from, local, &answer, out, bound_from ? NULL : budget);
+}
+
+static void on_control(struct jv_gateway *g, struct gw_session *gs,
+		       const struct jv_ctrl *m, const struct jv_addr *from,
+		       uint32_t local, size_t n, bool on_binding, jv_time now,
+		       struct jv_out *out)
+{
+	struct jv_session *s = &gs->s;
+	struct jv_reattach_req r;
+
+	(void)g;
+	switch (m->type) {
+	case JV_CTRL_HEARTBEAT:
+		if (!on_binding) {
+			unauthorized(s, from, local, n, now, out);
+			return;
+		}
+		gw_revalidate_on_heartbeat(s, now);
+		__attribute__((fallthrough));	/* answered like a probe */
+	case JV_CTRL_PROBE: {
+		struct jv_ctrl a = *m;
+		struct jv_pathval_slot *budget = NULL;
+
+		a.type = m->type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
+						      : JV_CTRL_PROBE_ACK;
+		a.hb.state_version = s->fsm.state_version;	/* OP-4 */
+		if (!on_binding)
+			budget = jv_pathval_received(&s->pathval, from, local,
+						     n, now);
+		send_to(s, from, local, &a, out, budget);
+		return;
+	}
+	case JV_CTRL_PATH_RESPONSE:
+		if (!jv_pathval_match(&s->pathval, from, m->path_response.data,
+				      now))
+			return;
+		memset(&r, 0, sizeof r);
+		r.nonce = m->path_response.nonce;
+		r.ts_ms = now;	/* bound by the challenge's own expiry */
+		r.state_version = m->path_response.state_version;
+		r.trigger = JV_REASON_NAT_REBINDING;
+		r.recovery = JV_REASON_LOSS_RECOVERY;
+		r.path_response = true;
+		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
+			 "nat-rebinding");
+		r.cand.proto = JV_PROTO_UDP;
+		on_request(s, &r, from, local, n, now, out);
+		return;
+	case JV_CTRL_REATTACH_REQUEST: {
+		const struct jv_ctrl_reattach_request *q = &m->request;
+
+		/* AB-2: a request for another session id is not ours. */
+		if (sodium_memcmp(q->session_id, s->id, sizeof s->id) != 0) {
+			jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
+					       JV_REASON_INVALID_STATE_TRANSITION,
+					       NULL, NULL, now);
+			return;
+		}
+		memset(&r, 0, sizeof r);
+		r.nonce = q->nonce;
+		r.ts_ms = q->ts_ms;
+		r.state_version = q->state_version;
+		r.trigger = q->trigger_reason;
+		r.recovery = q->recovery_reason;
+		r.cand = q->candidate;
+		on_request(s, &r, from, local, n, now, out);
+		return;
+	}
+	case JV_CTRL_REKEY: {
+		struct jv_ctrl a = { .type = JV_CTRL_REKEY_ACK };
+
+		if (!on_binding)
+			return;
+		if (m->rekey.new_epoch == (uint8_t)(s->cur.epoch + 1)) {
+			struct jv_event ev;
+
+			jv_keys_rotate(s, now);
+			jv_ev_init(&ev, JV_EV_KEY_ROTATED);
+			JV_EV_SET(&ev, reason_code, JV_REASON_TIME_ELAPSED);
+			JV_EV_SET(&ev, key_epoch, s->cur.epoch);
+			jv_sess_emit(s, &ev, now);
+		} else if (m->rekey.new_epoch != (uint8_t)s->cur.epoch) {
+			return;
+		}
+		a.rekey.new_epoch = (uint8_t)s->cur.epoch;
+		send_bound(s, &a, out);
+		return;
+	}
+	case JV_CTRL_TERMINATE:
+		if (on_binding)
+			terminate_session(s, JV_IN_TERMINATE_CMD,
+					  m->terminate.reason, "peer", now);
+		return;
+	default:
+		return;	/* ACKs and challenges are the client's to get */
+	}
+}
+
+int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
+		    const struct jv_addr *from, const uint8_t *pkt, size_t n,
+		    jv_time now, struct jv_out *out)
+{
+	struct jv_wire_hdr h;
+	struct gw_session *gs;
+	struct jv_session *s;
+	uint8_t pt[JV_WIRE_DGRAM_MAX];
+	bool rotated, on_binding;
+	int type, len;
+
+	if (!g || !from || !pkt || !out)
+		return JV_ERR_INVAL;
+	if (now > g->last_now)
+		g->last_now = now;
+	type = jv_wire_classify(pkt, n);
+	if (type == JV_MSG_INITIATION) {
+		on_initiation(g, local, from, pkt, n, now, out);
+		return JV_OK;
+	}
+	if ((type != JV_MSG_DATA && type != JV_MSG_CONTROL) ||
+	    jv_wire_hdr_decode(pkt, n, &h, NULL) != JV_OK) {
+		g->dropped_parse++;
+		return JV_ERR_PARSE;
+	}
+	/* V1: by receiver index, never by address. */
+	gs = jv_table_lookup(&g->table, h.receiver_index);
+	if (!gs || jv_sess_terminated(&gs->s)) {
+		g->dropped_unknown++;
+		return JV_ERR_NOTFOUND;
+	}
+	s = &gs->s;
+	jv_sess_clock(s, now);
+	on_binding = s->bound >= 0 &&
+		     jv_addr_equal(&s->paths[s->bound].remote, from);
+
+	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
+	if (len == JV_ERR_REPLAY) {
+		s->dropped_replay++;
+		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
+				       now);
+		return len;
+	}
+	if (len < 0) {
+		s->dropped_auth++;
+		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
+				       JV_REASON_BAD_PROOF, NULL, NULL, now);
+		/* OP-7: only failures on the bound transport count, so a
+		 * third party cannot kill a session with forgeries. */
+		if (on_binding && s->policy.max_security_failures &&
+		    ++s->security_failures > s->policy.max_security_failures)
+			terminate_session(s, JV_IN_SECURITY_FAIL, JV_REASON_NONE,
+					  NULL, now);
+		gs->deadline = jv_sess_deadline(s, now);
+		return len;
+	}
+	s->rx_bytes += n;
+	if (rotated) {
+		struct jv_event ev;
+		jv_ev_init(&ev, JV_EV_KEY_ROTATED);
+		JV_EV_SET(&ev, reason_code, JV_REASON_TIME_ELAPSED);
+		JV_EV_SET(&ev, key_epoch, s->cur.epoch);
+		jv_sess_emit(s, &ev, now);
+	}
+	jv_sess_check_terminal(s, now);
+	if (jv_sess_terminated(s))
+		goto done;
+	if (s->fsm.state == JV_STATE_BIRTH) {
+		if (!jv_addr_equal(from, &gs->hs_from))
+			goto done;
+		confirm(g, gs, now);
+		on_binding = true;
+	}
+	if (on_binding) {
+		bound_heard(s, now);
+		s->paths[s->bound].rx_packets++;
+	}
+
+	if (type == JV_MSG_DATA) {
+		if (!on_binding) {
+			unauthorized(s, from, local, n, now, out);
+		} else {
+			struct jv_inner *in = jv_out_inner(out);
+			if (in) {
+				memcpy(in->buf, pt, (size_t)len);
+				in->len = (uint16_t)len;
+				in->peer = s->peer;
+				out->ninner++;
+			}
+		}
+	} else {
+		struct jv_ctrl m;
+		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK)
+			on_control(g, gs, &m, from, local, n, on_binding, now,
+				   out);
+	}
+	gw_evaluate(s, now);
+done:
+	gs->deadline = jv_sess_deadline(s, now);
+	return JV_OK;
+}
+
+/* ---- send, tick, commands --------------------------------------------- */
+
+int jv_gateway_send(struct jv_gateway *g, uint32_t peer, const uint8_t *ip,
+		    size_t n, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s;
+	struct jv_dgram *d;
+	int len;
+
+	if (!g || peer >= g->npeers || !ip || n == 0 || n > JV_MTU_MAX)
+		return JV_ERR_INVAL;
+	s = g->peers[peer].live;
+	if (!s || s->bound < 0 || jv_sess_terminated(s))
+		return JV_ERR_STATE;
+	jv_sess_clock(s, now);
+	d = jv_out_dgram(out);
+	if (!d)
+		return JV_ERR_NOSPACE;
+	len = jv_keys_seal(s, JV_MSG_DATA, ip, n, d->buf, sizeof d->buf);
+	if (len < 0)
+		return len;
+	d->to = s->paths[s->bound].remote;
+	d->local = s->paths[s->bound].local;
+	d->len = (uint16_t)len;
+	out->ndgram++;
+	s->tx_bytes += (uint64_t)len;
+	s->paths[s->bound].tx_packets++;
+	return JV_OK;
+}
+
+static void forget(struct jv_gateway *g, unsigned i)
+{
+	struct gw_session *gs = g->sess[i];
+	struct gw_peer *peer = &g->peers[gs->s.peer];
+
+	if (peer->live == &gs->s)
+		peer->live = NULL;
+	if (peer->pending == &gs->s)
+		peer->pending = NULL;
+	session_free(g, gs);
+	g->sess[i] = g->sess[--g->nsess];
+}
+
+int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
+{
+	if (now > g->last_now)
+		g->last_now = now;
+	for (unsigned i = 0; i < g->nsess;) {
+		struct gw_session *gs = g->sess[i];
+		struct jv_session *s = &gs->s;
+
+		if (gs->deadline > now) {
+			i++;
+			continue;
+		}
+		if (out->ndgram >= JV_OUT_DGRAMS)
+			return 1;
+		jv_sess_clock(s, now);
+		if (jv_sess_terminated(s)) {
+			if (now >= s->tombstone_until_ms) {
+				forget(g, i);	/* Z1 tombstone evicted */
+				continue;
+			}
+		} else {
+			jv_keys_expire_prev(s, now);
+			jv_pathval_expire(&s->pathval, now);
+			gw_evaluate(s, now);
+		}
+		gs->deadline = jv_sess_deadline(s, now);
+		i++;
+	}
+	return 0;
+}
+
+jv_time jv_gateway_deadline(const struct jv_gateway *g)
+{
+	jv_time d = JV_TIME_NEVER;
+
+	/* O(sessions) over cached deadlines; a heap is the next step when
+	 * gateways hold tens of thousands of sessions. */
+	for (unsigned i = 0; i < g->nsess; i++)
+		if (g->sess[i]->deadline < d)
+			d = g->sess[i]->deadline;
+	return d;
+}
+
+int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
+			 struct jv_out *out)
+{
+	struct jv_session *s;
+
+	if (!g || peer >= g->npeers)
+		return JV_ERR_INVAL;
+	s = g->peers[peer].live;
+	if (!s || jv_sess_terminated(s))
+		return JV_ERR_STATE;
+	jv_sess_clock(s, now);
+	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+	m.terminate.reason = JV_REASON_OPERATOR_TERMINATED;
+	send_bound(s, &m, out);
+	terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_OPERATOR_TERMINATED,
+			  NULL, now);
+	gws(s)->deadline = jv_sess_deadline(s, now);
+	return JV_OK;
+}
+
+int jv_gateway_status(const struct jv_gateway *g, uint32_t peer,
+		      struct jv_session_status *st)
+{
+	const struct jv_session *s;
+
+	if (!g || peer >= g->npeers || !st)
+		return JV_ERR_INVAL;
+	s = g->peers[peer].live ? g->peers[peer].live : g->peers[peer].pending;
+	if (!s)
+		return JV_ERR_NOTFOUND;
+	jv_sess_status(s, true, st);
+	return JV_OK;
+}

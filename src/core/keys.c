@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Traffic keys of a session: the current epoch and, for JV_KEY_GRACE_MS
+ * after a rotation, the previous one (so no packet in flight is lost).  One
+ * send counter per epoch covers data and control alike (wire.h: a (key,
+ * counter) pair is never reused), and the engine refuses to send once the
+ * counter nears its end instead of wrapping (JV_REJECT_AFTER_MESSAGES).
+ *
+ * Rotation is a one-way ratchet of both keys (jv_noise_rekey): forward
+ * secrecy for past epochs; post-compromise security needs a new handshake,
+ * i.e. a new session (spec §7.7).
+ */
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "jvpn/noise.h"
+#include "session.h"
+
+static void epoch_wipe(struct jv_epoch *e)
+{
+	sodium_memzero(e, sizeof *e);
+}
+
+void jv_keys_wipe(struct jv_session *s)
+{
+	epoch_wipe(&s->cur);
+	epoch_wipe(&s->prev);
+	s->rekey_pending_epoch = 0;
+}
+
+void jv_keys_install(struct jv_session *s, const uint8_t send_key[32],
+		     const uint8_t recv_key[32], jv_time now)
+{
+	jv_keys_wipe(s);
+	memcpy(s->cur.send_key, send_key, 32);
+	memcpy(s->cur.recv_key, recv_key, 32);
+	s->cur.valid = true;
+	s->cur.epoch = 0;
+	s->cur.birth_ms = now;
+	jv_replay_init(&s->cur.recv_window);
+	s->keys_birth_ms = now;
+	s->last_rekey_ms = now;
+}
+
+static void next_epoch(const struct jv_epoch *from, struct jv_epoch *to,
+		       jv_time now)
+{
+	uint32_t e = (uint32_t)(from->epoch + 1);
+
+	memset(to, 0, sizeof *to);
+	jv_noise_rekey(from->send_key, e, to->send_key);
+	jv_noise_rekey(from->recv_key, e, to->recv_key);
+	to->valid = true;
+	to->epoch = from->epoch + 1;
+	to->birth_ms = now;
+	jv_replay_init(&to->recv_window);
+}
+
+void jv_keys_rotate(struct jv_session *s, jv_time now)
+{
+	struct jv_epoch next;
+
+	next_epoch(&s->cur, &next, now);
+	epoch_wipe(&s->prev);
+	s->prev = s->cur;
+	s->cur = next;
+	sodium_memzero(&next, sizeof next);
+	s->prev_until_ms = now + JV_KEY_GRACE_MS;
+	s->keys_birth_ms = now;
+	s->last_rekey_ms = now;
+	s->rekey_pending_epoch = 0;
+}
+
+void jv_keys_expire_prev(struct jv_session *s, jv_time now)
+{
+	if (s->prev.valid && now > s->prev_until_ms)
+		epoch_wipe(&s->prev);
+}
+
+bool jv_keys_need_rekey(const struct jv_session *s, jv_time now)
+{
+	return s->cur.valid &&
+	       (now > s->cur.birth_ms + JV_REKEY_AFTER_MS ||
+		s->cur.send_counter >= JV_REKEY_AFTER_MESSAGES);
+}
+
+static int seal_hdr(struct jv_session *s, uint8_t type,
+		    struct jv_wire_hdr *h)
+{
+	if (!s->cur.valid)
+		return JV_ERR_STATE;
+	if (s->cur.send_counter >= JV_REJECT_AFTER_MESSAGES)
+		return JV_ERR_LIMIT;
+	h->type = type;
+	h->key_epoch = (uint8_t)s->cur.epoch;
+	h->receiver_index = s->remote_index;
+	h->counter = s->cur.send_counter++;
+	return JV_OK;
+}
+
+int jv_keys_seal(struct jv_session *s, uint8_t type, const uint8_t *pt,
+		 size_t len, uint8_t *out, size_t cap)
+{
+	struct jv_wire_hdr h;
+	int rc = seal_hdr(s, type, &h);
+
+	if (rc < 0)
+		return rc;
+	return jv_wire_seal(s->cur.send_key, &h, pt, len, out, cap);
+}
+
+int jv_keys_seal_ctrl(struct jv_session *s, const struct jv_ctrl *m,
+		      uint8_t *out, size_t cap)
+{
+	struct jv_wire_hdr h;
+	int rc = seal_hdr(s, JV_MSG_CONTROL, &h);
+
+	if (rc < 0)
+		return rc;
+	return jv_wire_seal_ctrl(s->cur.send_key, &h, m, out, cap);
+}
+
+static int open_with(struct jv_epoch *e, const struct jv_wire_hdr *h,
+		     const uint8_t *pkt, size_t n, uint8_t *out, size_t cap)
+{
+	int rc;
+
+	if (jv_replay_check(&e->recv_window, h->counter) != JV_OK)
+		return JV_ERR_REPLAY;
+	rc = jv_wire_open(e->recv_key, pkt, n, out, cap);
+	if (rc < 0)
+		return rc == JV_ERR_AUTH ? JV_ERR_AUTH : rc;
+	/* Mark only now that the packet is authentic (replay.h). */
+	if (jv_replay_mark(&e->recv_window, h->counter) != JV_OK)
+		return JV_ERR_REPLAY;
+	return rc;
+}
+
+int jv_keys_open(struct jv_session *s, const struct jv_wire_hdr *h,
+		 const uint8_t *pkt, size_t n, uint8_t *out, size_t cap,
+		 jv_time now, bool *rotated)
+{
+	*rotated = false;
+	if (!s->cur.valid)
+		return JV_ERR_NOTFOUND;
+	if (h->key_epoch == (uint8_t)s->cur.epoch)
+		return open_with(&s->cur, h, pkt, n, out, cap);
+	if (s->prev.valid && h->key_epoch == (uint8_t)s->prev.epoch &&
+	    now <= s->prev_until_ms)
+		return open_with(&s->prev, h, pkt, n, out, cap);
+	if (h->key_epoch == (uint8_t)(s->cur.epoch + 1)) {
+		/* The peer rotated first (its REKEY or our REKEY's ACK crossed
+		 * on the way): the next epoch's key is derivable, so a packet
+		 * that opens under it completes the rotation.  Bounded to
+		 * exactly one epoch ahead, never further. */
+		struct jv_epoch next;
+		int rc;
+
+		next_epoch(&s->cur, &next, now);
+		rc = open_with(&next, h, pkt, n, out, cap);
+		sodium_memzero(&next, sizeof next);
+		if (rc < 0)
+			return rc;
+		jv_keys_rotate(s, now);
+		/* The packet was marked in the discarded copy of the window;
+		 * mark it in the installed one too. */
+		if (jv_replay_mark(&s->cur.recv_window, h->counter) != JV_OK)
+			return JV_ERR_REPLAY;
+		*rotated = true;
+		return rc;
+	}
+	return JV_ERR_NOTFOUND;
+}

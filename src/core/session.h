@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_CORE_SESSION_H
+#define JVPN_CORE_SESSION_H
+
+/*
+ * The session core shared by both endpoint kinds (client.c, gateway.c):
+ * the FSM instance, keys and counters, transports and their health, the
+ * switch limiter, and the commit helpers that emit events in the order of
+ * spec §3 (SessionStateChange(s), binding event, ReattachResult, others,
+ * SessionTerminated last).  Private to src/core.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jvpn/eventlog.h"
+#include "jvpn/fsm.h"
+#include "jvpn/health.h"
+#include "jvpn/pathval.h"
+#include "jvpn/policy.h"
+#include "jvpn/ratelimit.h"
+#include "jvpn/replay.h"
+#include "jvpn/select.h"
+#include "jvpn/session.h"
+#include "jvpn/wire.h"
+
+/*
+ * Fixed limits of the engine (STYLE 2: units in the names).  Policy-tunable
+ * values are in struct jv_policy.
+ */
+enum jv_engine_limits {
+	JV_REKEY_AFTER_MS = 120000,		/* rotate keys this old */
+	JV_KEY_GRACE_MS = 10000,		/* previous epoch still accepted */
+	JV_INFLIGHT_MAX = 8,			/* heartbeats/probes awaiting ACK */
+	JV_ATTEMPT_COPIES = 3,			/* OP-8: copies per candidate */
+	JV_ATTEMPT_RETX_MIN_MS = 250,		/* OP-8: retransmit floor */
+	JV_HANDSHAKE_RETRY_MS = 1000,		/* first retry; doubles */
+	JV_HANDSHAKE_RETRY_MAX_MS = 8000,	/* backoff cap */
+	JV_GW_PATHS = 2,			/* gateway: binding + handshake tuple */
+	JV_TOMBSTONE_MS = 10000,		/* TERMINATED kept for Z1 */
+	JV_SECURITY_LOG_MS = 1000,		/* §8.5: one event/reason/second */
+};
+
+/* Messages before a rekey is forced; far below JV_WIRE_COUNTER_MAX so the
+ * engine never sends past it (it refuses instead, see keys.c). */
+#define JV_REKEY_AFTER_MESSAGES ((uint64_t)1 << 48)
+#define JV_REJECT_AFTER_MESSAGES (JV_WIRE_COUNTER_MAX - ((uint64_t)1 << 16))
+
+/* One key epoch: both directions, their counter and replay window. */
+struct jv_epoch {
+	bool valid;
+	uint64_t epoch;				/* full number; wire carries low 8 bits */
+	uint8_t send_key[JV_WIRE_KEY_SIZE];
+	uint8_t recv_key[JV_WIRE_KEY_SIZE];
+	uint64_t send_counter;			/* next counter to use */
+	struct jv_replay_window recv_window;
+	jv_time birth_ms;
+};
+
+struct jv_inflight {
+	uint64_t seq;
+	jv_time sent_ms;
+};
+
+/* One transport of a session.  Client: a configured path; gateway: a
+ * validated (remote address, port) tuple. */
+struct jv_path {
+	bool used;
+	char id[JV_TRANSPORT_ID_MAX];
+	uint32_t proto;
+	unsigned priority;
+	bool down;				/* hard failure reported, not yet up */
+	struct jv_addr remote;			/* gateway: the tuple; client: optional */
+	uint32_t local;				/* gateway: local address index */
+	struct jv_health health;
+	struct jv_inflight inflight[JV_INFLIGHT_MAX];
+	unsigned ninflight;
+	uint64_t next_seq;
+	jv_time next_probe_ms;			/* client: next heartbeat/probe */
+	jv_time last_probe_ok_ms;
+	jv_time excluded_until_ms;
+	bool needs_restabilize;
+	uint64_t tx_packets, rx_packets;
+};
+
+/* The requester's reattach attempt (RECOVERING), spec §7.1, OP-8. */
+struct jv_attempt {
+	int cand;				/* path index; -1 none */
+	unsigned ordinal;			/* ReattachAttempt.attempt */
+	unsigned copies;			/* sent for this candidate */
+	uint64_t nonces[JV_ATTEMPT_COPIES + 4];	/* nonces of live copies */
+	unsigned nnonces;
+	jv_time start_ms;
+	jv_time next_tx_ms;
+	enum jv_reason trigger;			/* the VOLATILE reason */
+	enum jv_reason recovery;		/* §6.4 outcome reason */
+	uint32_t tried_mask;			/* candidates abandoned this episode */
+	unsigned set_size;			/* eligible candidates at the start */
+};
+
+struct jv_session {
+	enum jv_role role;
+	struct jv_policy policy;
+	struct jv_fsm fsm;
+	struct jv_rng rng;
+	jv_session_event_fn on_event;
+	void *ud;
+
+	/* identity */
+	uint8_t id[JV_SESSION_ID_BYTES];
+	char id_hex[JV_SESSION_ID_HEX];
+	char node_id[JV_NODE_ID_MAX];
+	struct jv_event_origin origin;
+	uint32_t local_index;			/* our receiver index */
+	uint32_t remote_index;			/* the peer's */
+	uint32_t peer;				/* gateway: peer index */
+
+	/* keys: current and, for JV_KEY_GRACE_MS after a rotation, previous */
+	struct jv_epoch cur, prev;
+	jv_time prev_until_ms;
+	uint64_t rekey_pending_epoch;		/* client: REKEY sent, 0 = none */
+	jv_time rekey_next_tx_ms;
+	jv_time last_rekey_ms;
+	jv_time keys_birth_ms;			/* KEY_MAX_AGE_MS origin */
+
+	/* life and timers */
+	jv_time last_now_ms;			/* latest `now` handed to the engine */
+	jv_time created_ms;
+	jv_time unbound_since_ms;		/* valid while bound < 0 */
+	jv_time volatile_since_ms;
+	enum jv_reason volatile_reason;		/* why the VOLATILE episode began */
+	jv_time recovery_deadline_ms;
+	jv_time tombstone_until_ms;
+	bool terminate_peer;			/* send TERMINATE on the way out */
+	enum jv_reason terminate_reason;
+
+	/* transports */
+	struct jv_path *paths;
+	unsigned npaths, cap_paths;
+	int bound;				/* path index, -1 none */
+
+	/* switching */
+	struct jv_switch_limiter limiter;
+	struct jv_log_limiter denylog;		/* §6.5 TransportSwitchDenied */
+	struct jv_log_limiter seclog;		/* §8.5 security events */
+	struct jv_attempt att;
+	uint64_t total_switches;
+	const char *operator_order;		/* pending request_switch, or NULL */
+	char operator_order_buf[JV_TRANSPORT_ID_MAX];
+
+	/* requester */
+	uint64_t next_nonce;
+	uint64_t ack_state_version;
+
+	/* validator */
+	struct jv_nonce_window nonces;
+	struct jv_token_bucket ctl_bucket;
+	unsigned security_failures;
+	jv_time last_switch_commit_ms;
+	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
+	struct jv_pathval pathval;
+
+	/* OP-23: counters that arrived on other paths, so they are not taken
+	 * for gaps (losses) on the binding */
+	uint64_t rx_last_bound_counter;
+	bool rx_have_bound_counter;
+	uint64_t rx_other[16];
+	unsigned rx_other_head;
+
+	/* counters */
+	uint64_t tx_bytes, rx_bytes;
+	uint64_t dropped_unauthorized, dropped_auth, dropped_replay;
+	uint64_t state_version_conflicts;
+};
+
+/* ---- lifecycle (session.c) -------------------------------------------- */
+
+JV_MUST_CHECK int jv_sess_init(struct jv_session *s, enum jv_role role,
+			       const struct jv_policy *p, const char *node_id,
+			       struct jv_rng rng, jv_session_event_fn fn,
+			       void *ud, unsigned cap_paths);
+void jv_sess_destroy(struct jv_session *s);
+
+/* Adopt the handshake's id and keys; emit SessionCreated (BIRTH, v0). */
+void jv_sess_created(struct jv_session *s, const uint8_t id[16],
+		     const uint8_t send_key[32], const uint8_t recv_key[32],
+		     jv_time now);
+
+/* ---- events ----------------------------------------------------------- */
+
+void jv_sess_emit(struct jv_session *s, struct jv_event *ev, jv_time now);
+void jv_ev_init(struct jv_event *ev, enum jv_event_type t);
+
+/* ---- FSM commits ------------------------------------------------------ */
+
+/*
+ * Apply one FSM input (through jv_fsm_apply, the only writer of the state)
+ * and carry out the row's effects: clearing the binding, terminating.  On
+ * a transition into TERMINATED, SessionTerminated is emitted unless
+ * defer_terminated (the caller emits ReattachResult first, then calls
+ * jv_sess_emit_terminated).  Returns jv_fsm_apply's result.
+ */
+int jv_sess_input(struct jv_session *s, enum jv_input in, enum jv_reason arg,
+		  jv_time now, const struct jv_event *annot,
+		  bool defer_terminated);
+void jv_sess_emit_terminated(struct jv_session *s, enum jv_reason r,
+			     jv_time now);
+
+/* Set or clear the binding (no event: callers emit the binding event). */
+void jv_sess_bind(struct jv_session *s, int path, jv_time now);
+void jv_sess_unbind(struct jv_session *s, jv_time now);
+
+/* Declare the binding dead: T10/T20/T30/T47 + TransportDead. */
+void jv_sess_binding_dead(struct jv_session *s, bool hard, jv_time now);
+
+/*
+ * Steps (1)-(7) of spec §2.4: X1 lifetime, X4 key expiry, X2 transport
+ * TTL (X3, X5-X7 come from their own inputs).  Returns true if the session
+ * is (now) TERMINATED.
+ */
+bool jv_sess_check_terminal(struct jv_session *s, jv_time now);
+
+bool jv_sess_terminated(const struct jv_session *s);
+/* The validator's transport id of a tuple ("udp:10.0.0.2:40000"). */
+void jv_tuple_id(const struct jv_addr *a, char out[JV_TRANSPORT_ID_MAX]);
+/* Record the time of an entry point (the deadline clamps use it). */
+void jv_sess_clock(struct jv_session *s, jv_time now);
+void jv_sess_status(const struct jv_session *s, bool live,
+		    struct jv_session_status *st);
+const char *jv_sess_bound_id(const struct jv_session *s);
+
+/* Bounded security event (§8.5): SecurityValidationFailed or
+ * SecurityReplayDetected with the aggregation count. */
+void jv_sess_security_event(struct jv_session *s, enum jv_event_type t,
+			    enum jv_reason r, const char *transport_id,
+			    const char *marker, jv_time now);
+
+/* ---- keys and sealing (keys.c) ---------------------------------------- */
+
+void jv_keys_install(struct jv_session *s, const uint8_t send_key[32],
+		     const uint8_t recv_key[32], jv_time now);
+/* Rotate to the next epoch (ratchet both directions). */
+void jv_keys_rotate(struct jv_session *s, jv_time now);
+void jv_keys_wipe(struct jv_session *s);
+
+/* Seal a data or control payload under the current epoch into d->buf.
+ * Returns the datagram length, JV_ERR_STATE (no keys), JV_ERR_LIMIT
+ * (counter exhausted: rekey first), JV_ERR_INVAL. */
+JV_MUST_CHECK int jv_keys_seal(struct jv_session *s, uint8_t type,
+			       const uint8_t *pt, size_t len, uint8_t *out,
+			       size_t cap);
+JV_MUST_CHECK int jv_keys_seal_ctrl(struct jv_session *s,
+				    const struct jv_ctrl *m, uint8_t *out,
+				    size_t cap);
+/*
+ * Open a datagram whose header is h: epoch lookup, replay check, AEAD,
+ * replay mark.  Returns the plaintext length, JV_ERR_AUTH, JV_ERR_REPLAY,
+ * JV_ERR_NOTFOUND (no key for that epoch).  *rotated is set when the
+ * packet was under the next epoch and completed a pending rekey.
+ */
+JV_MUST_CHECK int jv_keys_open(struct jv_session *s,
+			       const struct jv_wire_hdr *h,
+			       const uint8_t *pkt, size_t n, uint8_t *out,
+			       size_t cap, jv_time now, bool *rotated);
+bool jv_keys_need_rekey(const struct jv_session *s, jv_time now);
+void jv_keys_expire_prev(struct jv_session *s, jv_time now);
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Reserve the next datagram slot of out, or NULL (overflow counted). */
+struct jv_dgram *jv_out_dgram(struct jv_out *out);
+struct jv_inner *jv_out_inner(struct jv_out *out);
+
+/* ---- timers (timers.c) ------------------------------------------------ */
+
+/* The session's next deadline (every timer listed in timers.c). */
+jv_time jv_sess_deadline(const struct jv_session *s, jv_time now);
+
+/* ---- gateway-side validation (validate.c) ----------------------------- */
+
+struct jv_reattach_req {
+	uint64_t nonce;
+	uint64_t ts_ms;
+	uint64_t state_version;
+	enum jv_reason trigger;
+	enum jv_reason recovery;
+	struct jv_wire_candidate cand;
+	bool path_response;		/* PD-2: from a PATH_RESPONSE */
+};
+
+/*
+ * Run V2-V10 and the commit (spec §7.4, §7.6) on an authenticated request
+ * from `from`; fill the answer (ACK or DENY) into *answer.  Never mutates
+ * on a deny (INV-10).
+ */
+void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
+			 const struct jv_addr *from, uint32_t local,
+			 jv_time now, struct jv_ctrl *answer);
+
+#endif
