@@ -10,5 +10,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_states(int argc, char **argv);
 int cmd_events_doc(int argc, char **argv);
 int cmd_policy_doc(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 #endif

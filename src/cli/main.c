@@ -16,6 +16,8 @@ struct command {
 static const struct command commands[] = {
 	{ "demo", cmd_demo, "demo",
 	  "simulated walk of a session through a path death" },
+	{ "sim", cmd_sim, "sim FILE... [--seed N] [--events F]",
+	  "run scenario files in the deterministic simulator" },
 	{ "states", cmd_states, "states [--markdown]",
 	  "print the session state machine table" },
 	{ "events-doc", cmd_events_doc, "events-doc",

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/* Spec §3 invariants, checked online on every event. */
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "jvpn/eventlog.h"
+#include "jvpn/fsm.h"
+#include "sim/check.h"
+
+void sim_check_init(struct sim_check *c, const struct jv_policy *client,
+		    const struct jv_policy *gateway)
+{
+	memset(c, 0, sizeof *c);
+	c->policy[SIM_CLIENT] = client;
+	c->policy[SIM_GATEWAY] = gateway;
+}
+
+void sim_check_report(struct sim_check *c, const char *id,
+		      enum sim_side side, jv_time at, const char *fmt, ...)
+{
+	struct sim_violation *v;
+	va_list ap;
+
+	c->total++;
+	if (c->nkept == SIM_CHECK_KEEP)
+		return;
+	v = &c->kept[c->nkept++];
+	snprintf(v->id, sizeof v->id, "%s", id);
+	v->side = side;
+	v->at = at;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+	va_end(ap);
+}
+
+#define VIOL(c, s, id, at, ...) \
+	sim_check_report((c), (id), (s)->side, (at), __VA_ARGS__)
+
+static struct sim_cstream *stream(struct sim_check *c, enum sim_side side,
+				  const char *sid)
+{
+	struct sim_cstream *free_slot = NULL;
+
+	if (!sid)
+		sid = "";
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
+		struct sim_cstream *s = &c->s[i];
+
+		if (!s->used) {
+			if (!free_slot)
+				free_slot = s;
+		} else if (s->side == side && !strcmp(s->sid, sid)) {
+			return s;
+		}
+	}
+	if (!free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof *free_slot);
+	free_slot->used = true;
+	free_slot->side = side;
+	snprintf(free_slot->sid, sizeof free_slot->sid, "%s", sid);
+	free_slot->state = JV_STATE_BIRTH;
+	return free_slot;
+}
+
+static unsigned switches_within(const struct sim_cstream *s, jv_time now)
+{
+	unsigned n = 0, have = s->nsw < JV_SWITCH_HISTORY_MAX ?
+			      s->nsw : JV_SWITCH_HISTORY_MAX;
+
+	for (unsigned i = 0; i < have; i++)
+		if (s->sw[i] + JV_SWITCH_RATE_WINDOW_MS > now)
+			n++;
+	return n;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static bool needs_reason(const struct jv_event *ev)
+{
+	switch (ev->type) {
+	case JV_EV_SESSION_STATE_CHANGE:
+	case JV_EV_SESSION_TERMINATED:
+	case JV_EV_TRANSPORT_SWITCH_DENIED:
+	case JV_EV_TRANSPORT_SWITCH_FAILED:
+	case JV_EV_SECURITY_VALIDATION_FAILED:
+	case JV_EV_SECURITY_REPLAY_DETECTED:
+	case JV_EV_SECURITY_KEY_COMPROMISE_SUSPECTED:
+	case JV_EV_KEY_ROTATED:
+	case JV_EV_KEY_EXPIRED:
+	case JV_EV_REKEY_DENIED:
+	case JV_EV_SESSION_OWNER_REJECTED:
+	case JV_EV_SESSION_OWNER_CONFLICT:
+		return true;
+	case JV_EV_REATTACH_RESULT:
+		return JV_EV_HAS(ev, status) && str_eq(ev->status, "DENIED");
+	default:
+		return false;
+	}
+}
+
+static bool is_deny(const struct jv_event *ev)
+{
+	return (ev->type == JV_EV_REATTACH_RESULT && JV_EV_HAS(ev, status) &&
+		str_eq(ev->status, "DENIED")) ||
+	       ev->type == JV_EV_SECURITY_REPLAY_DETECTED ||
+	       ev->type == JV_EV_SECURITY_VALIDATION_FAILED;
+}
+
+static bool is_success(const struct jv_event *ev)
+{
+	return ev->type == JV_EV_REATTACH_RESULT && JV_EV_HAS(ev, status) &&
+	       str_eq(ev->status, "SUCCESS");
+}
+
+static void set_binding(struct sim_cstream *s, const char *t, jv_time now)
+{
+	if (t) {
+		s->bound = true;
+		snprintf(s->binding, sizeof s->binding, "%s", t);
+	} else {
+		if (s->bound)
+			s->null_since = now;
+		s->bound = false;
+		s->binding[0] = '\0';
+	}
+	s->liv_reported[1] = false;
+}
+
+static void state_change(struct sim_check *c, struct sim_cstream *s,
+			 const struct jv_event *ev)
+{
+	const struct jv_policy *pol = c->policy[s->side];
+	enum jv_state prev = ev->previous_state, next = ev->new_state;
+	enum jv_reason why = JV_EV_HAS(ev, reason_code) ? ev->reason_code
+							 : JV_REASON_NONE;
+	jv_time t = ev->ts_ms;
+
+	if (ev->state_version != s->k + 1)
+		VIOL(c, s, "INV-02", t, "SessionStateChange %s->%s carries "
+		     "state_version %" PRIu64 ", expected %" PRIu64,
+		     jv_state_name(prev), jv_state_name(next),
+		     ev->state_version, s->k + 1);
+	s->k = ev->state_version > s->k ? ev->state_version : s->k + 1;
+	if (!JV_EV_HAS(ev, previous_state) || !JV_EV_HAS(ev, new_state)) {
+		VIOL(c, s, "INV-03", t, "SessionStateChange without "
+		     "previous_state/new_state");
+		return;
+	}
+	if (prev != s->state)
+		VIOL(c, s, "INV-03", t, "previous_state %s but the stream "
+		     "was in %s", jv_state_name(prev),
+		     jv_state_name(s->state));
+	if (!jv_fsm_transition_legal(prev, next, why))
+		VIOL(c, s, "INV-03", t, "%s->%s[%s] matches no row of §2.3",
+		     jv_state_name(prev), jv_state_name(next),
+		     why == JV_REASON_NONE ? "" : jv_reason_name(why));
+	if (s->terminated)
+		VIOL(c, s, "INV-04", t, "SessionStateChange after TERMINATED");
+
+	/* Episodes for the time bounds (T20 does not restart VOLATILE). */
+	if (next == JV_STATE_VOLATILE && s->state != JV_STATE_VOLATILE) {
+		s->in_volatile = true;
+		s->volatile_since = t;
+		s->liv_reported[3] = false;
+	} else if (next != JV_STATE_VOLATILE) {
+		s->in_volatile = false;
+	}
+	if (next == JV_STATE_RECOVERING) {
+		if (s->state != JV_STATE_RECOVERING) {
+			s->in_recovering = true;
+			s->recovering_since = t;
+			s->liv_reported[2] = false;
+		}
+		if (!JV_EV_HAS(ev, candidate_transport) ||
+		    !ev->candidate_transport) {
+			if (s->state != JV_STATE_RECOVERING)
+				VIOL(c, s, "INV-12", t, "entry into "
+				     "RECOVERING without candidate_transport");
+		} else if (s->state != JV_STATE_RECOVERING &&
+			   !(JV_EV_HAS(ev, from_transport) &&
+			     str_eq(ev->from_transport,
+				    ev->candidate_transport))) {
+			if (JV_EV_HAS(ev, candidate_set_size) &&
+			    ev->candidate_set_size < pol->candidate_min_count &&
+			    s->side == SIM_CLIENT)
+				VIOL(c, s, "INV-12", t, "switch attempt with "
+				     "candidate_set_size %" PRIu64 " < %u",
+				     ev->candidate_set_size,
+				     pol->candidate_min_count);
+			if (switches_within(s, t) >= pol->max_switches_per_min)
+				VIOL(c, s, "INV-12", t, "switch attempt with "
+				     "%u switches in the last 60 s (max %u)",
+				     switches_within(s, t),
+				     pol->max_switches_per_min);
+		}
+	} else if (s->state == JV_STATE_RECOVERING) {
+		s->in_recovering = false;
+		s->c_rec_exit = true;
+		if (next == JV_STATE_ATTACHED)
+			s->c_rec_to_att = true;
+	}
+	if (prev == JV_STATE_BIRTH && next == JV_STATE_ATTACHED)
+		s->c_birth_att = true;
+	if (next == JV_STATE_TERMINATED) {
+		bool peer = JV_EV_HAS(ev, origin) && str_eq(ev->origin, "peer");
+
+		s->terminated = true;
+		s->c_to_terminated = true;
+		if (why == JV_REASON_SESSION_LIFETIME_EXCEEDED && !peer &&
+		    !(t - s->created_ts > pol->max_lifetime_ms))
+			VIOL(c, s, "INV-14", t, "session_lifetime_exceeded at "
+			     "age %" PRIu64 " <= %" PRIu64, t - s->created_ts,
+			     pol->max_lifetime_ms);
+		if (why == JV_REASON_TRANSPORT_TTL_EXCEEDED && !peer &&
+		    (s->bound || !(t - s->null_since >
+				   pol->transport_lost_ttl_ms)))
+			VIOL(c, s, "INV-14", t, "transport_ttl_exceeded while "
+			     "%s", s->bound ? "bound" : "transportless for "
+			     "less than the TTL");
+		set_binding(s, NULL, t);
+	}
+	s->state = next;
+	s->c_mutation = true;
+}
+
+void sim_check_event(struct sim_check *c, enum sim_side side,
+		     const char *session_id, const struct jv_event *ev)
+{
+	struct sim_cstream *s = stream(c, side, session_id);
+	const struct jv_policy *pol = c->policy[side];
+	jv_time t = ev->ts_ms;
+	char why[160];
+
+	c->events++;
+	if (!s) {
+		sim_check_report(c, "INV-01", side, t, "more than %d sessions "
+				 "in one run: not checked",
+				 SIM_CHECK_STREAMS);
+		return;
+	}
+	s->c_touched = true;
+	if (s->abandoned)
+		return;
+	if (jv_event_check(ev, why, sizeof why))
+		VIOL(c, s, "INV-13", t, "%s: %s",
+		     jv_event_type_name(ev->type), why);
+	else if (needs_reason(ev) && !JV_EV_HAS(ev, reason_code))
+		VIOL(c, s, "INV-13", t, "%s without reason_code",
+		     jv_event_type_name(ev->type));
+
+	if (ev->type == JV_EV_SESSION_CREATED) {
+		if (s->created)
+			VIOL(c, s, "INV-01", t, "second SessionCreated");
+		else if (ev->state_version != 0 ||
+			 (JV_EV_HAS(ev, state) && ev->state != JV_STATE_BIRTH))
+			VIOL(c, s, "INV-01", t, "SessionCreated not in BIRTH "
+			     "at version 0");
+		s->created = true;
+		s->created_ts = t;
+		s->null_since = t;
+		return;
+	}
+	if (!s->created) {
+		VIOL(c, s, "INV-01", t, "%s before SessionCreated",
+		     jv_event_type_name(ev->type));
+		s->created = true;	/* report once */
+		s->created_ts = t;
+		s->null_since = t;
+	}
+	if (ev->type == JV_EV_SESSION_STATE_CHANGE) {
+		state_change(c, s, ev);
+		return;
+	}
+	if (ev->state_version != s->k)
+		VIOL(c, s, "INV-02", t, "%s carries state_version %" PRIu64
+		     ", the stream is at %" PRIu64,
+		     jv_event_type_name(ev->type), ev->state_version, s->k);
+	if (is_deny(ev))
+		s->c_deny = true;
+
+	switch (ev->type) {
+	case JV_EV_TRANSPORT_ATTACHED:
+		if (s->terminated)
+			VIOL(c, s, "INV-04", t, "TransportAttached after "
+			     "TERMINATED");
+		if (s->bound)
+			VIOL(c, s, "INV-05", t, "TransportAttached %s while "
+			     "bound to %s", ev->transport_id ?
+			     ev->transport_id : "null", s->binding);
+		set_binding(s, ev->transport_id, t);
+		s->c_attached_ev = true;
+		s->c_mutation = true;
+		break;
+	case JV_EV_TRANSPORT_SWITCH: {
+		const char *prevt = JV_EV_HAS(ev, previous_transport) ?
+				    ev->previous_transport : NULL;
+
+		if (s->terminated)
+			VIOL(c, s, "INV-04", t, "TransportSwitch after "
+			     "TERMINATED");
+		if (s->bound ? !str_eq(prevt, s->binding) : prevt != NULL)
+			VIOL(c, s, "INV-05", t, "TransportSwitch from %s but "
+			     "the binding is %s", prevt ? prevt : "null",
+			     s->bound ? s->binding : "null");
+		s->sw[s->nsw % JV_SWITCH_HISTORY_MAX] = t;
+		s->nsw++;
+		if (switches_within(s, t) > pol->max_switches_per_min)
+			VIOL(c, s, "INV-08", t, "%u TransportSwitch in the 60 s "
+			     "ending here (max %u)", switches_within(s, t),
+			     pol->max_switches_per_min);
+		set_binding(s, JV_EV_HAS(ev, new_transport) ?
+			    ev->new_transport : NULL, t);
+		s->c_switch = true;
+		s->c_mutation = true;
+		break;
+	}
+	case JV_EV_TRANSPORT_DEAD:
+		if (!s->bound || !str_eq(ev->transport_id, s->binding))
+			VIOL(c, s, "INV-05", t, "TransportDead %s but the "
+			     "binding is %s", ev->transport_id ?
+			     ev->transport_id : "null",
+			     s->bound ? s->binding : "null");
+		set_binding(s, NULL, t);
+		s->c_mutation = true;
+		break;
+	case JV_EV_REATTACH_ATTEMPT:
+		if (side != SIM_CLIENT)
+			break;
+		if (s->have_attempt &&
+		    t - s->last_attempt < pol->switch_cooldown_ms)
+			VIOL(c, s, "INV-09", t, "ReattachAttempt %" PRIu64
+			     " ms after the previous one (cooldown %" PRIu64
+			     ")", t - s->last_attempt,
+			     pol->switch_cooldown_ms);
+		s->have_attempt = true;
+		s->last_attempt = t;
+		break;
+	case JV_EV_REATTACH_RESULT:
+		if (is_success(ev)) {
+			if (s->terminated)
+				VIOL(c, s, "INV-04", t, "ReattachResult("
+				     "SUCCESS) after TERMINATED");
+			s->c_success = true;
+			s->c_outcome = true;
+			s->c_success_version = ev->state_version;
+			s->c_success_ts = t;
+			if (JV_EV_HAS(ev, nonce)) {
+				for (unsigned i = 0; i < s->nreplayed &&
+				     i < SIM_CHECK_NONCES; i++)
+					if (s->replayed[i] == ev->nonce)
+						VIOL(c, s, "LIV-09", t,
+						     "SUCCESS for nonce %"
+						     PRIu64 " after a replay "
+						     "of it", ev->nonce);
+				if (side == SIM_GATEWAY && s->have_nonce &&
+				    ev->nonce <= s->last_nonce)
+					VIOL(c, s, "INV-11", t, "SUCCESS nonce "
+					     "%" PRIu64 " not above %" PRIu64,
+					     ev->nonce, s->last_nonce);
+				s->have_nonce = true;
+				s->last_nonce = ev->nonce;
+			}
+		} else if (JV_EV_HAS(ev, reason_code) &&
+			   ev->reason_code == JV_REASON_REPLAY_DETECTED &&
+			   JV_EV_HAS(ev, nonce)) {
+			s->replayed[s->nreplayed++ % SIM_CHECK_NONCES] =
+				ev->nonce;
+		}
+		break;
+	case JV_EV_TRANSPORT_SWITCH_DENIED:
+	case JV_EV_TRANSPORT_SWITCH_FAILED:
+		s->c_outcome = true;
+		break;
+	case JV_EV_SESSION_TERMINATED:
+		s->c_terminated_events++;
+		s->c_outcome = true;
+		if (++s->nterminated > 1)
+			VIOL(c, s, "INV-04", t, "second SessionTerminated");
+		break;
+	default:
+		break;
+	}
+}
+
+static void commit_stream(struct sim_check *c, struct sim_cstream *s,
+			  jv_time now)
+{
+	if (s->abandoned)
+		goto out;
+	if (s->c_rec_to_att && (!s->c_success || s->c_success_version != s->k))
+		VIOL(c, s, "INV-07", now, "RECOVERING->ATTACHED without "
+		     "ReattachResult(SUCCESS) at version %" PRIu64
+		     " in the same commit", s->k);
+	if (s->c_switch && !s->c_rec_to_att)
+		VIOL(c, s, "INV-07", now, "TransportSwitch outside a "
+		     "RECOVERING->ATTACHED commit");
+	if (s->c_birth_att && !s->c_attached_ev)
+		VIOL(c, s, "INV-07", now, "BIRTH->ATTACHED without "
+		     "TransportAttached");
+	if (s->side == SIM_GATEWAY && s->c_deny && s->c_mutation)
+		VIOL(c, s, "INV-10", now, "a denial shares a commit with a "
+		     "state or binding change");
+	if (s->c_to_terminated && s->c_terminated_events != 1)
+		VIOL(c, s, "INV-04", now, "entry into TERMINATED with %u "
+		     "SessionTerminated in its commit",
+		     s->c_terminated_events);
+	if (s->side == SIM_CLIENT && s->c_rec_exit && !s->c_outcome)
+		VIOL(c, s, "LIV-05", now, "RECOVERING left without SUCCESS, "
+		     "TransportSwitchDenied, TransportSwitchFailed or "
+		     "SessionTerminated");
+	if (s->created && s->state == JV_STATE_ATTACHED && !s->bound)
+		VIOL(c, s, "INV-06", now, "ATTACHED without a binding");
+	if ((s->state == JV_STATE_BIRTH || s->state == JV_STATE_TERMINATED) &&
+	    s->bound)
+		VIOL(c, s, "INV-06", now, "%s with binding %s",
+		     jv_state_name(s->state), s->binding);
+out:
+	s->c_touched = s->c_rec_to_att = s->c_success = s->c_switch = false;
+	s->c_birth_att = s->c_attached_ev = s->c_deny = s->c_mutation = false;
+	s->c_to_terminated = s->c_rec_exit = s->c_outcome = false;
+	s->c_terminated_events = 0;
+}
+
+void sim_check_commit(struct sim_check *c, enum sim_side side, jv_time now)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
+		struct sim_cstream *s = &c->s[i];
+
+		if (s->used && s->side == side && s->c_touched)
+			commit_stream(c, s, now);
+	}
+}
+
+void sim_check_time(struct sim_check *c, jv_time now)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
+		struct sim_cstream *s = &c->s[i];
+		const struct jv_policy *pol;
+
+		if (!s->used || !s->created || s->terminated || s->abandoned)
+			continue;
+		pol = c->policy[s->side];
+		/* "by t + B" is at or before t + B + 1 (§3.2, ε = 0). */
+		if (!s->liv_reported[0] &&
+		    now > s->created_ts + pol->max_lifetime_ms + 1) {
+			s->liv_reported[0] = true;
+			VIOL(c, s, "LIV-01", now, "not terminated %" PRIu64
+			     " ms after creation", now - s->created_ts);
+		}
+		if (!s->bound && !s->liv_reported[1] &&
+		    now > s->null_since + pol->transport_lost_ttl_ms + 1) {
+			s->liv_reported[1] = true;
+			VIOL(c, s, "LIV-02", now, "transportless since %" PRIu64
+			     " and neither bound nor terminated",
+			     s->null_since);
+		}
+		if (s->in_recovering && !s->liv_reported[2] &&
+		    now > s->recovering_since + pol->recovery_window_ms + 1) {
+			s->liv_reported[2] = true;
+			VIOL(c, s, "LIV-03", now, "RECOVERING since %" PRIu64,
+			     s->recovering_since);
+		}
+		if (s->in_volatile && !s->liv_reported[3] &&
+		    now > s->volatile_since + pol->volatile_to_degraded_ms + 1) {
+			s->liv_reported[3] = true;
+			VIOL(c, s, "LIV-04", now, "VOLATILE since %" PRIu64,
+			     s->volatile_since);
+		}
+	}
+}
+
+void sim_check_abandon(struct sim_check *c, enum sim_side side)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++)
+		if (c->s[i].used && c->s[i].side == side)
+			c->s[i].abandoned = true;
+}
+
+void sim_check_engine(struct sim_check *c, enum sim_side side,
+		      const char *session_id, enum jv_state state,
+		      uint64_t version, jv_time now)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
+		struct sim_cstream *s = &c->s[i];
+
+		if (!s->used || s->side != side || s->abandoned ||
+		    strcmp(s->sid, session_id ? session_id : ""))
+			continue;
+		if (s->state != state || s->k != version)
+			VIOL(c, s, "INV-02", now, "events say %s v%" PRIu64
+			     ", the engine says %s v%" PRIu64,
+			     jv_state_name(s->state), s->k,
+			     jv_state_name(state), version);
+	}
+}
+
+void sim_check_print(const struct sim_check *c, FILE *out,
+		     const char *indent)
+{
+	for (unsigned i = 0; i < c->nkept; i++) {
+		const struct sim_violation *v = &c->kept[i];
+
+		fprintf(out, "%s%s %s @%" PRIu64 ": %s\n", indent, v->id,
+			sim_side_name(v->side), v->at, v->msg);
+	}
+	if (c->total > c->nkept)
+		fprintf(out, "%s(%" PRIu64 " more violations)\n", indent,
+			c->total - c->nkept);
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* Verdict of one scenario: run, check expectations, print. */
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "sim/world.h"
+
+static void print_gaps(FILE *out, const struct sim_scenario *sc,
+		       const struct sim_result *res)
+{
+	const struct sim_meter *m[2] = {
+		res->have_up ? &res->up : NULL,
+		res->have_down ? &res->down : NULL,
+	};
+	static const char *const dn[2] = { "up", "down" };
+	size_t nf = m[0] ? m[0]->nfaults : m[1] ? m[1]->nfaults : 0;
+
+	for (int d = 0; d < 2; d++) {
+		if (!m[d])
+			continue;
+		fprintf(out, "    stream %s: %" PRIu64 "/%" PRIu64
+			" delivered, %" PRIu64 " duplicate, %" PRIu64
+			" out of order, latency avg %" PRIu64 " max %" PRIu64
+			" ms\n", dn[d], m[d]->delivered, m[d]->sent,
+			m[d]->duplicates, m[d]->out_of_order,
+			m[d]->delivered ? m[d]->latency_sum_ms /
+					  m[d]->delivered : 0,
+			m[d]->latency_max_ms);
+	}
+	if (res->have_rr)
+		fprintf(out, "    requests: %" PRIu64 "/%" PRIu64 " answered "
+			"(%" PRIu64 " late), rtt avg %" PRIu64 " max %" PRIu64
+			" ms\n", res->rr.answered, res->rr.sent, res->rr.late,
+			res->rr.answered ? res->rr.rtt_sum_ms /
+					   res->rr.answered : 0,
+			res->rr.rtt_max_ms);
+	if (nf == 0)
+		return;
+	/* One line per fault when few, else the worst per direction. */
+	if (nf <= 8) {
+		for (size_t i = 0; i < nf; i++) {
+			jv_time at = (m[0] ? m[0] : m[1])->gaps[i].fault_at;
+			const char *what = "";
+
+			for (size_t k = 0; k < sc->nactions; k++)
+				if (sc->actions[k].at == at &&
+				    sc->actions[k].fault) {
+					what = sc->actions[k].text;
+					break;
+				}
+			fprintf(out, "    failover gap after '%s' @%" PRIu64 ":",
+				what, at);
+			for (int d = 0; d < 2; d++) {
+				const struct sim_gap *g;
+
+				if (!m[d])
+					continue;
+				g = &m[d]->gaps[i];
+				if (!g->touched)
+					fprintf(out, " %s -", dn[d]);
+				else
+					fprintf(out, " %s %" PRIu64 " ms%s",
+						dn[d], g->gap_ms,
+						g->unrecovered ?
+						" (never recovered)" : "");
+			}
+			fprintf(out, "\n");
+		}
+		return;
+	}
+	for (int d = 0; d < 2; d++) {
+		bool unrec;
+		size_t fi;
+		jv_time g;
+
+		if (!m[d])
+			continue;
+		g = sim_meter_max_gap(m[d], &unrec, &fi);
+		fprintf(out, "    largest failover gap %s: %" PRIu64 " ms%s "
+			"after the fault @%" PRIu64 " (%zu faults)\n", dn[d], g,
+			unrec ? " (never recovered)" : "",
+			m[d]->gaps[fi].fault_at, nf);
+	}
+}
+
+static bool evaluate(const struct sim_scenario *sc,
+		     const struct sim_result *res, FILE *out, bool lenient,
+		     bool print)
+{
+	struct sim_measure m = {
+		.up = res->have_up ? &res->up : NULL,
+		.down = res->have_down ? &res->down : NULL,
+		.rr = res->have_rr ? &res->rr : NULL,
+		.sink_failures = res->sink_failures,
+	};
+	bool pass = true;
+	char why[512];
+
+	for (size_t i = 0; i < sc->nexpects; i++) {
+		const struct sim_expect *x = &sc->expects[i];
+
+		if (sim_expect_check(x, &res->rec, &m, why, sizeof why))
+			continue;
+		pass = false;
+		if (print)
+			fprintf(out, "    %s:%u: %s\n      -> %s\n", sc->file,
+				x->line, x->text, why);
+	}
+	if (res->check.total) {
+		pass = false;
+		if (print) {
+			fprintf(out, "    invariants violated (%" PRIu64 "):\n",
+				res->check.total);
+			sim_check_print(&res->check, out, "      ");
+		}
+	}
+	if (res->replay_misses && !lenient) {
+		pass = false;
+		if (print)
+			fprintf(out, "    %" PRIu64 " replay(s) found no "
+				"recorded datagram to replay\n",
+				res->replay_misses);
+	}
+	if (res->rec.dropped) {
+		pass = false;
+		if (print)
+			fprintf(out, "    %" PRIu64 " events could not be "
+				"recorded\n", res->rec.dropped);
+	}
+	return pass;
+}
+
+int sim_execute(const struct sim_scenario *sc, const struct sim_run_opts *o,
+		FILE *out, bool quiet)
+{
+	struct sim_result res, again;
+	bool pass, same = true, lenient;
+	int r;
+
+	r = sim_run(sc, o, &res);
+	if (r == 0 && sc->determinism) {
+		struct sim_run_opts o2 = o ? *o : (struct sim_run_opts){ 0 };
+
+		/* The copy must not reach the --events file twice. */
+		o2.log = NULL;
+		o2.on_event = NULL;
+		o2.on_action = NULL;
+		r = sim_run(sc, &o2, &again);
+		if (r == 0)
+			same = memcmp(res.event_hash, again.event_hash,
+				      sizeof res.event_hash) == 0 &&
+			       res.rec.n == again.rec.n;
+		sim_result_free(&again);
+	}
+	if (r) {
+		fprintf(out, "FAIL %s (%s, seed %" PRIu64 "): run aborted: "
+			"%s\n", sc->name, sc->file, res.seed,
+			res.error[0] ? res.error : jv_strerror(r));
+		sim_check_print(&res.check, out, "    ");
+		sim_result_free(&res);
+		return 0;
+	}
+	lenient = o && o->lenient_replay;
+	pass = evaluate(sc, &res, out, lenient, false) && same;
+	fprintf(out, "%s %s (%s, seed %" PRIu64 "): client %s v%" PRIu64
+		", %" PRIu64 " switch%s; gateway %s v%" PRIu64 ", %" PRIu64
+		" switch%s; %zu events\n", pass ? "PASS" : "FAIL", sc->name,
+		sc->file, res.seed,
+		res.rec.final_known[SIM_CLIENT] ?
+		jv_state_name(res.rec.final_state[SIM_CLIENT]) : "-",
+		res.rec.final_version[SIM_CLIENT], res.switches[SIM_CLIENT],
+		res.switches[SIM_CLIENT] == 1 ? "" : "es",
+		res.rec.final_known[SIM_GATEWAY] ?
+		jv_state_name(res.rec.final_state[SIM_GATEWAY]) : "-",
+		res.rec.final_version[SIM_GATEWAY], res.switches[SIM_GATEWAY],
+		res.switches[SIM_GATEWAY] == 1 ? "" : "es", res.rec.n);
+	if (!quiet || !pass)
+		print_gaps(out, sc, &res);
+	if (!pass) {
+		(void)evaluate(sc, &res, out, lenient, true);
+		if (!same)
+			fprintf(out, "    AB-3: a second run with the same "
+				"seed produced different events\n");
+	}
+	sim_result_free(&res);
+	return pass ? 1 : 0;
+}
