@@ -109,7 +109,9 @@ JV_MUST_CHECK int jv_loop_watch_signals(struct jv_loop *l,
  * place to flush output and re-arm the deadline (ae's beforesleep). */
 void jv_loop_before_wait(struct jv_loop *l, jv_loop_fn fn, void *ud);
 
-/* Run until jv_loop_stop.  Returns 0, or JV_ERR_IO if epoll_wait fails. */
+/* Run until jv_loop_stop.  Returns 0, or JV_ERR_IO if epoll_wait fails.
+ * before_wait does not run after the batch that stopped the loop: flush
+ * explicitly on the way out. */
 JV_MUST_CHECK int jv_loop_run(struct jv_loop *l);
 
 /*

@@ -37,7 +37,7 @@ bool jv_udp_err_is_hard(int sys)
 	case ENODEV:		/* SO_BINDTODEVICE interface gone */
 	case ENXIO:
 	case EADDRNOTAVAIL:	/* bound local address gone */
-	case EINVAL:		/* IPv4 source address no longer local */
+	case EINVAL:		/* destination or source unusable */
 	case EPERM:		/* a local firewall drops our output */
 	case EACCES:
 		return true;
@@ -247,12 +247,16 @@ static void tx_fill(struct mmsghdr *mh, struct iovec *iov, union udp_name *nm,
 	}
 }
 
-static bool same_dest(const struct jv_udp_tx *a, const struct jv_udp_tx *b)
+/* Same destination and same source: a datagram that would fail the same
+ * way as the one just refused. */
+static bool same_route(const struct jv_udp_tx *a, const struct jv_udp_tx *b)
 {
-	if (!a->to || !b->to)
-		return a->to == b->to;
-	return memcmp(a->to->ip, b->to->ip, sizeof a->to->ip) == 0 &&
-	       a->to->port == b->to->port;
+	if (!a->to != !b->to || !a->from != !b->from)
+		return false;
+	if (a->to && (memcmp(a->to->ip, b->to->ip, sizeof a->to->ip) ||
+		      a->to->port != b->to->port))
+		return false;
+	return !a->from || !memcmp(a->from->ip, b->from->ip, sizeof a->from->ip);
 }
 
 void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
@@ -292,12 +296,12 @@ void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
 			break;
 		}
 		/* tx[i] refused: skip it, and after a hard error the run of
-		 * datagrams to the same destination, which would fail the
-		 * same way one syscall each. */
+		 * datagrams with the same destination and source, which
+		 * would fail the same way, one syscall each. */
 		res->dropped++;
 		i++;
 		while (jv_udp_err_is_hard(e) && i < n &&
-		       same_dest(&tx[i - 1], &tx[i])) {
+		       same_route(&tx[i - 1], &tx[i])) {
 			res->dropped++;
 			i++;
 		}

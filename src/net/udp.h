@@ -106,8 +106,10 @@ unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys);
 /*
  * Send n datagrams on fd: one sendmmsg per JV_UDP_BATCH, and one more
  * after each datagram the kernel refuses (which is skipped, never retried:
- * UDP is lossy and the engine recovers).  EAGAIN drops the rest of the
- * batch instead of blocking.  `res` is overwritten.
+ * UDP is lossy and the engine recovers).  After a hard error, the
+ * datagrams right behind it with the same destination and source are
+ * dropped with it instead of failing one syscall each.  EAGAIN drops the
+ * rest of the batch instead of blocking.  `res` is overwritten.
  */
 void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
 		 struct jv_udp_txres *res);

@@ -170,6 +170,12 @@ static void tun_named_and_kernel_named(void **st)
 	jv_tun_close(fd);
 	assert_int_equal(jv_nl_ifindex(&nl, "jvt0", &err), JV_ERR_NOTFOUND);
 
+	/* a pattern: the kernel fills in the number */
+	fd = jv_tun_open("jvp%d", name, &err);
+	assert_true(fd >= 0);
+	assert_string_equal(name, "jvp0");
+	jv_tun_close(fd);
+
 	assert_int_equal(jv_tun_open("a-name-of-16-chr", name, &err),
 			 JV_ERR_INVAL);
 	assert_non_null(strstr(err.msg, "too long"));

@@ -497,6 +497,44 @@ static void bad_indexes_are_dropped_and_counted(void **st)
 	assert_int_equal(res[0].sent, 1);
 }
 
+/* A datagram the kernel refuses in the middle of a batch is skipped and
+ * reported; the ones after it still go (sendmmsg stops at the failure). */
+static void refused_datagram_mid_batch_is_skipped(void **st)
+{
+	(void)st;
+	struct jv_udp_tx tx[5];
+	struct jv_udp_txres res;
+	struct jv_addr to, gone = addr("192.0.2.77");
+	uint16_t port;
+	int sys;
+
+	assert_int_equal(listen_free(&gw, "0.0.0.0", &port), 0);
+	to = addr("127.0.0.1");
+	to.port = port;
+	for (unsigned i = 0; i < 5; i++)
+		tx[i] = (struct jv_udp_tx){ .buf = (const uint8_t *)"abcde" + i,
+					    .len = 1, .to = &to };
+	/* Not a local address: an IPv4 source the kernel will not use. */
+	tx[2].from = &gone;
+	/* same destination as tx[2] but a fine source: must still go */
+	jv_udp_send(gw.fd[0], tx, 5, &res);
+	print_message("# refused with: %s\n", strerror(res.sys));
+	assert_int_equal(res.sent, 4);
+	assert_int_equal(res.dropped, 1);
+	/* ENETUNREACH on current kernels, EINVAL on older ones */
+	assert_true(jv_udp_err_is_hard(res.sys));
+
+	char got[8] = { 0 };
+	unsigned n = 0;
+	for (int tries = 0; n < 4 && tries < 10; tries++) {
+		wait_readable(gw.fd[0]);
+		unsigned k = jv_udp_gw_recv(&gw, 0, &rb, &sys);
+		for (unsigned i = 0; i < k; i++)
+			got[n++] = (char)rb.msg[i].buf[0];
+	}
+	assert_string_equal(got, "abde");
+}
+
 static void full_local_table_falls_back_to_the_socket(void **st)
 {
 	(void)st;
@@ -593,6 +631,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			bad_indexes_are_dropped_and_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			refused_datagram_mid_batch_is_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			full_local_table_falls_back_to_the_socket, setup,
 			teardown),
