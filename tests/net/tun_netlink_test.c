@@ -223,6 +223,15 @@ static void link_mtu_address_route(void **st)
 			 JV_ERR_NOTFOUND);
 	print_message("# %s\n", err.msg);
 
+	/* IPv6 routes go the same way */
+	struct jv_addr net6 = ip("fd00:78::");
+	assert_int_equal(jv_nl_route_add(&nl, idx, &net6, 32, &err), 0);
+	assert_int_equal(jv_nl_route_add(&nl, idx, &net6, 32, &err),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_nl_route_del(&nl, idx, &net6, 32, &err), 0);
+	assert_int_equal(jv_nl_route_del(&nl, idx, &net6, 32, &err),
+			 JV_ERR_NOTFOUND);
+
 	assert_int_equal(jv_nl_addr_del(&nl, idx, &a, 24, &err), 0);
 	assert_int_equal(if_addr_prefix(name, "10.77.0.1"), -1);
 	assert_false(has_route4(name, "10.77.0.0", "255.255.255.0"));
