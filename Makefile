@@ -6,7 +6,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 MESON_OPTS ?=
 
-.PHONY: all deps build test test-fast demo docs fuzz bench clean
+.PHONY: all deps build test demo docs fuzz bench clean
 
 all: build
 
@@ -36,6 +36,13 @@ docs: build
 	$(BUILD)/src/cli/jvpn states --markdown > docs/state-machine.md
 	$(BUILD)/src/cli/jvpn events-doc > docs/events.md
 	$(BUILD)/src/cli/jvpn policy-doc > docs/policy.md
+
+# Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
+fuzz: deps
+	tools/fuzz.sh $${FUZZ_SECONDS:-60}
+
+bench: build
+	$(BUILD)/bench/core_bench
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -30,5 +30,23 @@ for b in "$build" "$san"; do
 	python3 tools/tap_summary.py "$b/meson-logs/testlog.json" "$b" >>"$results" || status=1
 done
 
+# Fuzz layer: every libFuzzer target over its seed corpus for a few seconds
+# (FUZZ_SECONDS, default 2); each target is one test case.
+if command -v clang >/dev/null 2>&1; then
+	echo "== fuzz targets (${FUZZ_SECONDS:-2} s each)"
+	for t in $(ls tests/fuzz/corpus); do
+		if tools/fuzz.sh "${FUZZ_SECONDS:-2}" "$t" >"$results.fuzz" 2>&1; then
+			echo "fuzz PASS fuzz: $t" >>"$results"
+		else
+			cat "$results.fuzz" >&2
+			echo "fuzz FAIL fuzz: $t" >>"$results"
+			status=1
+		fi
+	done
+	rm -f "$results.fuzz"
+else
+	echo "fuzz SKIP fuzz: clang not installed" >>"$results"
+fi
+
 python3 tools/tap_summary.py --total "$results"
 [ "$status" -eq 0 ] && ! grep -q ' FAIL ' "$results"
