@@ -568,7 +568,7 @@ static void on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 			  false) != 1)
 		return;
 	jv_sess_bind(s, cand, now);
-	s->rx_have_bound_counter = false;
+	s->rx_have = false;
 	if (change) {
 		struct jv_event ev;
 
@@ -724,27 +724,61 @@ static void on_hb_ack(struct jv_client *c, int path,
 	p->last_probe_ok_ms = now;
 }
 
-/* OP-23: counter gaps on the binding are losses, minus the counters that
- * arrived on other paths (probe answers share the counter). */
+/*
+ * OP-23: losses on the binding, from the gateway's counter sequence.  A
+ * counter is lost only once it has slid out of a 64-counter window without
+ * arriving, so reordering (jitter) is not taken for loss; counters that
+ * arrived on other paths (probe answers share the sequence) are accounted
+ * for, not lost.  Losses are reported up to 64 packets late, which the
+ * loss window (LOSS_WINDOW_MS) absorbs.
+ */
+enum { RX_WINDOW = 64 };
+
+static bool seen_elsewhere(const struct jv_session *s, uint64_t ctr)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (s->rx_other[i] == ctr)
+			return true;
+	return false;
+}
+
 static void note_counter(struct jv_session *s, int path, uint64_t ctr,
 			 jv_time now)
 {
+	uint32_t lost = 0;
+
 	if (path != s->bound) {
 		s->rx_other[s->rx_other_head++ % 16] = ctr;
+		if (s->rx_have && ctr <= s->rx_top && s->rx_top - ctr < RX_WINDOW)
+			s->rx_bits |= (uint64_t)1 << (s->rx_top - ctr);
 		return;
 	}
-	uint32_t lost = 0;
-	if (s->rx_have_bound_counter && ctr > s->rx_last_bound_counter) {
-		uint64_t gap = ctr - s->rx_last_bound_counter - 1;
-		for (unsigned i = 0; i < 16 && gap; i++)
-			if (s->rx_other[i] > s->rx_last_bound_counter &&
-			    s->rx_other[i] < ctr)
-				gap--;
-		lost = gap > 64 ? 64 : (uint32_t)gap;
-	}
-	if (!s->rx_have_bound_counter || ctr > s->rx_last_bound_counter) {
-		s->rx_last_bound_counter = ctr;
-		s->rx_have_bound_counter = true;
+	if (!s->rx_have) {
+		s->rx_have = true;
+		s->rx_top = ctr;
+		/* counters before the first one seen are not ours to judge */
+		s->rx_bits = ~(uint64_t)0;
+	} else if (ctr > s->rx_top) {
+		uint64_t shift = ctr - s->rx_top;
+
+		/* Counters leaving the window unseen are lost. */
+		for (uint64_t i = 0; i < RX_WINDOW && i < shift; i++) {
+			unsigned bit = RX_WINDOW - 1 - (unsigned)i;
+			uint64_t c = s->rx_top - bit;
+			if (s->rx_top >= bit && !(s->rx_bits & ((uint64_t)1 << bit)) &&
+			    !seen_elsewhere(s, c))
+				lost++;
+		}
+		/* A jump wider than the window: the counters in between never
+		 * came (capped, so one huge jump cannot fake a collapse). */
+		if (shift > RX_WINDOW)
+			lost += (uint32_t)((shift - RX_WINDOW) > RX_WINDOW
+						   ? RX_WINDOW : shift - RX_WINDOW);
+		s->rx_bits = shift >= RX_WINDOW ? 0 : s->rx_bits << shift;
+		s->rx_bits |= 1;
+		s->rx_top = ctr;
+	} else if (s->rx_top - ctr < RX_WINDOW) {
+		s->rx_bits |= (uint64_t)1 << (s->rx_top - ctr);	/* late, not lost */
 	}
 	jv_health_on_data(&s->paths[path].health, &s->policy, now, 1, lost);
 }

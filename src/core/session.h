@@ -160,11 +160,12 @@ struct jv_session {
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
 	struct jv_pathval pathval;
 
-	/* OP-23: counters that arrived on other paths, so they are not taken
-	 * for gaps (losses) on the binding */
-	uint64_t rx_last_bound_counter;
-	bool rx_have_bound_counter;
-	uint64_t rx_other[16];
+	/* OP-23: loss on the binding from its counter sequence, with a
+	 * reorder window (client.c note_counter) */
+	uint64_t rx_top;			/* highest counter seen on the binding */
+	uint64_t rx_bits;			/* bit i: counter rx_top - i accounted for */
+	bool rx_have;
+	uint64_t rx_other[16];			/* counters seen on other paths */
 	unsigned rx_other_head;
 
 	/* counters */
