@@ -208,21 +208,13 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 	if (prev == JV_STATE_BIRTH && next == JV_STATE_ATTACHED)
 		s->c_birth_att = true;
 	if (next == JV_STATE_TERMINATED) {
-		bool peer = JV_EV_HAS(ev, origin) && str_eq(ev->origin, "peer");
-
+		/* INV-14 is judged on SessionTerminated, which says whether
+		 * the peer ordered it (details.origin); remember the binding
+		 * as it was before the transition cleared it. */
 		s->terminated = true;
 		s->c_to_terminated = true;
-		if (why == JV_REASON_SESSION_LIFETIME_EXCEEDED && !peer &&
-		    !(t - s->created_ts > pol->max_lifetime_ms))
-			VIOL(c, s, "INV-14", t, "session_lifetime_exceeded at "
-			     "age %" PRIu64 " <= %" PRIu64, t - s->created_ts,
-			     pol->max_lifetime_ms);
-		if (why == JV_REASON_TRANSPORT_TTL_EXCEEDED && !peer &&
-		    (s->bound || !(t - s->null_since >
-				   pol->transport_lost_ttl_ms)))
-			VIOL(c, s, "INV-14", t, "transport_ttl_exceeded while "
-			     "%s", s->bound ? "bound" : "transportless for "
-			     "less than the TTL");
+		s->term_bound = s->bound;
+		s->term_null_since = s->null_since;
 		set_binding(s, NULL, t);
 	}
 	s->state = next;
@@ -377,12 +369,33 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 	case JV_EV_TRANSPORT_SWITCH_FAILED:
 		s->c_outcome = true;
 		break;
-	case JV_EV_SESSION_TERMINATED:
+	case JV_EV_SESSION_TERMINATED: {
+		bool peer = JV_EV_HAS(ev, origin) && str_eq(ev->origin, "peer");
+		enum jv_reason code = JV_EV_HAS(ev, reason_code) ?
+				     ev->reason_code : JV_REASON_NONE;
+
 		s->c_terminated_events++;
 		s->c_outcome = true;
 		if (++s->nterminated > 1)
 			VIOL(c, s, "INV-04", t, "second SessionTerminated");
+		if (!s->terminated)
+			VIOL(c, s, "INV-04", t, "SessionTerminated without a "
+			     "transition into TERMINATED");
+		if (peer)
+			break;	/* checked on the peer's stream */
+		if (code == JV_REASON_SESSION_LIFETIME_EXCEEDED &&
+		    !(t - s->created_ts > pol->max_lifetime_ms))
+			VIOL(c, s, "INV-14", t, "session_lifetime_exceeded at "
+			     "age %" PRIu64 " <= %" PRIu64, t - s->created_ts,
+			     pol->max_lifetime_ms);
+		if (code == JV_REASON_TRANSPORT_TTL_EXCEEDED &&
+		    (s->term_bound || !(t - s->term_null_since >
+					pol->transport_lost_ttl_ms)))
+			VIOL(c, s, "INV-14", t, "transport_ttl_exceeded while "
+			     "%s", s->term_bound ? "bound" :
+			     "transportless for less than the TTL");
 		break;
+	}
 	default:
 		break;
 	}

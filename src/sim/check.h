@@ -56,6 +56,8 @@ struct sim_cstream {
 	jv_time null_since;
 	bool terminated;
 	unsigned nterminated;
+	bool term_bound;		/* binding as TERMINATED was entered */
+	jv_time term_null_since;
 	jv_time sw[JV_SWITCH_HISTORY_MAX];	/* ring of switch times */
 	unsigned nsw;
 	bool have_attempt;

@@ -162,13 +162,28 @@ static int parse_filter(struct sim_xfilter *f, char *tok)
 	char *eq = strchr(tok, '=');
 	const char *v;
 
-	if (!eq)
+	char *name_end;
+
+	if (!eq || eq == tok)
 		return JV_ERR_PARSE;
-	*eq = '\0';
+	name_end = eq;
+	f->op = 0;
+	if (eq[-1] == '>' || eq[-1] == '<') {
+		f->op = eq[-1] == '>' ? 1 : 2;
+		name_end = eq - 1;
+	}
 	v = eq + 1;
-	f->field = sim_field_from_name(tok);
-	*eq = '=';
+	{
+		char c = *name_end;
+
+		*name_end = '\0';
+		f->field = sim_field_from_name(tok);
+		*name_end = c;
+	}
 	if (f->field < 0 || !*v)
+		return JV_ERR_PARSE;
+	if (f->op && sim_field_kind(f->field) != SIM_FK_U64 &&
+	    sim_field_kind(f->field) != SIM_FK_F64)
 		return JV_ERR_PARSE;
 	switch (sim_field_kind(f->field)) {
 	case SIM_FK_STR:
@@ -233,7 +248,7 @@ static int parse_matcher(struct sim_expect *x, char **tok, unsigned n,
 	for (i = 2; i < n; i++) {
 		char *t = tok[i];
 
-		if (!strchr(t, '='))
+		if (!strchr(t, '=') || t[0] == '<' || t[0] == '>')
 			break;
 		if ((opts & OPT_COUNT) && !strncmp(t, "count", 5) &&
 		    (t[5] == '=' || t[5] == '>' || t[5] == '<')) {
@@ -281,7 +296,12 @@ static int parse_item(struct sim_xitem *it, char *t)
 	}
 	if (at) {
 		*at = '\0';
-		if (parse_time_range(at + 1, &it->at_lo, &it->at_hi))
+		if (at[1] == '+') {
+			it->rel = true;
+			at++;
+		}
+		if (parse_time_range(at + 1, &it->at_lo, &it->at_hi) ||
+		    (it->rel && it->at_lo.created))
 			return JV_ERR_PARSE;
 	}
 	if (br) {
@@ -365,7 +385,8 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 				return fail(d, line, key, copy,
 					    "item must be STATE, "
 					    "STATE[reason_code], optionally "
-					    "@TIME or @TIME..TIME, or ...");
+					    "@TIME, @TIME..TIME, @+MS or "
+					    "@+MS..MS, or ...");
 		}
 	} else if (!strcmp(key, "states")) {
 		x->kind = SIM_X_STATES;
@@ -484,8 +505,12 @@ static bool filter_ok(const struct sim_xfilter *f, const struct jv_event *ev)
 		return SIM_FILTER_##kind(ev->member);
 #define SIM_FILTER_STR(v)                                               \
 	(f->is_null ? (v) == NULL : ((v) != NULL && !strcmp((v), f->s)))
-#define SIM_FILTER_U64(v) ((uint64_t)(v) == f->u)
-#define SIM_FILTER_F64(v) ((double)(v) == f->f)
+#define SIM_FILTER_U64(v)                                               \
+	(f->op == 1 ? (uint64_t)(v) >= f->u :                           \
+	 f->op == 2 ? (uint64_t)(v) <= f->u : (uint64_t)(v) == f->u)
+#define SIM_FILTER_F64(v)                                               \
+	(f->op == 1 ? (double)(v) >= f->f :                             \
+	 f->op == 2 ? (double)(v) <= f->f : (double)(v) == f->f)
 #define SIM_FILTER_BOOL(v) ((uint64_t)(v) == f->u)
 #define SIM_FILTER_STATE(v) ((uint64_t)(v) == f->u)
 #define SIM_FILTER_REASON(v) ((uint64_t)(v) == f->u)
@@ -580,7 +605,8 @@ static void item_text(const struct jv_event *ev, char *buf, size_t n)
 }
 
 static bool item_matches(const struct sim_record *r, int side,
-			 const struct sim_xitem *it, const struct jv_event *ev)
+			 const struct sim_xitem *it, const struct jv_event *ev,
+			 const struct jv_event *prev)
 {
 	jv_time lo, hi;
 
@@ -593,6 +619,12 @@ static bool item_matches(const struct sim_record *r, int side,
 		if (!resolve(r, side, &it->at_lo, &lo) ||
 		    !resolve(r, side, &it->at_hi, &hi))
 			return false;
+		if (it->rel) {
+			if (!prev)
+				return false;
+			lo += prev->ts_ms;
+			hi += prev->ts_ms;
+		}
 		if (ev->ts_ms < lo || ev->ts_ms > hi)
 			return false;
 	}
@@ -621,7 +653,8 @@ static bool check_sequence(const struct sim_expect *x,
 			star_x = xi++;
 			star_t = ti;
 		} else if (xi < x->nitems &&
-			   item_matches(r, x->side, &x->item[xi], tr[ti])) {
+			   item_matches(r, x->side, &x->item[xi], tr[ti],
+					ti ? tr[ti - 1] : NULL)) {
 			xi++;
 			ti++;
 		} else if (star_x != SIZE_MAX) {

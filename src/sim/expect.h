@@ -11,9 +11,11 @@
  *   session   = stable
  *   sessions  = SIDE COUNT
  *   event     = SIDE TYPE [FIELD=VALUE]... [count=N|>=N|<=N|A..B]
+ *               (numeric fields also FIELD>=VALUE, FIELD<=VALUE)
  *               [at=TIME|TIME..TIME] [after=TIME] [before=TIME]
  *   no        = SIDE TYPE [FIELD=VALUE]... [after=TIME] [before=TIME]
- *   sequence  = SIDE ITEM...    ITEM: STATE[reason]@TIME, or "..."
+ *   sequence  = SIDE ITEM...    ITEM: STATE[reason]@TIME, or "...";
+ *               @+MS[..MS] is relative to the previous transition
  *   states    = SIDE STATE...
  *   state_at  = TIME SIDE STATE
  *   rate      = SIDE TYPE [FIELD=VALUE]... <= N per MS
@@ -72,6 +74,7 @@ struct sim_xcount {
 
 struct sim_xfilter {
 	int field;		/* JV_F_* */
+	int op;			/* 0 =, 1 >=, 2 <= (numbers only) */
 	bool is_null;		/* STR: the field holds null */
 	const char *s;		/* STR (points into the expectation's text) */
 	uint64_t u;		/* U64, BOOL, STATE, REASON */
@@ -82,6 +85,7 @@ struct sim_xitem {
 	bool any_run;		/* "..." */
 	enum jv_state state;
 	enum jv_reason reason;	/* JV_REASON_NONE: any */
+	bool rel;		/* @+MS: after the previous transition */
 	struct sim_xtime at_lo, at_hi;
 };
 

@@ -84,6 +84,49 @@ static void print_gaps(FILE *out, const struct sim_scenario *sc,
 	}
 }
 
+/* Time each side spent in each state (spec §8.4 metrics: time in
+ * VOLATILE, time in DEGRADED; FM-2.2's degraded_duration_ms). */
+static void print_states(FILE *out, const struct sim_result *res)
+{
+	const struct sim_record *r = &res->rec;
+
+	for (int side = 0; side < SIM_SIDES; side++) {
+		jv_time in[JV_STATE_COUNT] = { 0 }, since = 0;
+		enum jv_state st = JV_STATE_COUNT;
+		bool any = false;
+
+		for (size_t i = 0; i < r->n; i++) {
+			const struct sim_rec_event *e = &r->ev[i];
+
+			if (e->side != side)
+				continue;
+			if (e->ev.type == JV_EV_SESSION_CREATED) {
+				if (st < JV_STATE_COUNT)
+					in[st] += e->ev.ts_ms - since;
+				st = JV_STATE_BIRTH;
+				since = e->ev.ts_ms;
+				any = true;
+			} else if (e->ev.type == JV_EV_SESSION_STATE_CHANGE &&
+				   st < JV_STATE_COUNT) {
+				in[st] += e->ev.ts_ms - since;
+				st = e->ev.new_state;
+				since = e->ev.ts_ms;
+			}
+		}
+		if (!any)
+			continue;
+		if (st < JV_STATE_TERMINATED)
+			in[st] += r->end - since;
+		fprintf(out, "    %s time in state:", sim_side_name(side));
+		for (int k = 0; k < JV_STATE_TERMINATED; k++)
+			if (in[k])
+				fprintf(out, " %s %" PRIu64 " ms",
+					jv_state_name(k), in[k]);
+		fprintf(out, " (degraded_duration_ms=%" PRIu64 ")\n",
+			in[JV_STATE_DEGRADED]);
+	}
+}
+
 static bool evaluate(const struct sim_scenario *sc,
 		     const struct sim_result *res, FILE *out, bool lenient,
 		     bool print)
@@ -175,8 +218,10 @@ int sim_execute(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		jv_state_name(res.rec.final_state[SIM_GATEWAY]) : "-",
 		res.rec.final_version[SIM_GATEWAY], res.switches[SIM_GATEWAY],
 		res.switches[SIM_GATEWAY] == 1 ? "" : "es", res.rec.n);
-	if (!quiet || !pass)
+	if (!quiet || !pass) {
+		print_states(out, &res);
 		print_gaps(out, sc, &res);
+	}
 	if (!pass) {
 		(void)evaluate(sc, &res, out, lenient, true);
 		if (!same)

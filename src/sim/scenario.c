@@ -535,7 +535,7 @@ static void transport_key(struct parse *p, const char *key, const char *v)
 		*set |= bits;
 	}
 	d.line = p->line;
-	r = JV_ERR_NOTFOUND;
+	r = 0;
 	if (dirs & SIM_DIR_UP)
 		r = sim_link_param_set(&t->up, lk, v, &d);
 	if (r == 0 && (dirs & SIM_DIR_DOWN))
@@ -1156,7 +1156,9 @@ static void finish(struct parse *p)
 	 * order (line), which qsort's instability cannot break because
 	 * (at, line) is unique except within one line, whose copies all
 	 * have different times. */
-	qsort(sc->actions, sc->nactions, sizeof *sc->actions, cmp_action);
+	if (sc->nactions)
+		qsort(sc->actions, sc->nactions, sizeof *sc->actions,
+		      cmp_action);
 	if (sc->traffic.stop_ms == 0)
 		sc->traffic.stop_ms = sc->duration_ms;
 	build_policies(p);

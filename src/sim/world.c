@@ -718,6 +718,8 @@ static int run_action(struct world *w, const struct sim_action *a)
 	const char *name = pa ? w->sc->transport[a->path].name : "";
 	int rc = 0;
 
+	if (w->o->on_action)
+		w->o->on_action(w->o->ud, a, w->now);
 	switch (a->kind) {
 	case SIM_ACT_KILL:
 		links_set(w, (unsigned)a->path, a->dirs, true);
@@ -804,8 +806,6 @@ static int run_action(struct world *w, const struct sim_action *a)
 	case SIM_ACT_KIND_COUNT:
 		break;
 	}
-	if (w->o->on_action)
-		w->o->on_action(w->o->ud, a, w->now, rc);
 	return rc;
 }
 

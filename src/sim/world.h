@@ -42,8 +42,8 @@ struct sim_run_opts {
 	void (*on_event)(void *ud, enum sim_side side,
 			 const struct jv_event_origin *origin,
 			 const struct jv_event *ev);
-	void (*on_action)(void *ud, const struct sim_action *a, jv_time now,
-			  int rc);
+	/* Called as a timeline action is about to run. */
+	void (*on_action)(void *ud, const struct sim_action *a, jv_time now);
 	void *ud;
 };
 

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* The online checker accepts a legal stream and names each violation. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jvpn/policy.h"
+#include "sim/check.h"
+
+static struct jv_policy pol;
+static struct sim_check chk;
+static uint64_t ver;
+
+static int setup(void **st)
+{
+	(void)st;
+	jv_policy_default(&pol);
+	sim_check_init(&chk, &pol, &pol);
+	ver = 0;
+	return 0;
+}
+
+static void emit(const struct jv_event *ev)
+{
+	sim_check_event(&chk, SIM_CLIENT, "aa", ev);
+}
+
+static void created(jv_time t)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_CREATED, .ts_ms = t };
+
+	JV_EV_SET(&ev, state, JV_STATE_BIRTH);
+	emit(&ev);
+}
+
+static void ssc(jv_time t, enum jv_state a, enum jv_state b,
+		enum jv_reason r, const char *cand)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_STATE_CHANGE,
+			       .ts_ms = t, .state_version = ++ver };
+
+	JV_EV_SET(&ev, previous_state, a);
+	JV_EV_SET(&ev, new_state, b);
+	JV_EV_SET(&ev, reason_code, r);
+	if (cand) {
+		JV_EV_SET(&ev, candidate_transport, cand);
+		JV_EV_SET(&ev, candidate_set_size, 1);
+	}
+	emit(&ev);
+}
+
+static void attached(jv_time t, const char *tr)
+{
+	struct jv_event ev = { .type = JV_EV_TRANSPORT_ATTACHED, .ts_ms = t,
+			       .state_version = ver };
+
+	JV_EV_SET(&ev, transport_id, tr);
+	JV_EV_SET(&ev, reason_code, JV_REASON_ATTACHED_TO_TRANSPORT);
+	emit(&ev);
+}
+
+static void dead(jv_time t, const char *tr)
+{
+	struct jv_event ev = { .type = JV_EV_TRANSPORT_DEAD, .ts_ms = t,
+			       .state_version = ver };
+
+	JV_EV_SET(&ev, transport_id, tr);
+	JV_EV_SET(&ev, reason_code, JV_REASON_TRANSPORT_DEAD);
+	emit(&ev);
+}
+
+static void attempt(jv_time t, const char *cand)
+{
+	struct jv_event ev = { .type = JV_EV_REATTACH_ATTEMPT, .ts_ms = t,
+			       .state_version = ver };
+
+	JV_EV_SET(&ev, candidate_transport, cand);
+	emit(&ev);
+}
+
+static void success(jv_time t, const char *from, const char *to)
+{
+	struct jv_event ev = { .type = JV_EV_TRANSPORT_SWITCH, .ts_ms = t,
+			       .state_version = ver };
+	struct jv_event res = { .type = JV_EV_REATTACH_RESULT, .ts_ms = t,
+				.state_version = ver };
+
+	JV_EV_SET(&ev, previous_transport, from);
+	JV_EV_SET(&ev, new_transport, to);
+	JV_EV_SET(&ev, reason_code, JV_REASON_REATTACH_SUCCESS);
+	emit(&ev);
+	JV_EV_SET(&res, status, "SUCCESS");
+	JV_EV_SET(&res, reason_code, JV_REASON_REATTACH_SUCCESS);
+	emit(&res);
+}
+
+static void commit(jv_time t)
+{
+	sim_check_commit(&chk, SIM_CLIENT, t);
+	sim_check_time(&chk, t);
+}
+
+/* S1 at the client: attach, death, switch to p2. */
+static void birth_and_failover(void)
+{
+	created(20);
+	ssc(20, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	attached(20, "p1");
+	commit(20);
+	ssc(5000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(5000, "p1");
+	ssc(5000, JV_STATE_VOLATILE, JV_STATE_RECOVERING,
+	    JV_REASON_DEAD_TRANSPORT_RECOVERY, "p2");
+	attempt(5000, "p2");
+	commit(5000);
+	ssc(5040, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS, NULL);
+	success(5040, NULL, "p2");
+	commit(5040);
+}
+
+static void legal_stream_passes(void **st)
+{
+	(void)st;
+	birth_and_failover();
+	sim_check_time(&chk, 100000);
+	if (chk.total)
+		fail_msg("%s: %s", chk.kept[0].id, chk.kept[0].msg);
+	assert_int_equal(chk.s[0].k, 4);
+	assert_string_equal(chk.s[0].binding, "p2");
+}
+
+static void expect_violation(const char *id)
+{
+	for (unsigned i = 0; i < chk.nkept; i++)
+		if (!strcmp(chk.kept[i].id, id))
+			return;
+	fail_msg("no %s among %u violations", id, chk.nkept);
+}
+
+static void version_gap(void **st)
+{
+	(void)st;
+	created(1);
+	ver = 1;	/* the first change should carry 1: skip to 2 */
+	ssc(2, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	expect_violation("INV-02");
+}
+
+static void illegal_transition(void **st)
+{
+	(void)st;
+	birth_and_failover();
+	ssc(6000, JV_STATE_ATTACHED, JV_STATE_BIRTH, JV_REASON_LOSS_RECOVERY,
+	    NULL);
+	expect_violation("INV-03");
+}
+
+static void dead_of_another_transport(void **st)
+{
+	(void)st;
+	birth_and_failover();
+	ssc(6000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(6000, "p1");	/* the binding is p2 */
+	commit(6000);
+	expect_violation("INV-05");
+}
+
+static void switch_without_result(void **st)
+{
+	struct jv_event ev = { .type = JV_EV_TRANSPORT_SWITCH };
+
+	(void)st;
+	birth_and_failover();
+	ev.ts_ms = 7000;
+	ev.state_version = ver;
+	JV_EV_SET(&ev, previous_transport, "p2");
+	JV_EV_SET(&ev, new_transport, "p1");
+	JV_EV_SET(&ev, reason_code, JV_REASON_REATTACH_SUCCESS);
+	emit(&ev);
+	commit(7000);
+	expect_violation("INV-07");
+}
+
+static void cooldown_and_recovery_bound(void **st)
+{
+	(void)st;
+	birth_and_failover();
+	ssc(5100, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_LOSS_THRESHOLD_EXCEEDED, NULL);
+	ssc(5100, JV_STATE_VOLATILE, JV_STATE_RECOVERING,
+	    JV_REASON_LOSS_RECOVERY, "p1");
+	attempt(5100, "p1");	/* 100 ms after the last: cooldown 1500 */
+	commit(5100);
+	expect_violation("INV-09");
+	/* Still RECOVERING after the window + 1: LIV-03. */
+	sim_check_time(&chk, 5100 + pol.recovery_window_ms + 1);
+	assert_int_equal(chk.total, 1);
+	sim_check_time(&chk, 5100 + pol.recovery_window_ms + 2);
+	expect_violation("LIV-03");
+}
+
+static void switch_rate(void **st)
+{
+	const char *t[2] = { "p1", "p2" };
+	jv_time now = 10000;
+
+	(void)st;
+	pol.max_switches_per_min = 2;
+	created(1);
+	ssc(1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	attached(1, "p1");
+	commit(1);
+	for (int i = 0; i < 3; i++, now += 2000) {
+		ssc(now, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+		    JV_REASON_LOSS_THRESHOLD_EXCEEDED, NULL);
+		ssc(now, JV_STATE_VOLATILE, JV_STATE_RECOVERING,
+		    JV_REASON_LOSS_RECOVERY, t[(i + 1) % 2]);
+		attempt(now, t[(i + 1) % 2]);
+		commit(now);
+		ssc(now + 10, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+		    JV_REASON_REATTACH_SUCCESS, NULL);
+		success(now + 10, t[i % 2], t[(i + 1) % 2]);
+		commit(now + 10);
+	}
+	expect_violation("INV-12");
+	expect_violation("INV-08");
+}
+
+static void termination_must_be_justified(void **st)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_TERMINATED };
+
+	(void)st;
+	birth_and_failover();
+	ssc(6000, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+	    JV_REASON_TRANSPORT_TTL_EXCEEDED, NULL);
+	ev.ts_ms = 6000;
+	ev.state_version = ver;
+	JV_EV_SET(&ev, reason_code, JV_REASON_TRANSPORT_TTL_EXCEEDED);
+	emit(&ev);
+	commit(6000);
+	/* It was bound until this very commit. */
+	expect_violation("INV-14");
+	/* Nothing may follow. */
+	attached(6001, "p1");
+	expect_violation("INV-04");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(legal_stream_passes, setup),
+		cmocka_unit_test_setup(version_gap, setup),
+		cmocka_unit_test_setup(illegal_transition, setup),
+		cmocka_unit_test_setup(dead_of_another_transport, setup),
+		cmocka_unit_test_setup(switch_without_result, setup),
+		cmocka_unit_test_setup(cooldown_and_recovery_bound, setup),
+		cmocka_unit_test_setup(switch_rate, setup),
+		cmocka_unit_test_setup(termination_must_be_justified, setup),
+	};
+
+	return cmocka_run_group_tests_name("sim_check", tests, NULL, NULL);
+}
