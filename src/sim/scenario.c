@@ -1164,6 +1164,22 @@ static void finish(struct parse *p)
 	build_policies(p);
 }
 
+/* File order; file-wide problems (line 0) last.  Stable. */
+static void sort_errors(struct sim_errors *errs)
+{
+	for (unsigned i = 1; i < errs->n; i++) {
+		struct jv_diag d = errs->d[i];
+		unsigned key = d.line ? d.line : UINT32_MAX, j = i;
+
+		while (j > 0 && (errs->d[j - 1].line ? errs->d[j - 1].line
+						     : UINT32_MAX) > key) {
+			errs->d[j] = errs->d[j - 1];
+			j--;
+		}
+		errs->d[j] = d;
+	}
+}
+
 static void defaults(struct sim_scenario *sc, const char *name)
 {
 	memset(sc, 0, sizeof *sc);
@@ -1201,8 +1217,10 @@ int sim_scenario_parse(FILE *f, const char *name, struct sim_scenario *sc,
 		err(p, (unsigned)r, NULL, NULL, "malformed line");
 	else if (r < 0)
 		p->nomem = true;
-	if (!p->nomem && errs->n == 0)
+	/* Cross-checks run even after errors, so one pass reports all. */
+	if (!p->nomem)
 		finish(p);
+	sort_errors(errs);
 	r = p->nomem ? JV_ERR_NOMEM : errs->n ? JV_ERR_PARSE : 0;
 	free(p->names);
 	free(p);
