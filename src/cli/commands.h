@@ -11,5 +11,13 @@ int cmd_states(int argc, char **argv);
 int cmd_events_doc(int argc, char **argv);
 int cmd_policy_doc(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_switch(int argc, char **argv);
+int cmd_terminate(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_genkey(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 #endif

@@ -14,6 +14,22 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "up", cmd_up, "up CONFIG",
+	  "run a client or gateway in the foreground (docs/config.md)" },
+	{ "status", cmd_status, "status [--json]",
+	  "sessions, states, transports and counters of the running daemon" },
+	{ "switch", cmd_switch, "switch TRANSPORT",
+	  "ask the client to move its session to TRANSPORT (policy applies)" },
+	{ "terminate", cmd_terminate, "terminate [SESSION]",
+	  "end a session (operator_terminated)" },
+	{ "events", cmd_events, "events [--follow]",
+	  "print (and follow) the daemon's JSONL event log" },
+	{ "genkey", cmd_genkey, "genkey",
+	  "print a new private key (base64)" },
+	{ "pubkey", cmd_pubkey, "pubkey < KEY",
+	  "print the public key of the private key on stdin" },
+	{ "lab", cmd_lab, "lab [--profile P]",
+	  "two-namespace lab: live failover of a real tunnel (root)" },
 	{ "demo", cmd_demo, "demo",
 	  "simulated walk of a session through a path death" },
 	{ "sim", cmd_sim, "sim FILE... [--seed N] [--events F]",

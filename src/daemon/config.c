@@ -1,0 +1,1107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The config file reader.  libinih splits lines into sections, keys and
+ * values; our reader hands it one line at a time, so our line count is
+ * its line number (Debian builds inih without INI_HANDLER_LINENO), and it
+ * sees section headers itself, so two consecutive [Peer] sections are two
+ * peers (inih only reports the section name with each key) and an empty
+ * section is still noticed.  Keys and section names are compared
+ * case-insensitively, as in wg.  Leading blanks are stripped before inih
+ * sees a line: inih would otherwise join an indented line to the previous
+ * value.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+#include <sodium.h>
+
+#include "daemon/config.h"
+#include "daemon/key.h"
+#include "net/netaddr.h"
+
+enum { CFG_FILE_MAX = 1 << 20 };	/* a config is small; refuse more */
+
+enum section {
+	SEC_NONE,
+	SEC_INTERFACE,
+	SEC_PEER,
+	SEC_TRANSPORT,
+	SEC_POLICY,
+};
+
+/* [Interface] keys, each at most once (lists may repeat). */
+enum ikey {
+	IK_ROLE, IK_PRIVATE_KEY, IK_PRIVATE_KEY_FILE, IK_ADDRESS, IK_MTU,
+	IK_NAME, IK_NODE_ID, IK_EVENT_LOG, IK_CONTROL_SOCKET, IK_LISTEN_PORT,
+	IK_LISTEN_ADDRESS, IK_MAX_SESSIONS, IK_HS_RATE, IK_HS_BURST,
+	IK_COUNT
+};
+
+struct key_def {
+	const char *name;
+	bool list;		/* may repeat; values may be comma-separated */
+};
+
+static const struct key_def ikeys[IK_COUNT] = {
+	[IK_ROLE] = { "Role", false },
+	[IK_PRIVATE_KEY] = { "PrivateKey", false },
+	[IK_PRIVATE_KEY_FILE] = { "PrivateKeyFile", false },
+	[IK_ADDRESS] = { "Address", true },
+	[IK_MTU] = { "MTU", false },
+	[IK_NAME] = { "Name", false },
+	[IK_NODE_ID] = { "NodeId", false },
+	[IK_EVENT_LOG] = { "EventLog", false },
+	[IK_CONTROL_SOCKET] = { "ControlSocket", false },
+	[IK_LISTEN_PORT] = { "ListenPort", true },
+	[IK_LISTEN_ADDRESS] = { "ListenAddress", true },
+	[IK_MAX_SESSIONS] = { "MaxSessions", false },
+	[IK_HS_RATE] = { "HandshakesPerSecond", false },
+	[IK_HS_BURST] = { "HandshakeBurst", false },
+};
+
+enum pkey { PK_PUBLIC_KEY, PK_ALLOWED_IPS, PK_ENDPOINT, PK_COUNT };
+static const struct key_def pkeys[PK_COUNT] = {
+	[PK_PUBLIC_KEY] = { "PublicKey", false },
+	[PK_ALLOWED_IPS] = { "AllowedIPs", true },
+	[PK_ENDPOINT] = { "Endpoint", false },
+};
+
+enum tkey { TK_NAME, TK_BIND, TK_INTERFACE, TK_ENDPOINT, TK_PRIORITY,
+	    TK_COUNT };
+static const struct key_def tkeys[TK_COUNT] = {
+	[TK_NAME] = { "Name", false },
+	[TK_BIND] = { "Bind", false },
+	[TK_INTERFACE] = { "Interface", false },
+	[TK_ENDPOINT] = { "Endpoint", false },
+	[TK_PRIORITY] = { "Priority", false },
+};
+
+struct reader {
+	/* the text and the line count */
+	const char *pos;
+	unsigned lineno;
+	bool stop;
+	int max_line;
+
+	/* where we are */
+	enum section sec;
+	unsigned sec_line;
+	unsigned interface_line;	/* first [Interface] header */
+	unsigned transport_lines[JV_MAX_TRANSPORTS + 1];
+
+	/* lines at which keys were set (0: not set) */
+	unsigned iset[IK_COUNT];
+	unsigned pset[PK_COUNT];	/* current [Peer] */
+	unsigned tset[TK_COUNT];	/* current [Transport] */
+	unsigned peer_endpoint_line;	/* client: line of Endpoint */
+	unsigned peer_allowed_line;
+
+	unsigned nlports, nladdrs;
+	uint16_t lports[JV_CFG_LISTEN_MAX];
+	struct jv_addr laddrs[JV_CFG_LISTEN_MAX];
+	char key_file[JV_CFG_PATH_MAX];
+	bool has_key;
+
+	struct jv_policy_ini pol;
+	unsigned policy_keys;
+
+	struct jv_config *cfg;
+	struct jv_diag *d;
+	int err;
+	unsigned err_line;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static bool ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+static int fail(struct reader *r, unsigned line, const char *key,
+		const char *value, int code, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static int fail(struct reader *r, unsigned line, const char *key,
+		const char *value, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->err)
+		return r->err;
+	va_start(ap, fmt);
+	jv_diag_vset(r->d, line, key, fmt, ap);
+	va_end(ap);
+	if (value)
+		jv_diag_value(r->d, "%s", value);
+	r->err = code;
+	r->err_line = line;
+	r->stop = true;
+	return code;
+}
+
+/* Decimal digits only, in [min, max]. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s) || (s[0] == '0' && s[1]))
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !errno && !*end && *v >= min && *v <= max;
+}
+
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+static bool transport_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= JV_TRANSPORT_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* The prefix bits of c.addr beyond c.prefix must be zero. */
+static bool cidr_host_bits_clear(const struct jv_cidr *c)
+{
+	unsigned bits = jv_netaddr_is_v4(&c->addr) ? 96 + c->prefix : c->prefix;
+
+	for (unsigned i = bits; i < 128; i++)
+		if (c->addr.ip[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+bool jv_cidr_contains(const struct jv_cidr *c, const uint8_t ip[16])
+{
+	unsigned bits = jv_netaddr_is_v4(&c->addr) ? 96 + c->prefix : c->prefix;
+	unsigned full = bits / 8, rest = bits % 8;
+
+	if (memcmp(c->addr.ip, ip, full))
+		return false;
+	if (rest) {
+		uint8_t m = (uint8_t)(0xff << (8 - rest));
+		if ((c->addr.ip[full] & m) != (ip[full] & m))
+			return false;
+	}
+	return true;
+}
+
+int jv_config_route_lookup(const struct jv_config *cfg, const uint8_t ip[16])
+{
+	int best = -1;
+	unsigned best_bits = 0;
+
+	/* Linear: a gateway has tens of peers, not thousands (a prefix
+	 * trie is the next step if that changes). */
+	for (unsigned p = 0; p < cfg->npeers; p++)
+		for (unsigned i = 0; i < cfg->peers[p].nallowed; i++) {
+			const struct jv_cidr *c = &cfg->peers[p].allowed[i];
+			unsigned bits = jv_netaddr_is_v4(&c->addr) ?
+					96 + c->prefix : c->prefix;
+
+			if ((best < 0 || bits > best_bits) &&
+			    jv_cidr_contains(c, ip)) {
+				best = (int)p;
+				best_bits = bits;
+			}
+		}
+	return best;
+}
+
+/* Split a comma-separated list in place and call fn on each trimmed item. */
+static int each_item(struct reader *r, const char *key, const char *value,
+		     int (*fn)(struct reader *, const char *, const char *))
+{
+	char buf[512];
+	char *save = NULL, *item;
+	int rc;
+
+	if (strlen(value) >= sizeof buf)
+		return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+			    "list too long");
+	snprintf(buf, sizeof buf, "%s", value);
+	if (!buf[0] || buf[strlen(buf) - 1] == ',')
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "empty item in the list (items are separated by ',')");
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*item))
+			item++;
+		for (size_t n = strlen(item); n && isspace((unsigned char)item[n - 1]);)
+			item[--n] = '\0';
+		if (!*item)
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "empty item in the list (items are separated by ',')");
+		rc = fn(r, key, item);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- [Interface] ------------------------------------------------------- */
+
+static int add_address(struct reader *r, const char *key, const char *s)
+{
+	struct jv_config *c = r->cfg;
+	struct jv_cidr cidr;
+
+	if (jv_netaddr_parse_prefix(&cidr.addr, &cidr.prefix, s))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "not an address with prefix (expected e.g. 10.8.0.2/24 or fd00::2/64)");
+	if (jv_netaddr_is_any(&cidr.addr))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "the wildcard address cannot be a tunnel address");
+	if (c->naddr >= JV_CFG_ADDR_MAX)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "too many addresses (at most %d)", JV_CFG_ADDR_MAX);
+	cidr.addr.port = 0;
+	c->addr[c->naddr++] = cidr;
+	return 0;
+}
+
+static int add_listen_port(struct reader *r, const char *key, const char *s)
+{
+	unsigned long v;
+
+	if (!parse_uint(s, 1, 65535, &v))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "not a UDP port (1..65535)");
+	if (r->nlports >= JV_CFG_LISTEN_MAX)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "too many ports (at most %d)", JV_CFG_LISTEN_MAX);
+	for (unsigned i = 0; i < r->nlports; i++)
+		if (r->lports[i] == v)
+			return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+				    "port listed twice");
+	r->lports[r->nlports++] = (uint16_t)v;
+	return 0;
+}
+
+static int add_listen_addr(struct reader *r, const char *key, const char *s)
+{
+	struct jv_addr a;
+
+	if (jv_netaddr_parse(&a, s) || a.port)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "not an IP address without port (ports go in ListenPort; e.g. 0.0.0.0, 192.0.2.1, ::)");
+	if (r->nladdrs >= JV_CFG_LISTEN_MAX)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "too many addresses (at most %d)", JV_CFG_LISTEN_MAX);
+	for (unsigned i = 0; i < r->nladdrs; i++)
+		if (jv_addr_equal(&r->laddrs[i], &a))
+			return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+				    "address listed twice");
+	r->laddrs[r->nladdrs++] = a;
+	return 0;
+}
+
+static int copy_path(struct reader *r, const char *key, const char *value,
+		     char *dst, size_t cap)
+{
+	if (value[0] != '/')
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "must be an absolute path");
+	if (strlen(value) >= cap)
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "path too long (at most %zu bytes)", cap - 1);
+	snprintf(dst, cap, "%s", value);
+	return 0;
+}
+
+static int interface_key(struct reader *r, int k, const char *key,
+			 const char *value)
+{
+	struct jv_config *c = r->cfg;
+	unsigned long v;
+
+	switch (k) {
+	case IK_ROLE:
+		if (ieq(value, "client"))
+			c->role = JV_CFG_CLIENT;
+		else if (ieq(value, "gateway"))
+			c->role = JV_CFG_GATEWAY;
+		else
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be client or gateway");
+		return 0;
+	case IK_PRIVATE_KEY:
+		if (jv_key_from_base64(value, c->private_key))
+			return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+				    "not a key (44 characters of base64, as printed by `jvpn genkey`)");
+		r->has_key = true;
+		return 0;
+	case IK_PRIVATE_KEY_FILE:
+		return copy_path(r, key, value, r->key_file, sizeof r->key_file);
+	case IK_ADDRESS:
+		return each_item(r, key, value, add_address);
+	case IK_MTU:
+		if (!parse_uint(value, JV_CFG_MTU_MIN, JV_MTU_MAX, &v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [%d, %d]",
+				    JV_CFG_MTU_MIN, JV_MTU_MAX);
+		c->mtu = (unsigned)v;
+		return 0;
+	case IK_NAME:
+		if (!ifname_ok(value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "not an interface name (1..%d of A-Z a-z 0-9 _ . -)",
+				    IF_NAMESIZE - 1);
+		snprintf(c->ifname, sizeof c->ifname, "%s", value);
+		return 0;
+	case IK_NODE_ID:
+		if (!*value || strlen(value) >= JV_NODE_ID_MAX)
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be 1..%d bytes", JV_NODE_ID_MAX - 1);
+		for (const char *p = value; *p; p++)
+			if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+				return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+					    "printable ASCII without blanks only");
+		snprintf(c->node_id, sizeof c->node_id, "%s", value);
+		return 0;
+	case IK_EVENT_LOG:
+		if (ieq(value, "off")) {
+			c->event_log[0] = '\0';
+			return 0;
+		}
+		return copy_path(r, key, value, c->event_log,
+				 sizeof c->event_log);
+	case IK_CONTROL_SOCKET:
+		return copy_path(r, key, value, c->control_socket,
+				 sizeof c->control_socket);
+	case IK_LISTEN_PORT:
+		return each_item(r, key, value, add_listen_port);
+	case IK_LISTEN_ADDRESS:
+		return each_item(r, key, value, add_listen_addr);
+	case IK_MAX_SESSIONS:
+		if (!parse_uint(value, 1, 1000000, &v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [1, 1000000]");
+		c->max_sessions = (unsigned)v;
+		return 0;
+	case IK_HS_RATE:
+		if (!parse_uint(value, 1, 100000, &v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [1, 100000]");
+		c->handshakes_per_sec = (uint32_t)v;
+		return 0;
+	case IK_HS_BURST:
+		if (!parse_uint(value, 1, 100000, &v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [1, 100000]");
+		c->handshake_burst = (uint32_t)v;
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- [Peer] ------------------------------------------------------------- */
+
+static int add_allowed(struct reader *r, const char *key, const char *s)
+{
+	struct jv_cfg_peer *p = &r->cfg->peers[r->cfg->npeers - 1];
+	struct jv_cidr c;
+
+	if (jv_netaddr_parse_prefix(&c.addr, &c.prefix, s))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "not a network (expected e.g. 10.8.0.0/24, 10.8.0.2/32 or fd00::/64)");
+	c.addr.port = 0;
+	if (!cidr_host_bits_clear(&c))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "host bits set after the prefix (write the network address, e.g. 10.8.0.0/24)");
+	if (p->nallowed >= JV_CFG_ALLOWED_MAX)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "too many networks (at most %d per peer)",
+			    JV_CFG_ALLOWED_MAX);
+	p->allowed[p->nallowed++] = c;
+	return 0;
+}
+
+static int parse_endpoint(struct reader *r, const char *key, const char *value,
+			  struct jv_addr *a)
+{
+	if (jv_netaddr_parse(a, value) || !a->port || jv_netaddr_is_any(a))
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "not an address with port (expected e.g. 192.0.2.1:51820 or [2001:db8::1]:51820)");
+	return 0;
+}
+
+static int peer_key(struct reader *r, int k, const char *key,
+		    const char *value)
+{
+	struct jv_cfg_peer *p = &r->cfg->peers[r->cfg->npeers - 1];
+
+	switch (k) {
+	case PK_PUBLIC_KEY:
+		if (jv_key_from_base64(value, p->public_key))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "not a key (44 characters of base64, as printed by `jvpn pubkey`)");
+		p->has_key = true;
+		return 0;
+	case PK_ALLOWED_IPS:
+		r->peer_allowed_line = r->lineno;
+		return each_item(r, key, value, add_allowed);
+	case PK_ENDPOINT:
+		r->peer_endpoint_line = r->lineno;
+		p->has_endpoint = true;
+		return parse_endpoint(r, key, value, &p->endpoint);
+	}
+	return 0;
+}
+
+/* ---- [Transport] --------------------------------------------------------- */
+
+static int transport_key(struct reader *r, int k, const char *key,
+			 const char *value)
+{
+	struct jv_cfg_transport *t =
+		&r->cfg->transports[r->cfg->ntransports - 1];
+	unsigned long v;
+
+	switch (k) {
+	case TK_NAME:
+		if (!transport_name_ok(value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "not a transport name (1..%d of A-Z a-z 0-9 _ . -)",
+				    JV_TRANSPORT_ID_MAX - 1);
+		for (unsigned i = 0; i + 1 < r->cfg->ntransports; i++)
+			if (!strcmp(r->cfg->transports[i].name, value))
+				return fail(r, r->lineno, key, value,
+					    JV_ERR_PARSE,
+					    "transport name already used at line %u",
+					    r->transport_lines[i]);
+		snprintf(t->name, sizeof t->name, "%s", value);
+		return 0;
+	case TK_BIND:
+		if (jv_netaddr_parse(&t->bind, value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "not a local address (e.g. 192.0.2.10, 192.0.2.10:40000 or [2001:db8::10]:0)");
+		t->has_bind = true;
+		return 0;
+	case TK_INTERFACE:
+		if (!ifname_ok(value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "not an interface name (1..%d of A-Z a-z 0-9 _ . -)",
+				    IF_NAMESIZE - 1);
+		snprintf(t->ifname, sizeof t->ifname, "%s", value);
+		return 0;
+	case TK_ENDPOINT:
+		t->has_endpoint = true;
+		return parse_endpoint(r, key, value, &t->endpoint);
+	case TK_PRIORITY:
+		if (!parse_uint(value, 0, 1000, &v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [0, 1000] (lower is preferred)");
+		t->priority = (unsigned)v;
+		return 0;
+	}
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+static int find_key(const struct key_def *defs, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (ieq(defs[i].name, name))
+			return i;
+	return -1;
+}
+
+static void list_keys(const struct key_def *defs, int n, char *buf, size_t cap)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && pos < cap; i++) {
+		int k = snprintf(buf + pos, cap - pos, "%s%s", i ? ", " : "",
+				 defs[i].name);
+		if (k < 0)
+			break;
+		pos += (size_t)k;
+	}
+}
+
+static int section_key(struct reader *r, const struct key_def *defs, int n,
+		       unsigned *set, const char *sect, const char *name,
+		       const char *value, int *out)
+{
+	char allowed[256];
+	int k = find_key(defs, n, name);
+
+	if (k < 0) {
+		list_keys(defs, n, allowed, sizeof allowed);
+		return fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
+			    "unknown key in [%s] (allowed: %s)", sect, allowed);
+	}
+	if (set[k] && !defs[k].list)
+		return fail(r, r->lineno, name, value, JV_ERR_PARSE,
+			    "set twice in this section (first at line %u)",
+			    set[k]);
+	if (!set[k])
+		set[k] = r->lineno;
+	*out = k;
+	return 0;
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct reader *r = user;
+	int k, rc = 0;
+
+	(void)section;	/* the reader tracked it, with repeated sections */
+	if (r->err)
+		return 0;
+	if (!value) {
+		fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
+		     "key without a value (expected key = value)");
+		return 0;
+	}
+	if (!*value && r->sec != SEC_POLICY) {
+		fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
+		     "empty value");
+		return 0;
+	}
+	switch (r->sec) {
+	case SEC_NONE:
+		fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
+		     "key outside any section (sections: [Interface], [Peer], [Transport], [Policy])");
+		return 0;
+	case SEC_INTERFACE:
+		rc = section_key(r, ikeys, IK_COUNT, r->iset, "Interface", name,
+				 value, &k);
+		if (!rc)
+			rc = interface_key(r, k, name, value);
+		break;
+	case SEC_PEER:
+		rc = section_key(r, pkeys, PK_COUNT, r->pset, "Peer", name,
+				 value, &k);
+		if (!rc)
+			rc = peer_key(r, k, name, value);
+		break;
+	case SEC_TRANSPORT:
+		rc = section_key(r, tkeys, TK_COUNT, r->tset, "Transport", name,
+				 value, &k);
+		if (!rc)
+			rc = transport_key(r, k, name, value);
+		break;
+	case SEC_POLICY:
+		r->policy_keys++;
+		rc = jv_policy_ini_line(&r->pol, name, value, r->lineno, r->d);
+		if (rc) {
+			/* the policy reader wrote d itself */
+			r->err = rc;
+			r->err_line = r->lineno;
+			r->stop = true;
+		}
+		break;
+	}
+	return rc ? 0 : 1;
+}
+
+/* Checks at the end of a [Peer] or [Transport] section. */
+static int close_section(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+
+	if (r->sec == SEC_PEER) {
+		struct jv_cfg_peer *p = &c->peers[c->npeers - 1];
+
+		if (!p->has_key)
+			return fail(r, p->line, "PublicKey", NULL, JV_ERR_PARSE,
+				    "[Peer] without PublicKey");
+		for (unsigned i = 0; i + 1 < c->npeers; i++)
+			if (!sodium_memcmp(c->peers[i].public_key,
+					   p->public_key, 32))
+				return fail(r, r->pset[PK_PUBLIC_KEY], "PublicKey",
+					    NULL, JV_ERR_PARSE,
+					    "same key as the [Peer] at line %u",
+					    c->peers[i].line);
+	} else if (r->sec == SEC_TRANSPORT) {
+		struct jv_cfg_transport *t = &c->transports[c->ntransports - 1];
+
+		if (!t->name[0])
+			return fail(r, t->line, "Name", NULL, JV_ERR_PARSE,
+				    "[Transport] without Name");
+	}
+	return 0;
+}
+
+static int open_section(struct reader *r, const char *name)
+{
+	struct jv_config *c = r->cfg;
+
+	if (close_section(r))
+		return r->err;
+	r->sec_line = r->lineno;
+	if (ieq(name, "Interface")) {
+		if (r->interface_line)
+			return fail(r, r->lineno, "Interface", NULL, JV_ERR_PARSE,
+				    "second [Interface] section (the first is at line %u)",
+				    r->interface_line);
+		r->interface_line = r->lineno;
+		r->sec = SEC_INTERFACE;
+	} else if (ieq(name, "Peer")) {
+		if (c->npeers >= JV_CFG_PEERS_MAX)
+			return fail(r, r->lineno, "Peer", NULL, JV_ERR_PARSE,
+				    "too many [Peer] sections (at most %d)",
+				    JV_CFG_PEERS_MAX);
+		memset(&c->peers[c->npeers], 0, sizeof c->peers[0]);
+		c->peers[c->npeers++].line = r->lineno;
+		memset(r->pset, 0, sizeof r->pset);
+		r->sec = SEC_PEER;
+	} else if (ieq(name, "Transport")) {
+		if (c->ntransports >= JV_MAX_TRANSPORTS)
+			return fail(r, r->lineno, "Transport", NULL, JV_ERR_PARSE,
+				    "too many [Transport] sections (at most %d)",
+				    JV_MAX_TRANSPORTS);
+		memset(&c->transports[c->ntransports], 0,
+		       sizeof c->transports[0]);
+		c->transports[c->ntransports].line = r->lineno;
+		r->transport_lines[c->ntransports] = r->lineno;
+		c->ntransports++;
+		memset(r->tset, 0, sizeof r->tset);
+		r->sec = SEC_TRANSPORT;
+	} else if (ieq(name, "Policy")) {
+		/* several [Policy] sections read as one; a key still may
+		 * not repeat (the policy reader checks) */
+		r->sec = SEC_POLICY;
+	} else {
+		return fail(r, r->lineno, NULL, name, JV_ERR_PARSE,
+			    "unknown section [%s] (allowed: [Interface], [Peer], [Transport], [Policy])",
+			    name);
+	}
+	return 0;
+}
+
+/*
+ * fgets for inih over the text, one line per call.  A line that does not
+ * fit inih's buffer would be split into two lines: stop there.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	const char *nl, *p;
+	size_t len;
+
+	if (r->stop || *r->pos == '\0')
+		return NULL;
+	nl = strchr(r->pos, '\n');
+	len = nl ? (size_t)(nl - r->pos) + 1 : strlen(r->pos);
+	p = r->pos;
+	r->pos += len;
+	r->lineno++;
+	r->max_line = num;
+	while (len && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	if (num < 4 || len > (size_t)num - 1) {
+		fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE,
+		     "line too long (at most %d characters; split lists over several keys)",
+		     num - 3);
+		return NULL;
+	}
+	memcpy(str, p, len);
+	str[len] = '\0';
+	if (memchr(p, '\0', len)) {
+		fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE, "NUL byte in the line");
+		return NULL;
+	}
+	if (str[0] == '[') {
+		char name[64];
+		const char *close = strchr(str, ']');
+		size_t n;
+
+		if (!close) {
+			fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE,
+			     "malformed section header (expected [Name])");
+			return NULL;
+		}
+		n = (size_t)(close - str - 1);
+		if (n >= sizeof name)
+			n = sizeof name - 1;
+		memcpy(name, str + 1, n);
+		name[n] = '\0';
+		if (open_section(r, name))
+			return NULL;
+	}
+	return str;
+}
+
+/* ---- whole-file checks --------------------------------------------------- */
+
+static int finish(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	char host[64] = "";
+	int rc;
+
+	if (close_section(r))
+		return r->err;
+	if (!r->interface_line)
+		return fail(r, 0, "Interface", NULL, JV_ERR_PARSE,
+			    "no [Interface] section");
+	if (!r->iset[IK_ROLE])
+		return fail(r, r->interface_line, "Role", NULL, JV_ERR_PARSE,
+			    "missing in [Interface] (Role = client or Role = gateway)");
+	if (r->iset[IK_PRIVATE_KEY] && r->iset[IK_PRIVATE_KEY_FILE])
+		return fail(r, r->iset[IK_PRIVATE_KEY_FILE], "PrivateKeyFile",
+			    NULL, JV_ERR_PARSE,
+			    "PrivateKey is set too (line %u): give one of them",
+			    r->iset[IK_PRIVATE_KEY]);
+	if (!r->iset[IK_PRIVATE_KEY] && !r->iset[IK_PRIVATE_KEY_FILE])
+		return fail(r, r->interface_line, "PrivateKey", NULL,
+			    JV_ERR_PARSE,
+			    "missing in [Interface] (PrivateKey = <base64> from `jvpn genkey`, or PrivateKeyFile = /path)");
+	if (!c->naddr)
+		return fail(r, r->interface_line, "Address", NULL, JV_ERR_PARSE,
+			    "missing in [Interface] (the tunnel address, e.g. Address = 10.8.0.2/24)");
+
+	if (c->role == JV_CFG_CLIENT) {
+		static const int gw_only[] = { IK_LISTEN_PORT, IK_LISTEN_ADDRESS,
+					       IK_MAX_SESSIONS, IK_HS_RATE,
+					       IK_HS_BURST };
+
+		for (size_t i = 0; i < sizeof gw_only / sizeof gw_only[0]; i++)
+			if (r->iset[gw_only[i]])
+				return fail(r, r->iset[gw_only[i]],
+					    ikeys[gw_only[i]].name, NULL,
+					    JV_ERR_INVAL,
+					    "only for Role = gateway");
+		if (c->npeers != 1)
+			return fail(r, c->npeers ? c->peers[1].line : 0, "Peer",
+				    NULL, JV_ERR_INVAL,
+				    "a client needs exactly one [Peer] (the gateway), found %u",
+				    c->npeers);
+		if (c->ntransports == 0) {
+			struct jv_cfg_transport *t = &c->transports[0];
+
+			if (!c->peers[0].has_endpoint)
+				return fail(r, c->peers[0].line, "Endpoint", NULL,
+					    JV_ERR_INVAL,
+					    "no [Transport] section and no Endpoint in [Peer]: the client has no path to the gateway");
+			memset(t, 0, sizeof *t);
+			snprintf(t->name, sizeof t->name, "default");
+			t->line = c->peers[0].line;
+			c->ntransports = 1;
+		}
+		for (unsigned i = 0; i < c->ntransports; i++) {
+			struct jv_cfg_transport *t = &c->transports[i];
+
+			if (!t->has_endpoint) {
+				if (!c->peers[0].has_endpoint)
+					return fail(r, t->line, "Endpoint", NULL,
+						    JV_ERR_INVAL,
+						    "[Transport] %s has no Endpoint and [Peer] has none to inherit",
+						    t->name);
+				t->endpoint = c->peers[0].endpoint;
+				t->has_endpoint = true;
+			}
+			if (t->has_bind && jv_netaddr_family(&t->bind) !=
+			    jv_netaddr_family(&t->endpoint))
+				return fail(r, t->line, "Bind", NULL, JV_ERR_INVAL,
+					    "[Transport] %s: Bind and Endpoint are of different address families",
+					    t->name);
+		}
+	} else {
+		if (c->ntransports)
+			return fail(r, c->transports[0].line, "Transport", NULL,
+				    JV_ERR_INVAL,
+				    "[Transport] sections are for Role = client (a gateway listens: ListenPort, ListenAddress)");
+		if (!r->nlports)
+			return fail(r, r->interface_line, "ListenPort", NULL,
+				    JV_ERR_INVAL,
+				    "missing: a gateway needs ListenPort (e.g. ListenPort = 51820)");
+		if (!c->npeers)
+			return fail(r, 0, "Peer", NULL, JV_ERR_INVAL,
+				    "a gateway needs at least one [Peer] (one per client key)");
+		for (unsigned i = 0; i < c->npeers; i++) {
+			if (!c->peers[i].nallowed)
+				return fail(r, c->peers[i].line, "AllowedIPs", NULL,
+					    JV_ERR_INVAL,
+					    "a gateway's [Peer] needs AllowedIPs (the client's tunnel address, e.g. 10.8.0.2/32)");
+			if (c->peers[i].has_endpoint)
+				return fail(r, c->peers[i].line, "Endpoint", NULL,
+					    JV_ERR_INVAL,
+					    "Endpoint is for a client's [Peer]: clients connect to the gateway");
+		}
+		if (!r->nladdrs)
+			jv_addr_from_ipv4(&r->laddrs[r->nladdrs++], 0, 0);
+		if ((size_t)r->nladdrs * r->nlports > JV_CFG_LISTEN_MAX)
+			return fail(r, r->iset[IK_LISTEN_PORT], "ListenPort", NULL,
+				    JV_ERR_INVAL,
+				    "%u addresses x %u ports is more than %d sockets",
+				    r->nladdrs, r->nlports, JV_CFG_LISTEN_MAX);
+		for (unsigned a = 0; a < r->nladdrs; a++)
+			for (unsigned p = 0; p < r->nlports; p++) {
+				c->listen[c->nlisten] = r->laddrs[a];
+				c->listen[c->nlisten++].port = r->lports[p];
+			}
+	}
+
+	if (!c->mtu)
+		c->mtu = JV_CFG_MTU_DEFAULT;
+	if (!c->ifname[0])
+		snprintf(c->ifname, sizeof c->ifname, "jv0");
+	if (!r->iset[IK_CONTROL_SOCKET])
+		snprintf(c->control_socket, sizeof c->control_socket,
+			 "/run/jvpn/%s.sock", c->ifname);
+	if (!r->iset[IK_EVENT_LOG])
+		snprintf(c->event_log, sizeof c->event_log,
+			 "/var/log/jvpn/%s.jsonl", c->ifname);
+	if (!c->node_id[0]) {
+		if (gethostname(host, sizeof host - 1) || !host[0])
+			snprintf(host, sizeof host, "localhost");
+		snprintf(c->node_id, sizeof c->node_id, "%.40s/%s", host,
+			 c->ifname);
+	}
+
+	if (r->policy_keys == 0) {
+		jv_policy_default(&c->policy);
+	} else {
+		rc = jv_policy_ini_finish(&r->pol, &c->policy, r->d);
+		if (rc) {
+			r->err = rc;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int read_key_file(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	char buf[128];
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+	unsigned line = r->iset[IK_PRIVATE_KEY_FILE];
+
+	fd = open(r->key_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return fail(r, line, "PrivateKeyFile", r->key_file, JV_ERR_IO,
+			    "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) == 0 && (st.st_mode & 007))
+		c->world_readable = true;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		rc = fail(r, line, "PrivateKeyFile", r->key_file, JV_ERR_IO,
+			  "cannot read: %s", strerror(errno));
+	else {
+		buf[n] = '\0';
+		if (jv_key_from_base64(buf, c->private_key))
+			rc = fail(r, line, "PrivateKeyFile", r->key_file,
+				  JV_ERR_PARSE,
+				  "the file does not hold one key (44 characters of base64 from `jvpn genkey`)");
+		else
+			r->has_key = true;
+	}
+	sodium_memzero(buf, sizeof buf);
+	return rc;
+}
+
+/* "wg0.conf" -> "wg0", like wg-quick; "" when the name is no ifname. */
+static void ifname_from_file(const char *name, char out[IF_NAMESIZE])
+{
+	const char *base = name ? strrchr(name, '/') : NULL;
+	char tmp[64];
+	size_t n;
+
+	out[0] = '\0';
+	if (!name)
+		return;
+	base = base ? base + 1 : name;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".conf"))
+		n -= 5;
+	if (n >= sizeof tmp)
+		return;
+	memcpy(tmp, base, n);
+	tmp[n] = '\0';
+	if (ifname_ok(tmp))
+		memcpy(out, tmp, n + 1);	/* n < IF_NAMESIZE: checked */
+}
+
+int jv_config_parse(const char *text, const char *name,
+		    struct jv_config **out, struct jv_diag *d)
+{
+	struct jv_diag local;
+	struct reader *r;
+	char fromfile[IF_NAMESIZE];
+	int rc;
+
+	if (!d)
+		d = &local;
+	jv_diag_clear(d);
+	jv_diag_file(d, name);
+	if (!out || !text) {
+		jv_diag_set(d, 0, NULL, "no text or output");
+		return JV_ERR_INVAL;
+	}
+	*out = NULL;
+	r = calloc(1, sizeof *r);
+	struct jv_config *c = calloc(1, sizeof *c);
+	struct jv_cfg_peer *peers = calloc(JV_CFG_PEERS_MAX, sizeof *peers);
+
+	if (!r || !c || !peers) {
+		free(r);
+		free(c);
+		free(peers);
+		jv_diag_set(d, 0, NULL, "out of memory");
+		return JV_ERR_NOMEM;
+	}
+	c->peers = peers;
+	if (name)
+		snprintf(c->file, sizeof c->file, "%s", name);
+	r->pos = text;
+	r->cfg = c;
+	r->d = d;
+	jv_policy_ini_init(&r->pol);
+	if (strlen(text) >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		r->pos += 3;	/* a UTF-8 BOM from some editors */
+
+	rc = ini_parse_stream(read_line, r, on_key, r);
+	if (rc == -2) {
+		jv_diag_set(d, 0, NULL, "out of memory reading the file");
+		rc = JV_ERR_NOMEM;
+		goto out;
+	}
+	/* inih reports the first bad line, its own or ours: whichever comes
+	 * first in the file is the one to report. */
+	if (rc > 0 && (!r->err || (unsigned)rc < r->err_line)) {
+		jv_diag_set(d, (unsigned)rc, NULL,
+			    "malformed line (expected 'Key = value', '[Section]' or a comment)");
+		rc = JV_ERR_PARSE;
+		goto out;
+	}
+	if (r->err) {
+		rc = r->err;
+		goto out;
+	}
+	ifname_from_file(name, fromfile);
+	if (!c->ifname[0] && fromfile[0])
+		snprintf(c->ifname, sizeof c->ifname, "%s", fromfile);
+	rc = finish(r);
+	if (!rc && r->key_file[0])
+		rc = read_key_file(r);
+	if (!rc)
+		c->private_key_line = r->iset[IK_PRIVATE_KEY];
+out:
+	if (rc) {
+		jv_config_free(c);
+		c = NULL;
+	}
+	sodium_memzero(&r->pol, sizeof r->pol);
+	free(r);
+	*out = c;
+	return rc;
+}
+
+int jv_config_load(const char *path, struct jv_config **out,
+		   struct jv_diag *d)
+{
+	struct jv_diag local;
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	if (!d)
+		d = &local;
+	jv_diag_clear(d);
+	jv_diag_file(d, path);
+	if (out)
+		*out = NULL;
+	if (!path || !out) {
+		jv_diag_set(d, 0, NULL, "no file given");
+		return JV_ERR_INVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		jv_diag_set(d, 0, NULL, "cannot open: %s", strerror(errno));
+		return JV_ERR_IO;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		jv_diag_set(d, 0, NULL, "not a regular file");
+		close(fd);
+		return JV_ERR_IO;
+	}
+	if (st.st_size > CFG_FILE_MAX) {
+		jv_diag_set(d, 0, NULL, "file too large (more than %d bytes)",
+			    CFG_FILE_MAX);
+		close(fd);
+		return JV_ERR_IO;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		close(fd);
+		jv_diag_set(d, 0, NULL, "out of memory");
+		return JV_ERR_NOMEM;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			jv_diag_set(d, 0, NULL, "cannot read: %s",
+				    strerror(errno));
+			close(fd);
+			sodium_memzero(text, len);
+			free(text);
+			return JV_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	text[len] = '\0';
+	rc = jv_config_parse(text, path, out, d);
+	/* wg warns when a file holding a private key is world-accessible */
+	if (!rc && (st.st_mode & 007) && (*out)->private_key_line)
+		(*out)->world_readable = true;
+	sodium_memzero(text, len);
+	free(text);
+	return rc;
+}
+
+void jv_config_free(struct jv_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->peers);
+	sodium_memzero(cfg, sizeof *cfg);
+	free(cfg);
+}

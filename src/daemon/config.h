@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_DAEMON_CONFIG_H
+#define JVPN_DAEMON_CONFIG_H
+
+/*
+ * The daemon's config file: WireGuard-like INI read by libinih through a
+ * line-counting reader (STYLE 11), so every error names the file, the
+ * line, the key and what is allowed (struct jv_diag).  docs/config.md is
+ * the reference; examples/ holds one full file per role.
+ *
+ *   [Interface]  Role, PrivateKey | PrivateKeyFile, Address, MTU, Name,
+ *                NodeId, EventLog, ControlSocket; gateway: ListenPort,
+ *                ListenAddress, MaxSessions, HandshakesPerSecond,
+ *                HandshakeBurst
+ *   [Peer]       PublicKey, AllowedIPs, Endpoint (client: the gateway's
+ *                default endpoint); a client has exactly one, a gateway
+ *                one per client
+ *   [Transport]  client only, one per path: Name, Bind, Interface,
+ *                Endpoint, Priority
+ *   [Policy]     the policy keys (docs/policy.md), through the policy's
+ *                own streaming reader
+ */
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jvpn/diag.h"
+#include "jvpn/error.h"
+#include "jvpn/limits.h"
+#include "jvpn/policy.h"
+#include "jvpn/session.h"
+
+enum jv_cfg_limits {
+	JV_CFG_ADDR_MAX = 8,		/* [Interface] Address entries */
+	JV_CFG_ALLOWED_MAX = 32,	/* AllowedIPs entries per peer */
+	JV_CFG_PEERS_MAX = 1024,	/* [Peer] sections (gateway) */
+	JV_CFG_LISTEN_MAX = 16,		/* ListenAddress x ListenPort */
+	JV_CFG_PATH_MAX = 256,		/* file and socket paths */
+	JV_CFG_SOCK_PATH_MAX = 108,	/* sizeof sun_path */
+	JV_CFG_MTU_DEFAULT = 1420,	/* 1500 - IPv6 40 - UDP 8 - jvpn 32 */
+	JV_CFG_MTU_MIN = 576,
+};
+
+enum jv_cfg_role { JV_CFG_CLIENT, JV_CFG_GATEWAY };
+
+struct jv_cidr {
+	struct jv_addr addr;		/* port 0 */
+	unsigned prefix;		/* 0..32 (IPv4) or 0..128 */
+};
+
+struct jv_cfg_peer {
+	uint8_t public_key[32];
+	bool has_key;
+	unsigned nallowed;
+	struct jv_cidr allowed[JV_CFG_ALLOWED_MAX];
+	bool has_endpoint;
+	struct jv_addr endpoint;
+	unsigned line;			/* of its [Peer] header */
+};
+
+struct jv_cfg_transport {
+	char name[JV_TRANSPORT_ID_MAX];
+	bool has_bind;
+	struct jv_addr bind;		/* port 0: ephemeral */
+	char ifname[IF_NAMESIZE];	/* "" = none */
+	bool has_endpoint;
+	struct jv_addr endpoint;	/* resolved: own, else the peer's */
+	unsigned priority;		/* lower is preferred */
+	unsigned line;			/* of its [Transport] header */
+};
+
+struct jv_config {
+	char file[JV_CFG_PATH_MAX];
+	enum jv_cfg_role role;
+	uint8_t private_key[32];
+	char ifname[IF_NAMESIZE];
+	unsigned naddr;
+	struct jv_cidr addr[JV_CFG_ADDR_MAX];
+	unsigned mtu;
+	unsigned nlisten;		/* gateway: resolved listen tuples */
+	struct jv_addr listen[JV_CFG_LISTEN_MAX];
+	char node_id[JV_NODE_ID_MAX];
+	char event_log[JV_CFG_PATH_MAX];	/* "" = no event log */
+	char control_socket[JV_CFG_SOCK_PATH_MAX];
+	unsigned max_sessions;		/* gateway; 0 = engine default */
+	uint32_t handshakes_per_sec;	/* gateway; 0 = engine default */
+	uint32_t handshake_burst;	/* gateway; 0 = engine default */
+	unsigned npeers;
+	struct jv_cfg_peer *peers;	/* JV_CFG_PEERS_MAX, allocated */
+	unsigned ntransports;
+	struct jv_cfg_transport transports[JV_MAX_TRANSPORTS];
+	struct jv_policy policy;
+	unsigned private_key_line;	/* line of PrivateKey; 0: from a file */
+	bool world_readable;		/* a file holding the key is mode & 007 */
+};
+
+/*
+ * Read and check the config file `path`.  cfg is allocated (free with
+ * jv_config_free, also after an error).  Returns 0, or
+ *   JV_ERR_IO     the file cannot be opened or read (d says why);
+ *   JV_ERR_PARSE  a malformed line, unknown section or key, bad value,
+ *                 key set twice, required key missing;
+ *   JV_ERR_INVAL  values that do not fit together (client without a
+ *                 [Transport] endpoint, gateway without ListenPort...),
+ *                 or a [Policy] that fails validation;
+ *   JV_ERR_NOMEM.
+ * d always names file, line (0 when the problem is a missing key) and key.
+ */
+JV_MUST_CHECK int jv_config_load(const char *path, struct jv_config **cfg,
+				 struct jv_diag *d);
+
+/*
+ * The same from text already in memory (tests, fuzzing); `name` is the
+ * file name used in diagnostics and for the default interface name.
+ */
+JV_MUST_CHECK int jv_config_parse(const char *text, const char *name,
+				  struct jv_config **cfg, struct jv_diag *d);
+
+/* Wipe the private key and free.  NULL is fine. */
+void jv_config_free(struct jv_config *cfg);
+
+/* The longest prefix of `peers[*]` AllowedIPs holding `ip` (IPv4-mapped or
+ * IPv6), as peer index, or -1. */
+int jv_config_route_lookup(const struct jv_config *cfg, const uint8_t ip[16]);
+
+/* Whether ip lies inside c. */
+bool jv_cidr_contains(const struct jv_cidr *c, const uint8_t ip[16]);
+
+#endif

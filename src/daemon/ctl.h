@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_DAEMON_CTL_H
+#define JVPN_DAEMON_CTL_H
+
+/*
+ * The control socket: a UNIX stream socket, mode 0600 (root only), with a
+ * tiny line protocol.  A client sends one request line; the daemon answers
+ * with one JSON object on one line and closes, except for `events`, after
+ * whose answer every new event line follows until the client hangs up.
+ *
+ *   status                  -> {"ok":true, ...status...}
+ *   switch TRANSPORT        -> {"ok":true} | {"ok":false,"error":"..."}
+ *   terminate [SESSION]     -> {"ok":true,"terminated":N} | error
+ *   events                  -> {"ok":true,"path":"...","offset":N} + lines
+ *
+ * Every error answer is {"ok":false,"error":"<one line>"}.  The requests
+ * are handled by the daemon's callback; this file only moves bytes.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "jvpn/error.h"
+#include "net/loop.h"
+
+enum {
+	JV_CTL_CONNS = 8,		/* concurrent control connections */
+	JV_CTL_IN_MAX = 512,		/* request line */
+	JV_CTL_OUT_MAX = 256 * 1024,	/* queued reply / follow bytes */
+};
+
+/* Handle one request; return the answer (new reference) and set *follow
+ * to stream event lines afterwards. */
+typedef json_t *(*jv_ctl_fn)(void *ud, const char *verb, const char *arg,
+			     bool *follow);
+
+struct jv_ctl_conn {
+	int fd;				/* -1: free */
+	size_t in_len;
+	char in[JV_CTL_IN_MAX];
+	bool answered;
+	bool follow;
+	bool close_after;		/* close once out is drained */
+	size_t out_len, out_off;
+	char *out;			/* JV_CTL_OUT_MAX bytes */
+};
+
+struct jv_ctl {
+	int fd;				/* listening socket, -1: none */
+	char path[108];
+	struct jv_loop *loop;
+	jv_ctl_fn fn;
+	void *ud;
+	uint64_t dropped_followers;	/* too slow to keep up */
+	uint64_t loop_errors;
+	struct jv_ctl_conn conn[JV_CTL_CONNS];
+};
+
+/*
+ * Listen on `path` (its directory is created, mode 0700, when missing; a
+ * stale socket left by a crash is replaced, a live one is an error).
+ * Returns 0 or JV_ERR_IO / JV_ERR_STATE (another daemon answers there);
+ * why gets one line.
+ */
+JV_MUST_CHECK int jv_ctl_open(struct jv_ctl *c, struct jv_loop *loop,
+			      const char *path, jv_ctl_fn fn, void *ud,
+			      char *why, size_t why_len);
+
+/* Queue one event line to every follower (dropping a follower whose
+ * queue is full: it could not keep up). */
+void jv_ctl_broadcast(struct jv_ctl *c, const char *line, size_t len);
+
+/* Close every connection and the socket, and remove the socket file. */
+void jv_ctl_close(struct jv_ctl *c);
+
+#endif

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_DAEMON_IMPL_H
+#define JVPN_DAEMON_IMPL_H
+
+/* The running endpoint's state, shared by the files of src/daemon. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "daemon/config.h"
+#include "daemon/ctl.h"
+#include "daemon/daemon.h"
+#include "daemon/evfile.h"
+#include "daemon/tunnel.h"
+#include "jvpn/session.h"
+#include "net/loop.h"
+#include "net/udp.h"
+
+enum dmn_limits {
+	DMN_TUN_BURST = 64,		/* TUN reads per readiness */
+	DMN_RX_BURST = 4,		/* recvmmsg batches per readiness */
+	DMN_RETRY_FIRST_MS = 250,	/* down path: first retry */
+	DMN_RETRY_MAX_MS = 2000,	/* down path: retry cap */
+	/* room kept in jv_out before an engine call: one call emits at most
+	 * a probe per path plus a few control messages */
+	DMN_OUT_MARGIN = JV_MAX_TRANSPORTS + 4,
+};
+
+struct jv_daemon;
+
+/* Loop callback context: which socket of which daemon. */
+struct dmn_fdref {
+	struct jv_daemon *d;
+	unsigned idx;
+};
+
+/* A client path as the daemon sees it (the engine has its own view). */
+struct dmn_path {
+	bool down;			/* reported down to the engine */
+	bool announced;			/* "down" was logged */
+	jv_time retry_ms;		/* when to let the engine try again */
+	jv_time backoff_ms;
+	int last_errno;
+	uint64_t hard_errors, tx, tx_dropped, rx;
+	struct dmn_fdref ref;
+};
+
+struct dmn_counters {
+	uint64_t tun_rx, tun_tx, tun_tx_dropped;
+	uint64_t no_route;		/* gateway: no peer for the destination */
+	uint64_t no_session;		/* no live session to send on */
+	uint64_t bad_source;		/* inner source outside AllowedIPs */
+	uint64_t udp_tx_dropped, udp_rx, udp_tx;
+	uint64_t out_overflow, bad_index;
+};
+
+struct jv_daemon {
+	const struct jv_config *cfg;
+	struct jv_loop loop;
+	bool loop_ok;
+	struct jv_tunnel tun;
+	struct jv_evfile ev;
+	struct jv_ctl ctl;
+	struct jv_rng rng;
+	jv_time started_ms;
+	struct jv_out *out;
+	struct jv_udp_rxbatch *rx;
+	uint8_t pkt[JV_MTU_MAX];
+	struct dmn_counters n;
+
+	/* client */
+	struct jv_client *client;
+	unsigned npaths;
+	struct jv_udp_path sock[JV_MAX_TRANSPORTS];
+	struct dmn_path path[JV_MAX_TRANSPORTS];
+
+	/* gateway */
+	struct jv_gateway *gw;
+	struct jv_udp_gw gws;
+	struct dmn_fdref gwref[JV_UDP_LISTEN_MAX];
+
+	/* lifecycle */
+	bool operator_stop;		/* signal or terminate command */
+	bool stopped;
+	int exit_code;
+	char session_hex[JV_SESSION_ID_HEX];	/* client: latest session */
+	char end_reason[48];
+};
+
+/* stderr, one line, prefixed "jvpn[<ifname>] HH:MM:SS.mmm " */
+void dmn_log(const struct jv_daemon *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Make room in d->out (flush when fewer than DMN_OUT_MARGIN slots). */
+void dmn_room(struct jv_daemon *d);
+/* Send every queued datagram, write every inner packet (role's flush). */
+void dmn_flush(struct jv_daemon *d);
+
+/* Source and destination of an inner IP packet (16-byte form, IPv4
+ * mapped).  false for a packet too short or of another version. */
+bool dmn_ip_addrs(const uint8_t *p, size_t n, uint8_t src[16],
+		  uint8_t dst[16]);
+
+/* Engine event sink: event log + stderr summary. */
+void dmn_on_event(void *ud, const struct jv_event_origin *o,
+		  const struct jv_event *ev);
+
+/* ---- roles (dmn_client.c, dmn_gateway.c) ---- */
+int dmn_client_start(struct jv_daemon *d, char *why, size_t n);
+void dmn_client_flush(struct jv_daemon *d);
+void dmn_client_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
+		    jv_time now);
+void dmn_client_tick(struct jv_daemon *d, jv_time now);
+jv_time dmn_client_deadline(struct jv_daemon *d);
+void dmn_client_stop(struct jv_daemon *d);
+void dmn_client_close(struct jv_daemon *d);
+json_t *dmn_client_switch(struct jv_daemon *d, const char *arg);
+json_t *dmn_client_terminate(struct jv_daemon *d, const char *arg);
+
+int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n);
+void dmn_gateway_flush(struct jv_daemon *d);
+void dmn_gateway_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
+		     jv_time now);
+void dmn_gateway_tick(struct jv_daemon *d, jv_time now);
+jv_time dmn_gateway_deadline(struct jv_daemon *d);
+void dmn_gateway_stop(struct jv_daemon *d);
+void dmn_gateway_close(struct jv_daemon *d);
+json_t *dmn_gateway_terminate(struct jv_daemon *d, const char *arg);
+
+/* ---- status.c ---- */
+json_t *dmn_status(struct jv_daemon *d);
+json_t *dmn_session_json(const struct jv_session_status *st);
+json_t *dmn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client role: one session over several UDP paths.  The engine
+ * decides everything about the session; this file moves bytes and tells
+ * the engine what only the OS can see: a path's hard failure (a send, a
+ * receive or an ICMP error the kernel reports, spec §6.2) and, since the
+ * engine stops probing a path it was told is down, when to look at that
+ * path again (jv_client_path_up after a backoff: the next probe either
+ * fails at once, hard, or gets through).
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "daemon/daemon_impl.h"
+#include "net/clock.h"
+#include "net/netaddr.h"
+#include "net/tun.h"
+
+/* ---- path health seen by the OS ------------------------------------------ */
+
+static void path_failed(struct jv_daemon *d, unsigned p, int sys, jv_time now)
+{
+	struct dmn_path *dp = &d->path[p];
+
+	dp->hard_errors++;
+	dp->last_errno = sys;
+	if (dp->down)
+		return;
+	if (!dp->announced)
+		dmn_log(d, "transport %s: %s: reported down",
+			d->cfg->transports[p].name, strerror(sys));
+	dp->announced = true;
+	dp->down = true;
+	if (!dp->backoff_ms)
+		dp->backoff_ms = DMN_RETRY_FIRST_MS;
+	else if (dp->backoff_ms < DMN_RETRY_MAX_MS)
+		dp->backoff_ms *= 2;
+	if (dp->backoff_ms > DMN_RETRY_MAX_MS)
+		dp->backoff_ms = DMN_RETRY_MAX_MS;
+	dp->retry_ms = now + dp->backoff_ms;
+	dmn_room(d);
+	(void)jv_client_path_down(d->client, (int)p, now, d->out);
+}
+
+/* Something arrived on p: it works, whatever the engine concludes. */
+static void path_heard(struct jv_daemon *d, unsigned p)
+{
+	struct dmn_path *dp = &d->path[p];
+
+	if (dp->announced && !dp->down)
+		dmn_log(d, "transport %s: receiving again",
+			d->cfg->transports[p].name);
+	dp->announced = false;
+	dp->backoff_ms = 0;
+}
+
+static void retry_paths(struct jv_daemon *d, jv_time now)
+{
+	for (unsigned p = 0; p < d->npaths; p++) {
+		struct dmn_path *dp = &d->path[p];
+
+		if (!dp->down || now < dp->retry_ms)
+			continue;
+		dp->down = false;
+		dmn_room(d);
+		(void)jv_client_path_up(d->client, (int)p, now, d->out);
+	}
+}
+
+/* ---- output --------------------------------------------------------------- */
+
+static bool source_allowed(const struct jv_config *cfg, const uint8_t src[16])
+{
+	const struct jv_cfg_peer *peer = &cfg->peers[0];
+
+	for (unsigned i = 0; i < peer->nallowed; i++)
+		if (jv_cidr_contains(&peer->allowed[i], src))
+			return true;
+	for (unsigned i = 0; i < cfg->naddr; i++)
+		if (jv_cidr_contains(&cfg->addr[i], src))
+			return true;
+	return false;
+}
+
+void dmn_client_flush(struct jv_daemon *d)
+{
+	struct jv_udp_txres res[JV_MAX_TRANSPORTS];
+	struct jv_out *o = d->out;
+
+	/* A hard send error makes the engine react (path down), which may
+	 * queue more output: bounded rounds, each path fails once at most. */
+	for (int round = 0; round <= JV_MAX_TRANSPORTS &&
+	     (o->ndgram || o->ninner); round++) {
+		bool failed[JV_MAX_TRANSPORTS] = { false };
+		jv_time now;
+
+		d->n.out_overflow += o->overflow;
+		d->n.bad_index += jv_udp_client_flush(d->sock, d->npaths, o, res);
+		for (unsigned i = 0; i < o->ninner; i++) {
+			const struct jv_inner *in = &o->inner[i];
+			uint8_t src[16], dst[16];
+
+			if (!dmn_ip_addrs(in->buf, in->len, src, dst) ||
+			    !source_allowed(d->cfg, src)) {
+				d->n.bad_source++;
+				continue;
+			}
+			if (jv_tun_write(d->tun.fd, in->buf, in->len))
+				d->n.tun_tx_dropped++;
+			else
+				d->n.tun_tx++;
+		}
+		jv_out_reset(o);
+		for (unsigned p = 0; p < d->npaths; p++) {
+			d->path[p].tx += res[p].sent;
+			d->path[p].tx_dropped += res[p].dropped;
+			d->n.udp_tx += res[p].sent;
+			d->n.udp_tx_dropped += res[p].dropped;
+			failed[p] = res[p].dropped && jv_udp_err_is_hard(res[p].sys);
+		}
+		now = jv_clock_now();
+		for (unsigned p = 0; p < d->npaths; p++)
+			if (failed[p])
+				path_failed(d, p, res[p].sys, now);
+	}
+}
+
+/* ---- input ----------------------------------------------------------------- */
+
+void dmn_client_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
+		    jv_time now)
+{
+	int rc;
+
+	if (d->out->ndgram >= JV_OUT_DGRAMS)
+		dmn_flush(d);
+	rc = jv_client_send(d->client, p, n, now, d->out);
+	if (rc == JV_ERR_STATE)
+		d->n.no_session++;	/* no binding now: dropped, like a
+					 * router without a route */
+}
+
+static void on_path(struct jv_loop *l, int fd, unsigned events, void *ud)
+{
+	struct dmn_fdref *ref = ud;
+	struct jv_daemon *d = ref->d;
+	unsigned p = ref->idx;
+	jv_time now = jv_clock_now();
+	int sys = 0;
+
+	(void)l;
+	(void)fd;
+	if (events & JV_LOOP_ERR) {
+		sys = jv_udp_take_error(d->sock[p].fd);
+		if (sys && jv_udp_err_is_hard(sys))
+			path_failed(d, p, sys, now);
+	}
+	if (!(events & JV_LOOP_READ))
+		return;
+	for (int b = 0; b < DMN_RX_BURST; b++) {
+		unsigned got = jv_udp_path_recv(&d->sock[p], d->rx, &sys);
+
+		for (unsigned i = 0; i < got; i++) {
+			const struct jv_udp_rx *m = &d->rx->msg[i];
+
+			dmn_room(d);
+			(void)jv_client_recv(d->client, (int)p, m->buf, m->len,
+					     now, d->out);
+		}
+		if (got) {
+			d->path[p].rx += got;
+			d->n.udp_rx += got;
+			path_heard(d, p);
+		}
+		if (sys && jv_udp_err_is_hard(sys))
+			path_failed(d, p, sys, now);
+		if (got < JV_UDP_BATCH)
+			break;
+	}
+}
+
+void dmn_client_tick(struct jv_daemon *d, jv_time now)
+{
+	retry_paths(d, now);
+	dmn_room(d);
+	if (jv_client_tick(d->client, now, d->out))
+		dmn_log(d, "engine tick failed");
+}
+
+jv_time dmn_client_deadline(struct jv_daemon *d)
+{
+	jv_time t = jv_client_deadline(d->client);
+
+	for (unsigned p = 0; p < d->npaths; p++)
+		if (d->path[p].down && d->path[p].retry_ms < t)
+			t = d->path[p].retry_ms;
+	return t;
+}
+
+/* ---- set-up, commands, teardown ---------------------------------------------- */
+
+int dmn_client_start(struct jv_daemon *d, char *why, size_t n)
+{
+	const struct jv_config *cfg = d->cfg;
+	struct jv_client_config cc = {
+		.policy = &cfg->policy,
+		.node_id = cfg->node_id,
+		.rng = d->rng,
+		.on_event = dmn_on_event,
+		.ud = d,
+	};
+	char ep[JV_NETADDR_STR_MAX], lb[JV_NETADDR_STR_MAX];
+	int rc;
+
+	memcpy(cc.private_key, cfg->private_key, 32);
+	memcpy(cc.gateway_public, cfg->peers[0].public_key, 32);
+	d->client = jv_client_new(&cc);
+	sodium_memzero(cc.private_key, sizeof cc.private_key);
+	if (!d->client) {
+		snprintf(why, n, "the engine refused the client (out of memory or invalid policy)");
+		return JV_ERR_INVAL;
+	}
+	for (unsigned i = 0; i < JV_MAX_TRANSPORTS; i++)
+		d->sock[i].fd = -1;
+	for (unsigned i = 0; i < cfg->ntransports; i++) {
+		const struct jv_cfg_transport *t = &cfg->transports[i];
+		struct jv_net_err err = { 0 };
+
+		rc = jv_udp_path_open(&d->sock[i], &t->endpoint,
+				      t->has_bind ? &t->bind : NULL,
+				      t->ifname[0] ? t->ifname : NULL, &err);
+		if (rc) {
+			snprintf(why, n, "transport %s: %s", t->name, err.msg);
+			return rc;
+		}
+		d->npaths = i + 1;
+		d->path[i].ref = (struct dmn_fdref){ .d = d, .idx = i };
+		rc = jv_loop_add(&d->loop, d->sock[i].fd, JV_LOOP_READ, on_path,
+				 &d->path[i].ref);
+		if (rc) {
+			snprintf(why, n, "transport %s: event loop full", t->name);
+			return rc;
+		}
+		rc = jv_client_add_transport(d->client, t->name, JV_PROTO_UDP,
+					     t->priority);
+		if (rc < 0) {
+			snprintf(why, n, "transport %s: %s%s", t->name,
+				 jv_strerror(rc),
+				 rc == JV_ERR_INVAL ?
+				 " (is udp in transport.allowed_protocols?)" : "");
+			return rc;
+		}
+		if (jv_client_set_remote(d->client, rc, &t->endpoint)) {
+			snprintf(why, n, "transport %s: bad endpoint", t->name);
+			return JV_ERR_INVAL;
+		}
+		dmn_log(d, "transport %s: %s%s%s -> %s (priority %u)", t->name,
+			t->has_bind ? jv_netaddr_str(&t->bind, lb) : "*",
+			t->ifname[0] ? " dev " : "", t->ifname,
+			jv_netaddr_str(&t->endpoint, ep), t->priority);
+	}
+	dmn_log(d, "client %s up (mtu %u, policy %s %s), event log %s, control %s",
+		d->tun.name, cfg->mtu,
+		jv_policy_profile_name(cfg->policy.profile),
+		cfg->policy.version,
+		cfg->event_log[0] ? cfg->event_log : "off",
+		cfg->control_socket);
+	rc = jv_client_start(d->client, jv_clock_now(), d->out);
+	if (rc) {
+		snprintf(why, n, "handshake start: %s", jv_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
+void dmn_client_stop(struct jv_daemon *d)
+{
+	enum jv_state st = jv_client_state(d->client);
+
+	/* X5 operator_terminated; the engine tells the gateway. */
+	if (st != JV_STATE_TERMINATED && st != JV_STATE_BIRTH) {
+		dmn_room(d);
+		(void)jv_client_terminate(d->client, jv_clock_now(), d->out);
+	}
+}
+
+json_t *dmn_client_switch(struct jv_daemon *d, const char *arg)
+{
+	enum jv_state st = jv_client_state(d->client);
+	char names[JV_MAX_TRANSPORTS * JV_TRANSPORT_ID_MAX] = "";
+	int rc;
+
+	dmn_room(d);
+	rc = jv_client_request_switch(d->client, arg, jv_clock_now(), d->out);
+	if (rc == JV_ERR_NOTFOUND) {
+		size_t pos = 0;
+
+		for (unsigned i = 0; i < d->cfg->ntransports; i++)
+			pos += (size_t)snprintf(names + pos, sizeof names - pos,
+						"%s%s", i ? ", " : "",
+						d->cfg->transports[i].name);
+		return dmn_error("no transport named '%s' (transports: %s)",
+				 arg, names);
+	}
+	if (rc == JV_ERR_STATE) {
+		if (st == JV_STATE_ATTACHED)
+			return dmn_error("switch refused: the session is ATTACHED and spec §6.4 starts no reattach from ATTACHED; an operator switch is honoured only while the session is VOLATILE or DEGRADED (policy still applies)");
+		if (st == JV_STATE_RECOVERING)
+			return dmn_error("switch refused: a reattach attempt is already in progress (RECOVERING); try again when it ends");
+		return dmn_error("switch refused: no live session (state %s)",
+				 jv_state_name(st));
+	}
+	if (rc)
+		return dmn_error("switch failed: %s", jv_strerror(rc));
+	st = jv_client_state(d->client);
+	dmn_log(d, "operator asked to switch to %s (state now %s)", arg,
+		jv_state_name(st));
+	return json_pack("{s:b,s:s,s:s}", "ok", 1, "requested", arg, "state",
+			 jv_state_name(st));
+}
+
+json_t *dmn_client_terminate(struct jv_daemon *d, const char *arg)
+{
+	struct jv_session_status st;
+	enum jv_state s = jv_client_state(d->client);
+
+	jv_client_status(d->client, &st);
+	if (arg && (strlen(arg) < 4 || strncmp(st.session_id, arg, strlen(arg))))
+		return dmn_error("no session '%s' here (the session is %s)", arg,
+				 st.session_id[0] ? st.session_id : "not created yet");
+	if (s == JV_STATE_TERMINATED)
+		return dmn_error("the session is already TERMINATED");
+	dmn_log(d, "operator terminate");
+	d->operator_stop = true;
+	if (s == JV_STATE_BIRTH) {
+		/* No session to end: the daemon just stops. */
+		d->stopped = true;
+		d->exit_code = JV_EXIT_OK;
+		jv_loop_stop(&d->loop);
+		return json_pack("{s:b,s:i}", "ok", 1, "terminated", 0);
+	}
+	dmn_room(d);
+	(void)jv_client_terminate(d->client, jv_clock_now(), d->out);
+	return json_pack("{s:b,s:i,s:s}", "ok", 1, "terminated", 1,
+			 "session_id", st.session_id);
+}
+
+void dmn_client_close(struct jv_daemon *d)
+{
+	for (unsigned i = 0; i < d->npaths; i++) {
+		if (d->sock[i].fd >= 0 && d->loop_ok)
+			(void)jv_loop_del(&d->loop, d->sock[i].fd);
+		jv_udp_path_close(&d->sock[i]);
+	}
+	d->npaths = 0;
+	jv_client_free(d->client);
+	d->client = NULL;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* The event log file: append, continue the chain, sync (see evfile.h). */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "daemon/evfile.h"
+
+static int sink_write(void *ud, const char *line, size_t len)
+{
+	struct jv_evfile *f = ud;
+	size_t done = 0;
+
+	if (f->fd < 0)
+		return -1;
+	/* One write per line: with O_APPEND a reader never sees a torn line
+	 * (a short write to a regular file only happens on a full disk). */
+	while (done < len) {
+		ssize_t n = write(f->fd, line + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			f->write_errors++;
+			f->last_errno = n < 0 ? errno : ENOSPC;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	f->size += len;
+	f->dirty = true;
+	if (f->on_line)
+		f->on_line(f->on_line_ud, line, len);
+	return 0;
+}
+
+void jv_evfile_none(struct jv_evfile *f)
+{
+	memset(f, 0, sizeof *f);
+	f->fd = -1;
+	jv_eventlog_init(&f->log, (struct jv_sink){ .write = sink_write,
+						    .ud = f });
+}
+
+/* Pick up the chain from the file's last line: seq + 1 and its hash. */
+static int continue_chain(struct jv_evfile *f, int fd, uint64_t size,
+			  char *why, size_t why_len)
+{
+	char buf[JV_EVENT_LINE_MAX + 2];
+	size_t want = size < sizeof buf ? (size_t)size : sizeof buf;
+	ssize_t n = pread(fd, buf, want, (off_t)(size - want));
+	const char *start, *end;
+	json_t *j, *seq;
+	json_error_t jerr;
+
+	if (n != (ssize_t)want) {
+		snprintf(why, why_len, "%s: cannot read the last line: %s",
+			 f->path, n < 0 ? strerror(errno) : "short read");
+		return JV_ERR_IO;
+	}
+	if (buf[want - 1] != '\n') {
+		snprintf(why, why_len,
+			 "%s: the last line is incomplete (no newline): the file was cut; move it away to start a new chain",
+			 f->path);
+		return JV_ERR_PARSE;
+	}
+	end = buf + want - 1;
+	start = end;
+	while (start > buf && start[-1] != '\n')
+		start--;
+	if (start == buf && want == sizeof buf) {
+		snprintf(why, why_len, "%s: the last line is longer than an event line can be; move the file away",
+			 f->path);
+		return JV_ERR_PARSE;
+	}
+	j = json_loadb(start, (size_t)(end - start), 0, &jerr);
+	seq = j ? json_object_get(j, "seq") : NULL;
+	if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
+		json_decref(j);
+		snprintf(why, why_len,
+			 "%s: the last line is not an event with a seq; move the file away to start a new chain",
+			 f->path);
+		return JV_ERR_PARSE;
+	}
+	f->log.seq = (uint64_t)json_integer_value(seq) + 1;
+	json_decref(j);
+	jv_eventlog_hash(start, (size_t)(end - start), f->log.prev_hash);
+	return 0;
+}
+
+int jv_evfile_open(struct jv_evfile *f, const char *path, char *why,
+		   size_t why_len)
+{
+	char dir[JV_EVFILE_PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	jv_evfile_none(f);
+	if (strlen(path) >= sizeof f->path) {
+		snprintf(why, why_len, "event log path too long: %s", path);
+		return JV_ERR_IO;
+	}
+	snprintf(f->path, sizeof f->path, "%s", path);
+	snprintf(dir, sizeof dir, "%s", path);
+	/* Only the last directory: a missing /var/log is a broken system,
+	 * not ours to fix. */
+	if (mkdir(dirname(dir), 0750) < 0 && errno != EEXIST) {
+		snprintf(why, why_len, "event log directory %s: %s", dir,
+			 strerror(errno));
+		return JV_ERR_IO;
+	}
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		  0640);
+	if (fd < 0) {
+		snprintf(why, why_len, "event log %s: %s%s", path,
+			 strerror(errno),
+			 errno == EACCES || errno == EPERM ? " (are you root?)" : "");
+		return JV_ERR_IO;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "event log %s: not a regular file", path);
+		close(fd);
+		return JV_ERR_IO;
+	}
+	if (st.st_size > 0) {
+		rc = continue_chain(f, fd, (uint64_t)st.st_size, why, why_len);
+		if (rc) {
+			close(fd);
+			return rc;
+		}
+	}
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+void jv_evfile_append(struct jv_evfile *f, const struct jv_event_origin *o,
+		      const struct jv_event *ev, jv_time now)
+{
+	if (f->fd < 0)
+		return;
+	jv_eventlog_append(&f->log, o, ev);
+	/* The end of a session is what an audit must never miss. */
+	if (ev->type == JV_EV_SESSION_TERMINATED)
+		jv_evfile_sync(f, now, true);
+}
+
+jv_time jv_evfile_sync_deadline(const struct jv_evfile *f)
+{
+	if (f->fd < 0 || !f->dirty)
+		return JV_TIME_NEVER;
+	return f->last_sync_ms + JV_EVFILE_SYNC_MS;
+}
+
+void jv_evfile_sync(struct jv_evfile *f, jv_time now, bool force)
+{
+	if (f->fd < 0 || !f->dirty)
+		return;
+	if (!force && now < f->last_sync_ms + JV_EVFILE_SYNC_MS)
+		return;
+	if (fdatasync(f->fd) < 0) {
+		f->write_errors++;
+		f->last_errno = errno;
+	}
+	f->dirty = false;
+	f->last_sync_ms = now;
+}
+
+void jv_evfile_close(struct jv_evfile *f)
+{
+	if (f->fd < 0)
+		return;
+	if (f->dirty && fdatasync(f->fd) < 0)
+		f->write_errors++;
+	close(f->fd);
+	f->fd = -1;
+	f->dirty = false;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `status` as JSON, built from the engine's plain snapshots (STYLE 12) so
+ * `jvpn status`, `--json` and scripts all read the same thing.
+ */
+
+#include <unistd.h>
+
+#include "daemon/daemon_impl.h"
+#include "daemon/key.h"
+#include "net/clock.h"
+#include "net/netaddr.h"
+
+static const char *path_role(enum jv_path_role r)
+{
+	switch (r) {
+	case JV_PATH_BOUND:
+		return "bound";
+	case JV_PATH_DEAD:
+		return "dead";
+	default:
+		return "standby";
+	}
+}
+
+static json_t *cidr_json(const struct jv_cidr *c)
+{
+	char a[JV_NETADDR_STR_MAX], s[JV_NETADDR_STR_MAX + 8];
+
+	snprintf(s, sizeof s, "%s/%u", jv_netaddr_str(&c->addr, a), c->prefix);
+	return json_string(s);
+}
+
+static json_t *path_json(const struct jv_path_status *p)
+{
+	json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}",
+			      "name", p->id,
+			      "role", path_role(p->role),
+			      "srtt_ms", (json_int_t)p->srtt_ms,
+			      "p95_ms", (json_int_t)p->p95_ms,
+			      "consecutive_drops", (json_int_t)p->consecutive_drops,
+			      "tx_packets", (json_int_t)p->tx_packets,
+			      "rx_packets", (json_int_t)p->rx_packets);
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "loss_ratio", p->loss_ratio < 0 ? json_null()
+					     : json_real(p->loss_ratio));
+	json_object_set_new(j, "last_good_ms", p->last_good_ms ?
+			    json_integer((json_int_t)p->last_good_ms) :
+			    json_null());
+	return j;
+}
+
+json_t *dmn_session_json(const struct jv_session_status *st)
+{
+	json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
+			      "session_id", st->session_id,
+			      "state", jv_state_name(st->state),
+			      "state_version", (json_int_t)st->state_version,
+			      "peer_state_version", (json_int_t)st->peer_state_version,
+			      "total_switches", (json_int_t)st->total_switches,
+			      "key_epoch", (json_int_t)st->key_epoch,
+			      "tx_bytes", (json_int_t)st->tx_bytes,
+			      "rx_bytes", (json_int_t)st->rx_bytes);
+	json_t *paths = json_array();
+
+	if (!j || !paths) {
+		json_decref(j);
+		json_decref(paths);
+		return NULL;
+	}
+	json_object_set_new(j, "bound_transport", st->bound[0] ?
+			    json_string(st->bound) : json_null());
+	for (unsigned i = 0; i < st->npaths && i < JV_MAX_TRANSPORTS; i++)
+		json_array_append_new(paths, path_json(&st->paths[i]));
+	json_object_set_new(j, "transports", paths);
+	return j;
+}
+
+static json_t *counters_json(const struct jv_daemon *d)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "tun_rx", (json_int_t)d->n.tun_rx,
+			 "tun_tx", (json_int_t)d->n.tun_tx,
+			 "tun_tx_dropped", (json_int_t)d->n.tun_tx_dropped,
+			 "udp_rx", (json_int_t)d->n.udp_rx,
+			 "udp_tx", (json_int_t)d->n.udp_tx,
+			 "udp_tx_dropped", (json_int_t)d->n.udp_tx_dropped,
+			 "no_route", (json_int_t)d->n.no_route,
+			 "no_session", (json_int_t)d->n.no_session,
+			 "bad_source", (json_int_t)d->n.bad_source,
+			 "out_overflow", (json_int_t)d->n.out_overflow,
+			 "bad_index", (json_int_t)d->n.bad_index);
+}
+
+static json_t *client_json(struct jv_daemon *d)
+{
+	struct jv_session_status st;
+	json_t *s, *paths;
+
+	jv_client_status(d->client, &st);
+	s = dmn_session_json(&st);
+	if (!s)
+		return NULL;
+	/* Add what the daemon knows of each path: endpoint, OS errors. */
+	paths = json_object_get(s, "transports");
+	for (size_t i = 0; i < json_array_size(paths) && i < d->npaths; i++) {
+		const struct jv_cfg_transport *t = &d->cfg->transports[i];
+		const struct dmn_path *p = &d->path[i];
+		json_t *pj = json_array_get(paths, i);
+		char a[JV_NETADDR_STR_MAX];
+
+		json_object_set_new(pj, "endpoint",
+				    json_string(jv_netaddr_str(&t->endpoint, a)));
+		if (t->has_bind)
+			json_object_set_new(pj, "bind",
+					    json_string(jv_netaddr_str(&t->bind, a)));
+		if (t->ifname[0])
+			json_object_set_new(pj, "interface", json_string(t->ifname));
+		json_object_set_new(pj, "priority", json_integer(t->priority));
+		json_object_set_new(pj, "os_down", json_boolean(p->down));
+		json_object_set_new(pj, "hard_errors",
+				    json_integer((json_int_t)p->hard_errors));
+	}
+	return s;
+}
+
+static json_t *gateway_json(struct jv_daemon *d)
+{
+	json_t *peers = json_array();
+
+	for (unsigned p = 0; p < d->cfg->npeers && peers; p++) {
+		const struct jv_cfg_peer *cp = &d->cfg->peers[p];
+		struct jv_session_status st;
+		char key[JV_KEY_B64_SIZE];
+		json_t *j, *allowed = json_array();
+
+		jv_key_to_base64(cp->public_key, key);
+		for (unsigned i = 0; i < cp->nallowed; i++)
+			json_array_append_new(allowed, cidr_json(&cp->allowed[i]));
+		j = json_pack("{s:s,s:o}", "public_key", key, "allowed_ips",
+			      allowed);
+		json_object_set_new(j, "session",
+				    jv_gateway_status(d->gw, p, &st) == 0 ?
+				    dmn_session_json(&st) : json_null());
+		json_array_append_new(peers, j);
+	}
+	return peers;
+}
+
+json_t *dmn_status(struct jv_daemon *d)
+{
+	jv_time now = jv_clock_now();
+	json_t *j = json_pack("{s:b,s:s,s:s,s:s,s:i,s:I,s:I}",
+			      "ok", 1,
+			      "role", d->client ? "client" : "gateway",
+			      "interface", d->tun.name,
+			      "node_id", d->cfg->node_id,
+			      "pid", (int)getpid(),
+			      "now_ms", (json_int_t)now,
+			      "uptime_ms", (json_int_t)(now - d->started_ms));
+	json_t *addrs = json_array();
+
+	if (!j || !addrs) {
+		json_decref(j);
+		json_decref(addrs);
+		return dmn_error("out of memory");
+	}
+	for (unsigned i = 0; i < d->cfg->naddr; i++)
+		json_array_append_new(addrs, cidr_json(&d->cfg->addr[i]));
+	json_object_set_new(j, "addresses", addrs);
+	json_object_set_new(j, "policy", json_pack("{s:s,s:s}", "profile",
+			    jv_policy_profile_name(d->cfg->policy.profile),
+			    "version", d->cfg->policy.version));
+	if (d->client)
+		json_object_set_new(j, "session", client_json(d));
+	else
+		json_object_set_new(j, "peers", gateway_json(d));
+	json_object_set_new(j, "counters", counters_json(d));
+	json_object_set_new(j, "event_log", json_pack("{s:s?,s:I,s:I,s:I}",
+			    "path", d->ev.fd >= 0 ? d->ev.path : NULL,
+			    "lines", (json_int_t)d->ev.log.lines_written,
+			    "sink_failures", (json_int_t)d->ev.log.sink_failures,
+			    "write_errors", (json_int_t)d->ev.write_errors));
+	return j;
+}
