@@ -27,12 +27,13 @@ def cases(entry):
             return
     res = entry.get('result')
     yield (entry['name'], {'OK': 'PASS', 'SKIP': 'SKIP',
-                           'EXPECTEDFAIL': 'PASS'}.get(res, 'FAIL'))
+                           'EXPECTEDFAIL': 'XFAIL'}.get(res, 'FAIL'))
 
 
 def main():
     if sys.argv[1] == '--total':
-        p = f = s = 0
+        p = f = s = x = 0
+        xfails = []
         with open(sys.argv[2]) as fh:
             for line in fh:
                 kind = line.split(' ', 2)[1] if ' ' in line else ''
@@ -43,7 +44,15 @@ def main():
                     print(line.rstrip())
                 elif kind == 'SKIP':
                     s += 1
-        extra = f' ({s} skipped)' if s else ''
+                elif kind == 'XFAIL':
+                    x += 1
+                    xfails.append(line.split(' ', 2)[2].strip())
+        notes = []
+        if s:
+            notes.append(f'{s} skipped')
+        if x:
+            notes.append(f'{x} known deviations: ' + ', '.join(sorted(set(xfails))))
+        extra = f' ({"; ".join(notes)})' if notes else ''
         print(f'{p} passed, {f} failed{extra}')
         return 0 if f == 0 else 1
     path, build = sys.argv[1], sys.argv[2]

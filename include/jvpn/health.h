@@ -113,6 +113,12 @@ void jv_health_on_drop(struct jv_health *h, const struct jv_policy *p,
  * gaps counted as drops.  Does not touch the drop run or heartbeat_age. */
 void jv_health_on_data(struct jv_health *h, const struct jv_policy *p,
 		       jv_time now, uint32_t received, uint32_t lost);
+/* `lost` packets that went missing at `at` (<= now) but are known lost
+ * only now (the client's reorder allowance, OP-23): booked in the bucket
+ * of `at`, so a burst is not counted in a later window than it happened;
+ * dropped if `at` is already outside the loss window. */
+void jv_health_on_lost_at(struct jv_health *h, const struct jv_policy *p,
+			  jv_time now, jv_time at, uint32_t lost);
 /* The gateway's "last_ack" fact: an authenticated packet from the peer on
  * this transport (§6.1 heartbeat_age_ms, gateway side). */
 void jv_health_on_alive(struct jv_health *h, const struct jv_policy *p,

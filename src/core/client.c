@@ -314,8 +314,8 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	struct jv_path *p = &s->paths[s->att.cand];
 	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQUEST };
 	struct jv_ctrl_reattach_request *r = &m.request;
-	jv_time retx = (jv_time)(2 * jv_health_drop_timeout_ms(&p->health,
-							      &s->policy) / 3);
+	struct jv_health_snapshot h;
+	jv_time retx;
 
 	/* §7.5: every copy carries a fresh, strictly increasing nonce. */
 	uint64_t nonce = ++s->next_nonce;
@@ -337,6 +337,8 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	send_ctrl(s, s->att.cand, &m, out);
 	s->att.copies++;
 	/* OP-8: retransmit after max(250, 2 x srtt). */
+	jv_health_snapshot(&p->health, &s->policy, now, &h);
+	retx = h.rtt_measured ? (jv_time)(2 * h.srtt_ms + 0.5) : 0;
 	if (retx < JV_ATTEMPT_RETX_MIN_MS)
 		retx = JV_ATTEMPT_RETX_MIN_MS;
 	s->att.next_tx_ms = now + retx;
@@ -474,6 +476,8 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 	attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
 }
 
+static bool rate_capped(const struct jv_session *s, jv_time now);
+
 /* The current candidate is abandoned (3 unanswered copies, or its path
  * died): T44 if another one passes §6.4, else T45. */
 static void attempt_abandon(struct jv_client *c, jv_time now,
@@ -508,6 +512,17 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 			attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
 			return;
 		}
+	}
+	/* No other candidate: while this one's path is up it stays the
+	 * candidate, retried with fresh nonces until the recovery window
+	 * decides (T46, RW-1); only a dead path exhausts the episode (T45). */
+	if (!p->down && (s->bound == s->att.cand || !rate_capped(s, now))) {
+		p->excluded_until_ms = 0;
+		p->needs_restabilize = false;
+		s->att.tried_mask &= ~(1u << s->att.cand);
+		s->att.copies = 0;
+		send_request(c, now, out);
+		return;
 	}
 	char id[JV_TRANSPORT_ID_MAX];
 	snprintf(id, sizeof id, "%s", last);
@@ -561,6 +576,10 @@ static void on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	uint64_t nonce = a->nonce;
 	jv_time started = s->att.start_ms;
 
+	/* Never commit a switch past the per-minute cap (INV-08), even if
+	 * the validator agreed: the attempt then ends by its window. */
+	if (change && rate_capped(s, now))
+		return;
 	if (old >= 0)
 		snprintf(prev, sizeof prev, "%s", s->paths[old].id);
 	jv_health_snapshot(&s->paths[cand].health, &s->policy, now, &h);
@@ -631,7 +650,7 @@ static void on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
 			return;
 		emit_result(s, false, d->reason, cand, d->nonce, false, now);
 		if (in == JV_IN_DENY_FATAL)
-			jv_sess_emit_terminated(s, d->reason, now);
+			jv_sess_emit_terminated(s, d->reason, NULL, now);
 		else
 			emit_switch_denied(s, d->reason, cand, 1, now, false);
 		return;
@@ -676,7 +695,7 @@ static void expire_inflight(struct jv_session *s, jv_time now)
 {
 	for (unsigned i = 0; i < s->npaths; i++) {
 		struct jv_path *p = &s->paths[i];
-		jv_time to = jv_health_drop_timeout_ms(&p->health, &s->policy);
+		jv_time to = jv_sess_drop_timeout(s, (int)i);
 
 		while (p->ninflight && now > p->inflight[0].sent_ms + to) {
 			memmove(&p->inflight[0], &p->inflight[1],
@@ -706,7 +725,7 @@ static void send_probes(struct jv_client *c, jv_time now, struct jv_out *out)
 		send_ctrl(s, (int)i, &m, out);
 		inflight_push(s, p, m.hb.seq, now);
 		p->next_probe_ms = now + (bound ? s->policy.heartbeat_interval_ms
-					   : s->policy.standby_probe_interval_ms);
+					   : jv_sess_standby_interval(s));
 	}
 }
 
@@ -726,13 +745,14 @@ static void on_hb_ack(struct jv_client *c, int path,
 
 /*
  * OP-23: losses on the binding, from the gateway's counter sequence.  A
- * counter is lost only once it has slid out of a 64-counter window without
- * arriving, so reordering (jitter) is not taken for loss; counters that
- * arrived on other paths (probe answers share the sequence) are accounted
- * for, not lost.  Losses are reported up to 64 packets late, which the
- * loss window (LOSS_WINDOW_MS) absorbs.
+ * skipped counter is a gap; a gap still open JV_REORDER_MS after it
+ * appeared (or pushed out of the 64-counter window) is a loss, booked at
+ * the time the gap appeared (jv_health_on_lost_at), so reordering by
+ * jitter is not taken for loss and a burst counts in the window it
+ * happened in.  Counters that arrived on other paths (probe
+ * answers share the sequence) are accounted for, not lost.
  */
-enum { RX_WINDOW = 64 };
+enum { RX_WINDOW = 64, JV_REORDER_MS = 100 };
 
 static bool seen_elsewhere(const struct jv_session *s, uint64_t ctr)
 {
@@ -740,6 +760,11 @@ static bool seen_elsewhere(const struct jv_session *s, uint64_t ctr)
 		if (s->rx_other[i] == ctr)
 			return true;
 	return false;
+}
+
+static void account(struct jv_session *s, unsigned bit)
+{
+	s->rx_bits |= (uint64_t)1 << bit;
 }
 
 static void note_counter(struct jv_session *s, int path, uint64_t ctr,
@@ -750,7 +775,7 @@ static void note_counter(struct jv_session *s, int path, uint64_t ctr,
 	if (path != s->bound) {
 		s->rx_other[s->rx_other_head++ % 16] = ctr;
 		if (s->rx_have && ctr <= s->rx_top && s->rx_top - ctr < RX_WINDOW)
-			s->rx_bits |= (uint64_t)1 << (s->rx_top - ctr);
+			account(s, (unsigned)(s->rx_top - ctr));
 		return;
 	}
 	if (!s->rx_have) {
@@ -761,13 +786,16 @@ static void note_counter(struct jv_session *s, int path, uint64_t ctr,
 	} else if (ctr > s->rx_top) {
 		uint64_t shift = ctr - s->rx_top;
 
-		/* Counters leaving the window unseen are lost. */
+		/* Gaps pushed out of the window unseen are lost, as of the
+		 * time they appeared. */
 		for (uint64_t i = 0; i < RX_WINDOW && i < shift; i++) {
 			unsigned bit = RX_WINDOW - 1 - (unsigned)i;
 			uint64_t c = s->rx_top - bit;
-			if (s->rx_top >= bit && !(s->rx_bits & ((uint64_t)1 << bit)) &&
+			if (!(s->rx_bits & ((uint64_t)1 << bit)) &&
 			    !seen_elsewhere(s, c))
-				lost++;
+				jv_health_on_lost_at(&s->paths[path].health,
+						     &s->policy, now,
+						     s->rx_gap_at[c % RX_WINDOW], 1);
 		}
 		/* A jump wider than the window: the counters in between never
 		 * came (capped, so one huge jump cannot fake a collapse). */
@@ -776,14 +804,53 @@ static void note_counter(struct jv_session *s, int path, uint64_t ctr,
 						   ? RX_WINDOW : shift - RX_WINDOW);
 		s->rx_bits = shift >= RX_WINDOW ? 0 : s->rx_bits << shift;
 		s->rx_bits |= 1;
+		/* the counters skipped now are gaps from now */
+		for (uint64_t c = s->rx_top + 1; c < ctr; c++)
+			if (ctr - c < RX_WINDOW)
+				s->rx_gap_at[c % RX_WINDOW] = now;
 		s->rx_top = ctr;
 	} else if (s->rx_top - ctr < RX_WINDOW) {
-		s->rx_bits |= (uint64_t)1 << (s->rx_top - ctr);	/* late, not lost */
+		account(s, (unsigned)(s->rx_top - ctr));	/* late, not lost */
+	}
+	/* Gaps open for longer than the reorder allowance are losses. */
+	for (unsigned bit = 1; bit < RX_WINDOW && bit <= s->rx_top; bit++) {
+		uint64_t c = s->rx_top - bit;
+		if (s->rx_bits & ((uint64_t)1 << bit))
+			continue;
+		if (now < s->rx_gap_at[c % RX_WINDOW] + JV_REORDER_MS)
+			continue;
+		if (!seen_elsewhere(s, c))
+			jv_health_on_lost_at(&s->paths[path].health, &s->policy,
+					     now, s->rx_gap_at[c % RX_WINDOW], 1);
+		account(s, bit);
 	}
 	jv_health_on_data(&s->paths[path].health, &s->policy, now, 1, lost);
 }
 
 /* ---- the evaluation loop (spec §2.4) ---------------------------------- */
+
+static bool rate_capped(const struct jv_session *s, jv_time now)
+{
+	return jv_switch_count(&s->limiter, now) >= s->policy.max_switches_per_min;
+}
+
+/*
+ * The binding is declared dead (T10/T20/T30/T47).  An attempt that was
+ * revalidating it would now bind a transport to an empty binding: a
+ * switch, which must fit under MAX_SWITCHES_PER_MIN like any other
+ * (INV-08); if it does not, the candidate is abandoned (T44/T45).
+ */
+static void binding_died(struct jv_client *c, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	int old = s->bound;
+
+	jv_sess_binding_dead(s, jv_health_hard_failed(&s->paths[old].health),
+			     now);
+	if (s->fsm.state == JV_STATE_RECOVERING && s->att.cand == old &&
+	    rate_capped(s, now))
+		attempt_abandon(c, now, out);
+}
 
 static void client_evaluate(struct jv_client *c, jv_time now,
 			    struct jv_out *out)
@@ -804,8 +871,7 @@ static void client_evaluate(struct jv_client *c, jv_time now,
 		if (s->bound >= 0 &&
 		    jv_health_condition(&s->paths[s->bound].health, &s->policy,
 					now) == JV_REASON_TRANSPORT_DEAD) {
-			jv_sess_binding_dead(s, jv_health_hard_failed(
-						 &s->paths[s->bound].health), now);
+			binding_died(c, now, out);
 			continue;
 		}
 		/* (9) the reattach attempt. */

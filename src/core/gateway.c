@@ -561,6 +561,48 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 	}
 }
 
+/*
+ * A packet the counter window refused.  If it authenticates and is a
+ * reattach request, the spec wants it reported as a denied request (S6);
+ * the V0 bucket bounds what a replay flood can make us do, and nothing is
+ * sent back to the replayer.
+ */
+static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
+		      const uint8_t *pkt, size_t n, jv_time now)
+{
+	uint8_t pt[JV_WIRE_DGRAM_MAX];
+	struct jv_ctrl m;
+	struct jv_reattach_req r;
+	int len;
+
+	if (h->type != JV_MSG_CONTROL ||
+	    (len = jv_keys_peek(s, h, pkt, n, pt, sizeof pt)) < 0 ||
+	    jv_ctrl_decode(pt, (size_t)len, &m, NULL) != JV_OK ||
+	    (m.type != JV_CTRL_REATTACH_REQUEST &&
+	     m.type != JV_CTRL_PATH_RESPONSE)) {
+		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
+				       now);
+		return;
+	}
+	if (!jv_token_bucket_take(&s->ctl_bucket, now)) {
+		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
+				       JV_REASON_CONTROL_PLANE_ABUSE, NULL, NULL,
+				       now);
+		return;
+	}
+	memset(&r, 0, sizeof r);
+	if (m.type == JV_CTRL_REATTACH_REQUEST) {
+		r.nonce = m.request.nonce;
+		r.cand = m.request.candidate;
+	} else {
+		r.nonce = m.path_response.nonce;
+		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
+			 "nat-rebinding");
+	}
+	jv_validate_replayed(s, &r, now);
+}
+
 int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		    const struct jv_addr *from, const uint8_t *pkt, size_t n,
 		    jv_time now, struct jv_out *out)
@@ -600,9 +642,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
-		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
-				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
-				       now);
+		on_replay(s, &h, pkt, n, now);
+		gs->deadline = jv_sess_deadline(s, now);
 		return len;
 	}
 	if (len < 0) {

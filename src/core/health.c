@@ -293,6 +293,21 @@ void jv_health_on_data(struct jv_health *h, const struct jv_policy *p,
 	fact_end(h, p, t);
 }
 
+void jv_health_on_lost_at(struct jv_health *h, const struct jv_policy *p,
+			  jv_time now, jv_time at, uint32_t lost)
+{
+	jv_time t = fact_begin(h, p, now);
+	uint64_t w = bucket_width(p);
+
+	if (at > t)
+		at = t;
+	/* Only a sample whose bucket is still inside the window counts; its
+	 * slot then holds that bucket or an older one (loss_add resets it). */
+	if (w == h->bucket_ms && at / w + NB > t / w)
+		loss_add(h, p, at, 0, lost, 0);
+	fact_end(h, p, t);
+}
+
 void jv_health_on_alive(struct jv_health *h, const struct jv_policy *p,
 			jv_time now)
 {

@@ -173,3 +173,17 @@ int jv_keys_open(struct jv_session *s, const struct jv_wire_hdr *h,
 	}
 	return JV_ERR_NOTFOUND;
 }
+
+int jv_keys_peek(const struct jv_session *s, const struct jv_wire_hdr *h,
+		 const uint8_t *pkt, size_t n, uint8_t *out, size_t cap)
+{
+	const struct jv_epoch *e = NULL;
+
+	if (s->cur.valid && h->key_epoch == (uint8_t)s->cur.epoch)
+		e = &s->cur;
+	else if (s->prev.valid && h->key_epoch == (uint8_t)s->prev.epoch)
+		e = &s->prev;
+	if (!e)
+		return JV_ERR_NOTFOUND;
+	return jv_wire_open(e->recv_key, pkt, n, out, cap);
+}

@@ -249,8 +249,14 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 		 * loses hysteresis to any eligible candidate at once. */
 		bool lost = silent(&b->h, p) ||
 			    b->h.consecutive_drops >= p->max_consecutive_drops;
-		bool beats = c[w].h.score >
-			     b->h.score * p->switch_improvement_factor;
+		/* Leaving a live binding needs evidence: a candidate whose
+		 * loss is still undefined (fewer than MIN_LOSS_SAMPLES) has
+		 * not shown that it is better, whatever its score says (its
+		 * score counts unknown loss as none).  The client probes
+		 * candidates faster while VOLATILE/DEGRADED so the evidence
+		 * comes within one loss window (decisions D-012). */
+		bool beats = c[w].h.loss_defined &&
+			     c[w].h.score > b->h.score * p->switch_improvement_factor;
 
 		if (!p->enforce_hysteresis || ordered || lost || beats) {
 			out->outcome = JV_SELECT_SWITCH;

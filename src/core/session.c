@@ -126,12 +126,14 @@ void jv_sess_unbind(struct jv_session *s, jv_time now)
 }
 
 void jv_sess_emit_terminated(struct jv_session *s, enum jv_reason r,
-			     jv_time now)
+			     const char *origin, jv_time now)
 {
 	struct jv_event ev;
 
 	jv_ev_init(&ev, JV_EV_SESSION_TERMINATED);
 	JV_EV_SET(&ev, reason_code, r);
+	if (origin)
+		JV_EV_SET(&ev, origin, origin);	/* X5 from the peer */
 	JV_EV_SET(&ev, session_age_ms, now - s->created_ms);
 	JV_EV_SET(&ev, transportless_age_ms,
 		  s->bound >= 0 ? 0 : now - s->unbound_since_ms);
@@ -173,7 +175,10 @@ int jv_sess_input(struct jv_session *s, enum jv_input in, enum jv_reason arg,
 		s->bound = bound_before;
 		s->unbound_since_ms = unbound_before;
 		if (!defer_terminated)
-			jv_sess_emit_terminated(s, r, now);
+			jv_sess_emit_terminated(s, r,
+						annot && JV_EV_HAS(annot, origin)
+							? annot->origin : NULL,
+						now);
 		s->bound = -1;
 		s->tombstone_until_ms = now + JV_TOMBSTONE_MS;
 		/* Keys are invalidated with the session (spec §2.3 X rows);
@@ -355,4 +360,42 @@ void jv_tuple_id(const struct jv_addr *a, char out[JV_TRANSPORT_ID_MAX])
 	crypto_generichash(h, sizeof h, (const uint8_t *)a, sizeof *a, NULL, 0);
 	memcpy(out, "udp6:", 5);
 	sodium_bin2hex(out + 5, JV_TRANSPORT_ID_MAX - 5, h, sizeof h);
+}
+
+/*
+ * Standbys are probed every STANDBY_PROBE_INTERVAL_MS (PD-4), but never
+ * less often than MIN_LOSS_SAMPLES per LOSS_WINDOW_MS: a candidate's loss
+ * must be defined for it to displace a live binding (D-012), and its health
+ * must be known before it is needed (make-before-break).
+ */
+jv_time jv_sess_standby_interval(const struct jv_session *s)
+{
+	const struct jv_policy *p = &s->policy;
+	jv_time fast = p->loss_window_ms / (p->min_loss_samples + 1);
+
+	if (fast < 10)
+		fast = 10;
+	return fast < p->standby_probe_interval_ms ? fast
+						   : p->standby_probe_interval_ms;
+}
+
+/*
+ * OP-5: a heartbeat is dropped if unanswered within max(HEARTBEAT_INTERVAL,
+ * 3 x srtt).  A standby probe is judged on its own cadence instead,
+ * max(probe interval, 3 x srtt), so a candidate's losses are known as soon
+ * as the binding's and the two compare like with like (S5, D-012).
+ */
+jv_time jv_sess_drop_timeout(const struct jv_session *s, int path)
+{
+	const struct jv_path *p = &s->paths[path];
+	jv_time hb = jv_health_drop_timeout_ms(&p->health, &s->policy);
+	jv_time srtt3, iv;
+
+	/* Until a path has an RTT sample, OP-5's floor stands: a slow path
+	 * must not have every probe declared lost before it can answer. */
+	if (path == s->bound || !p->health.rtt_measured)
+		return hb;
+	iv = jv_sess_standby_interval(s);
+	srtt3 = hb > s->policy.heartbeat_interval_ms ? hb : 0;	/* 3 x srtt part */
+	return srtt3 > iv ? srtt3 : iv;
 }

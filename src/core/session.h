@@ -165,6 +165,7 @@ struct jv_session {
 	uint64_t rx_top;			/* highest counter seen on the binding */
 	uint64_t rx_bits;			/* bit i: counter rx_top - i accounted for */
 	bool rx_have;
+	jv_time rx_gap_at[64];			/* when each counter became a gap */
 	uint64_t rx_other[16];			/* counters seen on other paths */
 	unsigned rx_other_head;
 
@@ -205,7 +206,7 @@ int jv_sess_input(struct jv_session *s, enum jv_input in, enum jv_reason arg,
 		  jv_time now, const struct jv_event *annot,
 		  bool defer_terminated);
 void jv_sess_emit_terminated(struct jv_session *s, enum jv_reason r,
-			     jv_time now);
+			     const char *origin, jv_time now);
 
 /* Set or clear the binding (no event: callers emit the binding event). */
 void jv_sess_bind(struct jv_session *s, int path, jv_time now);
@@ -263,6 +264,12 @@ JV_MUST_CHECK int jv_keys_open(struct jv_session *s,
 			       const struct jv_wire_hdr *h,
 			       const uint8_t *pkt, size_t n, uint8_t *out,
 			       size_t cap, jv_time now, bool *rotated);
+/* Authenticate a datagram under its epoch's key without touching the
+ * replay window (to tell what a replayed packet was).  Returns as
+ * jv_wire_open, or JV_ERR_NOTFOUND. */
+JV_MUST_CHECK int jv_keys_peek(const struct jv_session *s,
+			       const struct jv_wire_hdr *h, const uint8_t *pkt,
+			       size_t n, uint8_t *out, size_t cap);
 bool jv_keys_need_rekey(const struct jv_session *s, jv_time now);
 void jv_keys_expire_prev(struct jv_session *s, jv_time now);
 
@@ -271,6 +278,11 @@ void jv_keys_expire_prev(struct jv_session *s, jv_time now);
 /* Reserve the next datagram slot of out, or NULL (overflow counted). */
 struct jv_dgram *jv_out_dgram(struct jv_out *out);
 struct jv_inner *jv_out_inner(struct jv_out *out);
+
+/* Probe cadence of a standby, and when a heartbeat/probe on `path` counts
+ * as dropped (session.c, D-012). */
+jv_time jv_sess_standby_interval(const struct jv_session *s);
+jv_time jv_sess_drop_timeout(const struct jv_session *s, int path);
 
 /* ---- timers (timers.c) ------------------------------------------------ */
 
@@ -297,5 +309,11 @@ struct jv_reattach_req {
 void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 			 const struct jv_addr *from, uint32_t local,
 			 jv_time now, struct jv_ctrl *answer);
+
+/* A request whose packet was a replay (caught by the counter window before
+ * V6 could see its nonce): ReattachAttempt, ReattachResult(DENIED,
+ * replay_detected), SecurityReplayDetected (bounded); no answer is sent. */
+void jv_validate_replayed(struct jv_session *s, const struct jv_reattach_req *r,
+			  jv_time now);
 
 #endif

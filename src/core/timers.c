@@ -15,9 +15,10 @@
  *                                                        loss buckets and RTT samples leaving
  *                                                        their windows, stable window reached)
  *   heartbeat / probe send      client, keys, path up    previous send + HEARTBEAT_INTERVAL_MS
- *                                                        (binding) or STANDBY_PROBE_INTERVAL_MS
- *   heartbeat / probe drop      in flight                sent + max(HEARTBEAT_INTERVAL_MS,
- *                                                        3 x srtt) + 1  (OP-5)
+ *                                                        (binding) or jv_sess_standby_interval
+ *   heartbeat / probe drop      in flight                sent + max(HEARTBEAT_INTERVAL_MS
+ *                                                        or the probe interval, 3 x srtt) + 1
+ *                                                        (OP-5; jv_sess_drop_timeout)
  *   reattach retransmit         RECOVERING (client)      previous copy + max(250, 2 x srtt) (OP-8)
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
  *   rekey                       client, keys             epoch birth + JV_REKEY_AFTER_MS + 1,
@@ -41,9 +42,10 @@ static jv_time later(jv_time t, jv_time now)
 	return t <= now ? now + 1 : t;
 }
 
-static jv_time path_timers(const struct jv_session *s,
-			   const struct jv_path *p, bool probe, jv_time now)
+static jv_time path_timers(const struct jv_session *s, int idx, bool probe,
+			   jv_time now)
 {
+	const struct jv_path *p = &s->paths[idx];
 	const struct jv_policy *pol = &s->policy;
 	jv_time d = JV_TIME_NEVER;
 
@@ -51,7 +53,7 @@ static jv_time path_timers(const struct jv_session *s,
 	if (probe && !p->down)
 		d = min_t(d, p->next_probe_ms);
 	if (p->ninflight) {
-		jv_time to = jv_health_drop_timeout_ms(&p->health, pol);
+		jv_time to = jv_sess_drop_timeout(s, idx);
 		for (unsigned i = 0; i < p->ninflight; i++)
 			d = min_t(d, p->inflight[i].sent_ms + to + 1);
 	}
@@ -91,7 +93,7 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 			continue;	/* the gateway watches its binding only */
 		if (client && !bound && st == JV_STATE_BIRTH)
 			continue;
-		d = min_t(d, path_timers(s, path, client && s->cur.valid, now));
+		d = min_t(d, path_timers(s, (int)i, client && s->cur.valid, now));
 	}
 
 	if (client && (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED))

@@ -81,6 +81,29 @@ static int path_for(struct jv_session *s, const struct jv_addr *from,
 	return slot;
 }
 
+static void emit_attempt(struct jv_session *s, const struct jv_reattach_req *r,
+			 jv_time now)
+{
+	struct jv_event ev;
+
+	jv_ev_init(&ev, JV_EV_REATTACH_ATTEMPT);
+	JV_EV_SET(&ev, candidate_transport, r->cand.transport_id);
+	JV_EV_SET(&ev, recovery_deadline_ms, now + s->policy.recovery_window_ms);
+	JV_EV_SET(&ev, nonce, r->nonce);
+	JV_EV_SET(&ev, attempt, 1);
+	jv_sess_emit(s, &ev, now);
+}
+
+void jv_validate_replayed(struct jv_session *s, const struct jv_reattach_req *r,
+			  jv_time now)
+{
+	emit_attempt(s, r, now);
+	emit_result(s, r, false, JV_REASON_REPLAY_DETECTED, now);
+	jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+			       JV_REASON_REPLAY_DETECTED, r->cand.transport_id,
+			       "counter", now);
+}
+
 void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 			 const struct jv_addr *from, uint32_t local,
 			 jv_time now, struct jv_ctrl *answer)
@@ -92,12 +115,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	struct jv_event ev;
 
 	/* Every request that passed V1 emits ReattachAttempt (§7.4). */
-	jv_ev_init(&ev, JV_EV_REATTACH_ATTEMPT);
-	JV_EV_SET(&ev, candidate_transport, r->cand.transport_id);
-	JV_EV_SET(&ev, recovery_deadline_ms, now + p->recovery_window_ms);
-	JV_EV_SET(&ev, nonce, r->nonce);
-	JV_EV_SET(&ev, attempt, 1);
-	jv_sess_emit(s, &ev, now);
+	emit_attempt(s, r, now);
 
 	/* V2: single node, always the owner (the cluster store adds this). */
 
@@ -116,12 +134,15 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	if (why == JV_REASON_NONE)
 		why = jv_nonce_window_accept(&s->nonces, r->nonce);
 	if (why != JV_REASON_NONE) {
+		/* §3 commit order: the result, then the security event. */
+		deny(answer, r, why, 0, v);
+		emit_result(s, r, false, why, now);
 		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED, why,
 				       r->cand.transport_id,
 				       why == JV_REASON_REPLAY_DETECTED ? "nonce"
 								       : "timestamp",
 				       now);
-		goto denied;
+		return;
 	}
 
 	/* V7: the request must be bound to the current version. */
