@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Helpers of the namespace lab (lablib.sh): a paced TCP stream with a
+receiver that records when data arrived, and the analyses the lab, the
+integration tests and bench/failover.sh print: loss runs of a `ping -D`
+stream, TCP resume times, a timeline of the two event logs, JSON fields.
+
+Every time here is wall-clock milliseconds (time.time()), the clock the
+daemons stamp events with, so the three sources line up.
+"""
+
+import json
+import socket
+import sys
+import time
+
+BUCKET_MS = 50          # TCP receiver resolution
+RESUME_RUN_MS = 500     # "first 0.5 s of uninterrupted data"
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+# ---- TCP stream -------------------------------------------------------------
+
+def tcp_sink(port, out):
+    """Accept one connection, read until EOF or error, write the arrival
+    record as JSON: start_ms, bucket_ms, bytes per bucket, result."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", int(port)))
+    ls.listen(1)
+    ls.settimeout(30)
+    conn, _ = ls.accept()
+    start = now_ms()
+    buckets = []
+    total = 0
+    result = "eof"
+    conn.settimeout(120)
+    while True:
+        try:
+            data = conn.recv(65536)
+        except ConnectionResetError:
+            result = "reset"
+            break
+        except OSError as e:
+            result = "error: %s" % e
+            break
+        if not data:
+            break
+        i = (now_ms() - start) // BUCKET_MS
+        while len(buckets) <= i:
+            buckets.append(0)
+        buckets[i] += len(data)
+        total += len(data)
+    conn.close()
+    with open(out, "w") as f:
+        json.dump({"start_ms": start, "bucket_ms": BUCKET_MS,
+                   "bytes": total, "result": result, "buckets": buckets}, f)
+
+
+def tcp_source(host, port, seconds, rate):
+    """Send `rate` bytes/s for `seconds` on one connection; exit 1 if the
+    connection is reset or stalls for good (the survival test)."""
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.settimeout(60)
+    chunk = b"j" * 8192
+    rate = int(rate)
+    t0 = time.time()
+    sent = 0
+    try:
+        while time.time() - t0 < float(seconds):
+            due = (time.time() - t0) * rate
+            while sent < due:
+                s.sendall(chunk)
+                sent += len(chunk)
+            time.sleep(0.005)
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(4096):
+            pass
+    except OSError as e:
+        print("tcp-source: %s after %d bytes" % (e, sent), file=sys.stderr)
+        sys.exit(1)
+    s.close()
+
+
+def resume(sink_json, cuts):
+    """Per cut time (ms), the time to the start of the first run of
+    RESUME_RUN_MS with data in every bucket, on the same connection."""
+    r = json.load(open(sink_json))
+    b, start, bm = r["buckets"], r["start_ms"], r["bucket_ms"]
+    need = RESUME_RUN_MS // bm
+    out = []
+    for cut in cuts:
+        cut = int(cut)
+        i = max(0, (cut - start) // bm)
+        found = None
+        while i + need <= len(b):
+            if all(b[i:i + need]):
+                found = i
+                break
+            i += 1
+        out.append(None if found is None else max(0, start + found * bm - cut))
+    return out
+
+
+# ---- ping -------------------------------------------------------------------
+
+def ping_replies(path):
+    """(seq, t_ms) of every reply in `ping -D` output."""
+    rep = []
+    for line in open(path):
+        if "bytes from" not in line or not line.startswith("["):
+            continue
+        t = float(line[1:line.index("]")]) * 1000.0
+        seq = None
+        for w in line.split():
+            if w.startswith("icmp_seq="):
+                seq = int(w.split("=")[1])
+        if seq is not None:
+            rep.append((seq, t))
+    return rep
+
+
+def gaps(path, interval_ms, after_ms=0):
+    """Runs of lost pings after `after_ms`: (first_lost_seq, n_lost,
+    first_lost_ms, gap_ms) with gap = first delivered after the run minus
+    the send time of the first lost one (last delivered before + one
+    interval)."""
+    rep = sorted(ping_replies(path))
+    runs = []
+    for (s0, t0), (s1, t1) in zip(rep, rep[1:]):
+        if s1 != s0 + 1 and t1 >= after_ms:
+            first = t0 + interval_ms
+            runs.append((s0 + 1, s1 - s0 - 1, int(first), int(t1 - first)))
+    return runs
+
+
+def rtt(path):
+    """Average RTT (ms) from a ping summary line."""
+    for line in open(path):
+        if line.startswith("rtt ") or line.startswith("round-trip"):
+            return float(line.split("=")[1].split("/")[1])
+    return None
+
+
+# ---- event logs -------------------------------------------------------------
+
+SHOWN = {"SessionCreated", "SessionStateChange", "TransportSwitch",
+         "TransportDead", "ReattachResult", "SessionTerminated",
+         "TransportSwitchDenied", "TransportSwitchFailed"}
+
+
+def events(path):
+    out = []
+    for line in open(path):
+        line = line.strip()
+        if line:
+            out.append(json.loads(line))
+    return out
+
+
+def describe(e):
+    t = e["event_type"]
+    if t == "SessionStateChange":
+        s = "%s -> %s (%s)" % (e["previous_state"], e["new_state"],
+                               e.get("reason_code", "-"))
+        if "candidate_transport" in e:
+            s += " candidate %s" % e["candidate_transport"]
+        return s
+    if t == "TransportSwitch":
+        return "switch %s -> %s (%s ms)" % (e.get("previous_transport"),
+                                           e.get("new_transport"),
+                                           e.get("switch_latency_ms"))
+    if t == "TransportDead":
+        return "transport %s dead" % e.get("transport_id")
+    if t == "ReattachResult":
+        return "reattach %s %s" % (e.get("status"), e.get("reason_code", ""))
+    if t == "SessionTerminated":
+        return "terminated (%s)" % e.get("reason_code")
+    if t == "SessionCreated":
+        return "session created"
+    return "%s %s" % (t, e.get("reason_code", ""))
+
+
+def timeline(files, since_ms, marks):
+    """Both logs merged by time, relative to since_ms; marks are
+    'T:label' lab actions (cut, restore) shown in place."""
+    rows = []
+    for name, path in files:
+        for e in events(path):
+            if e["event_type"] in SHOWN and e["ts_ms"] >= since_ms:
+                rows.append((e["ts_ms"], name, "%s v%d  %s" % (
+                    e["session_id"][:8], e["state_version"], describe(e))))
+    for m in marks:
+        t, label = m.split(":", 1)
+        rows.append((int(t), "lab", "*** " + label))
+    rows.sort(key=lambda r: (r[0], r[1] != "lab"))
+    for t, who, text in rows:
+        print("  %+8.3f s  %-8s %s" % ((t - since_ms) / 1000.0, who, text))
+
+
+def get(obj, path):
+    for k in path.split("."):
+        if isinstance(obj, list):
+            obj = obj[int(k)]
+        else:
+            obj = obj.get(k) if obj is not None else None
+    return obj
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "tcp-sink":
+        tcp_sink(argv[2], argv[3])
+    elif cmd == "tcp-source":
+        tcp_source(argv[2], argv[3], argv[4], argv[5])
+    elif cmd == "resume":
+        for v in resume(argv[2], argv[3:]):
+            print("-" if v is None else v)
+    elif cmd == "tcp-result":
+        print(json.load(open(argv[2]))["result"])
+    elif cmd == "gaps":
+        after = int(argv[4]) if len(argv) > 4 else 0
+        for run in gaps(argv[2], float(argv[3]), after):
+            print("%d %d %d %d" % run)
+    elif cmd == "rtt":
+        v = rtt(argv[2])
+        print("-" if v is None else "%.3f" % v)
+    elif cmd == "timeline":
+        # timeline SINCE_MS NAME=FILE... [--mark T:label...]
+        since = int(argv[2])
+        files, marks = [], []
+        for a in argv[3:]:
+            if a.startswith("--mark="):
+                marks.append(a[7:])
+            else:
+                n, p = a.split("=", 1)
+                files.append((n, p))
+        timeline(files, since, marks)
+    elif cmd == "count":
+        # count FILE EVENT_TYPE
+        print(sum(1 for e in events(argv[2]) if e["event_type"] == argv[3]))
+    elif cmd == "last-reason":
+        # last-reason FILE EVENT_TYPE: reason_code of the last one
+        r = [e.get("reason_code", "-") for e in events(argv[2])
+             if e["event_type"] == argv[3]]
+        print(r[-1] if r else "-")
+    elif cmd == "get":
+        # get PATH < json
+        v = get(json.load(sys.stdin), argv[2])
+        print("" if v is None else v)
+    elif cmd == "now":
+        print(now_ms())
+    elif cmd == "median":
+        v = sorted(float(x) for x in argv[2:] if x != "-")
+        if not v:
+            print("-")
+        else:
+            m = len(v) // 2
+            print("%.0f" % (v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2))
+    else:
+        print("usage: labtool.py tcp-sink|tcp-source|resume|tcp-result|gaps|"
+              "rtt|timeline|count|last-reason|get|now|median ...",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
