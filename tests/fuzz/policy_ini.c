@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fuzz.h"
 #include "jvpn/diag.h"
 #include "jvpn/policy.h"
