@@ -73,7 +73,8 @@ lab_restore "$before"
 echo "== restored path $before"
 sleep "$settle"
 wait "$LAB_PING_PID" 2>/dev/null
-tcp=$(lab_tcp_wait)
+lab_tcp_wait
+tcp=$LAB_TCP_RESULT
 
 echo
 echo "== timeline (both event logs, seconds from the start of the traffic)"
@@ -98,7 +99,7 @@ else
 	gap_ms=0
 fi
 if "$JVPN" audit --help >/dev/null 2>&1; then
-	if "$JVPN" audit --quiet "$LAB_DIR/client.jsonl" "$LAB_DIR/gateway.jsonl" >"$LAB_DIR/audit.txt" 2>&1; then
+	if "$JVPN" audit --quiet --epsilon 50 "$LAB_DIR/client.jsonl" "$LAB_DIR/gateway.jsonl" >"$LAB_DIR/audit.txt" 2>&1; then
 		echo "   jvpn audit: PASS on both event logs"
 	else
 		echo "   jvpn audit: FAIL"

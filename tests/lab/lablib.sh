@@ -368,19 +368,36 @@ lab_tcp() {
 	lab_track "$LAB_TCP_SRC_PID"
 }
 
-# Wait for the TCP stream to end; prints eof / reset / ...; 1 if not eof.
+# Wait for the TCP stream to end; LAB_TCP_RESULT = eof / reset / ...
+# (not in a $(...) subshell: it waits for our children).  1 if not eof.
 lab_tcp_wait() {
 	local rc=0
 	wait "$LAB_TCP_SRC_PID" || rc=1
 	wait "$LAB_TCP_SINK_PID" 2>/dev/null
 	if [ -f "$LAB_DIR/tcp.json" ]; then
-		$LABTOOL tcp-result "$LAB_DIR/tcp.json"
+		LAB_TCP_RESULT=$($LABTOOL tcp-result "$LAB_DIR/tcp.json")
 	else
-		echo "no-record"
-		rc=1
+		LAB_TCP_RESULT=no-record
 	fi
+	[ "$LAB_TCP_RESULT" = eof ] || rc=1
 	[ -s "$LAB_DIR/tcp-source.err" ] && cat "$LAB_DIR/tcp-source.err" >&2
 	return $rc
+}
+
+# Stop both daemons (SIGTERM, the clean path) and check their logs for
+# sanitizer reports (ASan, UBSan: the san build runs the lab too).
+# Prints the first report line; 1 if there is one.
+lab_stop_daemons() {
+	[ -n "${LAB_CLIENT_PID:-}" ] && lab_stop_pid "$LAB_CLIENT_PID" 5
+	[ -n "${LAB_GATEWAY_PID:-}" ] && lab_stop_pid "$LAB_GATEWAY_PID" 5
+	LAB_CLIENT_PID=
+	LAB_GATEWAY_PID=
+	local bad
+	bad=$(grep -hE "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+		"$LAB_DIR"/client.log "$LAB_DIR"/gateway.log 2>/dev/null | head -1)
+	[ -z "$bad" ] && return 0
+	echo "$bad"
+	return 1
 }
 
 lab_now() {

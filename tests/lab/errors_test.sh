@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The documented errors of `jvpn up` (docs/operations.md): bad config
+# files give one line naming file, line, key and what is allowed, exit 1;
+# missing privileges, an address not on the host and a port in use give
+# one clear line, exit 1, and leave nothing behind.  The config cases run
+# everywhere; the others need root (they drop to nobody, or use a
+# namespace) and are skipped otherwise.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/tap.sh"
+N=17
+tap_plan $N
+T=$(mktemp -d /tmp/jvpn-err.XXXXXX)
+NS=
+trap 'rm -rf "$T"; [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null; true' EXIT
+chmod 755 "$T"
+KEY=$("$JVPN" genkey)
+PUB=$(echo "$KEY" | "$JVPN" pubkey)
+
+# expect_err NAME FILE EXPECTED-SUBSTRING: exit 1 and exactly one line.
+expect_err() {
+	local out rc
+	out=$("$JVPN" up "$2" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+	   grep -qF -- "$3" <<<"$out"; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "exit $rc, output:" "$out" "expected one line with: $3"
+	fi
+}
+
+# conf NAME LINE...: a config file (mode 600), its path on stdout.
+conf() {
+	local f=$T/$1
+	shift
+	(umask 077; printf '%s\n' "$@" >"$f")
+	echo "$f"
+}
+
+expect_err "missing file" "$T/none.conf" \
+	"jvpn up: $T/none.conf: cannot open: No such file or directory"
+
+f=$(conf role.conf "[Interface]" "Role = server")
+expect_err "bad Role value, with line and allowed values" "$f" \
+	"role.conf:2: Role = server: must be client or gateway"
+
+f=$(conf key.conf "[Interface]" "Role = client" "Rol = client")
+expect_err "unknown key names the allowed keys" "$f" \
+	"key.conf:3: Rol: unknown key in [Interface] (allowed: Role, PrivateKey,"
+
+f=$(conf pk.conf "[Interface]" "PrivateKey = c2VjcmV0")
+out=$("$JVPN" up "$f" 2>&1)
+if grep -qF "pk.conf:2: PrivateKey: not a key (44 characters of base64" <<<"$out" &&
+   ! grep -q c2VjcmV0 <<<"$out"; then
+	tap_ok "bad private key: named, and its value never echoed"
+else
+	tap_fail "bad private key: named, and its value never echoed" "$out"
+fi
+
+f=$(conf sect.conf "[Interface]" "Role = client" "[Peers]")
+expect_err "unknown section" "$f" \
+	"sect.conf:3: unknown section [Peers] (allowed: [Interface], [Peer], [Transport], [Policy])"
+
+f=$(conf nopath.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "" "[Peer]" "PublicKey = $PUB")
+expect_err "client without any path to the gateway" "$f" \
+	"nopath.conf:6: Endpoint: no [Transport] section and no Endpoint in [Peer]"
+
+f=$(conf allowed.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.0.1/24" "ListenPort = 51820" "" "[Peer]" \
+	"PublicKey = $PUB" "AllowedIPs = 10.9.0.2/24")
+expect_err "AllowedIPs with host bits" "$f" \
+	"allowed.conf:9: AllowedIPs = 10.9.0.2/24: host bits set after the prefix"
+
+f=$(conf policy.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "" "[Peer]" "PublicKey = $PUB" \
+	"Endpoint = 192.0.2.1:51820" "" "[Policy]" "version = 1.0" \
+	"profile = fast" "session.transport_lost_ttl_ms = 100")
+expect_err "policy value out of its relation, with its line" "$f" \
+	"policy.conf:13: session.transport_lost_ttl_ms = 100: must be > volatility.heartbeat_volatile_ms"
+
+f=$(conf twice.conf "[Interface]" "Role = client" "MTU = 1400" "MTU = 1300")
+expect_err "key set twice" "$f" \
+	"twice.conf:4: MTU = 1300: set twice in this section (first at line 3)"
+
+f=$(conf malformed.conf "[Interface]" "Role client")
+expect_err "malformed line" "$f" "malformed.conf:2: malformed line"
+
+# ---- privileges and the OS (root) --------------------------------------------
+if [ "$(id -u)" -ne 0 ]; then
+	for i in $(seq $((TAP_N + 1)) $N); do
+		echo "ok $i # SKIP not root (drops to nobody, uses a namespace)"
+	done
+	exit $TAP_FAILED
+fi
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+mkdir -m 777 "$T/run"
+f=$(conf tun.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "Name = jvperm0" "EventLog = off" \
+	"ControlSocket = $T/run/tun.sock" "" "[Peer]" "PublicKey = $PUB" \
+	"Endpoint = 192.0.2.1:51820")
+chmod 644 "$f"
+out=$(nobody "$JVPN" up "$f" 2>&1 | grep -v "world accessible")
+if grep -qF "jvpn up: /dev/net/tun: Permission denied (are you root?)" <<<"$out" &&
+   [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ]; then
+	tap_ok "no privileges for the TUN device: one line, says why"
+else
+	tap_fail "no privileges for the TUN device: one line, says why" "$out"
+fi
+tap_check "no control socket left behind" [ ! -e "$T/run/tun.sock" ]
+
+f=$(conf log.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "EventLog = /var/log/jvpn-test-$$/x.jsonl" "" \
+	"[Peer]" "PublicKey = $PUB" "Endpoint = 192.0.2.1:51820")
+chmod 644 "$f"
+out=$(nobody "$JVPN" up "$f" 2>&1 | grep -v "world accessible")
+if grep -qF "jvpn up: event log directory /var/log/jvpn-test-$$: Permission denied" <<<"$out"; then
+	tap_ok "event log not writable: one line"
+else
+	tap_fail "event log not writable: one line" "$out"
+fi
+
+# A Bind address that is not on the host, in a namespace of our own.
+NS=jverr$$
+ip netns add $NS
+ip -n $NS link set lo up
+f=$(conf bind.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "Name = jvbind0" "EventLog = off" \
+	"ControlSocket = $T/bind.sock" "" "[Peer]" "PublicKey = $PUB" "" \
+	"[Transport]" "Name = a" "Bind = 198.18.99.2" \
+	"Endpoint = 198.18.99.1:51820")
+out=$(ip netns exec $NS "$JVPN" up "$f" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && grep -qF "jvpn up: transport a: transport to 198.18.99.1:51820: bind 198.18.99.2 (address not on this host): Cannot assign requested address" <<<"$out"; then
+	tap_ok "Bind address not on this host: one line, exit 1"
+else
+	tap_fail "Bind address not on this host: one line, exit 1" "exit $rc" "$out"
+fi
+tap_check "the TUN device made before the failure is gone" \
+	bash -c "! ip -n $NS link show jvbind0 >/dev/null 2>&1"
+
+# A gateway port already taken.
+f=$(conf gw.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.0.1/24" "ListenPort = 51820" "Name = jvgw0" \
+	"EventLog = off" "ControlSocket = $T/gw.sock" "" "[Peer]" \
+	"PublicKey = $PUB" "AllowedIPs = 10.9.0.2/32")
+ip netns exec $NS python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 51820))
+print("bound", flush=True)
+time.sleep(20)' >"$T/holder.out" &
+holder=$!
+for i in $(seq 1 100); do
+	grep -q bound "$T/holder.out" && break
+	sleep 0.05
+done
+out=$(ip netns exec $NS "$JVPN" up "$f" 2>&1)
+rc=$?
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+if [ $rc -eq 1 ] && grep -qF "jvpn up: listen 0.0.0.0:51820:" <<<"$out" &&
+   grep -qF "Address already in use" <<<"$out"; then
+	tap_ok "gateway port in use: one line, exit 1"
+else
+	tap_fail "gateway port in use: one line, exit 1" "exit $rc" "$out"
+fi
+tap_check "gateway TUN removed after the failure" \
+	bash -c "! ip -n $NS link show jvgw0 >/dev/null 2>&1"
+tap_done

@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Handshake and ping through the tunnel on path a; status, the refused
+# switch from ATTACHED (spec §6.4), events, operator terminate and the
+# daemon's clean exit (TUN, routes and control socket gone).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/tap.sh"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 15 "not root (the lab needs network namespaces)"
+. "$HERE/lablib.sh"
+
+tap_plan 15
+lab_init
+lab_net
+lab_keys
+lab_configs
+lab_start_gateway
+lab_start_client
+tap_check "client reaches ATTACHED" lab_wait_field client session.state ATTACHED 10
+tap_eq "bound to the priority-0 transport a" a "$(lab_bound)"
+tap_check "gateway session ATTACHED" lab_wait_field gateway peers.0.session.state ATTACHED 5
+sid=$(lab_field client session.session_id)
+tap_eq "both ends name the same session" "$sid" "$(lab_field gateway peers.0.session.session_id)"
+
+out=$(ip netns exec "$NS_C" ping -n -c 20 -i 0.05 -W 1 $LAB_TUN_G 2>&1)
+tap_check "20 pings through the tunnel, none lost" grep -q " 0% packet loss" <<<"$out"
+
+route=$(ip -n "$NS_C" route show 198.19.0.0/24)
+tap_check "tunnel prefix routed via jvc0" grep -q "dev jvc0" <<<"$route"
+
+err=$("$JVPN" switch b --socket "$LAB_DIR/client.sock" 2>&1)
+rc=$?
+tap_check "switch from ATTACHED is refused (exit 1)" [ $rc -eq 1 ]
+tap_check "the refusal cites spec §6.4" grep -q "§6.4 starts no reattach from ATTACHED" <<<"$err"
+
+nev=$("$JVPN" events --socket "$LAB_DIR/client.sock" | grep -c '"event_type"')
+tap_check "jvpn events prints the client's log ($nev lines)" [ "$nev" -ge 3 ]
+
+"$JVPN" terminate --socket "$LAB_DIR/client.sock" >/dev/null 2>&1
+rc=0
+for i in $(seq 1 100); do
+	kill -0 "$LAB_CLIENT_PID" 2>/dev/null || break
+	sleep 0.05
+done
+wait "$LAB_CLIENT_PID"
+rc=$?
+LAB_CLIENT_PID=
+tap_eq "client exits 0 after jvpn terminate" 0 "$rc"
+tap_check "client TUN removed" bash -c "! ip -n $NS_C link show jvc0 >/dev/null 2>&1"
+tap_check "client control socket removed" [ ! -e "$LAB_DIR/client.sock" ]
+tap_eq "client log ends with operator_terminated" operator_terminated \
+	"$($LABTOOL last-reason "$LAB_DIR/client.jsonl" SessionTerminated)"
+lab_wait_field gateway peers.0.session.state TERMINATED 3 >/dev/null
+tap_eq "gateway ends the session too (told by TERMINATE)" operator_terminated \
+	"$($LABTOOL last-reason "$LAB_DIR/gateway.jsonl" SessionTerminated)"
+bad=$(lab_stop_daemons)
+tap_eq "daemons stop cleanly, no sanitizer report in their logs" "" "$bad"
+tap_done
