@@ -11,6 +11,7 @@ int cmd_states(int argc, char **argv);
 int cmd_events_doc(int argc, char **argv);
 int cmd_policy_doc(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_switch(int argc, char **argv);

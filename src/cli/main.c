@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	  "simulated walk of a session through a path death" },
 	{ "sim", cmd_sim, "sim FILE... [--seed N] [--events F]",
 	  "run scenario files in the deterministic simulator" },
+	{ "audit", cmd_audit, "audit FILE.jsonl... [--quiet|--json]",
+	  "verify event logs: hash chain, invariants, timeline (exit 1 on FAIL)" },
 	{ "states", cmd_states, "states [--markdown]",
 	  "print the session state machine table" },
 	{ "events-doc", cmd_events_doc, "events-doc",

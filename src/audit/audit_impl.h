@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_AUDIT_IMPL_H
+#define JVPN_AUDIT_IMPL_H
+
+/*
+ * Private to src/audit: the per-stream replay state, the stream table and
+ * the helpers the files share.  audit.c feeds lines (chain, parse,
+ * classification), replay.c replays one stream's events, table.c finds a
+ * stream by (session_id, role), hist.c keeps latency percentiles in fixed
+ * memory.
+ */
+
+#include <stdarg.h>
+
+#include "audit/audit.h"
+#include "jvpn/eventlog.h"
+#include "jvpn/policy.h"
+
+/* A transport id as the binding replay keeps it: the reader puts no bound
+ * on transport ids, so long ones are kept as a prefix + length + hash. */
+enum { AU_TID_KEEP = 96 };
+
+struct au_tid {
+	bool set;			/* false: null */
+	size_t len;
+	uint64_t hash;			/* FNV-1a of the whole id */
+	char s[AU_TID_KEEP];		/* prefix, NUL-terminated */
+};
+
+enum {
+	AU_REPLAYED_KEEP = 16,		/* rejected nonces remembered (LIV-09) */
+	AU_HIST_EXACT = 128,		/* exact buckets below this (ms) */
+	AU_HIST_SUB = 64,		/* buckets per octave above */
+	AU_HIST_BUCKETS = AU_HIST_EXACT + (64 - 7) * AU_HIST_SUB,
+};
+
+struct au_hist {
+	uint64_t n, max;
+	uint64_t b[AU_HIST_BUCKETS];
+};
+
+void au_hist_add(struct au_hist *h, uint64_t v);
+/* p in (0, 1]: the lower bound of the bucket holding the ceil(p*n)-th
+ * smallest value (exact below AU_HIST_EXACT), or the exact maximum when
+ * that is the largest value. */
+uint64_t au_hist_quantile(const struct au_hist *h, double p);
+
+/*
+ * The replay state of one live stream: fixed size, whatever the number
+ * of its events.  Field groups follow the checks that use them.
+ */
+struct au_live {
+	struct jv_audit_stream pub;
+	struct au_live *prev, *next;	/* live list, index order */
+
+	bool have_policy;
+	struct jv_policy pol;
+
+	/* INV-01..03 */
+	bool state_known;		/* false: stream began without
+					   SessionCreated, state adopted from
+					   its first SessionStateChange */
+	bool version_known;
+	uint64_t k;			/* state_version of the stream */
+	enum jv_state state;
+	jv_time state_since;		/* entry into the current state */
+	bool node_warned;		/* client events from a second node */
+
+	bool have_ts;
+	jv_time last_ts;
+	unsigned long last_line;
+
+	/* binding replay (INV-05, INV-06, LIV-02) */
+	bool binding_known;
+	struct au_tid binding;
+	jv_time null_since;		/* binding empty since (LIV-02, INV-14) */
+	unsigned long null_line;
+
+	/* episodes for the time bounds (LIV-01..04), one report each */
+	bool in_volatile, in_recovering;
+	jv_time volatile_since, recovering_since;
+	unsigned long volatile_line, recovering_line;
+	bool liv_rep[4];
+
+	/* recovery latency: leaving ATTACHED -> back in ATTACHED */
+	bool outage;
+	jv_time outage_since;
+
+	/* INV-08, INV-12: ring of recent TransportSwitch times */
+	jv_time sw[JV_SWITCH_HISTORY_MAX];
+	unsigned nsw;
+
+	/* INV-09 */
+	bool have_attempt;
+	jv_time last_attempt;
+
+	/* INV-11, LIV-09 */
+	bool have_nonce;
+	uint64_t last_nonce;
+	uint64_t replayed[AU_REPLAYED_KEEP];
+	unsigned nreplayed;
+
+	/* INV-10: one gateway request, ReattachAttempt .. ReattachResult */
+	bool req_open, req_mutated, req_security;
+	uint64_t req_version;
+	unsigned long req_line;
+
+	/* INV-15, INV-16 */
+	bool have_owner;
+	char owner[JV_NODE_ID_MAX];
+	uint64_t owner_epoch;
+	char ssc_node[JV_NODE_ID_MAX];
+
+	/*
+	 * The open commit (events of equal ts_ms, spec §3) and, inside it,
+	 * the group of events since its latest SessionStateChange (they carry
+	 * that transition's version): what the transition obliges its
+	 * commit to contain is checked when the group closes.
+	 */
+	bool c_open;
+	jv_time c_ts;
+	unsigned long c_line;		/* last line of the commit */
+	bool g_open;
+	unsigned long g_line;		/* the SessionStateChange */
+	enum jv_state g_prev, g_next;
+	enum jv_reason g_reason;
+	bool g_t11;			/* gateway ATTACHED->VOLATILE: may be
+					   the first step of T11 */
+	bool g_need_attached, g_need_success, g_need_dead, g_need_term,
+	     g_need_outcome;
+	bool g_attached, g_success, g_dead, g_fatal_deny, g_peer;
+	unsigned g_outcomes;		/* SUCCESS, switch failed, terminated */
+	unsigned g_denied;		/* TransportSwitchDenied */
+	enum jv_event_type g_first_outcome;
+	unsigned g_term_events;
+	bool g_term_bound;		/* binding as TERMINATED was entered */
+	jv_time g_term_null_since;
+
+	uint64_t events;
+};
+
+/* One slot of the stream table: a live stream, or the few bytes kept
+ * after its SessionTerminated. */
+struct au_slot {
+	uint8_t sid[JV_SESSION_ID_BYTES];
+	uint8_t used, role, ended;
+	unsigned index;
+	jv_time term_ts;
+	unsigned long term_line;
+	struct au_live *live;		/* NULL once ended */
+};
+
+struct au_table {
+	struct au_slot *slot;
+	size_t cap, n;			/* cap a power of two */
+};
+
+JV_MUST_CHECK int au_table_init(struct au_table *t);
+void au_table_free(struct au_table *t);
+/*
+ * The slot of (sid, role), inserted (used = 1, live NULL) if new; *fresh
+ * says which.  sid is 32 lowercase hex digits (the reader checked it).
+ * Returns the slot, or NULL (no memory).
+ */
+struct au_slot *au_table_get(struct au_table *t, const char *sid_hex,
+			     enum jv_role role, bool *fresh);
+
+/* Name tables of the fast reader (fastparse.c), with lengths. */
+struct au_name {
+	const char *s;
+	size_t len;
+};
+
+struct au_fast {
+	struct au_name field[JV_F_COUNT];
+	struct au_name type[JV_EV_COUNT];
+	struct au_name reason[JV_REASON_COUNT];
+	struct au_name state[JV_STATE_COUNT];
+	int kind[JV_F_COUNT];
+	size_t off[JV_F_COUNT];		/* in struct jv_event */
+	bool detail[JV_F_COUNT];	/* "details.x" */
+};
+
+void au_fast_init(struct au_fast *f);
+/*
+ * Read a line in the writer's canonical form into out (strings point
+ * into scratch, cap bytes).  True only when jv_event_parse would accept
+ * the line and read it the same; false means "ask jv_event_parse".
+ */
+bool au_fast_parse(const struct au_fast *f, const char *line, size_t len,
+		   char *scratch, size_t cap, struct jv_parsed_event *out);
+
+struct jv_audit {
+	struct jv_audit_opts opts;
+	struct au_fast fast;
+	char scratch[2 * JV_EVENT_LINE_MAX];
+	struct jv_chain_check chain;
+	struct au_table table;
+	struct au_live *live_head, *live_tail;
+	struct au_hist rec[2];
+	struct jv_audit_report r;
+	bool have_ts;
+	jv_time last_ts;		/* latest ts_ms of the file */
+	unsigned long last_line;
+	bool finished;
+};
+
+/* Findings and timeline (audit.c). */
+void au_viol(struct jv_audit *a, enum jv_audit_check c, unsigned long line,
+	     const struct jv_audit_stream *s, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void au_entry(struct jv_audit *a, const struct jv_audit_stream *s,
+	      const struct jv_audit_entry *e);
+
+/* Replay (replay.c). */
+JV_MUST_CHECK int au_replay_event(struct jv_audit *a,
+				  const struct jv_parsed_event *p,
+				  unsigned long line);
+void au_replay_finish(struct jv_audit *a);
+
+/* Classification of a line the reader refused (classify.c). */
+struct au_class {
+	enum jv_audit_check check;	/* PARSE, INV13 or INV17 */
+	char msg[320];
+	bool repaired;			/* INV17 only: `ev` holds the line
+					   without the offending fields */
+	struct jv_parsed_event ev;
+};
+
+void au_classify(const char *line, size_t len, const struct jv_diag *d,
+		 struct au_class *out);
+/* INV-17 on a line that parsed: string values that look like key
+ * material.  Writes the finding into msg and returns true if one. */
+bool au_key_material(const struct jv_parsed_event *p, char *msg, size_t n);
+
+/* Transport ids. */
+void au_tid_set(struct au_tid *t, const char *s);
+bool au_tid_eq(const struct au_tid *t, const char *s);
+const char *au_tid_show(const struct au_tid *t);
+
+#endif

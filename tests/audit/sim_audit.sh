@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Every scenario of scenarios/ run in the simulator with --events; the
+# audit must pass each log it writes (whatever the scenario's own verdict:
+# a scenario may expect a session to fail, its log must still be sound).
+#
+#   sim_audit.sh JVPN SCENARIO_DIR
+set -u
+jvpn=$1
+dir=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+bad=0
+for f in "$dir"/*.ini; do
+	[ -f "$f" ] || continue
+	log=$tmp/$(basename "$f" .ini).jsonl
+	"$jvpn" sim "$f" --events "$log" >/dev/null 2>&1
+	if [ ! -s "$log" ]; then
+		echo "FAIL: $f: the simulator wrote no log"
+		bad=$((bad + 1))
+		continue
+	fi
+	n=$((n + 1))
+	if ! "$jvpn" audit --quiet "$log" >"$tmp/out" 2>&1; then
+		echo "FAIL: $f: the audit of its log:"
+		cat "$tmp/out"
+		bad=$((bad + 1))
+	fi
+done
+echo "$n simulator logs audited, $bad failed"
+[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
