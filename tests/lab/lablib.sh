@@ -349,11 +349,13 @@ lab_ping() {
 	lab_track "$LAB_PING_PID"
 }
 
-# lab_tcp SECONDS RATE_BPS: one TCP connection client -> gateway through
-# the tunnel; sets LAB_TCP_SRC_PID, LAB_TCP_SINK_PID; record in
-# $LAB_DIR/tcp.json when the sink ends.
+# lab_tcp SECONDS RATE_BPS [NAME]: one TCP connection client -> gateway
+# through the tunnel; sets LAB_TCP_SRC_PID, LAB_TCP_SINK_PID; the arrival
+# record goes to $LAB_DIR/NAME.json (default tcp) when the sink ends.
 lab_tcp() {
-	ip netns exec "$NS_G" $LABTOOL tcp-sink 5001 "$LAB_DIR/tcp.json" &
+	LAB_TCP_NAME=${3:-tcp}
+	rm -f "$LAB_DIR/$LAB_TCP_NAME.json"
+	ip netns exec "$NS_G" $LABTOOL tcp-sink 5001 "$LAB_DIR/$LAB_TCP_NAME.json" &
 	LAB_TCP_SINK_PID=$!
 	lab_track "$LAB_TCP_SINK_PID"
 	local i=0
@@ -363,7 +365,7 @@ lab_tcp() {
 		i=$((i + 1))
 	done
 	ip netns exec "$NS_C" $LABTOOL tcp-source $LAB_TUN_G 5001 "$1" "$2" \
-		2>"$LAB_DIR/tcp-source.err" &
+		2>"$LAB_DIR/$LAB_TCP_NAME-source.err" &
 	LAB_TCP_SRC_PID=$!
 	lab_track "$LAB_TCP_SRC_PID"
 }
@@ -371,16 +373,17 @@ lab_tcp() {
 # Wait for the TCP stream to end; LAB_TCP_RESULT = eof / reset / ...
 # (not in a $(...) subshell: it waits for our children).  1 if not eof.
 lab_tcp_wait() {
-	local rc=0
+	local rc=0 rec=$LAB_DIR/$LAB_TCP_NAME.json
 	wait "$LAB_TCP_SRC_PID" || rc=1
 	wait "$LAB_TCP_SINK_PID" 2>/dev/null
-	if [ -f "$LAB_DIR/tcp.json" ]; then
-		LAB_TCP_RESULT=$($LABTOOL tcp-result "$LAB_DIR/tcp.json")
+	if [ -f "$rec" ]; then
+		LAB_TCP_RESULT=$($LABTOOL tcp-result "$rec")
 	else
 		LAB_TCP_RESULT=no-record
 	fi
 	[ "$LAB_TCP_RESULT" = eof ] || rc=1
-	[ -s "$LAB_DIR/tcp-source.err" ] && cat "$LAB_DIR/tcp-source.err" >&2
+	[ -s "$LAB_DIR/$LAB_TCP_NAME-source.err" ] &&
+		cat "$LAB_DIR/$LAB_TCP_NAME-source.err" >&2
 	return $rc
 }
 
