@@ -10,45 +10,12 @@
 #include <cmocka.h>
 
 #include "jvpn/health.h"
+#include "jvpn/policy.h"
 
-/* Spec §4 defaults, filled by hand (the policy module is not linked). */
+/* Spec §4 defaults (policy_test checks them value by value). */
 static void policy_defaults(struct jv_policy *p)
 {
-	memset(p, 0, sizeof(*p));
-	strcpy(p->version, "1.0");
-	p->max_lifetime_ms = 28800000;
-	p->transport_lost_ttl_ms = 15000;
-	p->heartbeat_interval_ms = 500;
-	p->heartbeat_volatile_ms = 2000;
-	p->transport_dead_ms = 4000;
-	p->loss_window_ms = 2000;
-	p->loss_volatile_threshold = 0.20;
-	p->min_loss_samples = 10;
-	p->max_consecutive_drops = 3;
-	p->volatile_to_degraded_ms = 4000;
-	p->latency_window_ms = 2000;
-	p->latency_volatile_threshold_ms = 0;
-	p->standby_probe_interval_ms = 500;
-	p->max_switches_per_min = 8;
-	p->switch_cooldown_ms = 1500;
-	p->recovery_window_ms = 8000;
-	p->switch_improvement_factor = 1.10;
-	p->enforce_hysteresis = true;
-	p->allowed_protocols = JV_PROTO_UDP | JV_PROTO_QUIC;
-	p->max_candidate_count = 3;
-	p->candidate_min_count = 1;
-	p->candidate_score_threshold = -1.0;
-	p->candidate_ttl_ms = 15000;
-	p->reattach_proof_max_age_ms = 5000;
-	p->replay_window_size = 128;
-	p->max_nonce_gap = 256;
-	p->strict_validation = true;
-	p->control_rate_per_sec = 2.0;
-	p->control_rate_burst = 5;
-	p->rekey_interval_ms = 60000;
-	p->emit_switch_metrics = true;
-	p->include_latency_metrics = true;
-	p->emit_security_events = true;
+	jv_policy_default(p);
 }
 
 static struct jv_health_snapshot snap(const struct jv_health *h,
