@@ -7,6 +7,8 @@
  * missed or printed twice.
  */
 
+#define _POSIX_C_SOURCE 200809L	/* open(O_CLOEXEC) */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -6,6 +6,8 @@
  *   jvpn genkey | tee client.key | jvpn pubkey > client.pub
  */
 
+#define _POSIX_C_SOURCE 200809L	/* fstat, STDOUT_FILENO */
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -8,6 +8,8 @@
  * every exit path, Ctrl-C included.
  */
 
+#define _POSIX_C_SOURCE 200809L	/* readlink, execvp */
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

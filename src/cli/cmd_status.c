@@ -24,16 +24,21 @@ static const char *str(const json_t *o, const char *k)
 	return s ? s : "-";
 }
 
-static void print_session(const json_t *s, const char *indent)
+static void print_session(const json_t *s, const char *indent, bool client)
 {
 	const json_t *paths = json_object_get(s, "transports");
 	size_t i;
 	json_t *p;
 
-	printf("%ssession %s  %s  state_version %lld (peer %lld)  bound %s\n",
+	char peer[48] = "";
+
+	/* the client also knows the gateway's version (spec §2.5) */
+	if (client)
+		snprintf(peer, sizeof peer, " (gateway's %lld)",
+			 (long long)num(s, "peer_state_version"));
+	printf("%ssession %s  %s  state_version %lld%s  bound %s\n",
 	       indent, str(s, "session_id")[0] ? str(s, "session_id") : "(handshake pending)",
-	       str(s, "state"), (long long)num(s, "state_version"),
-	       (long long)num(s, "peer_state_version"),
+	       str(s, "state"), (long long)num(s, "state_version"), peer,
 	       json_is_string(json_object_get(s, "bound_transport")) ?
 	       str(s, "bound_transport") : "(none)");
 	printf("%s  switches %lld  key epoch %lld  tx %lld B  rx %lld B\n",
@@ -76,7 +81,7 @@ static void print_text(const json_t *r)
 	       (long long)num(r, "pid"), (double)num(r, "uptime_ms") / 1000.0,
 	       str(pol, "profile"), str(pol, "version"));
 	if (json_object_get(r, "session")) {
-		print_session(json_object_get(r, "session"), "");
+		print_session(json_object_get(r, "session"), "", true);
 	} else {
 		size_t i;
 		json_t *p;
@@ -91,7 +96,7 @@ static void print_text(const json_t *r)
 				printf(" %s", json_string_value(a));
 			printf("\n");
 			if (json_is_object(s))
-				print_session(s, "  ");
+				print_session(s, "  ", false);
 			else
 				printf("  (no session)\n");
 		}
