@@ -98,6 +98,7 @@ static void handle_line(struct jv_ctl *c, struct jv_ctl_conn *k, char *line)
 {
 	char *verb = line, *arg;
 	bool follow = false;
+	json_t *reply;
 
 	while (*verb == ' ')
 		verb++;
@@ -109,10 +110,10 @@ static void handle_line(struct jv_ctl *c, struct jv_ctl_conn *k, char *line)
 		if (!*arg)
 			arg = NULL;
 	}
-	answer(k, c->fn(c->ud, verb, arg, &follow));
-	k->follow = follow && !k->close_after;
-	if (!k->follow)
-		k->close_after = true;
+	reply = c->fn(c->ud, verb, arg, &follow);
+	/* an error answer is never followed by a stream */
+	k->follow = follow && json_is_true(json_object_get(reply, "ok"));
+	answer(k, reply);
 }
 
 static void on_conn(struct jv_loop *l, int fd, unsigned events, void *ud)

@@ -6,10 +6,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 15 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 17 "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
-tap_plan 15
+tap_plan 17
 lab_init
 lab_net
 lab_keys
@@ -36,6 +36,10 @@ tap_check "the refusal cites spec §6.4" grep -q "§6.4 starts no reattach from 
 nev=$("$JVPN" events --socket "$LAB_DIR/client.sock" | grep -c '"event_type"')
 tap_check "jvpn events prints the client's log ($nev lines)" [ "$nev" -ge 3 ]
 
+"$JVPN" events --follow --socket "$LAB_DIR/client.sock" >"$LAB_DIR/follow.out" 2>&1 &
+follower=$!
+lab_track $follower
+sleep 0.2
 "$JVPN" terminate --socket "$LAB_DIR/client.sock" >/dev/null 2>&1
 rc=0
 for i in $(seq 1 100); do
@@ -46,6 +50,10 @@ wait "$LAB_CLIENT_PID"
 rc=$?
 LAB_CLIENT_PID=
 tap_eq "client exits 0 after jvpn terminate" 0 "$rc"
+for i in $(seq 1 40); do kill -0 $follower 2>/dev/null || break; sleep 0.05; done
+tap_check "events --follow ends when the daemon exits" bash -c "! kill -0 $follower 2>/dev/null"
+tap_check "events --follow streamed the history and SessionTerminated" \
+	bash -c "grep -q SessionCreated '$LAB_DIR/follow.out' && grep -q '\"event_type\":\"SessionTerminated\"' '$LAB_DIR/follow.out'"
 tap_check "client TUN removed" bash -c "! ip -n $NS_C link show jvc0 >/dev/null 2>&1"
 tap_check "client control socket removed" [ ! -e "$LAB_DIR/client.sock" ]
 tap_eq "client log ends with operator_terminated" operator_terminated \
