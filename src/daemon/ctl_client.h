@@ -46,7 +46,8 @@ JV_MUST_CHECK int jv_ctl_client_call(struct jv_ctl_client *c,
 /* The next line the daemon sends, without '\n', NUL-terminated into
  * line.  Returns 1, 0 at the end of the stream, JV_ERR_IO or
  * JV_ERR_NOSPACE (a line longer than cap or the buffer). */
-ssize_t jv_ctl_client_line(struct jv_ctl_client *c, char *line, size_t cap);
+JV_MUST_CHECK ssize_t jv_ctl_client_line(struct jv_ctl_client *c, char *line,
+					 size_t cap);
 
 void jv_ctl_client_close(struct jv_ctl_client *c);
 
