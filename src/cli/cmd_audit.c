@@ -40,6 +40,7 @@ struct sbuf {
 	char *p;
 	size_t len, cap;
 	bool continued;			/* part already spooled */
+	struct jv_audit_stream info;	/* as of its latest entry */
 };
 
 struct ctx {
@@ -153,6 +154,11 @@ static void flush_stream(struct ctx *c, const struct jv_audit_stream *s,
 	c->buffered -= b->len;
 	b->len = 0;
 	b->continued = true;
+	/* give the memory back: the cap bounds what is held, not what
+	 * was once allocated */
+	free(b->p);
+	b->p = NULL;
+	b->cap = 0;
 }
 
 /* ---- auditor hooks ---------------------------------------------------- */
@@ -216,11 +222,15 @@ static void on_entry(void *ud, const struct jv_audit_stream *s,
 	}
 	if (!ok)
 		c->failed = true;
+	b->info = *s;
 	if (c->buffered > AUDIT_BUFFER_MAX) {
-		/* Bounded memory: past the cap, each stream that grows is
-		 * spooled at once, so at most the cap plus one entry waits;
-		 * its next block is headed "(continued)". */
-		flush_stream(c, s, b, false);
+		/* Bounded memory: past the cap every waiting timeline goes to
+		 * the spool; a stream's next block is then headed
+		 * "(continued)". */
+		for (size_t i = 0; i < c->nbufs; i++)
+			if (c->bufs[i] && c->bufs[i]->len)
+				flush_stream(c, &c->bufs[i]->info, c->bufs[i],
+					     false);
 	}
 }
 
