@@ -3,7 +3,8 @@
  * Why the strict reader refused a line, in the spec's terms: a field
  * outside its type's allow-list is INV-17 (privacy: nothing but the
  * fields of §8 is ever logged), a missing, unknown or misplaced reason
- * code is INV-13, anything else is a parse error.  Read from the public
+ * code is INV-13, a details.policy that is no valid policy (§5) is a
+ * policy finding, anything else is a parse error.  Read from the public
  * tables of eventlog.h, so this cannot drift from the reader.
  *
  * An INV-17 line whose only fault is its extra fields is read again
@@ -183,6 +184,8 @@ void au_classify(const char *line, size_t len, const struct jv_diag *d,
 	if (reason_broken(root, (enum jv_event_type)t, sp, out->msg,
 			  sizeof out->msg))
 		out->check = JV_AC_INV13;
+	else if (d && !strcmp(d->key, "details.policy"))
+		out->check = JV_AC_POLICY;	/* §5: an invalid snapshot */
 out:
 	json_decref(root);
 }

@@ -1103,6 +1103,14 @@ static void order_and_policy(void **st)
 	assert_true(has(&s, JV_AC_INV17, 1));
 	assert_true(has(&s, JV_AC_POLICY, 1));
 
+	/* a snapshot that is no valid policy: the birth is lost with it */
+	t->n = 0;
+	std_client(t);
+	edit(t, 1, "\"session.max_lifetime_ms\":28800000",
+	     "\"session.max_lifetime_ms\":1");
+	run(t, &s);
+	expect(&s, 2, JV_AC_POLICY, L(1), JV_AC_INV01, L(2));
+
 	/* an event naming another policy version */
 	t->n = 0;
 	std_client(t);
