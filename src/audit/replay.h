@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_AUDIT_REPLAY_H
+#define JVPN_AUDIT_REPLAY_H
+
+/*
+ * Private to the stream replay: replay.c (streams, commits and their
+ * obligations, time bounds, the dispatch of each event), states.c
+ * (identity, versions, transitions, termination, ownership, policy) and
+ * bindings.c (the binding replay, reattach attempts and results, nonces).
+ */
+
+#include <string.h>
+
+#include "audit_impl.h"
+
+#define ST(x) JV_STATE_##x
+
+static inline jv_time sat_add(jv_time a, jv_time b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static inline const char *sname(enum jv_state s)
+{
+	const char *n = jv_state_name(s);
+	return n ? n : "?";
+}
+
+static inline const char *rname(enum jv_reason r)
+{
+	const char *n = jv_reason_name(r);
+	return n ? n : "none";
+}
+
+static inline const char *tname(enum jv_event_type t)
+{
+	const char *n = jv_event_type_name(t);
+	return n ? n : "?";
+}
+
+static inline const char *str_or_null(const char *s)
+{
+	return s ? s : "null";
+}
+
+static inline bool str_is(const char *s, const char *lit)
+{
+	return s && !strcmp(s, lit);
+}
+
+static inline const char *opt_str(const struct jv_event *ev, enum jv_event_field f,
+			   const char *v)
+{
+	return (ev->set >> f) & 1 ? v : NULL;
+}
+
+#define STR(ev, m) opt_str((ev), JV_F_##m, (ev)->m)
+#define HAS(ev, m) JV_EV_HAS(ev, m)
+
+static inline enum jv_reason reason_of(const struct jv_event *ev)
+{
+	return HAS(ev, reason_code) ? ev->reason_code : JV_REASON_NONE;
+}
+
+static inline bool origin_peer(const struct jv_event *ev)
+{
+	return str_is(STR(ev, origin), "peer");
+}
+
+
+/* replay.c */
+void au_entry_init(struct jv_audit_entry *e, enum jv_audit_entry_kind k,
+		   const struct jv_parsed_event *p, unsigned long line);
+void au_emit(struct jv_audit *a, struct au_live *l,
+	     const struct jv_audit_entry *e);
+void au_bind_set(struct au_live *l, const char *tid);
+void au_bind_clear(struct au_live *l, jv_time ts, unsigned long line);
+unsigned au_switches_within(const struct au_live *l, jv_time now);
+void au_outcome(struct au_live *l, enum jv_event_type t);
+void au_group_close(struct jv_audit *a, struct au_live *l,
+		    const struct jv_event *next);
+void au_commit_close(struct jv_audit *a, struct au_live *l);
+void au_version_check(struct jv_audit *a, struct au_live *l,
+		      const struct jv_parsed_event *p, unsigned long line);
+
+/* The handlers: l is the event's live stream, line its line. */
+#define AU_HANDLER(name)                                                  \
+	void name(struct jv_audit *a, struct au_live *l,                  \
+		  const struct jv_parsed_event *p, unsigned long line)
+/* states.c */
+AU_HANDLER(au_on_created);
+AU_HANDLER(au_on_state_change);
+AU_HANDLER(au_on_owner);
+AU_HANDLER(au_on_policy);
+AU_HANDLER(au_on_audit_check);
+/* returns true if the stream ended here */
+bool au_on_terminated(struct jv_audit *a, struct au_live *l,
+		      const struct jv_parsed_event *p, unsigned long line);
+/* bindings.c */
+AU_HANDLER(au_on_attached);
+AU_HANDLER(au_on_switch);
+AU_HANDLER(au_on_dead);
+AU_HANDLER(au_on_attempt);
+AU_HANDLER(au_on_result);
+AU_HANDLER(au_on_denial);
+AU_HANDLER(au_on_security);
+
+#endif
