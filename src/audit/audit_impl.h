@@ -129,6 +129,7 @@ struct au_live {
 	bool g_need_attached, g_need_success, g_need_dead, g_need_term,
 	     g_need_outcome;
 	bool g_attached, g_success, g_dead, g_fatal_deny, g_peer;
+	bool g_other;			/* an "other" event (§3 order) seen */
 	unsigned g_outcomes;		/* SUCCESS, switch failed, terminated */
 	unsigned g_denied;		/* TransportSwitchDenied */
 	enum jv_event_type g_first_outcome;

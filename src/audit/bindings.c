@@ -180,6 +180,17 @@ void au_on_result(struct jv_audit *a, struct au_live *l,
 	bool gw = l->pub.role == JV_ROLE_GATEWAY;
 	struct jv_audit_entry e;
 
+	/*
+	 * §3 order, requester: the result of the attempt that ends
+	 * RECOVERING precedes the other events of its commit (T40-T42,
+	 * T48).  (On the gateway a later request of the same millisecond
+	 * may bring its own security events before its result.)
+	 */
+	if (!gw && l->g_open && l->g_prev == ST(RECOVERING) && l->g_other)
+		au_viol(a, JV_AC_ORDER, line, &l->pub, "ReattachResult after "
+			"other events of the commit leaving RECOVERING: the "
+			"result comes first (§3)");
+
 	if (str_is(STR(ev, status), "SUCCESS")) {
 		if (l->state_known && l->state == ST(TERMINATED))
 			au_viol(a, JV_AC_INV04, line, &l->pub, "ReattachResult"

@@ -165,7 +165,7 @@ static void group_reset(struct au_live *l)
 	l->g_need_attached = l->g_need_success = l->g_need_dead = false;
 	l->g_need_term = l->g_need_outcome = false;
 	l->g_attached = l->g_success = l->g_dead = false;
-	l->g_fatal_deny = l->g_peer = false;
+	l->g_fatal_deny = l->g_peer = l->g_other = false;
 	l->g_outcomes = l->g_denied = l->g_term_events = 0;
 	l->g_first_outcome = JV_EV_COUNT;
 }
@@ -527,6 +527,13 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 		default:	/* KeyRotated, KeyExpired: no state */
 			break;
 		}
+		/* §3 order: "others" come after the transition's result */
+		if (ev->type != JV_EV_TRANSPORT_ATTACHED &&
+		    ev->type != JV_EV_TRANSPORT_SWITCH &&
+		    ev->type != JV_EV_TRANSPORT_DEAD &&
+		    ev->type != JV_EV_REATTACH_ATTEMPT &&
+		    ev->type != JV_EV_REATTACH_RESULT)
+			l->g_other = true;
 		break;
 	}
 	return JV_OK;

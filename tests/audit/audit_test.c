@@ -1095,6 +1095,25 @@ static void order_and_policy(void **st)
 	run(t, &s);
 	expect(&s, 1, JV_AC_ORDER, L(7));
 
+	/* T42 with the denial before its result */
+	t->n = 0;
+	std_client(t);
+	t->n = 7;
+	ssc(t, &t->c, 5040, 4, JV_STATE_RECOVERING, JV_STATE_DEGRADED,
+	    JV_REASON_REATTACH_VALIDATION_FAILED);
+	simple(t, &t->c, JV_EV_TRANSPORT_SWITCH_DENIED, 5040, 4,
+	       JV_REASON_BAD_PROOF);
+	result(t, &t->c, 5040, 4, false, JV_REASON_BAD_PROOF, 1);	/* 10 */
+	run(t, &s);
+	expect(&s, 1, JV_AC_ORDER, L(10));
+	/* in the right order it passes */
+	t->n = 8;
+	result(t, &t->c, 5040, 4, false, JV_REASON_BAD_PROOF, 1);
+	simple(t, &t->c, JV_EV_TRANSPORT_SWITCH_DENIED, 5040, 4,
+	       JV_REASON_BAD_PROOF);
+	run(t, &s);
+	expect(&s, 0);
+
 	/* no policy in the log: fail closed, say why */
 	t->n = 0;
 	std_client(t);
