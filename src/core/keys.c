@@ -79,10 +79,27 @@ void jv_keys_expire_prev(struct jv_session *s, jv_time now)
 		epoch_wipe(&s->prev);
 }
 
+jv_time jv_keys_rekey_due(const struct jv_session *s)
+{
+	uint64_t after = JV_REKEY_AFTER_MS;
+	uint64_t max = s->policy.key_max_age_ms;
+
+	/* Rotate well before KEY_MAX_AGE_MS ends the session (X4 is for keys
+	 * that outlive it "without rekey", §7.7): at half that age, but not
+	 * before OP-11 admits a rekey (validation keeps KEY_MAX_AGE_MS above
+	 * rekey_interval_ms, so this is still before the expiry). */
+	if (max && max / 2 < after) {
+		after = max / 2;
+		if (after < s->policy.rekey_interval_ms)
+			after = s->policy.rekey_interval_ms;
+	}
+	return s->cur.birth_ms + after + 1;
+}
+
 bool jv_keys_need_rekey(const struct jv_session *s, jv_time now)
 {
 	return s->cur.valid &&
-	       (now > s->cur.birth_ms + JV_REKEY_AFTER_MS ||
+	       (now >= jv_keys_rekey_due(s) ||
 		s->cur.send_counter >= JV_REKEY_AFTER_MESSAGES);
 }
 

@@ -270,6 +270,9 @@ JV_MUST_CHECK int jv_keys_open(struct jv_session *s,
 JV_MUST_CHECK int jv_keys_peek(const struct jv_session *s,
 			       const struct jv_wire_hdr *h, const uint8_t *pkt,
 			       size_t n, uint8_t *out, size_t cap);
+/* First time the current epoch is due for rotation by age:
+ * JV_REKEY_AFTER_MS, or sooner so that KEY_MAX_AGE_MS is never reached. */
+jv_time jv_keys_rekey_due(const struct jv_session *s);
 bool jv_keys_need_rekey(const struct jv_session *s, jv_time now);
 void jv_keys_expire_prev(struct jv_session *s, jv_time now);
 

@@ -21,7 +21,7 @@
  *                                                        (OP-5; jv_sess_drop_timeout)
  *   reattach retransmit         RECOVERING (client)      previous copy + max(250, 2 x srtt) (OP-8)
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
- *   rekey                       client, keys             epoch birth + JV_REKEY_AFTER_MS + 1,
+ *   rekey                       client, keys             jv_keys_rekey_due,
  *                                                        then REKEY retransmit
  *   previous epoch              after a rotation         rotation + JV_KEY_GRACE_MS + 1
  *   path challenge expiry       gateway, challenges      jv_pathval_deadline
@@ -103,8 +103,7 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 		if (s->rekey_pending_epoch)
 			d = min_t(d, s->rekey_next_tx_ms);
 		else
-			d = min_t(d, later(s->cur.birth_ms + JV_REKEY_AFTER_MS + 1,
-					   now));
+			d = min_t(d, later(jv_keys_rekey_due(s), now));
 	}
 	if (s->prev.valid)
 		d = min_t(d, s->prev_until_ms + 1);
