@@ -945,14 +945,20 @@ static void maybe_rekey(struct jv_client *c, jv_time now, struct jv_out *out)
 	if (!s->rekey_pending_epoch) {
 		if (!jv_keys_need_rekey(s, now))
 			return;
-		/* OP-11: at most one rekey per rekey_interval_ms. */
+		/* OP-11: at most one rekey per rekey_interval_ms since the
+		 * last rotation; the refusal is reported once per epoch and
+		 * the rekey goes ahead when the interval is over (the timer
+		 * is armed for it, timers.c). */
 		if (now < s->last_rekey_ms + s->policy.rekey_interval_ms) {
 			struct jv_event ev;
+
+			if (s->rekey_denied_epoch == s->cur.epoch + 1)
+				return;
+			s->rekey_denied_epoch = s->cur.epoch + 1;
 			jv_ev_init(&ev, JV_EV_REKEY_DENIED);
 			JV_EV_SET(&ev, reason_code, JV_REASON_POLICY_DENIED);
 			JV_EV_SET(&ev, key_epoch, s->cur.epoch);
 			jv_sess_emit(s, &ev, now);
-			s->last_rekey_ms = now;	/* one denial per interval */
 			return;
 		}
 		s->rekey_pending_epoch = s->cur.epoch + 1;

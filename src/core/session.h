@@ -121,6 +121,7 @@ struct jv_session {
 	uint64_t rekey_pending_epoch;		/* client: REKEY sent, 0 = none */
 	jv_time rekey_next_tx_ms;
 	jv_time last_rekey_ms;
+	uint64_t rekey_denied_epoch;		/* client: RekeyDenied sent for it */
 	jv_time keys_birth_ms;			/* KEY_MAX_AGE_MS origin */
 
 	/* life and timers */

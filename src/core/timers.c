@@ -21,8 +21,8 @@
  *                                                        (OP-5; jv_sess_drop_timeout)
  *   reattach retransmit         RECOVERING (client)      previous copy + max(250, 2 x srtt) (OP-8)
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
- *   rekey                       client, keys             jv_keys_rekey_due,
- *                                                        then REKEY retransmit
+ *   rekey                       client, keys             jv_keys_rekey_due, not before the
+ *                                                        OP-11 interval; then REKEY retransmit
  *   previous epoch              after a rotation         rotation + JV_KEY_GRACE_MS + 1
  *   path challenge expiry       gateway, challenges      jv_pathval_deadline
  *   tombstone eviction          TERMINATED               termination + JV_TOMBSTONE_MS
@@ -99,11 +99,16 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 	if (client && (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED))
 		d = min_t(d, later(jv_switch_next_allowed(&s->limiter, p, now,
 							  true), now));
+	/* As maybe_rekey() (client.c): no sooner than OP-11 lets it happen
+	 * (rekey_interval_ms after the last rotation). */
 	if (client && s->cur.valid) {
-		if (s->rekey_pending_epoch)
+		if (s->rekey_pending_epoch) {
 			d = min_t(d, s->rekey_next_tx_ms);
-		else
-			d = min_t(d, later(jv_keys_rekey_due(s), now));
+		} else {
+			jv_time due = jv_keys_rekey_due(s);
+			jv_time ok = s->last_rekey_ms + p->rekey_interval_ms;
+			d = min_t(d, later(due > ok ? due : ok, now));
+		}
 	}
 	if (s->prev.valid)
 		d = min_t(d, s->prev_until_ms + 1);

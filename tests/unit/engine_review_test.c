@@ -386,6 +386,43 @@ static MAYBE_UNUSED enum jv_state gw_state(struct lab *l)
 /* ---- tests ------------------------------------------------------------ */
 
 /*
+ * OP-11 with security.rekey_interval_ms above JV_REKEY_AFTER_MS: the
+ * rekey is due at 120 s but refused until the interval has passed.  The
+ * refusal must be one RekeyDenied per interval (the code's own comment),
+ * not one per millisecond: the rekey timer was re-armed at now + 1 while
+ * the refusal stood, and each tick emitted another event.
+ */
+static void rekey_refusal_is_bounded(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	pol.rekey_interval_ms = 300000;
+	struct lab *l = lab_new(&pol);
+
+	run(l, T0 + 200000);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	/* one refusal at 120 s; the next chance is at 120 s + 300 s */
+	assert_int_equal(count(&l->cs, JV_EV_REKEY_DENIED), 1);
+	assert_true(l->cs.total < 100);
+	/* and then it happens, at the end of the interval (the refusals
+	 * used to push it back forever: the rekey never came) */
+	run(l, T0 + 301000);
+	struct jv_session_status cst;
+	jv_client_status(l->c, &cst);
+	assert_int_equal(cst.key_epoch, 1);
+	assert_int_equal(count(&l->cs, JV_EV_KEY_ROTATED), 1);
+	/* one refusal per epoch */
+	run(l, T0 + 700000);
+	jv_client_status(l->c, &cst);
+	assert_int_equal(cst.key_epoch, 2);
+	assert_int_equal(count(&l->cs, JV_EV_REKEY_DENIED), 2);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -420,6 +457,7 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rekey_refusal_is_bounded),
 		cmocka_unit_test(rekey_happens_before_key_max_age),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
