@@ -21,7 +21,7 @@
  *                                                        (OP-5; jv_sess_drop_timeout)
  *   reattach retransmit         RECOVERING (client)      previous copy + max(250, 2 x srtt) (OP-8)
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
- *   rekey                       client, keys             jv_keys_rekey_due, not before the
+ *   rekey                       client, keys, bound      jv_keys_rekey_due, not before the
  *                                                        OP-11 interval; then REKEY retransmit
  *   previous epoch              after a rotation         rotation + JV_KEY_GRACE_MS + 1
  *   path challenge expiry       gateway, challenges      jv_pathval_deadline
@@ -99,9 +99,10 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 	if (client && (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED))
 		d = min_t(d, later(jv_switch_next_allowed(&s->limiter, p, now,
 							  true), now));
-	/* As maybe_rekey() (client.c): no sooner than OP-11 lets it happen
-	 * (rekey_interval_ms after the last rotation). */
-	if (client && s->cur.valid) {
+	/* As maybe_rekey() (client.c): only over a binding, and no sooner
+	 * than OP-11 lets it happen (rekey_interval_ms after the last
+	 * rotation). */
+	if (client && s->cur.valid && s->bound >= 0) {
 		if (s->rekey_pending_epoch) {
 			d = min_t(d, s->rekey_next_tx_ms);
 		} else {

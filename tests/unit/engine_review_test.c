@@ -423,6 +423,36 @@ static void rekey_refusal_is_bounded(void **st)
 }
 
 /*
+ * A REKEY is outstanding when the binding dies: maybe_rekey() does nothing
+ * without a binding, but the retransmit deadline stayed armed in the past,
+ * so jv_client_deadline() kept returning a time already handled (a busy
+ * loop in the daemon's event loop, a hang in the simulator).
+ */
+static void rekey_pending_without_binding_does_not_spin(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+
+	l->cap_len = REKEY_DGRAM;
+	run(l, T0 + 119900);
+	/* from here on nothing gets through: the REKEY goes unanswered */
+	cut(l, 0, true);
+	cut(l, 1, true);
+	run(l, T0 + 121000);
+	assert_int_equal(l->ncap, 1);	/* the REKEY went out at ~120 s */
+	path_down(l, 0);		/* binding gone, REKEY still pending */
+	assert_true(jv_client_state(l->c) == JV_STATE_VOLATILE ||
+		    jv_client_state(l->c) == JV_STATE_RECOVERING);
+	run(l, T0 + 140000);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_TERMINATED);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -458,6 +488,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rekey_refusal_is_bounded),
+		cmocka_unit_test(rekey_pending_without_binding_does_not_spin),
 		cmocka_unit_test(rekey_happens_before_key_max_age),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
