@@ -564,8 +564,11 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 /*
  * A packet the counter window refused.  If it authenticates and is a
  * reattach request, the spec wants it reported as a denied request (S6);
- * the V0 bucket bounds what a replay flood can make us do, and nothing is
- * sent back to the replayer.
+ * a bucket of its own bounds what a replay flood can make us report, and
+ * nothing is sent back to the replayer.  Not the V0 bucket of real
+ * requests: anyone holding one captured request could otherwise keep it
+ * empty from any address and lock the client out of every reattach (§7.5:
+ * a replay never changes anything).
  */
 static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
 		      const uint8_t *pkt, size_t n, jv_time now)
@@ -585,9 +588,9 @@ static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
 				       now);
 		return;
 	}
-	if (!jv_token_bucket_take(&s->ctl_bucket, now)) {
-		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
-				       JV_REASON_CONTROL_PLANE_ABUSE, NULL, NULL,
+	if (!jv_token_bucket_take(&s->replay_bucket, now)) {
+		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
 				       now);
 		return;
 	}

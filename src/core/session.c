@@ -66,6 +66,8 @@ int jv_sess_init(struct jv_session *s, enum jv_role role,
 	if (jv_nonce_window_init(&s->nonces, p->replay_window_size,
 				 p->max_nonce_gap) != JV_OK ||
 	    jv_token_bucket_init(&s->ctl_bucket, p->control_rate_per_sec,
+				 p->control_rate_burst, 0) != JV_OK ||
+	    jv_token_bucket_init(&s->replay_bucket, p->control_rate_per_sec,
 				 p->control_rate_burst, 0) != JV_OK) {
 		jv_sess_destroy(s);
 		return JV_ERR_INVAL;

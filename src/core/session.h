@@ -156,6 +156,7 @@ struct jv_session {
 	/* validator */
 	struct jv_nonce_window nonces;
 	struct jv_token_bucket ctl_bucket;
+	struct jv_token_bucket replay_bucket;	/* reports of replayed requests */
 	unsigned security_failures;
 	jv_time last_switch_commit_ms;
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */

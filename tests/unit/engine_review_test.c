@@ -453,6 +453,64 @@ static void rekey_pending_without_binding_does_not_spin(void **st)
 }
 
 /*
+ * S6 with a twist (§7.4 V0, §7.5 "replay floods are absorbed by V0"): an
+ * attacker who once captured an accepted REATTACH_REQUEST replays it from
+ * anywhere, 100 per second.  Each copy is stopped by the counter window, but
+ * on_replay() took a token from the session's control bucket (2/s, burst
+ * 5) to report it, so the bucket stayed empty and the client's own requests
+ * were dropped as control_plane_abuse: when the binding then died the
+ * session could not reattach for as long as the flood lasted (off-path, no
+ * key needed, one captured packet).  Replays must not spend the budget
+ * that guards real requests.
+ */
+static void replay_flood_does_not_block_reattach(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_addr evil;
+	struct jv_session_status gst;
+
+	jv_addr_from_ipv4(&evil, 0xc6336442, 6666);
+	l->cap_len = REQUEST_DGRAM;
+	run(l, T0 + 5000);
+	cut(l, 0, true);
+	path_down(l, 0);		/* S1: reattach onto p2 */
+	run(l, T0 + 6000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_true(l->ncap >= 1);
+	struct pkt req = l->cap[l->ncap - 1];
+	cut(l, 0, false);
+	path_up(l, 0);			/* p1 is back, as a standby */
+
+	jv_time died = 0, back = 0;
+	for (jv_time t = T0 + 7000; t <= T0 + 17000; t += 10) {
+		run(l, t);
+		inject(l, &req, &evil);
+		if (t == T0 + 9000) {
+			cut(l, 1, true);
+			path_down(l, 1);	/* the binding dies under the flood */
+			died = t;
+		}
+		if (died && !back && jv_client_state(l->c) == JV_STATE_ATTACHED)
+			back = t;
+	}
+	assert_false(l->spun);
+	/* the replays were seen and reported (bounded) ... */
+	assert_true(count(&l->gs, JV_EV_SECURITY_REPLAY_DETECTED) >= 1);
+	assert_true(count(&l->gs, JV_EV_SECURITY_REPLAY_DETECTED) <= 12);
+	/* ... and the client is back on p1 within one round trip or so */
+	assert_int_not_equal(back, 0);
+	assert_true(back - died <= 100);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_string_equal(gst.bound, "udp:10.0.1.2:40001");
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	versions_continuous(&l->gs);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -490,6 +548,7 @@ int main(void)
 		cmocka_unit_test(rekey_refusal_is_bounded),
 		cmocka_unit_test(rekey_pending_without_binding_does_not_spin),
 		cmocka_unit_test(rekey_happens_before_key_max_age),
+		cmocka_unit_test(replay_flood_does_not_block_reattach),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
