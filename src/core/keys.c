@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Traffic keys of a session: the current epoch and, for JV_KEY_GRACE_MS
- * after a rotation, the previous one (so no packet in flight is lost).  One
+ * after a rotation, the previous one (so no packet in flight is lost).
+ * The previous epoch is kept past the grace until a packet has opened
+ * under the current one (key confirmation, as WireGuard's responder): the
+ * gateway rotates when the client's REKEY arrives, and if the REKEY_ACK is
+ * lost the client still seals under the previous epoch; dropping it then
+ * would leave the session unable to exchange a single packet (§7.7: a
+ * rekey never ends a session).  One
  * send counter per epoch covers data and control alike (wire.h: a (key,
  * counter) pair is never reused), and the engine refuses to send once the
  * counter nears its end instead of wrapping (JV_REJECT_AFTER_MESSAGES).
@@ -37,6 +43,7 @@ void jv_keys_install(struct jv_session *s, const uint8_t send_key[32],
 	memcpy(s->cur.send_key, send_key, 32);
 	memcpy(s->cur.recv_key, recv_key, 32);
 	s->cur.valid = true;
+	s->cur.confirmed = true;	/* both sides derived it together */
 	s->cur.epoch = 0;
 	s->cur.birth_ms = now;
 	jv_replay_init(&s->cur.recv_window);
@@ -73,9 +80,16 @@ void jv_keys_rotate(struct jv_session *s, jv_time now)
 	s->rekey_pending_epoch = 0;
 }
 
+jv_time jv_keys_prev_deadline(const struct jv_session *s)
+{
+	if (!s->prev.valid || !s->cur.confirmed)
+		return JV_TIME_NEVER;
+	return s->prev_until_ms + 1;
+}
+
 void jv_keys_expire_prev(struct jv_session *s, jv_time now)
 {
-	if (s->prev.valid && now > s->prev_until_ms)
+	if (now >= jv_keys_prev_deadline(s))
 		epoch_wipe(&s->prev);
 }
 
@@ -152,6 +166,7 @@ static int open_with(struct jv_epoch *e, const struct jv_wire_hdr *h,
 	/* Mark only now that the packet is authentic (replay.h). */
 	if (jv_replay_mark(&e->recv_window, h->counter) != JV_OK)
 		return JV_ERR_REPLAY;
+	e->confirmed = true;
 	return rc;
 }
 
@@ -165,7 +180,7 @@ int jv_keys_open(struct jv_session *s, const struct jv_wire_hdr *h,
 	if (h->key_epoch == (uint8_t)s->cur.epoch)
 		return open_with(&s->cur, h, pkt, n, out, cap);
 	if (s->prev.valid && h->key_epoch == (uint8_t)s->prev.epoch &&
-	    now <= s->prev_until_ms)
+	    now < jv_keys_prev_deadline(s))
 		return open_with(&s->prev, h, pkt, n, out, cap);
 	if (h->key_epoch == (uint8_t)(s->cur.epoch + 1)) {
 		/* The peer rotated first (its REKEY or our REKEY's ACK crossed
@@ -185,6 +200,7 @@ int jv_keys_open(struct jv_session *s, const struct jv_wire_hdr *h,
 		 * mark it in the installed one too. */
 		if (jv_replay_mark(&s->cur.recv_window, h->counter) != JV_OK)
 			return JV_ERR_REPLAY;
+		s->cur.confirmed = true;
 		*rotated = true;
 		return rc;
 	}

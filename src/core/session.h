@@ -55,6 +55,7 @@ struct jv_epoch {
 	uint64_t send_counter;			/* next counter to use */
 	struct jv_replay_window recv_window;
 	jv_time birth_ms;
+	bool confirmed;				/* a packet opened under it */
 };
 
 struct jv_inflight {
@@ -115,7 +116,8 @@ struct jv_session {
 	uint32_t remote_index;			/* the peer's */
 	uint32_t peer;				/* gateway: peer index */
 
-	/* keys: current and, for JV_KEY_GRACE_MS after a rotation, previous */
+	/* keys: current and, for JV_KEY_GRACE_MS after a rotation and until
+	 * the peer has used the current one, previous (keys.c) */
 	struct jv_epoch cur, prev;
 	jv_time prev_until_ms;
 	uint64_t rekey_pending_epoch;		/* client: REKEY sent, 0 = none */
@@ -277,6 +279,8 @@ JV_MUST_CHECK int jv_keys_peek(const struct jv_session *s,
 jv_time jv_keys_rekey_due(const struct jv_session *s);
 bool jv_keys_need_rekey(const struct jv_session *s, jv_time now);
 void jv_keys_expire_prev(struct jv_session *s, jv_time now);
+/* When the previous epoch may be dropped, JV_TIME_NEVER if not yet. */
+jv_time jv_keys_prev_deadline(const struct jv_session *s);
 
 /* ---- output ----------------------------------------------------------- */
 

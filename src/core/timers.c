@@ -23,7 +23,8 @@
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
  *   rekey                       client, keys, bound      jv_keys_rekey_due, not before the
  *                                                        OP-11 interval; then REKEY retransmit
- *   previous epoch              after a rotation         rotation + JV_KEY_GRACE_MS + 1
+ *   previous epoch              after a rotation, once   rotation + JV_KEY_GRACE_MS + 1
+ *                               the new one is confirmed (jv_keys_prev_deadline)
  *   path challenge expiry       gateway, challenges      jv_pathval_deadline
  *   tombstone eviction          TERMINATED               termination + JV_TOMBSTONE_MS
  */
@@ -111,8 +112,7 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 			d = min_t(d, later(due > ok ? due : ok, now));
 		}
 	}
-	if (s->prev.valid)
-		d = min_t(d, s->prev_until_ms + 1);
+	d = min_t(d, jv_keys_prev_deadline(s));
 	if (!client)
 		d = min_t(d, jv_pathval_deadline(&s->pathval));
 	return d;

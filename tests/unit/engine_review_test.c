@@ -511,6 +511,63 @@ static void replay_flood_does_not_block_reattach(void **st)
 }
 
 /*
+ * FM-6b across a rekey.  The gateway switched to epoch n+1 the moment the
+ * client's REKEY arrived and dropped epoch n JV_KEY_GRACE_MS later, whether
+ * or not the client had ever used n+1.  If the REKEY_ACK is lost to a
+ * blackout, the client is still on epoch n when a path returns: after the
+ * grace, none of its probes or requests opened at the gateway any more, so
+ * the session could not recover and ended by its TTL although a path was
+ * back well within it (spec FM-6b, §7.7: a rekey keeps the session).  The
+ * previous epoch must stay until the peer has confirmed the new one.
+ */
+static void rekey_ack_lost_then_blackout_recovers(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+
+	l->cap_len = REKEY_DGRAM;
+	run(l, T0 + 119900);
+	jv_time t = l->now;
+	while (l->ncap == 0 && t < T0 + 125000)
+		run(l, ++t);
+	assert_int_equal(l->ncap, 1);		/* the REKEY is on its way */
+	l->cut_down[0] = l->cut_down[1] = true;	/* its ACK will be lost */
+	run(l, t + DELAY_MS);			/* the gateway rotated */
+	struct jv_session_status gst, cst;
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_int_equal(gst.key_epoch, 1);
+	jv_client_status(l->c, &cst);
+	assert_int_equal(cst.key_epoch, 0);
+
+	/* FM-6b: both paths hard-fail, p2 returns 10 s later */
+	jv_time t0 = l->now + 1;
+	run(l, t0);
+	cut(l, 0, true);
+	cut(l, 1, true);
+	path_down(l, 0);
+	path_down(l, 1);
+	run(l, t0 + 10000);
+	cut(l, 1, false);
+	path_up(l, 1);
+	run(l, t0 + 14000);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(gw_state(l), JV_STATE_ATTACHED);
+	jv_client_status(l->c, &cst);
+	assert_string_equal(cst.bound, "p2");
+	assert_int_equal(cst.key_epoch, 1);
+	run(l, t0 + 60000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(count(&l->cs, JV_EV_SESSION_TERMINATED), 0);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	versions_continuous(&l->cs);
+	versions_continuous(&l->gs);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -549,6 +606,7 @@ int main(void)
 		cmocka_unit_test(rekey_pending_without_binding_does_not_spin),
 		cmocka_unit_test(rekey_happens_before_key_max_age),
 		cmocka_unit_test(replay_flood_does_not_block_reattach),
+		cmocka_unit_test(rekey_ack_lost_then_blackout_recovers),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
