@@ -129,19 +129,20 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 		goto denied;
 	}
 
-	/* V6: freshness (nonce window, then the coarse timestamp bound). */
+	/* V6: freshness (the coarse timestamp bound, then the nonce window);
+	 * the event names the marker that failed (§8.2). */
+	const char *marker = "timestamp";
 	why = jv_freshness_check_ts(now, r->ts_ms, p->reattach_proof_max_age_ms);
-	if (why == JV_REASON_NONE)
+	if (why == JV_REASON_NONE) {
+		marker = "nonce";
 		why = jv_nonce_window_accept(&s->nonces, r->nonce);
+	}
 	if (why != JV_REASON_NONE) {
 		/* §3 commit order: the result, then the security event. */
 		deny(answer, r, why, 0, v);
 		emit_result(s, r, false, why, now);
 		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED, why,
-				       r->cand.transport_id,
-				       why == JV_REASON_REPLAY_DETECTED ? "nonce"
-								       : "timestamp",
-				       now);
+				       r->cand.transport_id, marker, now);
 		return;
 	}
 
