@@ -5,6 +5,7 @@
 #include <time.h>	/* before errqueue.h, which uses struct timespec */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,10 +13,26 @@
 #include "net/netaddr.h"
 #include "net/udp.h"
 
-/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message (receive). */
 union udp_ctl {
 	struct cmsghdr align;
 	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
+
+/* Send: the source (pktinfo) and the UDP_SEGMENT size of a GSO run. */
+union udp_txctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(uint16_t))];
+};
+
+enum {
+	/* UDP_MAX_SEGMENTS of every kernel with UDP_SEGMENT (4.18+; 6.x
+	 * allows 128) */
+	UDP_GSO_SEGS_MAX = 64,
+	/* one GSO send is one IP datagram before segmentation: its payload
+	 * stays under 64 KiB minus the headers */
+	UDP_GSO_BYTES_MAX = 65000,
 };
 
 /* Socket names without the 128-byte sockaddr_storage: 28 bytes each. */
@@ -201,54 +218,8 @@ unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys)
 	return n;
 }
 
-/* Fill one mmsghdr for tx; the pktinfo cmsg only when a source is set. */
-static void tx_fill(struct mmsghdr *mh, struct iovec *iov, union udp_name *nm,
-		    union udp_ctl *ctl, const struct jv_udp_tx *tx)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	memset(mh, 0, sizeof *mh);
-	iov->iov_base = (void *)tx->buf;
-	iov->iov_len = tx->len;
-	mh->msg_hdr.msg_iov = iov;
-	mh->msg_hdr.msg_iovlen = 1;
-	if (tx->to) {
-		sl = jv_netaddr_to_sockaddr(tx->to, &ss);
-		memcpy(nm, &ss, sl);
-		mh->msg_hdr.msg_name = nm;
-		mh->msg_hdr.msg_namelen = sl;
-	}
-	if (!tx->from || jv_netaddr_is_any(tx->from))
-		return;
-	memset(ctl, 0, sizeof *ctl);
-	mh->msg_hdr.msg_control = ctl->buf;
-	struct cmsghdr *c = (struct cmsghdr *)ctl->buf;
-	if (jv_netaddr_is_v4(tx->from)) {
-		struct in_pktinfo pi = { 0 };
-
-		/* Source only, ifindex 0: routing picks the interface, and
-		 * source-based rules send it where the address lives. */
-		memcpy(&pi.ipi_spec_dst, tx->from->ip + 12, 4);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof pi);
-		memcpy(CMSG_DATA(c), &pi, sizeof pi);
-		mh->msg_hdr.msg_controllen = CMSG_SPACE(sizeof pi);
-	} else {
-		struct in6_pktinfo pi = { 0 };
-
-		memcpy(&pi.ipi6_addr, tx->from->ip, 16);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof pi);
-		memcpy(CMSG_DATA(c), &pi, sizeof pi);
-		mh->msg_hdr.msg_controllen = CMSG_SPACE(sizeof pi);
-	}
-}
-
 /* Same destination and same source: a datagram that would fail the same
- * way as the one just refused. */
+ * way as the one just refused, and one that may share a GSO send. */
 static bool same_route(const struct jv_udp_tx *a, const struct jv_udp_tx *b)
 {
 	if (!a->to != !b->to || !a->from != !b->from)
@@ -259,33 +230,162 @@ static bool same_route(const struct jv_udp_tx *a, const struct jv_udp_tx *b)
 	return !a->from || !memcmp(a->from->ip, b->from->ip, sizeof a->from->ip);
 }
 
-void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
+/*
+ * How many datagrams from tx[0] one UDP GSO send can carry: a run with
+ * the same route and the same length, except that the last may be
+ * shorter (the kernel cuts the buffer into gso_size pieces, the last one
+ * takes the rest), within the kernel's segment and size limits.
+ */
+static unsigned gso_run(const struct jv_udp_tx *tx, unsigned n)
+{
+	unsigned k = 1, bytes = tx[0].len;
+
+	if (!tx[0].len)
+		return 1;
+	while (k < n && k < UDP_GSO_SEGS_MAX &&
+	       bytes + tx[k].len <= UDP_GSO_BYTES_MAX &&
+	       tx[k].len && tx[k].len <= tx[0].len &&
+	       same_route(&tx[0], &tx[k])) {
+		bytes += tx[k].len;
+		if (tx[k++].len < tx[0].len)
+			break;
+	}
+	return k;
+}
+
+/* Fill one mmsghdr for the run tx[0..cnt) (cnt > 1: one GSO send with
+ * UDP_SEGMENT = tx[0].len); the pktinfo cmsg only when a source is set. */
+static void tx_fill(struct mmsghdr *mh, struct iovec *iov, union udp_name *nm,
+		    union udp_txctl *ctl, const struct jv_udp_tx *tx,
+		    unsigned cnt)
+{
+	struct sockaddr_storage ss;
+	struct cmsghdr *c;
+	size_t clen = 0;
+	socklen_t sl;
+
+	memset(mh, 0, sizeof *mh);
+	for (unsigned k = 0; k < cnt; k++) {
+		iov[k].iov_base = (void *)tx[k].buf;
+		iov[k].iov_len = tx[k].len;
+	}
+	mh->msg_hdr.msg_iov = iov;
+	mh->msg_hdr.msg_iovlen = cnt;
+	if (tx->to) {
+		sl = jv_netaddr_to_sockaddr(tx->to, &ss);
+		memcpy(nm, &ss, sl);
+		mh->msg_hdr.msg_name = nm;
+		mh->msg_hdr.msg_namelen = sl;
+	}
+	memset(ctl, 0, sizeof *ctl);
+	c = (struct cmsghdr *)ctl->buf;
+	if (tx->from && !jv_netaddr_is_any(tx->from)) {
+		if (jv_netaddr_is_v4(tx->from)) {
+			struct in_pktinfo pi = { 0 };
+
+			/* Source only, ifindex 0: routing picks the
+			 * interface, and source-based rules send it where
+			 * the address lives. */
+			memcpy(&pi.ipi_spec_dst, tx->from->ip + 12, 4);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof pi);
+			memcpy(CMSG_DATA(c), &pi, sizeof pi);
+			clen += CMSG_SPACE(sizeof pi);
+		} else {
+			struct in6_pktinfo pi = { 0 };
+
+			memcpy(&pi.ipi6_addr, tx->from->ip, 16);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof pi);
+			memcpy(CMSG_DATA(c), &pi, sizeof pi);
+			clen += CMSG_SPACE(sizeof pi);
+		}
+		c = (struct cmsghdr *)(ctl->buf + clen);
+	}
+	if (cnt > 1) {
+		uint16_t seg = tx->len;
+
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof seg);
+		memcpy(CMSG_DATA(c), &seg, sizeof seg);
+		clen += CMSG_SPACE(sizeof seg);
+	}
+	if (clen) {
+		mh->msg_hdr.msg_control = ctl->buf;
+		mh->msg_hdr.msg_controllen = clen;
+	}
+}
+
+bool jv_udp_gso_probe(int fd)
+{
+	int v = 0;
+	socklen_t sl = sizeof v;
+
+	/* A kernel without UDP_SEGMENT (< 4.18) would ignore the cmsg and
+	 * send the whole run as one datagram: ask before using it. */
+	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &sl) == 0;
+}
+
+void jv_udp_send(int fd, bool *gso, const struct jv_udp_tx *tx, unsigned n,
 		 struct jv_udp_txres *res)
 {
 	struct mmsghdr mh[JV_UDP_BATCH];
 	struct iovec iov[JV_UDP_BATCH];
 	union udp_name name[JV_UDP_BATCH];
-	union udp_ctl ctl[JV_UDP_BATCH];
-	unsigned i = 0;
+	union udp_txctl ctl[JV_UDP_BATCH];
+	unsigned segs[JV_UDP_BATCH];
+	unsigned i = 0, plain_until = 0;
+	bool suspect = false;	/* a GSO send was refused: resending plain */
 
 	memset(res, 0, sizeof *res);
 	while (i < n) {
-		unsigned cnt = n - i < JV_UDP_BATCH ? n - i : JV_UDP_BATCH;
+		unsigned nm = 0, used = 0, done = 0;
 		int r, e;
 
-		for (unsigned k = 0; k < cnt; k++)
-			tx_fill(&mh[k], &iov[k], &name[k], &ctl[k], &tx[i + k]);
+		/* Up to JV_UDP_BATCH datagrams in one sendmmsg, in runs. */
+		while (i + used < n && used < JV_UDP_BATCH) {
+			unsigned j = i + used, cnt = 1, room = JV_UDP_BATCH - used;
+
+			if (gso && *gso && j >= plain_until)
+				cnt = gso_run(&tx[j], n - j < room ? n - j : room);
+			tx_fill(&mh[nm], &iov[used], &name[nm], &ctl[nm], &tx[j],
+				cnt);
+			segs[nm++] = cnt;
+			used += cnt;
+		}
 		do
-			r = sendmmsg(fd, mh, cnt, MSG_DONTWAIT);
+			r = sendmmsg(fd, mh, nm, MSG_DONTWAIT);
 		while (r < 0 && errno == EINTR);
 		if (r > 0) {
-			/* A short count means tx[i + r] failed; the next
+			/* A short count means message r failed; the next
 			 * call reports why. */
-			res->sent += (unsigned)r;
-			i += (unsigned)r;
+			for (int k = 0; k < r; k++)
+				done += segs[k];
+			if (suspect) {
+				/* Refused as one GSO send, accepted one by
+				 * one: this socket's route cannot do GSO
+				 * (no checksum offload: EIO; ...). */
+				*gso = false;
+				suspect = false;
+			}
+			res->sent += done;
+			i += done;
 			continue;
 		}
 		e = r == 0 ? EAGAIN : errno;
+		if (segs[0] > 1 && e != EAGAIN && e != EWOULDBLOCK &&
+		    e != EBADF && e != ENOTSOCK && e != ENOBUFS &&
+		    e != ENOMEM) {
+			/* Maybe GSO's own refusal, maybe the route's: the
+			 * same datagrams one by one tell which. */
+			plain_until = i + segs[0];
+			suspect = true;
+			continue;
+		}
+		suspect = false;
 		if (!res->sys)
 			res->sys = e;
 		if (e == EAGAIN || e == EWOULDBLOCK || e == EBADF ||
@@ -295,11 +395,11 @@ void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
 			res->dropped += n - i;
 			break;
 		}
-		/* tx[i] refused: skip it, and after a hard error the run of
-		 * datagrams with the same destination and source, which
-		 * would fail the same way, one syscall each. */
-		res->dropped++;
-		i++;
+		/* tx[i] (or its run) refused: skip it, and after a hard
+		 * error the datagrams with the same destination and source,
+		 * which would fail the same way, one syscall each. */
+		res->dropped += segs[0];
+		i += segs[0];
 		while (jv_udp_err_is_hard(e) && i < n &&
 		       same_route(&tx[i - 1], &tx[i])) {
 			res->dropped++;

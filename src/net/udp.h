@@ -110,9 +110,22 @@ unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys);
  * datagrams right behind it with the same destination and source are
  * dropped with it instead of failing one syscall each.  EAGAIN drops the
  * rest of the batch instead of blocking.  `res` is overwritten.
+ *
+ * With *gso true, each run of datagrams with the same destination, source
+ * and length (the last may be shorter) goes as one UDP GSO send
+ * (UDP_SEGMENT): the kernel routes, filters and hands the run to the
+ * device once instead of once per datagram, and cuts it into the same
+ * datagrams at the device or at the receiving socket.  A run the kernel
+ * refuses is sent again datagram by datagram; if those go, the socket
+ * cannot do GSO (a device without checksum offload: EIO) and *gso becomes
+ * false.  gso NULL or false: one datagram per message.
  */
-void jv_udp_send(int fd, const struct jv_udp_tx *tx, unsigned n,
+void jv_udp_send(int fd, bool *gso, const struct jv_udp_tx *tx, unsigned n,
 		 struct jv_udp_txres *res);
+
+/* Whether the kernel knows UDP_SEGMENT (4.18+) for this socket: the
+ * initial value of the *gso flag jv_udp_send takes. */
+bool jv_udp_gso_probe(int fd);
 
 /*
  * A non-blocking, close-on-exec UDP socket of `family` (AF_INET, or
@@ -127,6 +140,7 @@ JV_MUST_CHECK int jv_udp_socket(int family, struct jv_net_err *err);
 struct jv_udp_path {
 	int fd;			/* -1 when closed */
 	struct jv_addr remote;	/* gateway endpoint this path sends to */
+	bool gso;		/* sends use UDP GSO (jv_udp_send) */
 };
 
 /*
@@ -160,7 +174,7 @@ unsigned jv_udp_path_recv(struct jv_udp_path *p, struct jv_udp_rxbatch *b,
  * path outside [0, npaths) or a closed one, or were longer than
  * JV_DGRAM_MAX (dropped; 0 normally).
  */
-unsigned jv_udp_client_flush(const struct jv_udp_path *paths, unsigned npaths,
+unsigned jv_udp_client_flush(struct jv_udp_path *paths, unsigned npaths,
 			     const struct jv_out *out,
 			     struct jv_udp_txres *res);
 
@@ -183,6 +197,7 @@ struct jv_udp_local {
 struct jv_udp_gw {
 	unsigned nsock;
 	int fd[JV_UDP_LISTEN_MAX];
+	bool gso[JV_UDP_LISTEN_MAX];			/* jv_udp_send */
 	struct jv_addr bound[JV_UDP_LISTEN_MAX];	/* as listened on */
 	uint32_t last[JV_UDP_LISTEN_MAX];		/* lookup cache */
 	unsigned nlocal;
@@ -218,7 +233,7 @@ unsigned jv_udp_gw_recv(struct jv_udp_gw *g, unsigned sock,
  * named an unknown local index or were longer than JV_DGRAM_MAX
  * (dropped; 0 normally).
  */
-unsigned jv_udp_gw_flush(const struct jv_udp_gw *g, const struct jv_out *out,
+unsigned jv_udp_gw_flush(struct jv_udp_gw *g, const struct jv_out *out,
 			 struct jv_udp_txres *res);
 
 /* Close every socket and forget every entry. */

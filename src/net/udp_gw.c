@@ -57,6 +57,7 @@ int jv_udp_gw_listen(struct jv_udp_gw *g, const struct jv_addr *addr,
 			"");
 	}
 	g->fd[g->nsock] = fd;
+	g->gso[g->nsock] = jv_udp_gso_probe(fd);
 	g->bound[g->nsock] = *addr;
 	g->last[g->nsock] = g->nsock;
 	return (int)g->nsock++;
@@ -117,7 +118,7 @@ unsigned jv_udp_gw_recv(struct jv_udp_gw *g, unsigned sock,
 	return n;
 }
 
-unsigned jv_udp_gw_flush(const struct jv_udp_gw *g, const struct jv_out *out,
+unsigned jv_udp_gw_flush(struct jv_udp_gw *g, const struct jv_out *out,
 			 struct jv_udp_txres *res)
 {
 	struct jv_udp_tx tx[JV_OUT_DGRAMS];
@@ -162,7 +163,7 @@ unsigned jv_udp_gw_flush(const struct jv_udp_gw *g, const struct jv_out *out,
 		}
 		memset(&res[s], 0, sizeof res[s]);
 		if (n)
-			jv_udp_send(g->fd[s], tx, n, &res[s]);
+			jv_udp_send(g->fd[s], &g->gso[s], tx, n, &res[s]);
 	}
 	return bad;
 }

@@ -71,6 +71,7 @@ int jv_udp_path_open(struct jv_udp_path *p, const struct jv_addr *remote,
 	}
 	p->fd = fd;
 	p->remote = *remote;
+	p->gso = jv_udp_gso_probe(fd);
 	return 0;
 fail:
 	close(fd);
@@ -114,7 +115,7 @@ unsigned jv_udp_path_recv(struct jv_udp_path *p, struct jv_udp_rxbatch *b,
 	return n;
 }
 
-unsigned jv_udp_client_flush(const struct jv_udp_path *paths, unsigned npaths,
+unsigned jv_udp_client_flush(struct jv_udp_path *paths, unsigned npaths,
 			     const struct jv_out *out,
 			     struct jv_udp_txres *res)
 {
@@ -147,7 +148,8 @@ unsigned jv_udp_client_flush(const struct jv_udp_path *paths, unsigned npaths,
 		}
 		memset(&res[p], 0, sizeof res[p]);
 		if (n && paths[p].fd >= 0)
-			jv_udp_send(paths[p].fd, tx, n, &res[p]);
+			jv_udp_send(paths[p].fd, &paths[p].gso, tx, n,
+				    &res[p]);
 	}
 	return bad;
 }

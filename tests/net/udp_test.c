@@ -517,7 +517,7 @@ static void refused_datagram_mid_batch_is_skipped(void **st)
 	/* Not a local address: an IPv4 source the kernel will not use. */
 	tx[2].from = &gone;
 	/* same destination as tx[2] but a fine source: must still go */
-	jv_udp_send(gw.fd[0], tx, 5, &res);
+	jv_udp_send(gw.fd[0], &gw.gso[0], tx, 5, &res);
 	print_message("# refused with: %s\n", strerror(res.sys));
 	assert_int_equal(res.sent, 4);
 	assert_int_equal(res.dropped, 1);
@@ -615,6 +615,165 @@ static void ipv6_pktinfo(void **st)
 	jv_udp_path_close(&p);
 }
 
+/* Fill out with datagrams of the given lengths on path 0, byte k of
+ * datagram i being i * 31 + k (so a boundary moved shows). */
+static void add_sized(const unsigned *len, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct jv_dgram *d = &out.dgram[out.ndgram++];
+
+		d->path = 0;
+		d->len = (uint16_t)len[i];
+		for (unsigned k = 0; k < len[i]; k++)
+			d->buf[k] = (uint8_t)(i * 31 + k);
+	}
+}
+
+/* Receive n datagrams on the gateway's socket 0 and check them against
+ * add_sized's pattern. */
+static void expect_sized(const unsigned *len, unsigned n)
+{
+	unsigned got = 0;
+	int sys;
+
+	for (int tries = 0; got < n && tries < 20; tries++) {
+		wait_readable(gw.fd[0]);
+		unsigned k = jv_udp_gw_recv(&gw, 0, &rb, &sys);
+
+		for (unsigned j = 0; j < k; j++, got++) {
+			assert_true(got < n);
+			assert_int_equal(rb.msg[j].len, len[got]);
+			for (unsigned b = 0; b < len[got]; b++)
+				assert_int_equal(rb.msg[j].buf[b],
+						 (uint8_t)(got * 31 + b));
+		}
+	}
+	assert_int_equal(got, n);
+}
+
+/* Runs of equal datagrams go as UDP GSO sends; the receiver still gets
+ * every datagram, with its own boundaries, in order: a run ends after a
+ * shorter datagram, and a longer one starts a new run. */
+static void gso_runs_keep_datagram_boundaries(void **st)
+{
+	(void)st;
+	static const unsigned len[] = { 1200, 1200, 1200, 1200, 1200, 40,
+					1200, 1200, 1300, 1300, 7 };
+	const unsigned n = sizeof len / sizeof *len;
+	struct jv_udp_path p;
+	struct jv_udp_txres res[1];
+	struct jv_net_err err;
+	struct jv_addr r;
+	uint16_t port;
+
+	assert_int_equal(listen_free(&gw, "127.0.0.1", &port), 0);
+	r = addr("127.0.0.1");
+	r.port = port;
+	assert_int_equal(jv_udp_path_open(&p, &r, NULL, NULL, &err), 0);
+	if (!p.gso) {
+		jv_udp_path_close(&p);
+		print_message("# no UDP_SEGMENT in this kernel\n");
+		skip();
+	}
+	add_sized(len, n);
+	assert_int_equal(jv_udp_client_flush(&p, 1, &out, res), 0);
+	assert_int_equal(res[0].sent, n);
+	assert_int_equal(res[0].dropped, 0);
+	assert_int_equal(res[0].sys, 0);
+	assert_true(p.gso);
+	expect_sized(len, n);
+
+	/* The gateway's runs carry pktinfo and UDP_SEGMENT together. */
+	struct jv_addr back = rb.msg[0].from;
+	uint32_t local = rb.msg[0].local;
+	int sys;
+
+	jv_out_reset(&out);
+	for (unsigned i = 0; i < 4; i++)
+		add_dgram(0, local, &back, "four");
+	assert_int_equal(jv_udp_gw_flush(&gw, &out, res), 0);
+	assert_int_equal(res[0].sent, 4);
+	for (unsigned got = 0, tries = 0; got < 4 && tries < 20; tries++) {
+		wait_readable(p.fd);
+		unsigned k = jv_udp_path_recv(&p, &rb, &sys);
+
+		for (unsigned j = 0; j < k; j++, got++) {
+			assert_int_equal(rb.msg[j].len, 4);
+			assert_memory_equal(rb.msg[j].buf, "four", 4);
+		}
+	}
+	jv_udp_path_close(&p);
+}
+
+/* A socket whose GSO sends the kernel refuses (here: checksums off, which
+ * GSO needs; a device without checksum offload gives EIO the same way)
+ * sends the run again one by one, loses nothing, and stops trying GSO. */
+static void refused_gso_falls_back_to_plain_sends(void **st)
+{
+	(void)st;
+	static const unsigned len[] = { 500, 500, 500, 500 };
+	struct jv_udp_path p;
+	struct jv_udp_txres res[1];
+	struct jv_net_err err;
+	struct jv_addr r;
+	uint16_t port;
+	int one = 1;
+
+	assert_int_equal(listen_free(&gw, "127.0.0.1", &port), 0);
+	r = addr("127.0.0.1");
+	r.port = port;
+	assert_int_equal(jv_udp_path_open(&p, &r, NULL, NULL, &err), 0);
+	if (!p.gso) {
+		jv_udp_path_close(&p);
+		print_message("# no UDP_SEGMENT in this kernel\n");
+		skip();
+	}
+	assert_int_equal(setsockopt(p.fd, SOL_SOCKET, SO_NO_CHECK, &one,
+				    sizeof one), 0);
+	add_sized(len, 4);
+	assert_int_equal(jv_udp_client_flush(&p, 1, &out, res), 0);
+	assert_int_equal(res[0].sent, 4);
+	assert_int_equal(res[0].dropped, 0);
+	assert_int_equal(res[0].sys, 0);
+	assert_false(p.gso);
+	expect_sized(len, 4);
+
+	/* From now on plain sends only. */
+	assert_int_equal(jv_udp_client_flush(&p, 1, &out, res), 0);
+	assert_int_equal(res[0].sent, 4);
+	assert_false(p.gso);
+	expect_sized(len, 4);
+	jv_udp_path_close(&p);
+}
+
+/* A run refused for the route's sake (no source address of ours) is
+ * not GSO's fault: it is dropped as one, reported hard, and GSO stays. */
+static void run_refused_by_the_route_keeps_gso(void **st)
+{
+	(void)st;
+	struct jv_udp_tx tx[4];
+	struct jv_udp_txres res;
+	struct jv_addr to, gone = addr("192.0.2.77");
+	uint16_t port;
+
+	assert_int_equal(listen_free(&gw, "0.0.0.0", &port), 0);
+	if (!gw.gso[0]) {
+		print_message("# no UDP_SEGMENT in this kernel\n");
+		skip();
+	}
+	to = addr("127.0.0.1");
+	to.port = port;
+	for (unsigned i = 0; i < 4; i++)
+		tx[i] = (struct jv_udp_tx){ .buf = (const uint8_t *)"abcd",
+					    .len = 4, .to = &to,
+					    .from = &gone };
+	jv_udp_send(gw.fd[0], &gw.gso[0], tx, 4, &res);
+	assert_int_equal(res.sent, 0);
+	assert_int_equal(res.dropped, 4);
+	assert_true(jv_udp_err_is_hard(res.sys));
+	assert_true(gw.gso[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +796,12 @@ int main(void)
 			full_local_table_falls_back_to_the_socket, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(ipv6_pktinfo, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			gso_runs_keep_datagram_boundaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			refused_gso_falls_back_to_plain_sends, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			run_refused_by_the_route_keeps_gso, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("net_udp", tests, NULL, NULL);
