@@ -280,6 +280,11 @@ static MAYBE_UNUSED void inject(struct lab *l, const struct pkt *k,
 	/* answers go to `from`, which is not ours: dropped */
 }
 
+/* For the next lab_new: gateway table size (0: the engine's default),
+ * length of client datagrams to capture from the start. */
+static unsigned lab_max_sessions;
+static uint16_t lab_cap_len;
+
 static struct lab *lab_new(const struct jv_policy *pol)
 {
 	static struct lab L;
@@ -300,6 +305,7 @@ static struct lab *lab_new(const struct jv_policy *pol)
 	struct jv_gateway_config gc = {
 		.policy = &l->pol, .node_id = "gw1",
 		.rng = jv_seeded_rng(&l->grng), .on_event = record, .ud = &l->gs,
+		.max_sessions = lab_max_sessions,
 	};
 	memcpy(gc.private_key, gpriv, 32);
 	l->g = jv_gateway_new(&gc);
@@ -320,6 +326,7 @@ static struct lab *lab_new(const struct jv_policy *pol)
 	jv_addr_from_ipv4(&l->caddr[1], 0x0a000202, 40002);
 	jv_addr_from_ipv4(&l->gaddr, 0x0a000101, 51820);
 	l->spin_at = JV_TIME_NEVER;
+	l->cap_len = lab_cap_len;
 	l->now = T0;
 	jv_out_reset(&l->out);
 	assert_int_equal(jv_client_start(l->c, l->now, &l->out), 0);
@@ -639,6 +646,124 @@ static void stale_request_names_its_marker(void **st)
 }
 
 /*
+ * Sound (no change needed): §7.6 and PD-2 against an on-path attacker who
+ * takes the client's authenticated datagrams before they arrive and
+ * re-sends them from addresses of its choice.  The binding never moves,
+ * no payload is delivered, and what the gateway sends to each such
+ * address (PATH_CHALLENGEs) stays within 3x what came from it.
+ */
+static void forwarded_packets_never_move_binding(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_session_status gst;
+	static uint8_t ip[200] = { 0x45, 0, 0, 200 };
+
+	run(l, T0 + 5000);
+	for (unsigned victim = 0; victim < 6; victim++) {
+		struct jv_addr evil;
+		size_t in = 0, out = 0;
+
+		jv_addr_from_ipv4(&evil, 0xc0000201 + victim, 5000);
+		for (unsigned i = 0; i < 40; i++) {
+			struct pkt k;
+			jv_out_reset(&l->out);
+			assert_int_equal(jv_client_send(l->c, ip, sizeof ip,
+							l->now, &l->out), 0);
+			k.len = l->out.dgram[0].len;
+			memcpy(k.buf, l->out.dgram[0].buf, k.len);
+			jv_out_reset(&l->out);
+			(void)jv_gateway_recv(l->g, 0, &evil, k.buf, k.len,
+					      l->now, &l->out);
+			in += k.len;
+			assert_int_equal(l->out.ninner, 0);
+			for (unsigned d = 0; d < l->out.ndgram; d++) {
+				assert_true(jv_addr_equal(&l->out.dgram[d].to,
+							  &evil));
+				out += l->out.dgram[d].len;
+			}
+			assert_true(out <= 3 * in);
+			/* The binding is always one of the client's own
+			 * tuples.  (The client may switch paths meanwhile:
+			 * challenges spend gateway counters it never sees,
+			 * which it counts as loss, OP-23; an attacker in
+			 * this position could as well drop the packets.) */
+			assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+			assert_true(!strcmp(gst.bound, "udp:10.0.1.2:40001") ||
+				    !strcmp(gst.bound, "udp:10.0.2.2:40002"));
+			run(l, l->now + 50);
+		}
+		assert_true(out > 0);		/* it was challenged */
+	}
+	run(l, l->now + 10000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(gw_state(l), JV_STATE_ATTACHED);
+	versions_continuous(&l->gs);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
+ * Sound: handshake replays and a full table.  A captured INITIATION
+ * replayed (any address, any number of times) creates nothing; with a
+ * table of 2 and a client that re-handshakes 6 times, tombstones fill the
+ * table, new handshakes are dropped until they are evicted
+ * (JV_TOMBSTONE_MS), the client's backoff gets through, and nothing leaks
+ * (run under ASan).
+ */
+static void handshake_replay_and_full_table(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	lab_max_sessions = 2;
+	lab_cap_len = JV_WIRE_INITIATION_SIZE;
+	struct lab *l = lab_new(&pol);
+	lab_max_sessions = 0;
+	lab_cap_len = 0;
+	struct jv_addr evil;
+
+	jv_addr_from_ipv4(&evil, 0xc0000299, 7777);
+	run(l, T0 + 1000);
+	assert_int_equal(l->ncap, 1);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	for (unsigned i = 0; i < 200; i++) {
+		inject(l, &l->cap[0], i & 1 ? &evil : &l->caddr[0]);
+		assert_int_equal(l->out.ndgram, 0);
+	}
+	assert_int_equal(count(&l->gs, JV_EV_SESSION_CREATED), 1);
+
+	for (unsigned k = 0; k < 6; k++) {
+		/* re-handshake now (a pending one is restarted as well) */
+		if (jv_client_state(l->c) != JV_STATE_BIRTH) {
+			jv_out_reset(&l->out);
+			assert_int_equal(jv_client_terminate(l->c, l->now,
+							     &l->out), 0);
+			enqueue(l, &l->out, true);
+			run(l, l->now + 100);
+		}
+		jv_out_reset(&l->out);
+		assert_int_equal(jv_client_start(l->c, l->now, &l->out), 0);
+		enqueue(l, &l->out, true);
+		run(l, l->now + 3000);
+		assert_false(l->spun);
+	}
+	run(l, l->now + 30000);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(gw_state(l), JV_STATE_ATTACHED);
+	/* some initiations found the table full and were retried */
+	assert_true(l->ncap > 7);
+	unsigned made = count(&l->gs, JV_EV_SESSION_CREATED);
+	assert_true(made >= 3 && made <= 7);
+	assert_int_equal(count(&l->gs, JV_EV_SESSION_TERMINATED), made - 1);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -679,6 +804,8 @@ int main(void)
 		cmocka_unit_test(replay_flood_does_not_block_reattach),
 		cmocka_unit_test(rekey_ack_lost_then_blackout_recovers),
 		cmocka_unit_test(stale_request_names_its_marker),
+		cmocka_unit_test(forwarded_packets_never_move_binding),
+		cmocka_unit_test(handshake_replay_and_full_table),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
