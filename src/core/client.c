@@ -767,11 +767,26 @@ static void account(struct jv_session *s, unsigned bit)
 	s->rx_bits |= (uint64_t)1 << bit;
 }
 
-static void note_counter(struct jv_session *s, int path, uint64_t ctr,
-			 jv_time now)
+static void note_counter(struct jv_session *s, int path, uint8_t epoch,
+			 uint64_t ctr, jv_time now)
 {
 	uint32_t lost = 0;
 
+	/* Each key epoch has its own counter sequence, from 0 (keys.c): a
+	 * rotation restarts the tracking, and a straggler of the previous
+	 * epoch is delivered but says nothing about gaps in the new one. */
+	if (epoch != s->rx_epoch) {
+		if (epoch != (uint8_t)s->cur.epoch) {
+			if (path == s->bound)
+				jv_health_on_data(&s->paths[path].health,
+						  &s->policy, now, 1, 0);
+			return;
+		}
+		s->rx_epoch = epoch;
+		s->rx_have = false;
+		for (unsigned i = 0; i < 16; i++)
+			s->rx_other[i] = UINT64_MAX;
+	}
 	if (path != s->bound) {
 		s->rx_other[s->rx_other_head++ % 16] = ctr;
 		if (s->rx_have && ctr <= s->rx_top && s->rx_top - ctr < RX_WINDOW)
@@ -1128,7 +1143,7 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 		emit_rotated(s, now);
 	p->rx_packets++;
 	s->rx_bytes += n;
-	note_counter(s, path, h.counter, now);
+	note_counter(s, path, h.key_epoch, h.counter, now);
 	if (type == JV_MSG_DATA) {
 		struct jv_inner *in = jv_out_inner(out);
 		if (in) {

@@ -166,6 +166,7 @@ struct jv_session {
 
 	/* OP-23: loss on the binding from its counter sequence, with a
 	 * reorder window (client.c note_counter) */
+	uint8_t rx_epoch;			/* key epoch (wire) the counters are of */
 	uint64_t rx_top;			/* highest counter seen on the binding */
 	uint64_t rx_bits;			/* bit i: counter rx_top - i accounted for */
 	bool rx_have;
