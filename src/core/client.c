@@ -1255,10 +1255,16 @@ int jv_client_terminate(struct jv_client *c, jv_time now, struct jv_out *out)
 
 	if (!c->have_session || jv_sess_terminated(s))
 		return JV_ERR_STATE;
+	/* X5: the peer is told, on the binding or, without one, on every
+	 * path that is up (the gateway takes it from any tuple). */
+	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+	m.terminate.reason = JV_REASON_OPERATOR_TERMINATED;
 	if (s->bound >= 0) {
-		struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
-		m.terminate.reason = JV_REASON_OPERATOR_TERMINATED;
 		send_ctrl(s, s->bound, &m, out);
+	} else {
+		for (unsigned i = 0; i < s->npaths; i++)
+			if (s->paths[i].used && !s->paths[i].down)
+				send_ctrl(s, (int)i, &m, out);
 	}
 	(void)jv_sess_input(s, JV_IN_TERMINATE_CMD,
 			    JV_REASON_OPERATOR_TERMINATED, now, NULL, false);

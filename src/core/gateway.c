@@ -552,9 +552,11 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		return;
 	}
 	case JV_CTRL_TERMINATE:
-		if (on_binding)
-			terminate_session(s, JV_IN_TERMINATE_CMD,
-					  m->terminate.reason, "peer", now);
+		/* Sealed by the peer and fresh (counter window): its word,
+		 * whatever tuple carried it; a client without a binding
+		 * sends it on every path (X5). */
+		terminate_session(s, JV_IN_TERMINATE_CMD, m->terminate.reason,
+				  "peer", now);
 		return;
 	default:
 		return;	/* ACKs and challenges are the client's to get */

@@ -764,6 +764,49 @@ static void handshake_replay_and_full_table(void **st)
 }
 
 /*
+ * X5 / FM-8: "TERMINATE: either side; receiver applies X5".  A client
+ * without a binding (here: p1 died and switching is disabled, so it sits
+ * in DEGRADED with p2 alive and probed) sent no TERMINATE at all, and the
+ * gateway only accepted one from its bound tuple: the operator's
+ * termination reached the gateway as transport_ttl_exceeded ~15 s later.
+ * A sealed TERMINATE is the peer's own word whatever tuple carries it (the
+ * counter window stops copies).
+ */
+static void terminate_without_binding_reaches_gateway(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	pol.max_switches_per_min = 0;	/* switching disabled */
+	struct lab *l = lab_new(&pol);
+
+	run(l, T0 + 5000);
+	cut(l, 0, true);
+	path_down(l, 0);
+	run(l, T0 + 6000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_DEGRADED);
+	struct jv_session_status cst;
+	jv_client_status(l->c, &cst);
+	assert_string_equal(cst.bound, "");
+
+	jv_time t = l->now;
+	jv_out_reset(&l->out);
+	assert_int_equal(jv_client_terminate(l->c, t, &l->out), 0);
+	enqueue(l, &l->out, true);
+	run(l, t + 2 * DELAY_MS);
+	assert_int_equal(gw_state(l), JV_STATE_TERMINATED);
+	const struct rec *r = NULL;
+	for (unsigned i = 0; i < l->gs.nev; i++)
+		if (l->gs.ev[i].type == JV_EV_SESSION_TERMINATED)
+			r = &l->gs.ev[i];
+	assert_non_null(r);
+	assert_int_equal(r->reason, JV_REASON_OPERATOR_TERMINATED);
+	assert_true(r->ts <= t + DELAY_MS);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -806,6 +849,7 @@ int main(void)
 		cmocka_unit_test(stale_request_names_its_marker),
 		cmocka_unit_test(forwarded_packets_never_move_binding),
 		cmocka_unit_test(handshake_replay_and_full_table),
+		cmocka_unit_test(terminate_without_binding_reaches_gateway),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
