@@ -12,6 +12,7 @@ int cmd_events_doc(int argc, char **argv);
 int cmd_policy_doc(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_switch(int argc, char **argv);

@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	  "run scenarios in the simulator (--chaos N, --bench, --events F)" },
 	{ "audit", cmd_audit, "audit FILE.jsonl... [--quiet|--json]",
 	  "verify event logs: hash chain, invariants, timeline (exit 1 on FAIL)" },
+	{ "report", cmd_report, "report FILE... -o F.html",
+	  "event logs as one HTML page: time line per session, verdict" },
 	{ "states", cmd_states, "states [--markdown]",
 	  "print the session state machine table" },
 	{ "events-doc", cmd_events_doc, "events-doc",
