@@ -149,10 +149,6 @@ int jv_sess_input(struct jv_session *s, enum jv_input in, enum jv_reason arg,
 {
 	const struct jv_fsm_rule *rule = NULL;
 	enum jv_state before = s->fsm.state;
-	/* SessionTerminated reports the transportless age at the moment of
-	 * termination, before the binding is cleared by the row's effect. */
-	int bound_before = s->bound;
-	jv_time unbound_before = s->unbound_since_ms;
 	int rc = jv_fsm_apply(&s->fsm, in, arg, now, annot, &rule);
 
 	if (rc < 0 && rc != JV_ERR_OVERFLOW)
@@ -174,14 +170,15 @@ int jv_sess_input(struct jv_session *s, enum jv_input in, enum jv_reason arg,
 		enum jv_reason r = jv_fsm_rule_reason(rule, arg);
 		if (rc == JV_ERR_OVERFLOW)
 			r = JV_REASON_FATAL_PROTOCOL_ERROR;
-		s->bound = bound_before;
-		s->unbound_since_ms = unbound_before;
+		/* Cleared as of now, so SessionTerminated (now or deferred to
+		 * later in this commit) reports the transportless age at the
+		 * moment of termination: 0 if it was bound. */
+		jv_sess_unbind(s, now);
 		if (!defer_terminated)
 			jv_sess_emit_terminated(s, r,
 						annot && JV_EV_HAS(annot, origin)
 							? annot->origin : NULL,
 						now);
-		s->bound = -1;
 		s->tombstone_until_ms = now + JV_TOMBSTONE_MS;
 		/* Keys are invalidated with the session (spec §2.3 X rows);
 		 * a TERMINATE to the peer, if due, is sealed by the caller
@@ -233,15 +230,27 @@ bool jv_sess_check_terminal(struct jv_session *s, jv_time now)
 				    NULL, false);
 		return true;
 	}
-	/* (5) X4: keys past KEY_MAX_AGE_MS without rekey. */
+	/* (5) X4: keys past KEY_MAX_AGE_MS without rekey.  §3 order:
+	 * SessionStateChange, then KeyExpired (an other event of the row),
+	 * SessionTerminated last. */
 	if (key_expired(s, now)) {
 		struct jv_event ev;
-		jv_ev_init(&ev, JV_EV_KEY_EXPIRED);
-		JV_EV_SET(&ev, reason_code, JV_REASON_KEY_EXPIRED);
-		JV_EV_SET(&ev, key_epoch, s->cur.epoch);
-		jv_sess_emit(s, &ev, now);
-		(void)jv_sess_input(s, JV_IN_KEY_EXPIRED, JV_REASON_NONE, now,
-				    NULL, false);
+		uint64_t epoch = s->cur.epoch;	/* the keys are wiped below */
+		int rc = jv_sess_input(s, JV_IN_KEY_EXPIRED, JV_REASON_NONE,
+				       now, NULL, true);
+
+		if (rc == 1) {
+			jv_ev_init(&ev, JV_EV_KEY_EXPIRED);
+			JV_EV_SET(&ev, reason_code, JV_REASON_KEY_EXPIRED);
+			JV_EV_SET(&ev, key_epoch, epoch);
+			jv_sess_emit(s, &ev, now);
+			jv_sess_emit_terminated(s, JV_REASON_KEY_EXPIRED, NULL,
+						now);
+		} else if (rc == JV_ERR_OVERFLOW) {
+			jv_sess_emit_terminated(s,
+						JV_REASON_FATAL_PROTOCOL_ERROR,
+						NULL, now);
+		}
 		return true;
 	}
 	/* (7) X2: transportless for longer than TRANSPORT_LOST_TTL_MS. */

@@ -87,6 +87,7 @@ struct lab {
 	unsigned delivered_to_gw, delivered_to_client;
 	/* client datagrams of a given length, for replay and inspection */
 	uint16_t cap_len;
+	uint16_t drop_len;	/* client datagrams of this length are lost */
 	struct pkt cap[CAPMAX];
 	unsigned ncap;
 	jv_time spin_at;
@@ -158,6 +159,8 @@ static void enqueue(struct lab *l, const struct jv_out *o, bool from_client)
 			memcpy(c->buf, d->buf, d->len);
 		}
 		if (from_client ? l->cut_up[path] : l->cut_down[path])
+			continue;
+		if (from_client && d->len == l->drop_len)
 			continue;
 		struct pkt *k = &l->q[l->nq++];
 		k->at = l->now + DELAY_MS;
@@ -806,6 +809,56 @@ static void terminate_without_binding_reaches_gateway(void **st)
 	lab_free(l);
 }
 
+/* Events of `s` at time t, from index `from`: their types in order. */
+static unsigned commit_at(const struct side *s, jv_time t,
+			  const struct rec **out, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->nev && n < max; i++)
+		if (s->ev[i].ts == t)
+			out[n++] = &s->ev[i];
+	return n;
+}
+
+/*
+ * §3 commit order ("SessionStateChange(s), binding event, ReattachResult,
+ * other events, SessionTerminated last") for X4: KeyExpired is an other
+ * event of the transition, so it follows the SessionStateChange and
+ * carries its version (INV-02).  It was emitted before it, with the old
+ * version.  Every REKEY is lost here, so the keys do reach
+ * KEY_MAX_AGE_MS (the rekey is due at 60 s).
+ */
+static void key_expiry_commit_order(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	pol.key_max_age_ms = 70000;
+	struct lab *l = lab_new(&pol);
+	const struct rec *c[8];
+
+	l->drop_len = REKEY_DGRAM;
+	run(l, T0 + 80000);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_TERMINATED);
+	for (int side = 0; side < 2; side++) {
+		const struct side *sd = side ? &l->gs : &l->cs;
+		int t = find_change(sd, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+				    0);
+		assert_int_not_equal(t, -1);
+		assert_int_equal(sd->ev[t].reason, JV_REASON_KEY_EXPIRED);
+		unsigned n = commit_at(sd, sd->ev[t].ts, c, 8);
+		assert_int_equal(n, 3);
+		assert_int_equal(c[0]->type, JV_EV_SESSION_STATE_CHANGE);
+		assert_int_equal(c[1]->type, JV_EV_KEY_EXPIRED);
+		assert_int_equal(c[2]->type, JV_EV_SESSION_TERMINATED);
+		assert_int_equal(c[2]->reason, JV_REASON_KEY_EXPIRED);
+		versions_continuous(sd);
+	}
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
 /*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
@@ -850,6 +903,7 @@ int main(void)
 		cmocka_unit_test(forwarded_packets_never_move_binding),
 		cmocka_unit_test(handshake_replay_and_full_table),
 		cmocka_unit_test(terminate_without_binding_reaches_gateway),
+		cmocka_unit_test(key_expiry_commit_order),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
