@@ -106,7 +106,9 @@ f=$(conf tun.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
 	"Endpoint = 192.0.2.1:51820")
 chmod 644 "$f"
 out=$(nobody "$JVPN" up "$f" 2>&1 | grep -v "world accessible")
-if grep -qF "jvpn up: /dev/net/tun: Permission denied (are you root?)" <<<"$out" &&
+# /dev/net/tun may refuse the open (EACCES, mode 0600) or, when it is
+# world-openable, the TUNSETIFF (EPERM): either way one line that says why.
+if grep -qE "^jvpn up: /dev/net/tun: .*(Permission denied|Operation not permitted) \(are you root\?\)$" <<<"$out" &&
    [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ]; then
 	tap_ok "no privileges for the TUN device: one line, says why"
 else
