@@ -308,6 +308,40 @@ static void emit_result(struct jv_session *s, bool ok, enum jv_reason r,
 
 /* ---- the reattach attempt (RECOVERING) -------------------------------- */
 
+/*
+ * §7.5: the validator refuses for good a nonce above H + MAX_NONCE_GAP,
+ * and nonces only grow, so a requester that spent more than MAX_NONCE_GAP
+ * of them unanswered (a long silence: every copy of every attempt takes a
+ * fresh one) could never reattach again.  H is at least the highest nonce
+ * the validator answered, so nonces up to that + MAX_NONCE_GAP are always
+ * acceptable.  The first half of them is spent freely; the second half
+ * only on a path that answers (not silent, §6.2), so a silence holds the
+ * copies (they would be lost anyway) and leaves nonces for when the path
+ * is back; the last one is never passed.  p NULL: the path has just
+ * answered (a PATH_CHALLENGE came over it).
+ */
+static bool nonce_available(const struct jv_session *s,
+			    const struct jv_path *p, jv_time now)
+{
+	uint64_t gap = s->policy.max_nonce_gap;
+
+	if (s->next_nonce >= s->nonce_answered + gap)
+		return false;
+	if (s->next_nonce < s->nonce_answered + gap / 2 || !p)
+		return true;
+	return !jv_health_is_silent(&p->health, &s->policy, now);
+}
+
+/* An authenticated ACK or DENY for nonce n: the validator consumed it
+ * (V6 passed) unless it refused it as stale. */
+static void nonce_answered(struct jv_session *s, uint64_t n,
+			   enum jv_reason why)
+{
+	if (why != JV_REASON_STALE_REQUEST && n <= s->next_nonce &&
+	    n > s->nonce_answered)
+		s->nonce_answered = n;
+}
+
 static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 {
 	struct jv_session *s = &c->s;
@@ -316,6 +350,16 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	struct jv_ctrl_reattach_request *r = &m.request;
 	struct jv_health_snapshot h;
 	jv_time retx;
+
+	/* OP-8: retransmit after max(250, 2 x srtt). */
+	jv_health_snapshot(&p->health, &s->policy, now, &h);
+	retx = h.rtt_measured ? (jv_time)(2 * h.srtt_ms + 0.5) : 0;
+	if (retx < JV_ATTEMPT_RETX_MIN_MS)
+		retx = JV_ATTEMPT_RETX_MIN_MS;
+	s->att.next_tx_ms = now + retx;
+	s->att.copies++;
+	if (!nonce_available(s, p, now))
+		return;		/* held: counts as a lost copy */
 
 	/* §7.5: every copy carries a fresh, strictly increasing nonce. */
 	uint64_t nonce = ++s->next_nonce;
@@ -335,13 +379,6 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	memcpy(r->candidate.remote_ip, p->remote.ip, sizeof p->remote.ip);
 	r->candidate.remote_port = p->remote.port;
 	send_ctrl(s, s->att.cand, &m, out);
-	s->att.copies++;
-	/* OP-8: retransmit after max(250, 2 x srtt). */
-	jv_health_snapshot(&p->health, &s->policy, now, &h);
-	retx = h.rtt_measured ? (jv_time)(2 * h.srtt_ms + 0.5) : 0;
-	if (retx < JV_ATTEMPT_RETX_MIN_MS)
-		retx = JV_ATTEMPT_RETX_MIN_MS;
-	s->att.next_tx_ms = now + retx;
 }
 
 static void attempt_begin(struct jv_client *c, int cand, enum jv_reason why,
@@ -564,6 +601,7 @@ static void on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	struct jv_session *s = &c->s;
 
 	s->ack_state_version = max_u64(s->ack_state_version, a->state_version);
+	nonce_answered(s, a->nonce, JV_REASON_NONE);
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
 	    !attempt_owns(s, a->nonce))
 		return;	/* late ACK: only its version is recorded (§2.3) */
@@ -619,6 +657,7 @@ static void on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
 	struct jv_session *s = &c->s;
 
 	s->ack_state_version = max_u64(s->ack_state_version, d->state_version);
+	nonce_answered(s, d->nonce, d->reason);
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
 	    !attempt_owns(s, d->nonce))
 		return;
@@ -1084,8 +1123,12 @@ static void on_ctrl(struct jv_client *c, int path, const struct jv_ctrl *m,
 		break;
 	case JV_CTRL_PATH_CHALLENGE: {
 		/* PD-2: answer on the path it came from; the response is a
-		 * reattach request for the address the gateway saw. */
+		 * reattach request for the address the gateway saw (and
+		 * takes a nonce like one). */
 		struct jv_ctrl r = { .type = JV_CTRL_PATH_RESPONSE };
+
+		if (!nonce_available(s, NULL, now))
+			break;
 		memcpy(r.path_response.data, m->challenge.data,
 		       sizeof r.path_response.data);
 		r.path_response.nonce = ++s->next_nonce;

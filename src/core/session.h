@@ -153,6 +153,7 @@ struct jv_session {
 
 	/* requester */
 	uint64_t next_nonce;
+	uint64_t nonce_answered;		/* highest own nonce the validator answered */
 	uint64_t ack_state_version;
 
 	/* validator */
