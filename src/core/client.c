@@ -1184,6 +1184,10 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 	}
 	if (rotated)
 		emit_rotated(s, now);
+	/* §2.4: the terminal timers (1)-(7) come before the input itself
+	 * (an ACK is (9)); a session they end takes nothing more (Z1). */
+	if (jv_sess_check_terminal(s, now))
+		return JV_OK;
 	p->rx_packets++;
 	s->rx_bytes += n;
 	note_counter(s, path, h.key_epoch, h.counter, now);

@@ -42,6 +42,7 @@ enum {
 /* Datagram sizes of the control messages we need to recognise. */
 #define CTRL_DGRAM(body) (JV_WIRE_HDR_SIZE + (body) + JV_WIRE_TAG_SIZE)
 #define REKEY_DGRAM CTRL_DGRAM(2)
+#define ACK_DGRAM CTRL_DGRAM(1 + 8 + 8 + 32)
 #define REQUEST_DGRAM \
 	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2)
 
@@ -88,6 +89,9 @@ struct lab {
 	/* client datagrams of a given length, for replay and inspection */
 	uint16_t cap_len;
 	uint16_t drop_len;	/* client datagrams of this length are lost */
+	uint16_t hold_len;	/* gateway datagrams of this length are held */
+	struct pkt held[CAPMAX];
+	unsigned nheld;
 	struct pkt cap[CAPMAX];
 	unsigned ncap;
 	jv_time spin_at;
@@ -162,6 +166,15 @@ static void enqueue(struct lab *l, const struct jv_out *o, bool from_client)
 			continue;
 		if (from_client && d->len == l->drop_len)
 			continue;
+		if (!from_client && d->len == l->hold_len) {
+			/* a ring: the latest CAPMAX are kept */
+			struct pkt *h = &l->held[l->nheld++ % CAPMAX];
+			h->at = l->now;
+			h->path = path;
+			h->len = d->len;
+			memcpy(h->buf, d->buf, d->len);
+			continue;
+		}
 		struct pkt *k = &l->q[l->nq++];
 		k->at = l->now + DELAY_MS;
 		k->to_gw = from_client;
@@ -860,6 +873,56 @@ static void key_expiry_commit_order(void **st)
 }
 
 /*
+ * §2.4 evaluation order: X2 transport_ttl (7) comes before the reattach
+ * response (9).  An ACK that reaches a transportless client at the very
+ * millisecond its TTL expires must find the session TERMINATED (Z1), not
+ * bind first and so escape X2: the client handled the ACK before it
+ * looked at its terminal timers (the gateway already did them first).
+ */
+static void ack_at_ttl_expiry_loses_to_x2(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+
+	run(l, T0 + 5000);
+	l->hold_len = ACK_DGRAM;	/* every REATTACH_ACK is held */
+	cut(l, 0, true);
+	jv_time t0 = l->now;
+	path_down(l, 0);		/* unbound from t0, attempt on p2 */
+	jv_time ttl = t0 + pol.transport_lost_ttl_ms + 1;
+	/* attempts come and go; stop just before the TTL in one */
+	run(l, ttl - 1);
+	assert_false(l->spun);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_RECOVERING);
+	assert_true(l->nheld >= 1);
+	/* the ACK of the current attempt's first copy arrives exactly at
+	 * the TTL */
+	const struct rec *att = last_of(&l->cs, JV_EV_REATTACH_ATTEMPT);
+	assert_non_null(att);
+	const struct pkt *k = NULL;
+	unsigned first = l->nheld > CAPMAX ? l->nheld - CAPMAX : 0;
+	for (unsigned i = first; i < l->nheld && !k; i++)
+		if (l->held[i % CAPMAX].at >= att->ts + DELAY_MS)
+			k = &l->held[i % CAPMAX];
+	assert_non_null(k);
+	l->now = ttl;
+	jv_out_reset(&l->out);
+	(void)jv_client_recv(l->c, k->path, k->buf, k->len, l->now, &l->out);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_TERMINATED);
+	int t = find_change(&l->cs, JV_STATE_RECOVERING, JV_STATE_TERMINATED,
+			    0);
+	assert_int_not_equal(t, -1);
+	assert_int_equal(l->cs.ev[t].reason, JV_REASON_TRANSPORT_TTL_EXCEEDED);
+	assert_int_equal(l->cs.ev[t].ts, ttl);
+	assert_int_equal(find_change(&l->cs, JV_STATE_RECOVERING,
+				     JV_STATE_ATTACHED, 0), -1);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
  * session died of X4 key_expired at KEY_MAX_AGE_MS + 1 although a rekey was
@@ -904,6 +967,7 @@ int main(void)
 		cmocka_unit_test(handshake_replay_and_full_table),
 		cmocka_unit_test(terminate_without_binding_reaches_gateway),
 		cmocka_unit_test(key_expiry_commit_order),
+		cmocka_unit_test(ack_at_ttl_expiry_loses_to_x2),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
