@@ -9,7 +9,7 @@
 # One iperf3 TCP stream for SECONDS (default 10) through the tunnel
 # (client -> gateway, 198.19.0.1), then one over the raw path a
 # (198.18.1.1).  During the tunnel run it reads the CPU time of both jvpn
-# processes (/proc/PID/stat) and the gateway TUN's received packets.
+# processes (/proc/PID/stat) and the inner packets the gateway delivered.
 #
 # Environment:
 #   SECONDS_RUN=N   iperf3 duration (default 10)
@@ -21,7 +21,7 @@
 #
 # Ends with name=value lines (DESIGN.md): tunnel_mbps, raw_mbps,
 # tunnel_pps (inner packets delivered by the gateway's TUN per second, the
-# data direction), client_cpu_pct, gateway_cpu_pct (percent of one core,
+# data direction: the gateway's counters.tun_tx), client_cpu_pct, gateway_cpu_pct (percent of one core,
 # user + system, over the tunnel run), client_us_per_pkt,
 # gateway_us_per_pkt (CPU time of each daemon per delivered packet: the
 # figure least moved by other load on the machine), host_idle_pct (idle
@@ -59,8 +59,9 @@ echo "$(nproc) CPUs, kernel $(uname -r), code $(git -C "$here" describe --always
 cputicks() {	# pid -> utime + stime in clock ticks
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
-tunrx() {	# packets the gateway's TUN received from its daemon
-	ip netns exec "$NS_G" cat /sys/class/net/jvg0/statistics/rx_packets
+tunrx() {	# inner packets the gateway daemon wrote to its TUN (status
+		# counter: merged GSO writes count every packet in them)
+	lab_field gateway counters.tun_tx
 }
 server() {	# a one-shot iperf3 server in the gateway namespace
 	ip netns exec "$NS_G" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
@@ -89,7 +90,7 @@ if [ -n "${PROFILE:-}" ]; then
 		perfpids+=($!)
 		lab_track $!
 		perf stat -x, -o "$PROFILE/$side.syscalls" -p "$pid" \
-			-e syscalls:sys_enter_read,syscalls:sys_enter_write \
+			-e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev \
 			-e syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendmmsg \
 			-e syscalls:sys_enter_sendmsg \
 			-e syscalls:sys_enter_epoll_wait,syscalls:sys_enter_timerfd_settime \

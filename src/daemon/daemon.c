@@ -62,7 +62,7 @@ bool dmn_ip_addrs(const uint8_t *p, size_t n, uint8_t src[16],
 	return false;
 }
 
-void dmn_flush(struct jv_daemon *d)
+void dmn_flush_out(struct jv_daemon *d)
 {
 	if (d->client)
 		dmn_client_flush(d);
@@ -70,11 +70,17 @@ void dmn_flush(struct jv_daemon *d)
 		dmn_gateway_flush(d);
 }
 
+void dmn_flush(struct jv_daemon *d)
+{
+	dmn_flush_out(d);
+	jv_tun_writer_flush(&d->tw);
+}
+
 void dmn_room(struct jv_daemon *d)
 {
 	if (d->out->ndgram + DMN_OUT_MARGIN > JV_OUT_DGRAMS ||
 	    d->out->ninner + 1 >= JV_OUT_INNER)
-		dmn_flush(d);
+		dmn_flush_out(d);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -151,6 +157,44 @@ static void on_line(void *ud, const char *line, size_t len)
 
 /* ---- loop callbacks ------------------------------------------------------ */
 
+static void tun_packet(struct jv_daemon *d, const uint8_t *p, size_t n,
+		       jv_time now)
+{
+	d->n.tun_rx++;
+	if (d->client)
+		dmn_client_tun(d, p, n, now);
+	else
+		dmn_gateway_tun(d, p, n, now);
+}
+
+/* Offload mode: a read may be a TCP super-packet, cut here into the
+ * MTU-sized packets the engine seals (net/tun.h). */
+static void tun_offload(struct jv_daemon *d, int fd)
+{
+	unsigned segs = 0;
+
+	for (int i = 0; i < DMN_TUN_BURST && segs < DMN_TUN_SEGS; i++) {
+		struct jv_tun_rx rx;
+		ssize_t n = jv_tun_read_offload(fd, d->tunbuf, sizeof d->tunbuf,
+						&rx);
+		const uint8_t *p;
+		jv_time now;
+		size_t len;
+
+		if (n == JV_ERR_PARSE) {
+			d->n.tun_rx_dropped++;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		now = jv_clock_now();
+		while ((len = jv_tun_rx_next(&rx, d->pkt, &p)) > 0) {
+			tun_packet(d, p, len, now);
+			segs++;
+		}
+	}
+}
+
 static void on_tun(struct jv_loop *l, int fd, unsigned events, void *ud)
 {
 	struct jv_daemon *d = ud;
@@ -158,18 +202,16 @@ static void on_tun(struct jv_loop *l, int fd, unsigned events, void *ud)
 	(void)l;
 	if (!(events & JV_LOOP_READ))
 		return;
+	if (d->tun.offload) {
+		tun_offload(d, fd);
+		return;
+	}
 	for (int i = 0; i < DMN_TUN_BURST; i++) {
 		ssize_t n = jv_tun_read(fd, d->pkt, sizeof d->pkt);
-		jv_time now;
 
 		if (n <= 0)
 			break;
-		d->n.tun_rx++;
-		now = jv_clock_now();
-		if (d->client)
-			dmn_client_tun(d, d->pkt, (size_t)n, now);
-		else
-			dmn_gateway_tun(d, d->pkt, (size_t)n, now);
+		tun_packet(d, d->pkt, (size_t)n, jv_clock_now());
 	}
 }
 
@@ -323,6 +365,7 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 		snprintf(why, n, "%s", err.msg);
 		return rc;
 	}
+	jv_tun_writer_init(&d->tw, d->tun.fd, d->tun.offload);
 	rc = jv_loop_add(&d->loop, d->tun.fd, JV_LOOP_READ, on_tun, d);
 	if (rc) {
 		snprintf(why, n, "event loop: cannot watch the TUN device");

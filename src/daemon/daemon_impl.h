@@ -16,10 +16,12 @@
 #include "daemon/tunnel.h"
 #include "jvpn/session.h"
 #include "net/loop.h"
+#include "net/tun.h"
 #include "net/udp.h"
 
 enum dmn_limits {
 	DMN_TUN_BURST = 64,		/* TUN reads per readiness */
+	DMN_TUN_SEGS = 512,		/* ... and inner packets (TSO reads) */
 	DMN_RX_BURST = 4,		/* recvmmsg batches per readiness */
 	DMN_RETRY_FIRST_MS = 250,	/* down path: first retry */
 	DMN_RETRY_MAX_MS = 2000,	/* down path: retry cap */
@@ -48,7 +50,7 @@ struct dmn_path {
 };
 
 struct dmn_counters {
-	uint64_t tun_rx, tun_tx, tun_tx_dropped;
+	uint64_t tun_rx, tun_rx_dropped;	/* tx: struct jv_tun_writer */
 	uint64_t no_route;		/* gateway: no peer for the destination */
 	uint64_t no_session;		/* no live session to send on */
 	uint64_t bad_source;		/* inner source outside AllowedIPs */
@@ -67,7 +69,9 @@ struct jv_daemon {
 	jv_time started_ms;
 	struct jv_out *out;
 	struct jv_udp_rxbatch *rx;
-	uint8_t pkt[JV_MTU_MAX];
+	uint8_t pkt[JV_MTU_MAX];		/* one inner packet (TSO segment) */
+	uint8_t tunbuf[JV_TUN_BUF];		/* one offload-mode TUN read */
+	struct jv_tun_writer tw;
 	struct dmn_counters n;
 
 	/* client */
@@ -93,9 +97,15 @@ struct jv_daemon {
 void dmn_log(const struct jv_daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Make room in d->out (flush when fewer than DMN_OUT_MARGIN slots). */
+/* Make room in d->out (dmn_flush_out when fewer than DMN_OUT_MARGIN
+ * slots). */
 void dmn_room(struct jv_daemon *d);
-/* Send every queued datagram, write every inner packet (role's flush). */
+/* Send every queued datagram, hand every inner packet to the TUN writer
+ * (role's flush); the writer may keep the last ones to merge with what
+ * comes next in this wake-up. */
+void dmn_flush_out(struct jv_daemon *d);
+/* dmn_flush_out, then write whatever the TUN writer holds: before the
+ * loop sleeps and on the way out. */
 void dmn_flush(struct jv_daemon *d);
 
 /* Source and destination of an inner IP packet (16-byte form, IPv4

@@ -109,10 +109,7 @@ void dmn_client_flush(struct jv_daemon *d)
 				d->n.bad_source++;
 				continue;
 			}
-			if (jv_tun_write(d->tun.fd, in->buf, in->len))
-				d->n.tun_tx_dropped++;
-			else
-				d->n.tun_tx++;
+			jv_tun_put(&d->tw, in->buf, in->len);
 		}
 		jv_out_reset(o);
 		for (unsigned p = 0; p < d->npaths; p++) {
@@ -137,7 +134,7 @@ void dmn_client_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
 	int rc;
 
 	if (d->out->ndgram >= JV_OUT_DGRAMS)
-		dmn_flush(d);
+		dmn_flush_out(d);
 	rc = jv_client_send(d->client, p, n, now, d->out);
 	if (rc == JV_ERR_STATE)
 		d->n.no_session++;	/* no binding now: dropped, like a

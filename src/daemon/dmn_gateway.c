@@ -51,10 +51,7 @@ void dmn_gateway_flush(struct jv_daemon *d)
 			d->n.bad_source++;
 			continue;
 		}
-		if (jv_tun_write(d->tun.fd, in->buf, in->len))
-			d->n.tun_tx_dropped++;
-		else
-			d->n.tun_tx++;
+		jv_tun_put(&d->tw, in->buf, in->len);
 	}
 	jv_out_reset(o);
 }
@@ -75,7 +72,7 @@ void dmn_gateway_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
 		return;
 	}
 	if (d->out->ndgram >= JV_OUT_DGRAMS)
-		dmn_flush(d);
+		dmn_flush_out(d);
 	rc = jv_gateway_send(d->gw, (uint32_t)peer, p, n, now, d->out);
 	if (rc == JV_ERR_STATE)
 		d->n.no_session++;
@@ -119,7 +116,7 @@ void dmn_gateway_tick(struct jv_daemon *d, jv_time now)
 		rc = jv_gateway_tick(d->gw, now, d->out);
 		if (rc != 1)
 			break;
-		dmn_flush(d);
+		dmn_flush_out(d);
 	}
 }
 

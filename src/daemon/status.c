@@ -80,10 +80,14 @@ json_t *dmn_session_json(const struct jv_session_status *st)
 
 static json_t *counters_json(const struct jv_daemon *d)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			 "tun_rx", (json_int_t)d->n.tun_rx,
-			 "tun_tx", (json_int_t)d->n.tun_tx,
-			 "tun_tx_dropped", (json_int_t)d->n.tun_tx_dropped,
+			 "tun_rx_dropped", (json_int_t)d->n.tun_rx_dropped,
+			 "tun_tx", (json_int_t)d->tw.st.packets,
+			 "tun_tx_dropped", (json_int_t)d->tw.st.dropped,
+			 "tun_tx_merged", (json_int_t)d->tw.st.merged,
+			 "tun_writes", (json_int_t)d->tw.st.writes,
 			 "udp_rx", (json_int_t)d->n.udp_rx,
 			 "udp_tx", (json_int_t)d->n.udp_tx,
 			 "udp_tx_dropped", (json_int_t)d->n.udp_tx_dropped,

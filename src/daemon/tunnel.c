@@ -63,7 +63,13 @@ int jv_tunnel_up(struct jv_tunnel *t, const struct jv_config *cfg,
 	int rc;
 
 	memset(t, 0, sizeof *t);
-	t->fd = jv_tun_open(cfg->ifname, t->name, err);
+	/* Offloads first (net/tun.h: the kernel's per-packet TUN cost is
+	 * what bounds the tunnel); a kernel that refuses them gets the
+	 * plain device. */
+	t->fd = jv_tun_open_offload(cfg->ifname, t->name, err);
+	t->offload = t->fd >= 0;
+	if (t->fd == JV_ERR_IO)
+		t->fd = jv_tun_open(cfg->ifname, t->name, err);
 	if (t->fd < 0) {
 		rc = t->fd;
 		t->fd = -1;

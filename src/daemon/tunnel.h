@@ -22,6 +22,7 @@ enum { JV_TUNNEL_ROUTES_MAX = 256 };
 
 struct jv_tunnel {
 	int fd;					/* -1: closed */
+	bool offload;				/* jv_tun_open_offload */
 	char name[IF_NAMESIZE];
 	int ifindex;
 	struct jv_nl nl;

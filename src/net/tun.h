@@ -11,12 +11,35 @@
  */
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "jvpn/error.h"
+#include "jvpn/session.h"
 #include "net/neterr.h"
+
+/*
+ * Offload mode (jv_tun_open_offload).  Per packet, the kernel's cost of a
+ * TUN read or write (an skb, a pass through the inner IP and TCP stack)
+ * outweighs sealing it; the tunnel was bound by it.  With IFF_VNET_HDR
+ * every read and write starts with a struct virtio_net_hdr, and with the
+ * TSO offloads on, the kernel hands over a TCP stream in super-packets of
+ * up to 64 KiB (one read, one pass through its stack) which
+ * jv_tun_rx_next() cuts into MTU-sized segments with their checksums, as a
+ * NIC would.  The other way, jv_tun_put() merges consecutive in-order
+ * segments of one TCP flow into one GSO packet (what GRO does on a NIC),
+ * so the inner stack takes a run of them in one write.  Only plain TCP
+ * data segments (ACK, PSH on the last) with identical headers but for the
+ * sequence number merge; anything else is written as it is.  The inner
+ * packets the engine sees are the same MTU-sized IP packets either way.
+ */
+enum jv_tun_limits {
+	JV_TUN_VNET_HDR = 10,		/* sizeof(struct virtio_net_hdr) */
+	JV_TUN_SUPER_MAX = 65535,	/* largest IP packet, TSO or merged */
+	JV_TUN_BUF = JV_TUN_VNET_HDR + JV_TUN_SUPER_MAX,
+};
 
 /*
  * Create (or attach to) a TUN device and return its non-blocking,
@@ -47,6 +70,94 @@ ssize_t jv_tun_read(int fd, uint8_t *buf, size_t n);
  * rejects it as not an IP packet, JV_ERR_IO otherwise (errno kept).
  */
 int jv_tun_write(int fd, const uint8_t *pkt, size_t n);
+
+/*
+ * jv_tun_open with IFF_VNET_HDR and the checksum and TSO offloads
+ * (TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6): read with jv_tun_read_offload,
+ * write through a jv_tun_writer made with vnet = true.  Same returns as
+ * jv_tun_open; a kernel that refuses the offloads gives JV_ERR_IO (open
+ * plain instead).
+ */
+JV_MUST_CHECK int jv_tun_open_offload(const char *want,
+				      char name[IF_NAMESIZE],
+				      struct jv_net_err *err);
+
+/* One read of an offload-mode device, taken apart by jv_tun_rx_next. */
+struct jv_tun_rx {
+	uint8_t *pkt;		/* the packet after the vnet header */
+	size_t len;
+	bool tso;		/* a TCP super-packet to cut */
+	bool v6;
+	unsigned tcp_off;	/* offset of the TCP header */
+	unsigned hdr_len;	/* IP + TCP headers */
+	unsigned mss;		/* payload bytes per segment */
+	unsigned seg;		/* segments handed out so far */
+	bool done;
+};
+
+/*
+ * Take apart buf[0..n), one offload-mode read (vnet header first): a
+ * plain packet gets its checksum completed when the kernel left it
+ * partial (VIRTIO_NET_HDR_F_NEEDS_CSUM); a TCP super-packet is checked
+ * and set up for cutting.  Returns 0, or JV_ERR_PARSE for a read that is
+ * too short, a header that points outside the packet, a GSO type that was
+ * not negotiated, or segments that would not fit JV_MTU_MAX (dropped).
+ */
+JV_MUST_CHECK int jv_tun_rx_parse(struct jv_tun_rx *rx, uint8_t *buf,
+				  size_t n);
+
+/*
+ * Read one packet or super-packet (buf of JV_TUN_BUF bytes) and parse it.
+ * Returns the bytes read (> 0), 0 when nothing is queued, JV_ERR_PARSE
+ * (a read to drop, see jv_tun_rx_parse) or JV_ERR_IO (errno kept).
+ */
+ssize_t jv_tun_read_offload(int fd, uint8_t *buf, size_t n,
+			    struct jv_tun_rx *rx);
+
+/*
+ * The next IP packet of rx: the plain packet itself (in place), or the
+ * next TSO segment built in scratch (JV_MTU_MAX bytes) with its sequence
+ * number, IP length, IPv4 id and both checksums set, and FIN/PSH only on
+ * the last segment, CWR only on the first, as a NIC would.  Returns its
+ * length with *pkt set, or 0 when rx has no more.
+ */
+size_t jv_tun_rx_next(struct jv_tun_rx *rx, uint8_t scratch[JV_MTU_MAX],
+		      const uint8_t **pkt);
+
+/* Packets written through a jv_tun_writer (inner packets, not writes). */
+struct jv_tun_wstats {
+	uint64_t packets;	/* accepted by the kernel */
+	uint64_t dropped;	/* refused (queue full, not IP...) */
+	uint64_t writes;	/* write() calls they took */
+	uint64_t merged;	/* packets that went in a merged GSO write */
+};
+
+/* The TUN's writer: plain (one write per packet) or, on an offload-mode
+ * device, merging (see the top of this file).  About 64 KiB: keep one. */
+struct jv_tun_writer {
+	int fd;
+	bool vnet;
+	struct jv_tun_wstats st;
+	/* the pending packet: headers of its first segment, the payloads */
+	size_t len;		/* bytes at buf + JV_TUN_VNET_HDR; 0: none */
+	unsigned segs;
+	bool v6, closed, psh;
+	unsigned tcp_off, hdr_len, mss;
+	uint32_t next_seq;
+	uint8_t buf[JV_TUN_BUF];
+};
+
+void jv_tun_writer_init(struct jv_tun_writer *w, int fd, bool vnet);
+
+/*
+ * Write one IP packet, or (merging writer) add it to the pending GSO
+ * packet when it continues it; a packet that does not continue it writes
+ * the pending one first.  Outcomes are counted in w->st.
+ */
+void jv_tun_put(struct jv_tun_writer *w, const uint8_t *pkt, size_t n);
+
+/* Write the pending packet, if any (before the loop sleeps). */
+void jv_tun_writer_flush(struct jv_tun_writer *w);
 
 /* Close the descriptor; the device goes away with it.  fd < 0: no-op. */
 void jv_tun_close(int fd);
