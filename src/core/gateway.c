@@ -437,6 +437,20 @@ static void unauthorized(struct jv_session *s, const struct jv_addr *from,
 	}
 }
 
+/*
+ * A requester's nonces start at 1 and grow by one (§7.5), so one above
+ * 2^63 - 1 is never genuine, and no event could carry it (the log writes
+ * JSON integers): such a message is malformed, dropped before V0 and
+ * counted (§7.2), like one that does not parse.
+ */
+static bool nonce_sane(struct jv_gateway *g, uint64_t n)
+{
+	if (n <= (uint64_t)INT64_MAX)
+		return true;
+	g->dropped_parse++;
+	return false;
+}
+
 static void on_request(struct jv_session *s, struct jv_reattach_req *r,
 		       const struct jv_addr *from, uint32_t local, size_t n,
 		       jv_time now, struct jv_out *out)
@@ -473,7 +487,6 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 	struct jv_session *s = &gs->s;
 	struct jv_reattach_req r;
 
-	(void)g;
 	switch (m->type) {
 	case JV_CTRL_HEARTBEAT:
 		if (!on_binding) {
@@ -496,7 +509,8 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		return;
 	}
 	case JV_CTRL_PATH_RESPONSE:
-		if (!jv_pathval_match(&s->pathval, from, m->path_response.data,
+		if (!nonce_sane(g, m->path_response.nonce) ||
+		    !jv_pathval_match(&s->pathval, from, m->path_response.data,
 				      now))
 			return;
 		memset(&r, 0, sizeof r);
@@ -514,6 +528,8 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 	case JV_CTRL_REATTACH_REQUEST: {
 		const struct jv_ctrl_reattach_request *q = &m->request;
 
+		if (!nonce_sane(g, q->nonce))
+			return;
 		/* AB-2: a request for another session id is not ours. */
 		if (sodium_memcmp(q->session_id, s->id, sizeof s->id) != 0) {
 			jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
@@ -572,8 +588,9 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
  * empty from any address and lock the client out of every reattach (§7.5:
  * a replay never changes anything).
  */
-static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
-		      const uint8_t *pkt, size_t n, jv_time now)
+static void on_replay(struct jv_gateway *g, struct jv_session *s,
+		      const struct jv_wire_hdr *h, const uint8_t *pkt,
+		      size_t n, jv_time now)
 {
 	uint8_t pt[JV_WIRE_DGRAM_MAX];
 	struct jv_ctrl m;
@@ -590,12 +607,6 @@ static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
 				       now);
 		return;
 	}
-	if (!jv_token_bucket_take(&s->replay_bucket, now)) {
-		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
-				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
-				       now);
-		return;
-	}
 	memset(&r, 0, sizeof r);
 	if (m.type == JV_CTRL_REATTACH_REQUEST) {
 		r.nonce = m.request.nonce;
@@ -604,6 +615,14 @@ static void on_replay(struct jv_session *s, const struct jv_wire_hdr *h,
 		r.nonce = m.path_response.nonce;
 		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
 			 "nat-rebinding");
+	}
+	if (!nonce_sane(g, r.nonce))
+		return;
+	if (!jv_token_bucket_take(&s->replay_bucket, now)) {
+		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
+				       now);
+		return;
 	}
 	jv_validate_replayed(s, &r, now);
 }
@@ -647,7 +666,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
-		on_replay(s, &h, pkt, n, now);
+		on_replay(g, s, &h, pkt, n, now);
 		gs->deadline = jv_sess_deadline(s, now);
 		return len;
 	}

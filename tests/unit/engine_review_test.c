@@ -922,6 +922,276 @@ static void ack_at_ttl_expiry_loses_to_x2(void **st)
 	lab_free(l);
 }
 
+/* ---- a malicious but authenticated client ------------------------------ */
+
+struct evil {
+	uint8_t send[32], recv[32], prev_recv[32];
+	uint32_t gw_index;
+	uint8_t sid[16];
+	uint8_t epoch;
+	uint64_t counter;
+	uint64_t nonce;
+	uint64_t version;		/* gateway's, as last seen */
+	struct jv_addr addrs[4];
+	uint8_t chal[8];
+	int chal_addr;			/* -1: none */
+};
+
+static uint64_t rnd(struct jv_seeded_rng *r)
+{
+	uint64_t v;
+	struct jv_rng g = jv_seeded_rng(r);
+	jv_rng_fill(&g, &v, sizeof v);
+	return v;
+}
+
+/* Decode what the gateway sent to us: versions and challenges. */
+static void evil_read(struct evil *e, const struct jv_out *o)
+{
+	for (unsigned i = 0; i < o->ndgram; i++) {
+		const struct jv_dgram *d = &o->dgram[i];
+		struct jv_ctrl m;
+		int a = -1;
+
+		for (int k = 0; k < 4; k++)
+			if (jv_addr_equal(&d->to, &e->addrs[k]))
+				a = k;
+		if (a < 0 || d->buf[0] != JV_MSG_CONTROL)
+			continue;
+		if (jv_wire_open_ctrl(e->recv, d->buf, d->len, &m, NULL) != 0 &&
+		    jv_wire_open_ctrl(e->prev_recv, d->buf, d->len, &m,
+				      NULL) != 0)
+			continue;
+		if (m.type == JV_CTRL_PATH_CHALLENGE) {
+			memcpy(e->chal, m.challenge.data, 8);
+			e->chal_addr = a;
+		} else if (m.type == JV_CTRL_REATTACH_ACK) {
+			e->version = m.ack.state_version;
+		} else if (m.type == JV_CTRL_REATTACH_DENY) {
+			e->version = m.deny.state_version;
+		} else if (m.type == JV_CTRL_HEARTBEAT_ACK ||
+			   m.type == JV_CTRL_PROBE_ACK) {
+			e->version = m.hb.state_version;
+		}
+	}
+}
+
+static enum jv_reason any_reason(struct jv_seeded_rng *r)
+{
+	return (enum jv_reason)(rnd(r) % JV_REASON_COUNT);
+}
+
+/* One random, well-formed control message (or not quite). */
+static void evil_message(struct evil *e, struct jv_seeded_rng *r,
+			 jv_time now, struct jv_ctrl *m)
+{
+	memset(m, 0, sizeof *m);
+	m->type = (enum jv_ctrl_type)(1 + rnd(r) % JV_CTRL_TYPE_MAX);
+	switch (m->type) {
+	case JV_CTRL_HEARTBEAT: case JV_CTRL_HEARTBEAT_ACK:
+	case JV_CTRL_PROBE: case JV_CTRL_PROBE_ACK:
+		m->hb.seq = rnd(r);
+		m->hb.send_ts = rnd(r) % 2 ? now : rnd(r);
+		m->hb.state_version = rnd(r) % 2 ? e->version : rnd(r);
+		break;
+	case JV_CTRL_PATH_CHALLENGE:
+		break;
+	case JV_CTRL_PATH_RESPONSE:
+		if (rnd(r) % 4)
+			memcpy(m->path_response.data, e->chal, 8);
+		m->path_response.nonce = rnd(r) % 8 ? ++e->nonce : rnd(r);
+		m->path_response.state_version =
+			rnd(r) % 4 ? e->version : rnd(r) % 64;
+		break;
+	case JV_CTRL_REATTACH_REQUEST: {
+		struct jv_ctrl_reattach_request *q = &m->request;
+		memcpy(q->session_id, e->sid, 16);
+		if (rnd(r) % 16 == 0)
+			q->session_id[rnd(r) % 16] ^= 1;
+		q->nonce = rnd(r) % 8 ? ++e->nonce : rnd(r) % 1024;
+		q->protocol_version = (uint16_t)rnd(r);
+		q->ts_ms = rnd(r) % 8 ? now - rnd(r) % 3000 : rnd(r);
+		q->state_version = rnd(r) % 4 ? e->version : rnd(r) % 64;
+		q->trigger_reason = rnd(r) % 3 ? JV_REASON_NAT_REBINDING
+					       : any_reason(r);
+		q->recovery_reason = rnd(r) % 3 ? JV_REASON_LOSS_RECOVERY
+						: any_reason(r);
+		snprintf(q->candidate.transport_id,
+			 sizeof q->candidate.transport_id, "%s",
+			 rnd(r) % 8 ? "p-evil" : "");
+		q->candidate.proto = rnd(r) % 4 ? JV_PROTO_UDP
+						: (uint8_t)rnd(r);
+		q->candidate.remote_port = (uint16_t)rnd(r);
+		break;
+	}
+	case JV_CTRL_REATTACH_ACK:
+		m->ack.nonce = rnd(r);
+		m->ack.state_version = rnd(r);
+		snprintf(m->ack.transport_id, sizeof m->ack.transport_id, "x");
+		break;
+	case JV_CTRL_REATTACH_DENY:
+		m->deny.nonce = rnd(r);
+		m->deny.reason = any_reason(r);
+		m->deny.retry_after_ms = (uint32_t)rnd(r);
+		m->deny.state_version = rnd(r);
+		break;
+	case JV_CTRL_REKEY: case JV_CTRL_REKEY_ACK:
+		m->rekey.new_epoch = rnd(r) % 2 ? (uint8_t)(e->epoch + 1)
+						: (uint8_t)rnd(r);
+		break;
+	case JV_CTRL_TERMINATE:
+		m->terminate.reason = any_reason(r);
+		break;
+	}
+}
+
+/* Every event stream of one session: versions continuous (INV-02). */
+static void versions_per_session(const struct side *sd)
+{
+	for (unsigned i = 0; i < sd->nev; i++) {
+		if (sd->ev[i].type != JV_EV_SESSION_CREATED)
+			continue;
+		uint64_t v = 0;
+		for (unsigned j = i; j < sd->nev; j++) {
+			const struct rec *r = &sd->ev[j];
+			if (strcmp(r->session, sd->ev[i].session))
+				continue;
+			if (r->type == JV_EV_SESSION_STATE_CHANGE)
+				assert_int_equal(r->version, ++v);
+			else
+				assert_int_equal(r->version, v);
+		}
+	}
+}
+
+/*
+ * Robustness (run under ASan/UBSan): a client that completed a real
+ * handshake, so holds valid keys, sends thousands of random control
+ * messages (every type, random reasons, nonces, versions, candidates,
+ * epochs, answered challenges) from its tuple and three others, with
+ * gateway ticks in between.  Nothing may crash, every event must pass the
+ * event log's allow-list, versions stay continuous per session, the
+ * gateway never asks to be called again for a time it has handled, and
+ * its binding is only ever the handshake tuple or one that answered a
+ * challenge or sent a request.
+ */
+static void authenticated_fuzz_gateway(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_seeded_rng r;
+	struct evil e;
+	struct jv_noise_static self;
+	struct jv_noise_initiator hs;
+	struct jv_noise_result res;
+	uint8_t priv[32], gpub[32];
+	struct jv_noise_keypair gk;
+	uint8_t buf[JV_DGRAM_MAX];
+
+	run(l, T0 + 1000);	/* the honest client is up; we take over */
+	memset(&e, 0, sizeof e);
+	e.chal_addr = -1;
+	for (int k = 0; k < 4; k++)
+		jv_addr_from_ipv4(&e.addrs[k], 0xcb007101 + (uint32_t)k,
+				  (uint16_t)(1000 + k));
+	memset(priv, 0x11, 32);		/* the peer key the gateway allows */
+	memset(buf, 0x22, 32);
+	assert_int_equal(jv_noise_keypair_from_private(&gk, buf), 0);
+	memcpy(gpub, gk.pub, 32);
+	assert_int_equal(jv_noise_static_init(&self, priv), 0);
+	jv_seeded_rng_init(&r, 99);
+	struct jv_rng rr = jv_seeded_rng(&r);
+	assert_int_equal(jv_noise_initiation_create(&hs, &self, gpub, 4242,
+						    l->now, &rr, buf), 0);
+	jv_out_reset(&l->out);
+	(void)jv_gateway_recv(l->g, 0, &e.addrs[0], buf,
+			      JV_WIRE_INITIATION_SIZE, l->now, &l->out);
+	assert_int_equal(l->out.ndgram, 1);
+	assert_int_equal(jv_noise_response_consume(&hs, l->out.dgram[0].buf,
+						   l->out.dgram[0].len, &res,
+						   NULL), 0);
+	memcpy(e.send, res.key_i2r, 32);
+	memcpy(e.recv, res.key_r2i, 32);
+	memcpy(e.prev_recv, res.key_r2i, 32);
+	memcpy(e.sid, res.session_id, 16);
+	e.gw_index = res.remote_index;
+
+	for (unsigned i = 0; i < 20000; i++) {
+		struct jv_ctrl m;
+		struct jv_wire_hdr h;
+		int a, n;
+
+		if (i == 0) {
+			memset(&m, 0, sizeof m);
+			m.type = JV_CTRL_HEARTBEAT;	/* confirms (T01) */
+			a = 0;
+		} else {
+			evil_message(&e, &r, l->now, &m);
+			a = (int)(rnd(&r) % 4);
+			if (m.type == JV_CTRL_PATH_RESPONSE && e.chal_addr >= 0 &&
+			    rnd(&r) % 2)
+				a = e.chal_addr;
+		}
+		if (m.type == JV_CTRL_TERMINATE && i < 19900)
+			m.type = JV_CTRL_HEARTBEAT;	/* the end comes last */
+		h.type = JV_MSG_CONTROL;
+		h.key_epoch = rnd(&r) % 32 ? e.epoch : (uint8_t)rnd(&r);
+		h.receiver_index = e.gw_index;
+		/* now and then an old counter (a replay, or below the
+		 * window); never one ahead, which would only silence us */
+		h.counter = rnd(&r) % 64 || e.counter == 0
+			    ? e.counter++ : rnd(&r) % e.counter;
+		n = jv_wire_seal_ctrl(e.send, &h, &m, buf, sizeof buf);
+		if (n < 0)
+			continue;	/* a reason the wire cannot carry */
+		if (rnd(&r) % 50 == 0)
+			buf[rnd(&r) % (unsigned)n] ^= 1;
+		jv_out_reset(&l->out);
+		(void)jv_gateway_recv(l->g, 0, &e.addrs[a], buf, (size_t)n,
+				      l->now, &l->out);
+		evil_read(&e, &l->out);
+		if (m.type == JV_CTRL_REKEY && h.key_epoch == e.epoch &&
+		    m.rekey.new_epoch == (uint8_t)(e.epoch + 1)) {
+			/* follow the gateway into the next epoch */
+			e.epoch++;
+			memcpy(e.prev_recv, e.recv, 32);
+			jv_noise_rekey(e.send, e.epoch, e.send);
+			jv_noise_rekey(e.recv, e.epoch, e.recv);
+			e.counter = 0;
+		}
+		/* time passes; the gateway's timers run */
+		jv_time to = l->now + rnd(&r) % 400;
+		for (unsigned guard = 0;; guard++) {
+			jv_time d = jv_gateway_deadline(l->g);
+			if (d > to)
+				break;
+			assert_true(guard < 100);
+			if (d > l->now)
+				l->now = d;
+			int rc;
+			do {
+				jv_out_reset(&l->out);
+				rc = jv_gateway_tick(l->g, l->now, &l->out);
+			} while (rc == 1);
+			assert_true(jv_gateway_deadline(l->g) > l->now);
+		}
+		l->now = to;
+		if (gw_state(l) == JV_STATE_TERMINATED)
+			break;
+	}
+	assert_int_equal(l->gs.bad, 0);
+	versions_per_session(&l->gs);
+	/* it got as far as commits and denials of every kind */
+	assert_true(count(&l->gs, JV_EV_TRANSPORT_SWITCH) >= 3);
+	assert_true(count(&l->gs, JV_EV_REATTACH_RESULT) >= 100);
+	assert_true(count(&l->gs, JV_EV_KEY_ROTATED) >= 1);
+	jv_noise_result_wipe(&res);
+	l->nq = 0;		/* the honest client's traffic is moot */
+	lab_free(l);
+}
+
 /*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
@@ -968,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(terminate_without_binding_reaches_gateway),
 		cmocka_unit_test(key_expiry_commit_order),
 		cmocka_unit_test(ack_at_ttl_expiry_loses_to_x2),
+		cmocka_unit_test(authenticated_fuzz_gateway),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
