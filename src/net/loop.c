@@ -164,6 +164,10 @@ int jv_loop_set_deadline(struct jv_loop *l, jv_time when)
 {
 	struct itimerspec its = { 0 };
 
+	/* Armed already (or disarmed already): a syscall saved per wake-up
+	 * while the deadline stands still. */
+	if (when == l->deadline)
+		return 0;
 	if (when != JV_TIME_NEVER) {
 		jv_clock_to_steady(when, &its.it_value);
 		/* An all-zero it_value would disarm instead. */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -150,6 +151,35 @@ static void rearm_replaces_and_never_disarms(void **st)
 	/* 30 ms of nothing: the disarmed timer must not fire */
 	assert_int_equal(jv_loop_run_once(l, 30), 0);
 	assert_int_equal(r.calls, 1);
+}
+
+/* Setting the armed deadline again changes nothing (no syscall: the
+ * daemon does it before every wait); once it has fired, the same time
+ * set again arms the timer again. */
+static void same_deadline_again(void **st)
+{
+	struct jv_loop *l = *st;
+	struct rec r = { 0 };
+	struct itimerspec its;
+	jv_time when = jv_clock_now() + 20;
+
+	jv_loop_on_deadline(l, on_deadline, &r);
+	assert_int_equal(jv_loop_set_deadline(l, when), 0);
+	assert_int_equal(jv_loop_set_deadline(l, when), 0);
+	assert_int_equal(timerfd_gettime(l->timerfd, &its), 0);
+	assert_true(its.it_value.tv_sec || its.it_value.tv_nsec);
+	assert_int_equal(jv_loop_run_once(l, 2000), 1);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.at >= when);
+	assert_int_equal(jv_loop_set_deadline(l, when), 0);	/* now past */
+	assert_true(l->deadline == when);
+	assert_int_equal(jv_loop_run_once(l, 1000), 1);
+	assert_int_equal(r.calls, 2);
+	/* never, twice: disarmed */
+	assert_int_equal(jv_loop_set_deadline(l, JV_TIME_NEVER), 0);
+	assert_int_equal(jv_loop_set_deadline(l, JV_TIME_NEVER), 0);
+	assert_int_equal(timerfd_gettime(l->timerfd, &its), 0);
+	assert_false(its.it_value.tv_sec || its.it_value.tv_nsec);
 }
 
 static void on_victim(struct jv_loop *l, int fd, unsigned events, void *ud)
@@ -339,6 +369,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(past_deadline_fires_at_once,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(same_deadline_again, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(rearm_replaces_and_never_disarms,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(delete_during_dispatch_is_safe,
