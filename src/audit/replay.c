@@ -527,8 +527,11 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 		default:	/* KeyRotated, KeyExpired: no state */
 			break;
 		}
-		/* §3 order: "others" come after the transition's result */
-		if (ev->type != JV_EV_TRANSPORT_ATTACHED &&
+		/* §3 order: "others" come after the transition's result;
+		 * only events inside an open group count (a KeyRotated in
+		 * the middle of RECOVERING belongs to no transition). */
+		if (l->g_open &&
+		    ev->type != JV_EV_TRANSPORT_ATTACHED &&
 		    ev->type != JV_EV_TRANSPORT_SWITCH &&
 		    ev->type != JV_EV_TRANSPORT_DEAD &&
 		    ev->type != JV_EV_REATTACH_ATTEMPT &&

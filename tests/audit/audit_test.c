@@ -1114,6 +1114,24 @@ static void order_and_policy(void **st)
 	run(t, &s);
 	expect(&s, 0);
 
+	/* A KeyRotated in the middle of RECOVERING (at its own ms) belongs
+	 * to no transition: the result of the later T40 still comes after
+	 * only its SessionStateChange and binding event (an 8-hour
+	 * simulated run once failed here). */
+	t->n = 0;
+	std_client(t);
+	t->n = 7;
+	simple(t, &t->c, JV_EV_KEY_ROTATED, 5020, 3, JV_REASON_TIME_ELAPSED);
+	ssc(t, &t->c, 5040, 4, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, &t->c, 5040, 4, NULL, "p2");
+	result(t, &t->c, 5040, 4, true, JV_REASON_REATTACH_SUCCESS, 1);
+	ssc(t, &t->c, 9000, 5, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+	    JV_REASON_OPERATOR_TERMINATED);
+	terminated(t, &t->c, 9000, 5, JV_REASON_OPERATOR_TERMINATED, 8000, 0);
+	run(t, &s);
+	expect(&s, 0);
+
 	/* no policy in the log: fail closed, say why */
 	t->n = 0;
 	std_client(t);
