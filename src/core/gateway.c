@@ -344,10 +344,13 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		return;
 	}
 	d = jv_out_dgram(out);
+	memset(&res, 0, sizeof res);
 	if (!d || jv_noise_response_create(&rs, index, &g->rng, d->buf,
 					   &res) != JV_OK ||
 	    jv_sess_init(&gs->s, JV_ROLE_GATEWAY, &g->policy, g->node_id, g->rng,
 			 g->on_event, g->ud, JV_GW_PATHS) != JV_OK) {
+		/* the traffic keys may already be in res: wipe them too */
+		jv_noise_result_wipe(&res);
 		jv_noise_hs_wipe(&rs.hs);
 		jv_table_remove(&g->table, index);
 		free(gs);
