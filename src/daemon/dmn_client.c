@@ -175,7 +175,7 @@ static void on_path(struct jv_loop *l, int fd, unsigned events, void *ud)
 		}
 		if (sys && jv_udp_err_is_hard(sys))
 			path_failed(d, p, sys, now);
-		if (got < JV_UDP_BATCH)
+		if (!d->rx->more)
 			break;
 	}
 }

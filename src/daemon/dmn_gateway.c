@@ -101,7 +101,7 @@ static void on_listen(struct jv_loop *l, int fd, unsigned events, void *ud)
 					      m->len, now, d->out);
 		}
 		d->n.udp_rx += got;
-		if (got < JV_UDP_BATCH)
+		if (!d->rx->more)
 			break;
 	}
 }

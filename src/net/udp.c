@@ -13,10 +13,11 @@
 #include "net/netaddr.h"
 #include "net/udp.h"
 
-/* Room for one IP_PKTINFO or IPV6_PKTINFO control message (receive). */
+/* Receive: room for IP_PKTINFO or IPV6_PKTINFO, and UDP_GRO's size. */
 union udp_ctl {
 	struct cmsghdr align;
-	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+		    CMSG_SPACE(sizeof(int))];
 };
 
 /* Send: the source (pktinfo) and the UDP_SEGMENT size of a GSO run. */
@@ -81,6 +82,8 @@ int jv_udp_socket(int family, struct jv_net_err *err)
 	/* Best effort: a bigger queue absorbs bursts; the kernel caps it. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	/* Best effort too: without it each datagram is its own message. */
+	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
 	return fd;
 }
 
@@ -130,10 +133,20 @@ int jv_udp_take_error(int fd)
 	return last;
 }
 
-static void rx_pktinfo(struct msghdr *mh, struct jv_udp_rx *m)
+/* The local address (pktinfo) into m; returns the UDP GRO segment size,
+ * 0 when the message is one datagram. */
+static unsigned rx_cmsg(struct msghdr *mh, struct jv_udp_rx *m)
 {
+	unsigned seg = 0;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof v);
+			seg = v > 0 ? (unsigned)v : 0;
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			struct sockaddr_in in = { .sin_family = AF_INET };
 
@@ -158,23 +171,25 @@ static void rx_pktinfo(struct msghdr *mh, struct jv_udp_rx *m)
 				m->ifindex = (int)pi.ipi6_ifindex;
 		}
 	}
+	return seg;
 }
 
 unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys)
 {
-	struct mmsghdr mh[JV_UDP_BATCH];
-	struct iovec iov[JV_UDP_BATCH];
-	union udp_name name[JV_UDP_BATCH];
-	union udp_ctl ctl[JV_UDP_BATCH];
+	struct mmsghdr mh[JV_UDP_RX_SLOTS];
+	struct iovec iov[JV_UDP_RX_SLOTS];
+	union udp_name name[JV_UDP_RX_SLOTS];
+	union udp_ctl ctl[JV_UDP_RX_SLOTS];
 	unsigned n = 0;
 	int r;
 
 	*sys = 0;
 	b->n = 0;
+	b->more = false;
 	memset(mh, 0, sizeof mh);
-	for (unsigned i = 0; i < JV_UDP_BATCH; i++) {
-		iov[i].iov_base = b->msg[i].buf;
-		iov[i].iov_len = sizeof b->msg[i].buf;
+	for (unsigned i = 0; i < JV_UDP_RX_SLOTS; i++) {
+		iov[i].iov_base = b->slot[i];
+		iov[i].iov_len = sizeof b->slot[i];
 		mh[i].msg_hdr.msg_name = &name[i];
 		mh[i].msg_hdr.msg_namelen = sizeof name[i];
 		mh[i].msg_hdr.msg_iov = &iov[i];
@@ -183,7 +198,7 @@ unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys)
 		mh[i].msg_hdr.msg_controllen = sizeof ctl[i].buf;
 	}
 	do
-		r = recvmmsg(fd, mh, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		r = recvmmsg(fd, mh, JV_UDP_RX_SLOTS, MSG_DONTWAIT, NULL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -194,25 +209,39 @@ unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys)
 		(void)jv_udp_take_error(fd);
 		return 0;
 	}
+	b->more = r == JV_UDP_RX_SLOTS;
 	for (unsigned k = 0; k < (unsigned)r; k++) {
-		struct jv_udp_rx *m = &b->msg[n];
+		struct jv_udp_rx m = { 0 };
+		unsigned seg, len = mh[k].msg_len, segs = 0;
 
-		/* Longer than anything the engine sends: not ours. */
+		/* Over 64 KiB: no datagram of ours. */
 		if (mh[k].msg_hdr.msg_flags & MSG_TRUNC) {
 			b->truncated++;
 			continue;
 		}
-		if (jv_netaddr_from_sockaddr(&m->from, &name[k].sa,
+		if (jv_netaddr_from_sockaddr(&m.from, &name[k].sa,
 					     mh[k].msg_hdr.msg_namelen))
 			continue;
-		if (n != k)	/* compact over a dropped one (rare) */
-			memmove(m->buf, b->msg[k].buf, mh[k].msg_len);
-		m->len = (uint16_t)mh[k].msg_len;
-		memset(&m->to, 0, sizeof m->to);
-		m->ifindex = 0;
-		m->local = 0;
-		rx_pktinfo(&mh[k].msg_hdr, m);
-		n++;
+		seg = rx_cmsg(&mh[k].msg_hdr, &m);
+		if (!seg || seg > len)
+			seg = len;
+		/* The datagrams of a coalesced message: seg bytes each, the
+		 * last one the rest. */
+		for (unsigned off = 0, dl; ; off += dl) {
+			dl = len - off < seg ? len - off : seg;
+			/* Longer than anything the engine sends: not
+			 * ours; past the segment bound: cannot happen
+			 * with a Linux sender, dropped and counted. */
+			if (dl > JV_DGRAM_MAX || segs++ >= JV_UDP_RX_SEGS_MAX) {
+				b->truncated++;
+			} else {
+				m.buf = b->slot[k] + off;
+				m.len = (uint16_t)dl;
+				b->msg[n++] = m;
+			}
+			if (off + dl >= len)
+				break;	/* (an empty datagram: once) */
+		}
 	}
 	b->n = n;
 	return n;

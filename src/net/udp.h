@@ -44,7 +44,15 @@
 #include "net/neterr.h"
 
 enum jv_udp_limits {
-	JV_UDP_BATCH = JV_OUT_DGRAMS,	/* datagrams per recvmmsg/sendmmsg */
+	JV_UDP_BATCH = JV_OUT_DGRAMS,	/* datagrams per sendmmsg */
+	/* Receive: messages per recvmmsg, each up to 64 KiB, which with
+	 * UDP GRO (jv_udp_socket) is a run of datagrams of one sender that
+	 * the kernel kept together (at most 64 from a NIC's GRO, 128 from a
+	 * local GSO sender); jv_udp_recv splits them again. */
+	JV_UDP_RX_SLOTS = 16,
+	JV_UDP_RX_SLOT_BYTES = 65536,
+	JV_UDP_RX_SEGS_MAX = 128,	/* datagrams taken from one message */
+	JV_UDP_RX_MAX = JV_UDP_RX_SLOTS * JV_UDP_RX_SEGS_MAX,
 	JV_UDP_LISTEN_MAX = 16,		/* gateway listen sockets */
 	JV_UDP_LOCAL_MAX = 256,		/* gateway (socket, local addr) pairs */
 	JV_UDP_SOCKBUF_BYTES = 1 << 20,	/* asked-for SO_RCVBUF/SO_SNDBUF */
@@ -58,15 +66,17 @@ struct jv_udp_rx {
 	int ifindex;		/* gateway: arrival interface; client: 0 */
 	uint32_t local;		/* gateway: index for jv_gateway_recv() */
 	uint16_t len;
-	uint8_t buf[JV_DGRAM_MAX];
+	const uint8_t *buf;	/* in the batch's slots, until the next receive */
 };
 
-/* Caller-owned receive batch (about 52 KiB: keep one, not on the stack). */
+/* Caller-owned receive batch (about 1.2 MiB: keep one, on the heap). */
 struct jv_udp_rxbatch {
 	unsigned n;		/* datagrams in msg[] after a receive */
+	bool more;		/* every slot was filled: read again */
 	uint64_t truncated;	/* running count: longer than JV_DGRAM_MAX */
 	uint64_t foreign;	/* running count: client, not from the gateway */
-	struct jv_udp_rx msg[JV_UDP_BATCH];
+	struct jv_udp_rx msg[JV_UDP_RX_MAX];
+	uint8_t slot[JV_UDP_RX_SLOTS][JV_UDP_RX_SLOT_BYTES];
 };
 
 /* One datagram to send; points into caller memory (no copy). */
@@ -96,10 +106,13 @@ bool jv_udp_err_is_hard(int sys);
 int jv_udp_take_error(int fd);
 
 /*
- * Receive up to JV_UDP_BATCH datagrams with one recvmmsg into b (b->n set;
- * too-long datagrams dropped and counted).  Returns b->n (0: nothing
- * waiting).  *sys gets 0, or the errno of a socket error met on the way
- * (the error queue is then drained too); b->n may be > 0 even then.
+ * Receive up to JV_UDP_RX_SLOTS messages with one recvmmsg into b, and
+ * split each message the kernel coalesced (UDP GRO) into its datagrams:
+ * b->n datagrams in b->msg, in arrival order; too-long datagrams dropped
+ * and counted.  b->more says every slot was used (more may be waiting).
+ * Returns b->n (0: nothing waiting).  *sys gets 0, or the errno of a
+ * socket error met on the way (the error queue is then drained too);
+ * b->n may be > 0 even then.
  */
 unsigned jv_udp_recv(int fd, struct jv_udp_rxbatch *b, int *sys);
 
@@ -131,7 +144,10 @@ bool jv_udp_gso_probe(int fd);
  * A non-blocking, close-on-exec UDP socket of `family` (AF_INET, or
  * AF_INET6 with IPV6_V6ONLY so it never sees IPv4-mapped traffic), with
  * JV_UDP_SOCKBUF_BYTES buffers asked for (the kernel caps them at
- * net.core.[rw]mem_max).  Returns fd >= 0 or JV_ERR_* (err says why).
+ * net.core.[rw]mem_max) and UDP GRO on where the kernel has it (5.0+: a
+ * run of datagrams from one sender reaches jv_udp_recv as one message,
+ * one pass through the socket layer).  Returns fd >= 0 or JV_ERR_* (err
+ * says why).
  */
 JV_MUST_CHECK int jv_udp_socket(int family, struct jv_net_err *err);
 

@@ -99,16 +99,8 @@ unsigned jv_udp_path_recv(struct jv_udp_path *p, struct jv_udp_rxbatch *b,
 			b->foreign++;
 			continue;
 		}
-		if (n != k) {
-			struct jv_udp_rx *d = &b->msg[n];
-
-			d->from = m->from;
-			d->to = m->to;
-			d->ifindex = m->ifindex;
-			d->local = m->local;
-			d->len = m->len;
-			memcpy(d->buf, m->buf, m->len);
-		}
+		if (n != k)
+			b->msg[n] = *m;
 		n++;
 	}
 	b->n = n;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -774,6 +775,86 @@ static void run_refused_by_the_route_keeps_gso(void **st)
 	assert_true(gw.gso[0]);
 }
 
+/* With UDP GRO the kernel hands a run of one sender's datagrams over as
+ * one message: jv_udp_recv cuts it back into the datagrams, in order, and
+ * drops (counts) those too long for the engine without losing the
+ * others. */
+static void coalesced_receive_is_split_again(void **st)
+{
+	(void)st;
+	static const unsigned len[] = { 100, 100, 100, 100, 100, 100, 100,
+					100, 100, 100, 100, 100, 100, 100,
+					100, 100, 100, 100, 100, 100, 100,
+					100, 100, 100, 100, 100, 100, 100,
+					100, 100, 100, 100, 100, 100, 100,
+					100, 100, 100, 100, 37 };
+	const unsigned n = sizeof len / sizeof *len;
+	struct jv_udp_path p;
+	struct jv_udp_txres res[1];
+	struct jv_net_err err;
+	struct jv_addr r;
+	uint16_t port;
+	int on = 0, sys;
+	socklen_t sl = sizeof on;
+
+	assert_int_equal(listen_free(&gw, "127.0.0.1", &port), 0);
+	r = addr("127.0.0.1");
+	r.port = port;
+	assert_int_equal(jv_udp_path_open(&p, &r, NULL, NULL, &err), 0);
+	if (!p.gso || getsockopt(gw.fd[0], SOL_UDP, UDP_GRO, &on, &sl) ||
+	    !on) {
+		jv_udp_path_close(&p);
+		print_message("# no UDP GSO/GRO in this kernel\n");
+		skip();
+	}
+	/* 40 datagrams: more than the slots of one recvmmsg */
+	static uint8_t data[sizeof len / sizeof *len][100];
+	struct jv_udp_tx run[sizeof len / sizeof *len];
+
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned k = 0; k < len[i]; k++)
+			data[i][k] = (uint8_t)(i * 31 + k);
+		run[i] = (struct jv_udp_tx){ .buf = data[i],
+					     .len = (uint16_t)len[i], .to = &r };
+	}
+	jv_udp_send(p.fd, &p.gso, run, n, res);
+	assert_int_equal(res[0].sent, n);
+	wait_readable(gw.fd[0]);
+	assert_int_equal(jv_udp_gw_recv(&gw, 0, &rb, &sys), n);
+	assert_false(rb.more);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(rb.msg[i].len, len[i]);
+		assert_int_equal(rb.msg[i].buf[0], (uint8_t)(i * 31));
+		assert_int_equal(rb.msg[i].buf[len[i] - 1],
+				 (uint8_t)(i * 31 + len[i] - 1));
+		assert_int_equal(jv_netaddr_v4(&rb.msg[i].to), 0x7f000001u);
+		assert_int_equal(rb.msg[i].local, rb.msg[0].local);
+	}
+
+	/* a run of datagrams too long for the engine, then a good one */
+	static uint8_t big[3 * 2000];
+	struct jv_udp_tx tx[4];
+	uint64_t truncated = rb.truncated;
+
+	for (unsigned i = 0; i < 3; i++)
+		tx[i] = (struct jv_udp_tx){ .buf = big + i * 2000, .len = 2000,
+					    .to = &r };
+	tx[3] = (struct jv_udp_tx){ .buf = (const uint8_t *)"ok", .len = 2,
+				    .to = &r };
+	jv_udp_send(p.fd, &p.gso, tx, 4, res);
+	assert_int_equal(res[0].sent, 4);
+	unsigned got = 0;
+	for (int tries = 0; got < 1 && tries < 10; tries++) {
+		wait_readable(gw.fd[0]);
+		got += jv_udp_gw_recv(&gw, 0, &rb, &sys);
+	}
+	assert_int_equal(got, 1);
+	assert_int_equal(rb.msg[0].len, 2);
+	assert_memory_equal(rb.msg[0].buf, "ok", 2);
+	assert_int_equal(rb.truncated - truncated, 3);
+	jv_udp_path_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -802,6 +883,8 @@ int main(void)
 			refused_gso_falls_back_to_plain_sends, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			run_refused_by_the_route_keeps_gso, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			coalesced_receive_is_split_again, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("net_udp", tests, NULL, NULL);
