@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The requester's decisions: the evaluation loop of spec §2.4 (terminal
+ * timers, transport death, the attempt, recovery and volatile timeouts,
+ * detection, switch evaluation), §6.4 selection and gates, and the
+ * reattach attempt of §7 with its retransmissions (OP-8) and answers.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "client_impl.h"
+
+static const char *path_id(const struct jv_session *s, int i)
+{
+	return i >= 0 ? s->paths[i].id : NULL;
+}
+
+/* ---- events of the requester ------------------------------------------ */
+
+static void emit_switch_denied(struct jv_session *s, enum jv_reason r,
+			       const char *cand, unsigned set_size,
+			       jv_time now, bool bounded)
+{
+	struct jv_event ev;
+	uint32_t suppressed = 0;
+
+	/* §6.5: at most once per distinct reason per SWITCH_COOLDOWN_MS. */
+	if (bounded && jv_log_limiter_check(&s->denylog, r, now, &suppressed) != 1)
+		return;
+	jv_ev_init(&ev, JV_EV_TRANSPORT_SWITCH_DENIED);
+	JV_EV_SET(&ev, reason_code, r);
+	JV_EV_SET(&ev, candidate_transport, cand);
+	JV_EV_SET(&ev, candidate_count, set_size);
+	JV_EV_SET(&ev, switch_count_window, jv_switch_count(&s->limiter, now));
+	if (suppressed)
+		JV_EV_SET(&ev, suppressed_count, suppressed);
+	jv_sess_emit(s, &ev, now);
+}
+
+static void emit_policy_limit(struct jv_session *s, const char *name,
+			      double threshold, double observed,
+			      enum jv_reason r, jv_time now)
+{
+	struct jv_event ev;
+
+	jv_ev_init(&ev, JV_EV_POLICY_LIMIT_TRIGGERED);
+	JV_EV_SET(&ev, reason_code, r);
+	JV_EV_SET(&ev, policy_name, name);
+	JV_EV_SET(&ev, threshold_value, threshold);
+	JV_EV_SET(&ev, observed_value, observed);
+	jv_sess_emit(s, &ev, now);
+}
+
+static void emit_switch_failed(struct jv_session *s, enum jv_reason r,
+			       const char *cand, jv_time now)
+{
+	struct jv_event ev;
+
+	jv_ev_init(&ev, JV_EV_TRANSPORT_SWITCH_FAILED);
+	JV_EV_SET(&ev, reason_code, r);
+	JV_EV_SET(&ev, candidate_transport, cand);
+	JV_EV_SET(&ev, attempts, s->att.ordinal);
+	jv_sess_emit(s, &ev, now);
+}
+
+static void emit_result(struct jv_session *s, bool ok, enum jv_reason r,
+			const char *cand, uint64_t nonce, bool retryable,
+			jv_time now)
+{
+	struct jv_event ev;
+
+	jv_ev_init(&ev, JV_EV_REATTACH_RESULT);
+	JV_EV_SET(&ev, status, ok ? "SUCCESS" : "DENIED");
+	JV_EV_SET(&ev, reason_code, r);
+	JV_EV_SET(&ev, candidate_transport, cand);
+	JV_EV_SET(&ev, nonce, nonce);
+	JV_EV_SET(&ev, retryable, retryable);
+	jv_sess_emit(s, &ev, now);
+}
+
+/* ---- the reattach attempt (RECOVERING) -------------------------------- */
+
+/*
+ * §7.5: the validator refuses for good a nonce above H + MAX_NONCE_GAP,
+ * and nonces only grow, so a requester that spent more than MAX_NONCE_GAP
+ * of them unanswered (a long silence: every copy of every attempt takes a
+ * fresh one) could never reattach again.  H is at least the highest nonce
+ * the validator answered, so nonces up to that + MAX_NONCE_GAP are always
+ * acceptable.  The first half of them is spent freely; the second half
+ * only on a path that answers (not silent, §6.2), so a silence holds the
+ * copies (they would be lost anyway) and leaves nonces for when the path
+ * is back; the last one is never passed.  p NULL: the path has just
+ * answered (a PATH_CHALLENGE came over it).
+ */
+bool jv_cl_nonce_available(const struct jv_session *s,
+			    const struct jv_path *p, jv_time now)
+{
+	uint64_t gap = s->policy.max_nonce_gap;
+
+	if (s->next_nonce >= s->nonce_answered + gap)
+		return false;
+	if (s->next_nonce < s->nonce_answered + gap / 2 || !p)
+		return true;
+	return !jv_health_is_silent(&p->health, &s->policy, now);
+}
+
+/* An authenticated ACK or DENY for nonce n: the validator consumed it
+ * (V6 passed) unless it refused it as stale. */
+static void nonce_answered(struct jv_session *s, uint64_t n,
+			   enum jv_reason why)
+{
+	if (why != JV_REASON_STALE_REQUEST && n <= s->next_nonce &&
+	    n > s->nonce_answered)
+		s->nonce_answered = n;
+}
+
+static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	struct jv_path *p = &s->paths[s->att.cand];
+	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQUEST };
+	struct jv_ctrl_reattach_request *r = &m.request;
+	struct jv_health_snapshot h;
+	jv_time retx;
+
+	/* OP-8: retransmit after max(250, 2 x srtt). */
+	jv_health_snapshot(&p->health, &s->policy, now, &h);
+	retx = h.rtt_measured ? (jv_time)(2 * h.srtt_ms + 0.5) : 0;
+	if (retx < JV_ATTEMPT_RETX_MIN_MS)
+		retx = JV_ATTEMPT_RETX_MIN_MS;
+	s->att.next_tx_ms = now + retx;
+	s->att.copies++;
+	if (!jv_cl_nonce_available(s, p, now))
+		return;		/* held: counts as a lost copy */
+
+	/* §7.5: every copy carries a fresh, strictly increasing nonce. */
+	uint64_t nonce = ++s->next_nonce;
+	if (s->att.nnonces < sizeof s->att.nonces / sizeof s->att.nonces[0])
+		s->att.nonces[s->att.nnonces++] = nonce;
+	else
+		s->att.nonces[s->att.nnonces - 1] = nonce;
+	memcpy(r->session_id, s->id, sizeof r->session_id);
+	r->nonce = nonce;
+	r->protocol_version = JV_PROTOCOL_VERSION;
+	r->ts_ms = now;
+	r->state_version = s->ack_state_version;
+	r->trigger_reason = s->att.trigger;
+	r->recovery_reason = s->att.recovery;
+	memcpy(r->candidate.transport_id, p->id, sizeof p->id);
+	r->candidate.proto = (uint8_t)p->proto;
+	memcpy(r->candidate.remote_ip, p->remote.ip, sizeof p->remote.ip);
+	r->candidate.remote_port = p->remote.port;
+	jv_cl_send_ctrl(s, s->att.cand, &m, out);
+}
+
+static void attempt_begin(struct jv_client *c, int cand, enum jv_reason why,
+			  unsigned set_size, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	struct jv_event ev;
+
+	s->att.cand = cand;
+	s->att.ordinal++;
+	s->att.copies = 0;
+	s->att.nnonces = 0;
+	s->att.start_ms = now;
+	s->att.recovery = why;
+	s->att.trigger = s->volatile_reason;
+	s->att.set_size = set_size;
+	jv_switch_record_attempt(&s->limiter, now);
+
+	jv_ev_init(&ev, JV_EV_REATTACH_ATTEMPT);
+	JV_EV_SET(&ev, candidate_transport, s->paths[cand].id);
+	JV_EV_SET(&ev, recovery_deadline_ms, s->recovery_deadline_ms);
+	JV_EV_SET(&ev, nonce, s->next_nonce + 1);
+	JV_EV_SET(&ev, attempt, s->att.ordinal);
+	jv_sess_emit(s, &ev, now);
+	send_request(c, now, out);
+}
+
+/* Fill selection inputs from the live paths; map[i] = path index. */
+static size_t gather(struct jv_client *c, jv_time now,
+		     struct jv_select_binding *b, bool *have_b,
+		     struct jv_candidate *cand, int *map)
+{
+	struct jv_session *s = &c->s;
+	size_t n = 0;
+
+	*have_b = false;
+	for (unsigned i = 0; i < s->npaths; i++) {
+		struct jv_path *p = &s->paths[i];
+
+		if (!p->used)
+			continue;
+		if ((int)i == s->bound) {
+			memset(b, 0, sizeof *b);
+			memcpy(b->id, p->id, sizeof p->id);
+			jv_health_snapshot(&p->health, &s->policy, now, &b->h);
+			*have_b = true;
+			continue;
+		}
+		memset(&cand[n], 0, sizeof cand[n]);
+		memcpy(cand[n].id, p->id, sizeof p->id);
+		cand[n].proto = p->proto;
+		cand[n].last_probe_ok_ms = p->last_probe_ok_ms;
+		cand[n].excluded_until_ms = p->excluded_until_ms;
+		cand[n].needs_restabilize = p->needs_restabilize;
+		jv_health_snapshot(&p->health, &s->policy, now, &cand[n].h);
+		map[n++] = (int)i;
+	}
+	return n;
+}
+
+/*
+ * §6.4 at one health update while VOLATILE or DEGRADED: select, apply the
+ * gates, and either start an attempt (T21/T31) or record the refusal
+ * (T22, T23, T32).
+ */
+static void switch_evaluate(struct jv_client *c, jv_time now,
+			    struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	struct jv_select_binding b;
+	struct jv_candidate cand[JV_MAX_TRANSPORTS];
+	int map[JV_MAX_TRANSPORTS];
+	struct jv_select_result r;
+	bool have_b;
+	size_t n = gather(c, now, &b, &have_b, cand, map);
+
+	if (jv_select(have_b ? &b : NULL, cand, n, &s->policy, now,
+		      s->operator_order, &r) != JV_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (r.restabilized_mask & (1u << i))
+			s->paths[map[i]].needs_restabilize = false;
+
+	const char *best = r.best >= 0 ? cand[r.best].id : NULL;
+	if (r.outcome == JV_SELECT_DENY) {
+		emit_switch_denied(s, r.reason, best, r.candidate_set_size, now,
+				   true);
+		(void)jv_sess_input(s, JV_IN_GATE_FAIL, r.reason, now, NULL,
+				    false);
+		if (s->operator_order) {
+			s->operator_order = NULL;	/* answered: denied */
+		}
+		return;
+	}
+
+	bool change = r.outcome == JV_SELECT_SWITCH;
+	int target = change ? map[r.winner] : s->bound;
+	enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy, now,
+					      change, true);
+	if (gate == JV_REASON_SWITCH_RATE_LIMITED) {
+		unsigned cnt = jv_switch_count(&s->limiter, now);
+		bool was_volatile = s->fsm.state == JV_STATE_VOLATILE;
+
+		(void)jv_sess_input(s, JV_IN_GATE_RATE_LIMITED, JV_REASON_NONE,
+				    now, NULL, false);
+		emit_switch_denied(s, gate, path_id(s, target),
+				   r.candidate_set_size, now, !was_volatile);
+		if (was_volatile)
+			emit_policy_limit(s, "max_switches_per_min",
+					  s->policy.max_switches_per_min, cnt,
+					  gate, now);
+		return;
+	}
+	if (gate != JV_REASON_NONE) {
+		emit_switch_denied(s, gate, path_id(s, target),
+				   r.candidate_set_size, now, true);
+		(void)jv_sess_input(s, JV_IN_GATE_FAIL, gate, now, NULL, false);
+		return;
+	}
+
+	struct jv_event annot;
+	jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+	JV_EV_SET(&annot, from_transport, jv_sess_bound_id(s));
+	JV_EV_SET(&annot, candidate_set_size, change ? r.candidate_set_size : 1);
+	JV_EV_SET(&annot, candidate_transport, s->paths[target].id);
+	if (jv_sess_input(s, JV_IN_SWITCH_START, r.reason, now, &annot,
+			  false) != 1)
+		return;
+	s->operator_order = NULL;
+	s->att.tried_mask = 0;
+	s->att.ordinal = 0;
+	attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
+}
+
+static bool rate_capped(const struct jv_session *s, jv_time now);
+
+/* The current candidate is abandoned (3 unanswered copies, or its path
+ * died): T44 if another one passes §6.4, else T45. */
+static void attempt_abandon(struct jv_client *c, jv_time now,
+			    struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	struct jv_path *p = &s->paths[s->att.cand];
+	const char *last = p->id;
+
+	p->excluded_until_ms = now + s->policy.switch_cooldown_ms;
+	p->needs_restabilize = true;
+	s->att.tried_mask |= 1u << s->att.cand;
+
+	struct jv_select_binding b;
+	struct jv_candidate cand[JV_MAX_TRANSPORTS];
+	int map[JV_MAX_TRANSPORTS];
+	struct jv_select_result r;
+	bool have_b;
+	size_t n = gather(c, now, &b, &have_b, cand, map);
+
+	if (jv_select(have_b ? &b : NULL, cand, n, &s->policy, now, NULL,
+		      &r) == JV_OK &&
+	    r.outcome != JV_SELECT_DENY) {
+		bool change = r.outcome == JV_SELECT_SWITCH;
+		int target = change ? map[r.winner] : s->bound;
+
+		if (!(s->att.tried_mask & (1u << target)) &&
+		    jv_switch_gates(&s->limiter, &s->policy, now, change,
+				    true) == JV_REASON_NONE &&
+		    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
+				  now, NULL, false) == 0) {
+			attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
+			return;
+		}
+	}
+	/* No other candidate: while this one's path is up it stays the
+	 * candidate, retried with fresh nonces until the recovery window
+	 * decides (T46, RW-1); only a dead path exhausts the episode (T45). */
+	if (!p->down && (s->bound == s->att.cand || !rate_capped(s, now))) {
+		p->excluded_until_ms = 0;
+		p->needs_restabilize = false;
+		s->att.tried_mask &= ~(1u << s->att.cand);
+		s->att.copies = 0;
+		send_request(c, now, out);
+		return;
+	}
+	char id[JV_TRANSPORT_ID_MAX];
+	snprintf(id, sizeof id, "%s", last);
+	if (jv_sess_input(s, JV_IN_CANDIDATES_EXHAUSTED, JV_REASON_NONE, now,
+			  NULL, false) == 1)
+		emit_switch_failed(s, JV_REASON_NO_CANDIDATE_TRANSPORTS, id, now);
+}
+
+static void attempt_progress(struct jv_client *c, jv_time now,
+			     struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+
+	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0)
+		return;
+	if (s->paths[s->att.cand].down) {
+		attempt_abandon(c, now, out);
+		return;
+	}
+	if (now < s->att.next_tx_ms)
+		return;
+	if (s->att.copies < JV_ATTEMPT_COPIES)
+		send_request(c, now, out);
+	else
+		attempt_abandon(c, now, out);
+}
+
+static bool attempt_owns(const struct jv_session *s, uint64_t nonce)
+{
+	for (unsigned i = 0; i < s->att.nnonces; i++)
+		if (s->att.nonces[i] == nonce)
+			return true;
+	return false;
+}
+
+void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
+		   jv_time now)
+{
+	struct jv_session *s = &c->s;
+
+	s->ack_state_version = jv_max_u64(s->ack_state_version, a->state_version);
+	nonce_answered(s, a->nonce, JV_REASON_NONE);
+	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
+	    !attempt_owns(s, a->nonce))
+		return;	/* late ACK: only its version is recorded (§2.3) */
+
+	int cand = s->att.cand;
+	int old = s->bound;
+	bool change = old != cand;
+	char prev[JV_TRANSPORT_ID_MAX] = "";
+	struct jv_health_snapshot h;
+	uint64_t nonce = a->nonce;
+	jv_time started = s->att.start_ms;
+
+	/* Never commit a switch past the per-minute cap (INV-08), even if
+	 * the validator agreed: the attempt then ends by its window. */
+	if (change && rate_capped(s, now))
+		return;
+	if (old >= 0)
+		snprintf(prev, sizeof prev, "%s", s->paths[old].id);
+	jv_health_snapshot(&s->paths[cand].health, &s->policy, now, &h);
+	if (jv_sess_input(s, JV_IN_REATTACH_OK, JV_REASON_NONE, now, NULL,
+			  false) != 1)
+		return;
+	jv_sess_bind(s, cand, now);
+	s->rx_have = false;
+	if (change) {
+		struct jv_event ev;
+
+		jv_switch_record_commit(&s->limiter, now);
+		s->total_switches++;
+		jv_ev_init(&ev, JV_EV_TRANSPORT_SWITCH);
+		JV_EV_SET(&ev, reason_code, JV_REASON_REATTACH_SUCCESS);
+		JV_EV_SET(&ev, previous_transport, old >= 0 ? prev : NULL);
+		JV_EV_SET(&ev, new_transport, s->paths[cand].id);
+		JV_EV_SET(&ev, candidate_count, s->att.set_size);
+		JV_EV_SET(&ev, loss_ratio, h.loss_ratio);
+		JV_EV_SET(&ev, latency_estimate_ms, (uint64_t)h.srtt_ms);
+		JV_EV_SET(&ev, switch_latency_ms, now - started);
+		JV_EV_SET(&ev, explicit, true);
+		JV_EV_SET(&ev, auditable, true);
+		jv_sess_emit(s, &ev, now);
+	}
+	emit_result(s, true, JV_REASON_REATTACH_SUCCESS, s->paths[cand].id,
+		    nonce, false, now);
+	s->att.cand = -1;
+	/* The bound path gets a heartbeat at once, so the new binding's
+	 * detection windows have samples from the start. */
+	s->paths[cand].next_probe_ms = now;
+}
+
+void jv_cl_on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
+		    jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+
+	s->ack_state_version = jv_max_u64(s->ack_state_version, d->state_version);
+	nonce_answered(s, d->nonce, d->reason);
+	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
+	    !attempt_owns(s, d->nonce))
+		return;
+
+	enum jv_input in = jv_fsm_deny_input(d->reason);
+	char cand[JV_TRANSPORT_ID_MAX];
+	snprintf(cand, sizeof cand, "%s", s->paths[s->att.cand].id);
+
+	switch (in) {
+	case JV_IN_DENY_RETRYABLE:
+		/* T43: same attempt, fresh nonce, after retry_after_ms (at
+		 * once for stale_state_version: the DENY gave us the version). */
+		emit_result(s, false, d->reason, cand, d->nonce, true, now);
+		if (d->reason == JV_REASON_STALE_STATE_VERSION)
+			s->state_version_conflicts++;
+		s->att.copies = 0;
+		s->att.next_tx_ms = now + d->retry_after_ms;
+		if (d->retry_after_ms == 0)
+			send_request(c, now, out);
+		return;
+	case JV_IN_DENY_POLICY:
+	case JV_IN_DENY_VALIDATION:
+	case JV_IN_DENY_FATAL: {
+		struct jv_path *p = &s->paths[s->att.cand];
+		p->excluded_until_ms = now + s->policy.switch_cooldown_ms;
+		p->needs_restabilize = true;
+		if (jv_sess_input(s, in, d->reason, now, NULL,
+				  in == JV_IN_DENY_FATAL) != 1)
+			return;
+		emit_result(s, false, d->reason, cand, d->nonce, false, now);
+		if (in == JV_IN_DENY_FATAL)
+			jv_sess_emit_terminated(s, d->reason, NULL, now);
+		else
+			emit_switch_denied(s, d->reason, cand, 1, now, false);
+		return;
+	}
+	default:
+		return;	/* no class: treated as no response (§7.2) */
+	}
+}
+
+/* ---- the evaluation loop (spec §2.4) ---------------------------------- */
+
+static bool rate_capped(const struct jv_session *s, jv_time now)
+{
+	return jv_switch_count(&s->limiter, now) >= s->policy.max_switches_per_min;
+}
+
+/*
+ * The binding is declared dead (T10/T20/T30/T47).  An attempt that was
+ * revalidating it would now bind a transport to an empty binding: a
+ * switch, which must fit under MAX_SWITCHES_PER_MIN like any other
+ * (INV-08); if it does not, the candidate is abandoned (T44/T45).
+ */
+static void binding_died(struct jv_client *c, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	int old = s->bound;
+
+	jv_sess_binding_dead(s, jv_health_hard_failed(&s->paths[old].health),
+			     now);
+	if (s->fsm.state == JV_STATE_RECOVERING && s->att.cand == old &&
+	    rate_capped(s, now))
+		attempt_abandon(c, now, out);
+}
+
+void jv_cl_evaluate(struct jv_client *c, jv_time now,
+			    struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+
+	if (!c->have_session)
+		return;
+	/* Rules fire one at a time, in priority order, until none does; the
+	 * longest legal chain is 3 transitions (§2.4), so 4 rounds bound it. */
+	for (int round = 0; round < 4; round++) {
+		uint64_t v = s->fsm.state_version;
+		enum jv_state st = s->fsm.state;
+
+		if (jv_sess_check_terminal(s, now))
+			return;
+		/* (8) transport_dead of the binding. */
+		if (s->bound >= 0 &&
+		    jv_health_condition(&s->paths[s->bound].health, &s->policy,
+					now) == JV_REASON_TRANSPORT_DEAD) {
+			binding_died(c, now, out);
+			continue;
+		}
+		/* (9) the reattach attempt. */
+		attempt_progress(c, now, out);
+		st = s->fsm.state;
+		/* (10) recovery window. */
+		if (st == JV_STATE_RECOVERING && now > s->recovery_deadline_ms) {
+			const char *cand = path_id(s, s->att.cand);
+			char id[JV_TRANSPORT_ID_MAX] = "";
+			if (cand)
+				snprintf(id, sizeof id, "%s", cand);
+			if (jv_sess_input(s, JV_IN_RECOVERY_TIMEOUT,
+					  JV_REASON_NONE, now, NULL, false) == 1) {
+				emit_switch_failed(s, JV_REASON_RECOVERY_WINDOW_EXCEEDED,
+						   cand ? id : NULL, now);
+				emit_policy_limit(s, "recovery_window_ms",
+						  (double)s->policy.recovery_window_ms,
+						  (double)(now - (s->recovery_deadline_ms -
+								  s->policy.recovery_window_ms)),
+						  JV_REASON_RECOVERY_WINDOW_EXCEEDED, now);
+			}
+			continue;
+		}
+		/* (11) volatile timeout. */
+		if (st == JV_STATE_VOLATILE &&
+		    now > s->volatile_since_ms + s->policy.volatile_to_degraded_ms) {
+			(void)jv_sess_input(s, JV_IN_VOLATILE_TIMEOUT,
+					    JV_REASON_NONE, now, NULL, false);
+			continue;
+		}
+		/* (12) other instability, detected on ATTACHED only. */
+		if (st == JV_STATE_ATTACHED && s->bound >= 0) {
+			struct jv_path *b = &s->paths[s->bound];
+			enum jv_reason r = jv_health_condition(&b->health,
+							       &s->policy, now);
+			if (r != JV_REASON_NONE) {
+				struct jv_health_snapshot h;
+				struct jv_event annot;
+
+				jv_health_snapshot(&b->health, &s->policy, now, &h);
+				jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+				if (h.loss_defined)
+					JV_EV_SET(&annot, loss_ratio, h.loss_ratio);
+				if (h.rtt_measured)
+					JV_EV_SET(&annot, latency_estimate_ms,
+						  (uint64_t)h.srtt_ms);
+				JV_EV_SET(&annot, consecutive_drops,
+					  h.consecutive_drops);
+				JV_EV_SET(&annot, heartbeat_age_ms,
+					  h.heartbeat_age_ms);
+				(void)jv_sess_input(s, JV_IN_INSTABILITY, r, now,
+						    &annot, false);
+				continue;
+			}
+		}
+		/* (13) switch evaluation. */
+		if (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED)
+			switch_evaluate(c, now, out);
+		if (s->fsm.state_version == v)
+			break;
+	}
+}

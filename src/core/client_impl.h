@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_CORE_CLIENT_IMPL_H
+#define JVPN_CORE_CLIENT_IMPL_H
+
+/*
+ * The client endpoint, split by concern:
+ *   client.c          lifecycle, handshake, rekey and the public entry points
+ *   client_attempt.c  the §2.4 evaluation loop, §6.4 selection and gates,
+ *                     the reattach attempt and its answers (§7)
+ *   client_probe.c    heartbeats and standby probes, their drops (OP-5),
+ *                     and data-plane loss from counter gaps (OP-23)
+ */
+
+#include "jvpn/noise.h"
+#include "session.h"
+
+struct jv_client {
+	struct jv_session s;
+	bool have_session;		/* a handshake completed */
+	struct jv_noise_static self;
+	struct jv_noise_initiator hs;
+	uint8_t gateway_public[32];
+	unsigned hs_attempts;
+	jv_time hs_next_ms;		/* JV_TIME_NEVER: no handshake pending */
+	bool hs_pending;
+	int hs_path;
+	uint64_t handshakes;		/* completed handshakes (sessions made) */
+};
+
+static inline uint64_t jv_max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* client.c */
+void jv_cl_send_ctrl(struct jv_session *s, int path, const struct jv_ctrl *m,
+		     struct jv_out *out);
+
+/* client_attempt.c */
+/* May a new request nonce be spent on path p (NULL: any) without passing
+ * MAX_NONCE_GAP beyond the last one the gateway answered (§7.5)? */
+bool jv_cl_nonce_available(const struct jv_session *s, const struct jv_path *p,
+			   jv_time now);
+void jv_cl_evaluate(struct jv_client *c, jv_time now, struct jv_out *out);
+void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
+		  jv_time now);
+void jv_cl_on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
+		   jv_time now, struct jv_out *out);
+
+/* client_probe.c */
+void jv_cl_expire_inflight(struct jv_session *s, jv_time now);
+void jv_cl_send_probes(struct jv_client *c, jv_time now, struct jv_out *out);
+void jv_cl_on_hb_ack(struct jv_client *c, int path,
+		     const struct jv_ctrl_heartbeat *a, jv_time now);
+void jv_cl_note_counter(struct jv_session *s, int path, uint8_t epoch,
+			uint64_t ctr, jv_time now);
+
+#endif
