@@ -422,7 +422,7 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 		return JV_OK;
 	p->rx_packets++;
 	s->rx_bytes += n;
-	jv_cl_note_counter(s, path, h.key_epoch, h.counter, now);
+	jv_cl_note_counter(c, path, h.key_epoch, h.counter, now);
 	if (type == JV_MSG_DATA) {
 		struct jv_inner *in = jv_out_inner(out);
 		if (in) {

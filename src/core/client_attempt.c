@@ -401,7 +401,7 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 			  false) != 1)
 		return;
 	jv_sess_bind(s, cand, now);
-	s->rx_have = false;
+	c->rx.have = false;
 	if (change) {
 		struct jv_event ev;
 

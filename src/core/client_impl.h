@@ -14,8 +14,22 @@
 #include "jvpn/noise.h"
 #include "session.h"
 
+/* OP-23: loss on the binding from the gateway's counter sequence, with a
+ * reorder window (client_probe.c).  Client-only, so kept out of the
+ * session struct every gateway session carries. */
+struct jv_rx_loss {
+	uint8_t epoch;			/* key epoch (wire) the counters are of */
+	uint64_t top;			/* highest counter seen on the binding */
+	uint64_t bits;			/* bit i: counter top - i accounted for */
+	bool have;
+	jv_time gap_at[64];		/* when each counter became a gap */
+	uint64_t other[16];		/* counters seen on other paths */
+	unsigned other_head;
+};
+
 struct jv_client {
 	struct jv_session s;
+	struct jv_rx_loss rx;
 	bool have_session;		/* a handshake completed */
 	struct jv_noise_static self;
 	struct jv_noise_initiator hs;
@@ -52,7 +66,7 @@ void jv_cl_expire_inflight(struct jv_session *s, jv_time now);
 void jv_cl_send_probes(struct jv_client *c, jv_time now, struct jv_out *out);
 void jv_cl_on_hb_ack(struct jv_client *c, int path,
 		     const struct jv_ctrl_heartbeat *a, jv_time now);
-void jv_cl_note_counter(struct jv_session *s, int path, uint8_t epoch,
+void jv_cl_note_counter(struct jv_client *c, int path, uint8_t epoch,
 			uint64_t ctr, jv_time now);
 
 #endif

@@ -108,90 +108,92 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
  */
 enum { RX_WINDOW = 64, JV_REORDER_MS = 100 };
 
-static bool seen_elsewhere(const struct jv_session *s, uint64_t ctr)
+static bool seen_elsewhere(const struct jv_rx_loss *rx, uint64_t ctr)
 {
 	for (unsigned i = 0; i < 16; i++)
-		if (s->rx_other[i] == ctr)
+		if (rx->other[i] == ctr)
 			return true;
 	return false;
 }
 
-static void account(struct jv_session *s, unsigned bit)
+static void account(struct jv_rx_loss *rx, unsigned bit)
 {
-	s->rx_bits |= (uint64_t)1 << bit;
+	rx->bits |= (uint64_t)1 << bit;
 }
 
-void jv_cl_note_counter(struct jv_session *s, int path, uint8_t epoch,
-			 uint64_t ctr, jv_time now)
+void jv_cl_note_counter(struct jv_client *cl, int path, uint8_t epoch,
+			uint64_t ctr, jv_time now)
 {
+	struct jv_session *s = &cl->s;
+	struct jv_rx_loss *rx = &cl->rx;
 	uint32_t lost = 0;
 
 	/* Each key epoch has its own counter sequence, from 0 (keys.c): a
 	 * rotation restarts the tracking, and a straggler of the previous
 	 * epoch is delivered but says nothing about gaps in the new one. */
-	if (epoch != s->rx_epoch) {
+	if (epoch != rx->epoch) {
 		if (epoch != (uint8_t)s->cur.epoch) {
 			if (path == s->bound)
 				jv_health_on_data(&s->paths[path].health,
 						  &s->policy, now, 1, 0);
 			return;
 		}
-		s->rx_epoch = epoch;
-		s->rx_have = false;
+		rx->epoch = epoch;
+		rx->have = false;
 		for (unsigned i = 0; i < 16; i++)
-			s->rx_other[i] = UINT64_MAX;
+			rx->other[i] = UINT64_MAX;
 	}
 	if (path != s->bound) {
-		s->rx_other[s->rx_other_head++ % 16] = ctr;
-		if (s->rx_have && ctr <= s->rx_top && s->rx_top - ctr < RX_WINDOW)
-			account(s, (unsigned)(s->rx_top - ctr));
+		rx->other[rx->other_head++ % 16] = ctr;
+		if (rx->have && ctr <= rx->top && rx->top - ctr < RX_WINDOW)
+			account(rx, (unsigned)(rx->top - ctr));
 		return;
 	}
-	if (!s->rx_have) {
-		s->rx_have = true;
-		s->rx_top = ctr;
+	if (!rx->have) {
+		rx->have = true;
+		rx->top = ctr;
 		/* counters before the first one seen are not ours to judge */
-		s->rx_bits = ~(uint64_t)0;
-	} else if (ctr > s->rx_top) {
-		uint64_t shift = ctr - s->rx_top;
+		rx->bits = ~(uint64_t)0;
+	} else if (ctr > rx->top) {
+		uint64_t shift = ctr - rx->top;
 
 		/* Gaps pushed out of the window unseen are lost, as of the
 		 * time they appeared. */
 		for (uint64_t i = 0; i < RX_WINDOW && i < shift; i++) {
 			unsigned bit = RX_WINDOW - 1 - (unsigned)i;
-			uint64_t c = s->rx_top - bit;
-			if (!(s->rx_bits & ((uint64_t)1 << bit)) &&
-			    !seen_elsewhere(s, c))
+			uint64_t c = rx->top - bit;
+			if (!(rx->bits & ((uint64_t)1 << bit)) &&
+			    !seen_elsewhere(rx, c))
 				jv_health_on_lost_at(&s->paths[path].health,
 						     &s->policy, now,
-						     s->rx_gap_at[c % RX_WINDOW], 1);
+						     rx->gap_at[c % RX_WINDOW], 1);
 		}
 		/* A jump wider than the window: the counters in between never
 		 * came (capped, so one huge jump cannot fake a collapse). */
 		if (shift > RX_WINDOW)
 			lost += (uint32_t)((shift - RX_WINDOW) > RX_WINDOW
 						   ? RX_WINDOW : shift - RX_WINDOW);
-		s->rx_bits = shift >= RX_WINDOW ? 0 : s->rx_bits << shift;
-		s->rx_bits |= 1;
+		rx->bits = shift >= RX_WINDOW ? 0 : rx->bits << shift;
+		rx->bits |= 1;
 		/* the counters skipped now are gaps from now */
-		for (uint64_t c = s->rx_top + 1; c < ctr; c++)
+		for (uint64_t c = rx->top + 1; c < ctr; c++)
 			if (ctr - c < RX_WINDOW)
-				s->rx_gap_at[c % RX_WINDOW] = now;
-		s->rx_top = ctr;
-	} else if (s->rx_top - ctr < RX_WINDOW) {
-		account(s, (unsigned)(s->rx_top - ctr));	/* late, not lost */
+				rx->gap_at[c % RX_WINDOW] = now;
+		rx->top = ctr;
+	} else if (rx->top - ctr < RX_WINDOW) {
+		account(rx, (unsigned)(rx->top - ctr));	/* late, not lost */
 	}
 	/* Gaps open for longer than the reorder allowance are losses. */
-	for (unsigned bit = 1; bit < RX_WINDOW && bit <= s->rx_top; bit++) {
-		uint64_t c = s->rx_top - bit;
-		if (s->rx_bits & ((uint64_t)1 << bit))
+	for (unsigned bit = 1; bit < RX_WINDOW && bit <= rx->top; bit++) {
+		uint64_t c = rx->top - bit;
+		if (rx->bits & ((uint64_t)1 << bit))
 			continue;
-		if (now < s->rx_gap_at[c % RX_WINDOW] + JV_REORDER_MS)
+		if (now < rx->gap_at[c % RX_WINDOW] + JV_REORDER_MS)
 			continue;
-		if (!seen_elsewhere(s, c))
+		if (!seen_elsewhere(rx, c))
 			jv_health_on_lost_at(&s->paths[path].health, &s->policy,
-					     now, s->rx_gap_at[c % RX_WINDOW], 1);
-		account(s, bit);
+					     now, rx->gap_at[c % RX_WINDOW], 1);
+		account(rx, bit);
 	}
 	jv_health_on_data(&s->paths[path].health, &s->policy, now, 1, lost);
 }

@@ -165,16 +165,6 @@ struct jv_session {
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
 	struct jv_pathval pathval;
 
-	/* OP-23: loss on the binding from its counter sequence, with a
-	 * reorder window (client.c note_counter) */
-	uint8_t rx_epoch;			/* key epoch (wire) the counters are of */
-	uint64_t rx_top;			/* highest counter seen on the binding */
-	uint64_t rx_bits;			/* bit i: counter rx_top - i accounted for */
-	bool rx_have;
-	jv_time rx_gap_at[64];			/* when each counter became a gap */
-	uint64_t rx_other[16];			/* counters seen on other paths */
-	unsigned rx_other_head;
-
 	/* counters */
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t dropped_unauthorized, dropped_auth, dropped_replay;
