@@ -1,0 +1,696 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench/peers.sh [BUILD_DIR] (root): jvpn beside wireguard-go and OpenVPN
+# 2.6 (Debian packages), in ONE run, on the same two-path namespace lab
+# (tests/lab/lablib.sh).  Not a test: it measures and prints.
+#
+# For the raw path a, then each tunnel in turn (only one runs at a time):
+#
+#  1. throughput: iperf3, TCP, 10 s, one stream, client -> gateway;
+#  2. latency: 100 pings at 10 ms, median RTT;
+#  3. failover (tunnels only): a UDP probe stream at 100 packets/s, echoed
+#     by the gateway (not ping: iputils ping sends more slowly while its
+#     echoes go unanswered), and one paced TCP connection (2 MB/s, 31 s)
+#     through the tunnel; 1 s in, path a is cut silently (nftables drop at
+#     both ends, as bench/failover.sh does) and stays cut for 30 s.  Gap =
+#     from the send time of the first probe lost after the cut to the
+#     answer to the first one delivered after it (30000 when none is
+#     within 30 s); the TCP connection survived if it is the same
+#     connection, every byte sent arrived, it was still moving data in its
+#     last second and it closed cleanly, all before path a is restored.
+#
+# The peers: jvpn with the `fast` profile and two transports (a, b);
+# wireguard-go with one peer whose endpoint is on path a (WireGuard has one
+# endpoint per peer, no multipath: nothing in it moves to path b);
+# OpenVPN 2.6 in UDP server/client mode with TLS (a CA generated here), two
+# `remote` lines (path a first, then path b), `keepalive 1 5`, persist-tun,
+# the client's tunnel address pinned by client-config-dir, and
+# `disable-dco` (the kernel has no ovpn-dco module; so all three tunnels run
+# in user space over a TUN device).
+#
+# Environment: PEERS (default "jvpn wggo openvpn": which tunnels to run),
+# FAIL_S (default 30: seconds path a stays cut; the cap of the gap).
+#
+# Missing tools are installed from Debian (apt-get, non-interactive, no
+# recommends: wireguard-tools would otherwise pull a kernel image).
+# Everything runs inside two namespaces this script creates; the trap of
+# lablib.sh stops every process it started (by pid) and deletes the
+# namespaces on every exit path, Ctrl-C included.
+#
+# Ends with name=value lines (DESIGN.md "Performance"); "-" where a peer
+# could not be measured (the prose says why).
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+case $build in /*) ;; *) build=$here/$build ;; esac
+JVPN=$build/src/cli/jvpn
+export JVPN
+[ -x "$JVPN" ] || { echo "peers.sh: no $JVPN (build first: make build)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "peers.sh: needs root (network namespaces)" >&2; exit 2; }
+
+# ---- tools, from Debian only, installed only when missing ----------------------
+need_pkgs=()
+want() {	# command package
+	command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2")
+}
+want iperf3 iperf3
+want wireguard-go wireguard-go
+want wg wireguard-tools
+want openvpn openvpn
+want openssl openssl
+want nft nftables
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	echo "peers.sh: installing ${need_pkgs[*]} (apt-get)" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1
+		  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1; } ||
+		echo "peers.sh: apt-get install ${need_pkgs[*]} failed" >&2
+fi
+command -v iperf3 >/dev/null || { echo "peers.sh: needs iperf3" >&2; exit 2; }
+command -v nft >/dev/null || { echo "peers.sh: needs nft" >&2; exit 2; }
+
+. "$here/tests/lab/lablib.sh"
+
+PING_MS=10
+FAIL_S=${FAIL_S:-30}	# how long path a stays cut
+TCP_RATE=2000000	# bytes/s of the failover TCP stream
+WG_PORT=51821
+OVPN_PORT=1194
+WG_TUN_G=198.19.1.1
+WG_TUN_C=198.19.1.2
+OV_TUN_G=198.19.2.1
+OV_TUN_C=198.19.2.2
+
+# shellcheck disable=SC2119
+lab_init
+WG_C=${LAB_ID}wc	# wireguard-go's UAPI sockets live in /var/run/wireguard,
+WG_G=${LAB_ID}wg	# shared by every namespace: names unique to this run
+OV_C=${LAB_ID}oc
+OV_G=${LAB_ID}og
+peers_cleanup() {
+	lab_cleanup
+	local rc=$?
+	# wireguard-go removes its socket on SIGTERM; not if it had to be killed
+	rm -f "/var/run/wireguard/$WG_C.sock" "/var/run/wireguard/$WG_G.sock"
+	return $rc
+}
+trap peers_cleanup EXIT
+
+# ---- measurement helpers (python, written into the lab's private dir) ---------
+PT=$LAB_DIR/peertool.py
+cat >"$PT" <<'PYEOF'
+import json, select, socket, statistics, struct, sys, time
+
+def now_ms():
+    return int(time.time() * 1000)
+
+BUCKET_MS = 50
+
+def sink(port, out, deadline_s):
+    """One connection; arrivals per 50 ms bucket; ends on EOF, error or
+    the deadline, whichever comes first, and always writes its record."""
+    end = time.time() + float(deadline_s)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", int(port)))
+    ls.listen(1)
+    ls.settimeout(15)
+    rec = {"start_ms": now_ms(), "bucket_ms": BUCKET_MS, "bytes": 0,
+           "result": "no connection", "buckets": []}
+    try:
+        conn, _ = ls.accept()
+    except OSError:
+        json.dump(rec, open(out, "w"))
+        return
+    rec["start_ms"] = start = now_ms()
+    b = rec["buckets"]
+    conn.settimeout(0.2)
+    while True:
+        if time.time() > end:
+            rec["result"] = "deadline"
+            break
+        try:
+            data = conn.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError as e:
+            rec["result"] = "error: %s" % e
+            break
+        if not data:
+            rec["result"] = "eof"
+            break
+        i = (now_ms() - start) // BUCKET_MS
+        while len(b) <= i:
+            b.append(0)
+        b[i] += len(data)
+        rec["bytes"] += len(data)
+    conn.close()
+    json.dump(rec, open(out, "w"))
+
+def source(host, port, seconds, rate, grace, out):
+    """Paced sender that never blocks past its deadline: `rate` bytes/s for
+    `seconds`, then FIN and wait up to `grace` s for the sink's close."""
+    rec = {"sent": 0, "result": "?", "end_ms": 0}
+    try:
+        s = socket.create_connection((host, int(port)), timeout=5)
+    except OSError as e:
+        rec["result"] = "connect: %s" % e
+        json.dump(rec, open(out, "w"))
+        return
+    s.settimeout(0.05)
+    chunk = b"p" * 8192
+    t0 = time.time()
+    end = t0 + float(seconds)
+    try:
+        while time.time() < end:
+            if rec["sent"] < (time.time() - t0) * int(rate):
+                try:
+                    rec["sent"] += s.send(chunk)
+                except socket.timeout:
+                    pass
+            else:
+                time.sleep(0.005)
+        rec["end_ms"] = now_ms()
+        s.shutdown(socket.SHUT_WR)
+        s.settimeout(float(grace))
+        while s.recv(4096):
+            pass
+        rec["result"] = "eof"
+    except socket.timeout:
+        rec["result"] = "stalled"
+    except OSError as e:
+        rec["result"] = "error: %s" % e
+    if not rec["end_ms"]:
+        rec["end_ms"] = now_ms()
+    s.close()
+    json.dump(rec, open(out, "w"))
+
+def tcp_verdict(sink_json, source_json, cut_ms):
+    """survived(0/1) resume_ms(or -) and a few words."""
+    k, s = json.load(open(sink_json)), json.load(open(source_json))
+    b, start, bm = k["buckets"], k["start_ms"], k["bucket_ms"]
+    # still moving data in the last second before the sender stopped
+    lo = max(0, (s["end_ms"] - 1000 - start) // bm)
+    hi = max(0, (s["end_ms"] - start) // bm)
+    moving = any(b[lo:hi + 1])
+    ok = (s["result"] == "eof" and k["result"] == "eof" and
+          k["bytes"] == s["sent"] and moving)
+    need = 500 // bm	# first 0.5 s with data in every bucket after the cut
+    i, res = max(0, (int(cut_ms) - start) // bm), "-"
+    while i + need <= len(b):
+        if all(b[i:i + need]):
+            res = str(max(0, start + i * bm - int(cut_ms)))
+            break
+        i += 1
+    print("%d %s sender=%s receiver=%s sent=%d received=%d moving_at_end=%s"
+          % (ok, res, s["result"].replace(" ", "_"),
+             k["result"].replace(" ", "_"), s["sent"], k["bytes"],
+             "yes" if moving else "no"))
+
+def ping_parse(path):
+    rep, sent = [], None
+    for line in open(path):
+        if "packets transmitted" in line:
+            sent = int(line.split()[0])
+        if "bytes from" not in line or not line.startswith("["):
+            continue
+        t = float(line[1:line.index("]")]) * 1000.0
+        seq = rtt = None
+        for w in line.split():
+            if w.startswith("icmp_seq="):
+                seq = int(w.split("=")[1])
+            if w.startswith("time="):
+                rtt = float(w.split("=")[1])
+        if seq is not None:
+            rep.append((seq, t, rtt))
+    return sorted(rep), sent
+
+def median_rtt(path):
+    rep, sent = ping_parse(path)
+    v = [r for _, _, r in rep if r is not None]
+    print("%.3f %d %d" % (statistics.median(v), len(v), sent or 0)
+          if v else "- 0 %d" % (sent or 0))
+
+def echo(port, deadline_s):
+    """UDP reflector for the probe stream, until the deadline."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", int(port)))
+    s.settimeout(0.2)
+    end = time.time() + float(deadline_s)
+    while time.time() < end:
+        try:
+            d, peer = s.recvfrom(256)
+            s.sendto(d, peer)
+        except OSError:
+            pass
+
+def probe(host, port, interval_ms, count, out):
+    """`count` UDP probes at a fixed schedule (one every interval_ms, never
+    slowed down by missing answers, unlike ping), each echoed back; records
+    per sequence number the send and the answer time (ms)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, int(port)))
+    s.setblocking(False)
+    n, iv = int(count), float(interval_ms) / 1000.0
+    sent, got = [None] * n, [None] * n
+    t0, i, stop = time.time(), 0, None
+    pad = b"j" * 60
+    while True:
+        now = time.time()
+        if i < n and now >= t0 + i * iv:
+            sent[i] = now * 1000.0
+            try:
+                s.send(struct.pack("!I", i) + pad)
+            except OSError:
+                pass
+            i += 1
+            continue
+        if i >= n:
+            stop = stop or now + 1.0	# answers still in flight
+            if now >= stop:
+                break
+        wait = (t0 + i * iv - now) if i < n else stop - now
+        r, _, _ = select.select([s], [], [], max(0.0, wait))
+        while r:
+            try:
+                d = s.recv(256)
+            except OSError:
+                break
+            if len(d) >= 4:
+                k = struct.unpack("!I", d[:4])[0]
+                if k < n and got[k] is None:
+                    got[k] = time.time() * 1000.0
+    json.dump({"sent": sent, "got": got}, open(out, "w"))
+
+def gap(path, cut_ms, cap_ms):
+    """gap_ms recovered(0/1) runs lost_after_cut lost_at_end.  Gap: from
+    the send time of the first probe lost after the cut to the answer of
+    the first probe delivered after it; cap_ms if none came within it."""
+    r = json.load(open(path))
+    sent, got = r["sent"], r["got"]
+    cut, cap = float(cut_ms), int(cap_ms)
+    # a probe sent just before the cut may be the first one lost
+    idx = [i for i, t in enumerate(sent) if t is not None and t >= cut - 20]
+    lost = [i for i in idx if got[i] is None]
+    runs, prev = 0, None
+    for i in lost:
+        if prev is None or i != prev + 1:
+            runs += 1
+        prev = i
+    end = 0
+    for i in reversed(idx):
+        if got[i] is not None:
+            break
+        end += 1
+    if not lost:
+        print("0 1 0 0 0")
+        return
+    first = lost[0]
+    back = next((j for j in range(first + 1, len(sent)) if got[j] is not None), None)
+    g = None if back is None else int(got[back] - sent[first])
+    if g is not None and g <= cap:
+        print("%d 1 %d %d %d" % (g, runs, len(lost), end))
+    else:
+        print("%d 0 %d %d %d" % (cap, runs, len(lost), end))
+
+cmd, a = sys.argv[1], sys.argv[2:]
+{"sink": sink, "source": source, "tcp": tcp_verdict, "echo": echo,
+ "probe": probe, "median-rtt": median_rtt, "gap": gap}[cmd](*a)
+PYEOF
+
+peer_log() {	# prose, to stdout
+	printf '%s\n' "$*"
+}
+
+# run CMD...: in the background, then wait for it.  A trapped signal
+# interrupts `wait` at once; a foreground child that catches SIGINT itself
+# (ping, python, iperf3) would instead make bash skip the INT trap (it
+# assumes the child handled it), and the lab would not be cleaned up.
+run() {
+	"$@" &
+	local p=$!
+	lab_track $p
+	wait $p
+}
+
+# iperf3 for 10 s, one TCP stream, client -> gateway: IPERF_MBPS (or -).
+iperf() {	# destination
+	ip netns exec "$NS_G" timeout 30 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	local srv=$! i=0
+	lab_track $srv
+	while ! ip netns exec "$NS_G" ss -Hltn 'sport = :5201' | grep -q 5201; do
+		[ $i -ge 100 ] && break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	run ip netns exec "$NS_C" timeout 25 iperf3 -c "$1" -p 5201 -t 10 -J \
+		>"$LAB_DIR/iperf.json" 2>/dev/null
+	IPERF_MBPS=$(python3 -c 'import json,sys
+try:
+    print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))
+except Exception:
+    print("-")' <"$LAB_DIR/iperf.json")
+	wait $srv 2>/dev/null
+}
+
+# 100 pings at 10 ms: RTT_OUT="median_ms replies sent".
+rtt() {	# destination
+	run ip netns exec "$NS_C" ping -D -n -c 100 -i 0.01 -W 1 "$1" >"$LAB_DIR/rtt.txt" 2>&1
+	RTT_OUT=$(python3 "$PT" median-rtt "$LAB_DIR/rtt.txt")
+}
+
+# measure NAME DEST WHAT: throughput and RTT into NAME_mbps, NAME_rtt.
+measure() {
+	local m r
+	busy "before $3"
+	iperf "$2"
+	m=$IPERF_MBPS
+	rtt "$2"
+	r=$RTT_OUT
+	printf -v "${1}_mbps" '%s' "$m"
+	printf -v "${1}_rtt" '%s' "${r%% *}"
+	peer_log "  throughput ($3, iperf3 TCP 10 s, 1 stream, client -> gateway): $m Mbit/s"
+	peer_log "  RTT ($3, 100 pings at 10 ms): median ${r%% *} ms ($(echo "$r" | cut -d' ' -f2) of $(echo "$r" | cut -d' ' -f3) answered)"
+}
+
+# wait_ping DEST TIMEOUT_S: until one ping through the tunnel is answered
+# (a ping fails at once while there is no route yet: paced by the clock).
+wait_ping() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		run ip netns exec "$NS_C" ping -n -c 1 -W 1 "$1" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# failover NAME DEST: probe stream + TCP stream, silent cut of path a for
+# FAIL_S s; sets NAME_gap, NAME_tcp and prints the prose.
+failover() {
+	local name=$1 dest=$2 n pid_k pid_s tcut g t
+	peer_log "  failover: UDP probes every ${PING_MS} ms (echoed) and one TCP connection at 2 MB/s;" \
+		"path a cut silently 1 s in, for ${FAIL_S} s"
+	n=$(((FAIL_S + 1) * 1000 / PING_MS))
+	rm -f "$LAB_DIR/$name-sink.json" "$LAB_DIR/$name-src.json"
+	ip netns exec "$NS_G" python3 "$PT" sink 5001 "$LAB_DIR/$name-sink.json" \
+		$((FAIL_S + 20)) &
+	pid_k=$!
+	lab_track $pid_k
+	local i=0
+	while ! ip netns exec "$NS_G" ss -Hltn 'sport = :5001' | grep -q 5001; do
+		[ $i -ge 100 ] && lab_die "TCP sink did not start"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	ip netns exec "$NS_C" python3 "$PT" source "$dest" 5001 $((FAIL_S + 1)) \
+		$TCP_RATE 10 "$LAB_DIR/$name-src.json" &
+	pid_s=$!
+	lab_track $pid_s
+	ip netns exec "$NS_G" python3 "$PT" echo 5002 $((FAIL_S + 10)) &
+	local pid_e=$!
+	lab_track $pid_e
+	ip netns exec "$NS_C" python3 "$PT" probe "$dest" 5002 $PING_MS $n \
+		"$LAB_DIR/$name-probe.json" &
+	local pid_p=$!
+	lab_track $pid_p
+	sleep 1
+	tcut=$(lab_now)
+	lab_cut a
+	wait $pid_p 2>/dev/null
+	lab_stop_pid $pid_e 2
+	# the TCP verdict is made while path a is still cut
+	wait $pid_s 2>/dev/null
+	wait $pid_k 2>/dev/null
+	lab_restore a
+	g=$(python3 "$PT" gap "$LAB_DIR/$name-probe.json" "$tcut" $((FAIL_S * 1000)) ||
+		echo "- 0 0 0 0")
+	t=$(python3 "$PT" tcp "$LAB_DIR/$name-sink.json" "$LAB_DIR/$name-src.json" "$tcut" 2>/dev/null ||
+		echo "0 - no_record")
+	printf -v "${name}_gap" '%s' "${g%% *}"
+	printf -v "${name}_tcp" '%s' "${t%% *}"
+	# shellcheck disable=SC2086
+	set -- $g
+	if [ "$2" = 1 ]; then
+		peer_log "  failover: first lost to first delivered probe after the cut: $1 ms" \
+			"($4 probes lost in $3 run(s) after the cut$( [ "$5" != 0 ] && echo ", the last $5 lost again"))"
+	else
+		peer_log "  failover: NOT recovered: no probe answered within ${FAIL_S} s of the first loss" \
+			"(reported as $1 ms; $4 probes lost after the cut)"
+	fi
+	# shellcheck disable=SC2086
+	set -- $t
+	peer_log "  TCP stream (2 MB/s, one connection, ${FAIL_S} s cut): $( [ "$1" = 1 ] &&
+		echo survived || echo 'did NOT survive'); resume after the cut: $2 ms; ${*:3}"
+}
+
+wanted() {	# peer: in PEERS (default: all three)
+	case " ${PEERS:-jvpn wggo openvpn} " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+ratio() {	# a b
+	python3 -c 'import sys
+a, b = sys.argv[1], sys.argv[2]
+try:
+    print("%.2f" % (float(a) / float(b)))
+except Exception:
+    print("-")' "$1" "$2"
+}
+
+# Other work on the host skews throughput: say so rather than hide it.
+busy() {
+	local ns procs=0 pid comm where
+	ns=$(ip netns list 2>/dev/null | grep -cv "^$LAB_ID-")
+	while read -r pid comm; do
+		case $comm in
+		jvpn|iperf3|openvpn|wireguard-go|cc1|ninja|valgrind) ;;
+		*) continue ;;
+		esac
+		where=$(ip netns identify "$pid" 2>/dev/null)
+		[ "$where" = "$NS_C" ] || [ "$where" = "$NS_G" ] || procs=$((procs + 1))
+	done < <(ps -eo pid=,comm=)
+	[ "$ns" -gt 0 ] || [ "$procs" -gt 0 ] &&
+		echo "  NOTE ($1): $ns other network namespace(s) and $procs jvpn/iperf3/openvpn/wireguard-go/cc1/ninja/valgrind process(es) not ours on this host; figures may be skewed"
+	return 0
+}
+
+lab_net
+
+echo "jvpn beside wireguard-go and OpenVPN: one run, one namespace lab, two veth paths"
+echo "  path a 198.18.1.0/24, path b 198.18.2.0/24; one tunnel up at a time"
+echo "  $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")"
+echo "  jvpn $(git -C "$here" describe --always --dirty 2>/dev/null || echo "(not a git tree: $here)"); wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null || echo '?');" \
+	"$(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f1-2); iperf3 $(dpkg-query -W -f='${Version}' iperf3 2>/dev/null || echo '?')"
+busy "at the start"
+echo
+
+# ---- raw path ---------------------------------------------------------------
+raw_mbps=- raw_rtt=-
+echo "raw path a (no tunnel, $LAB_A_C -> $LAB_A_G):"
+measure raw $LAB_A_G "raw path a"
+echo
+
+# ---- jvpn ---------------------------------------------------------------------
+jvpn_mbps=- jvpn_rtt=- jvpn_gap=- jvpn_tcp=- jvpn_hs=-
+if wanted jvpn; then
+echo "jvpn (policy profile fast, transports a (priority 0) and b, $LAB_TUN_C -> $LAB_TUN_G):"
+lab_keys
+lab_configs "version = 1.0" "profile = fast"
+lab_start_gateway
+lab_start_client
+if lab_wait_field client session.state ATTACHED 10; then
+	measure jvpn $LAB_TUN_G "jvpn"
+	sid=$(lab_field client session.session_id)
+	hs=$(lab_count client SessionCreated)
+	failover jvpn $LAB_TUN_G
+	jvpn_hs=$(($(lab_count client SessionCreated) - hs))
+	sid2=$(lab_field client session.session_id)
+	echo "  session $( [ "$sid" = "$sid2" ] && echo unchanged || echo CHANGED) across the cut," \
+		"now bound to '$(lab_bound)'; new handshakes after the cut: $jvpn_hs"
+else
+	echo "  jvpn: no session within 10 s; client log:"
+	sed 's/^/    /' "$LAB_DIR/client.log"
+fi
+lab_stop_daemons >/dev/null
+echo
+fi
+
+# ---- wireguard-go -------------------------------------------------------------
+wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=-
+if wanted wggo; then
+echo "wireguard-go (userspace, TUN; one peer, endpoint $LAB_A_G:$WG_PORT on path a, $WG_TUN_C -> $WG_TUN_G):"
+echo "  WireGuard has one endpoint per peer and no multipath: nothing in it can move to path b."
+wg_start() {	# ns ifname keyfile -> pid in WG_PID
+	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
+		wireguard-go -f "$2" >"$LAB_DIR/$2.log" 2>&1 &
+	WG_PID=$!
+	lab_track $WG_PID
+	local i=0
+	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
+		[ $i -ge 100 ] && return 1
+		kill -0 $WG_PID 2>/dev/null || return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+wg_ok=0
+if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
+	echo "  not measured: wireguard-go or wg is missing and could not be installed"
+elif ! wg_start "$NS_G" "$WG_G" || ! wg_start "$NS_C" "$WG_C"; then
+	echo "  not measured: wireguard-go did not start:"
+	cat "$LAB_DIR/$WG_G.log" "$LAB_DIR/$WG_C.log" 2>/dev/null | sed 's/^/    /'
+else
+	(umask 077; wg genkey >"$LAB_DIR/wg-g.key"; wg genkey >"$LAB_DIR/wg-c.key")
+	wg_gpub=$(wg pubkey <"$LAB_DIR/wg-g.key")
+	wg_cpub=$(wg pubkey <"$LAB_DIR/wg-c.key")
+	ip netns exec "$NS_G" wg set "$WG_G" listen-port $WG_PORT \
+		private-key "$LAB_DIR/wg-g.key" peer "$wg_cpub" allowed-ips $WG_TUN_C/32 &&
+	ip netns exec "$NS_C" wg set "$WG_C" private-key "$LAB_DIR/wg-c.key" \
+		peer "$wg_gpub" endpoint $LAB_A_G:$WG_PORT allowed-ips 198.19.1.0/24 &&
+	ip -n "$NS_G" addr add $WG_TUN_G/24 dev "$WG_G" &&
+	ip -n "$NS_C" addr add $WG_TUN_C/24 dev "$WG_C" &&
+	ip -n "$NS_G" link set "$WG_G" up &&
+	ip -n "$NS_C" link set "$WG_C" up && wg_ok=1
+	if [ $wg_ok = 1 ] && wait_ping $WG_TUN_G 10; then
+		measure wggo $WG_TUN_G "wireguard-go"
+		failover wggo $WG_TUN_G
+		echo "  after the cut: $(ip netns exec "$NS_C" wg show "$WG_C" endpoints | cut -f2) is still the only endpoint"
+	else
+		echo "  not measured: the wireguard-go tunnel did not pass a ping in 10 s"
+		cat "$LAB_DIR/$WG_G.log" "$LAB_DIR/$WG_C.log" 2>/dev/null | sed 's/^/    /'
+	fi
+fi
+for p in "${LAB_PIDS[@]}"; do lab_stop_pid "$p" 2; done
+echo
+fi
+
+# ---- OpenVPN ------------------------------------------------------------------
+openvpn_mbps=- openvpn_rtt=- openvpn_gap=- openvpn_tcp=- openvpn_hs=-
+if wanted openvpn; then
+ovdir=$LAB_DIR/ovpn
+echo "OpenVPN ($(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f2), UDP, TLS with a CA made here, server mode; client with" \
+	"remote $LAB_A_G then remote $LAB_B_G, keepalive 1 5, $OV_TUN_C -> $OV_TUN_G):"
+ov_pki() {
+	mkdir -p "$ovdir/ccd" && chmod 700 "$ovdir" || return 1
+	(cd "$ovdir" || exit 1
+	 umask 077
+	 ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+	 # shellcheck disable=SC2086
+	 openssl req -x509 $ec -keyout ca.key -out ca.crt -days 2 -subj /CN=jvpn-bench-ca \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign &&
+	 printf 'extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n' >srv.ext &&
+	 printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n' >cli.ext &&
+	 for who in srv cli; do
+		# shellcheck disable=SC2086
+		openssl req $ec -keyout $who.key -out $who.csr -subj "/CN=lab-$who" &&
+		openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+			-days 2 -extfile $who.ext -out $who.crt || exit 1
+	 done &&
+	 openvpn --genkey secret tc.key) >/dev/null 2>&1 || return 1
+	echo "ifconfig-push $OV_TUN_C 255.255.255.0" >"$ovdir/ccd/lab-cli"
+	cat >"$ovdir/server.conf" <<EOF
+dev $OV_G
+dev-type tun
+proto udp4
+port $OVPN_PORT
+multihome
+topology subnet
+server 198.19.2.0 255.255.255.0
+client-config-dir $ovdir/ccd
+ca $ovdir/ca.crt
+cert $ovdir/srv.crt
+key $ovdir/srv.key
+dh none
+tls-crypt $ovdir/tc.key
+keepalive 1 5
+disable-dco
+verb 3
+EOF
+	cat >"$ovdir/client.conf" <<EOF
+client
+dev $OV_C
+dev-type tun
+proto udp4
+remote $LAB_A_G $OVPN_PORT
+remote $LAB_B_G $OVPN_PORT
+nobind
+persist-key
+persist-tun
+remote-cert-tls server
+ca $ovdir/ca.crt
+cert $ovdir/cli.crt
+key $ovdir/cli.key
+tls-crypt $ovdir/tc.key
+keepalive 1 5
+disable-dco
+verb 3
+EOF
+}
+ov_count() {	# file pattern: how many lines match (0 if no file yet)
+	local n
+	n=$(grep -c "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+if ! command -v openvpn >/dev/null || ! command -v openssl >/dev/null; then
+	echo "  not measured: openvpn or openssl is missing and could not be installed"
+elif ! ov_pki; then
+	echo "  not measured: generating the CA and certificates with openssl failed"
+else
+	ip netns exec "$NS_G" openvpn --config "$ovdir/server.conf" --log "$ovdir/server.log" &
+	lab_track $!
+	sleep 0.5
+	ip netns exec "$NS_C" openvpn --config "$ovdir/client.conf" --log "$ovdir/client.log" &
+	lab_track $!
+	i=0
+	while [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" = 0 ] &&
+		[ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" != 0 ] &&
+		wait_ping $OV_TUN_G 10; then
+		measure openvpn $OV_TUN_G "OpenVPN"
+		c0=$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')
+		t0=$(ov_count "$ovdir/client.log" 'Peer Connection Initiated')
+		failover openvpn $OV_TUN_G
+		openvpn_hs=$(($(ov_count "$ovdir/client.log" 'Peer Connection Initiated') - t0))
+		restarts=$(ov_count "$ovdir/client.log" 'SIGUSR1\[soft,ping-restart\]')
+		cn=$(($(ov_count "$ovdir/client.log" 'Initialization Sequence Completed') - c0))
+		last=$(grep -o 'Peer Connection Initiated with \[AF_INET\][0-9.]*:[0-9]*' \
+			"$ovdir/client.log" | tail -1 | sed 's/.*\]//')
+		echo "  after the cut: $restarts ping-restart(s), $openvpn_hs new TLS session(s)" \
+			"(full renegotiation), $cn reconnection(s) completed; last server: ${last:-none}"
+	else
+		echo "  not measured: the OpenVPN client did not connect in 30 s; the end of its log, then the server's:"
+		tail -15 "$ovdir/client.log" 2>/dev/null | sed 's/^/    client: /'
+		tail -15 "$ovdir/server.log" 2>/dev/null | sed 's/^/    server: /'
+	fi
+fi
+for p in "${LAB_PIDS[@]}"; do lab_stop_pid "$p" 5; done
+echo
+fi
+
+busy "at the end"
+echo "goals (DESIGN.md, issue 5): jvpn failover <= 500 ms with the TCP stream surviving;"
+echo "throughput and RTT are reported beside the raw path and the two peers, same run."
+echo
+echo "raw_mbps=$raw_mbps"
+echo "jvpn_mbps=$jvpn_mbps"
+echo "wggo_mbps=$wggo_mbps"
+echo "openvpn_mbps=$openvpn_mbps"
+echo "jvpn_vs_wggo_throughput_ratio=$(ratio "$jvpn_mbps" "$wggo_mbps")"
+echo "jvpn_vs_openvpn_throughput_ratio=$(ratio "$jvpn_mbps" "$openvpn_mbps")"
+echo "raw_rtt_ms=$raw_rtt"
+echo "jvpn_rtt_ms=$jvpn_rtt"
+echo "wggo_rtt_ms=$wggo_rtt"
+echo "openvpn_rtt_ms=$openvpn_rtt"
+echo "jvpn_failover_ms=$jvpn_gap"
+echo "wggo_failover_ms=$wggo_gap"
+echo "openvpn_failover_ms=$openvpn_gap"
+echo "jvpn_tcp_survived=$jvpn_tcp"
+echo "wggo_tcp_survived=$wggo_tcp"
+echo "openvpn_tcp_survived=$openvpn_tcp"
+echo "jvpn_failover_handshakes=$jvpn_hs"
+echo "openvpn_failover_handshakes=$openvpn_hs"
