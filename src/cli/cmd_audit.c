@@ -28,10 +28,9 @@
 
 #include "audit/audit.h"
 #include "commands.h"
+#include "logread.h"
 
 enum {
-	BLOCK_BYTES = 1 << 20,		/* read size */
-	LINE_MAX_BYTES = 64 * 1024,	/* longer lines are not parsed */
 	AUDIT_BUFFER_MAX = 8 << 20,	/* timeline text held in memory */
 	EPSILON_MAX_MS = 60000,
 };
@@ -253,102 +252,10 @@ static void on_stream_end(void *ud, const struct jv_audit_stream *s)
 
 /* ---- reading ---------------------------------------------------------- */
 
-/*
- * Feed the file line by line in fixed memory.  A line longer than
- * LINE_MAX_BYTES is hashed as it streams by (the chain goes on) and
- * reported, never held.  Returns 0, or -1 on a read error / the
- * auditor's own failure (errno-style message printed).
- */
 static int feed(FILE *f, struct jv_audit *a, const char *name,
 		bool *missing_nl)
 {
-	crypto_generichash_state hs;
-	unsigned char h[32];
-	char hex[JV_HASH_HEX];
-	char *buf = malloc(BLOCK_BYTES);
-	size_t have = 0;
-	unsigned long lineno = 0;
-	bool overlong = false;
-	int rc = 0;
-
-	*missing_nl = false;
-	if (!buf) {
-		fprintf(stderr, "jvpn audit: out of memory\n");
-		return -1;
-	}
-	for (;;) {
-		size_t n = fread(buf + have, 1, BLOCK_BYTES - have, f), pos = 0;
-
-		if (n == 0) {
-			if (ferror(f)) {
-				fprintf(stderr, "jvpn audit: %s: read error: "
-					"%s\n", name, strerror(errno));
-				rc = -1;
-			}
-			break;
-		}
-		have += n;
-		for (;;) {
-			char *nl = memchr(buf + pos, '\n', have - pos);
-			size_t len;
-
-			if (!nl)
-				break;
-			len = (size_t)(nl - (buf + pos));
-			lineno++;
-			if (overlong) {
-				crypto_generichash_update(&hs,
-					(const unsigned char *)buf + pos, len);
-				crypto_generichash_final(&hs, h, sizeof h);
-				sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-				overlong = false;
-				if (jv_audit_line_overlong(a, lineno, hex))
-					rc = -1;
-			} else if (jv_audit_line(a, buf + pos, len, lineno)) {
-				rc = -1;
-			}
-			if (rc) {
-				fprintf(stderr, "jvpn audit: %s: out of memory "
-					"at line %lu\n", name, lineno);
-				goto out;
-			}
-			pos += len + 1;
-		}
-		if (overlong) {
-			crypto_generichash_update(&hs,
-				(const unsigned char *)buf + pos, have - pos);
-			have = 0;
-			continue;
-		}
-		if (have - pos > LINE_MAX_BYTES) {
-			overlong = true;
-			crypto_generichash_init(&hs, NULL, 0, sizeof h);
-			crypto_generichash_update(&hs,
-				(const unsigned char *)buf + pos, have - pos);
-			have = 0;
-			continue;
-		}
-		memmove(buf, buf + pos, have - pos);
-		have -= pos;
-	}
-	if (rc == 0 && (overlong || have > 0)) {
-		/* the last line has no newline */
-		*missing_nl = true;
-		lineno++;
-		if (overlong) {
-			crypto_generichash_final(&hs, h, sizeof h);
-			sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-			rc = jv_audit_line_overlong(a, lineno, hex) ? -1 : 0;
-		} else {
-			rc = jv_audit_line(a, buf, have, lineno) ? -1 : 0;
-		}
-		if (rc)
-			fprintf(stderr, "jvpn audit: %s: out of memory at line "
-				"%lu\n", name, lineno);
-	}
-out:
-	free(buf);
-	return rc;
+	return logread_feed(f, "jvpn audit", name, a, NULL, NULL, missing_nl);
 }
 
 /* ---- output ----------------------------------------------------------- */

@@ -27,11 +27,10 @@
 
 #include "audit/audit.h"
 #include "commands.h"
+#include "logread.h"
 #include "report/report.h"
 
 enum {
-	BLOCK_BYTES = 1 << 20,		/* read size */
-	LINE_MAX_BYTES = 64 * 1024,	/* longer lines are not parsed */
 	EPSILON_MAX_MS = 60000,
 };
 
@@ -44,106 +43,18 @@ static void usage(FILE *f)
 		"as for jvpn audit\n");
 }
 
-/*
- * Feed one file line by line in fixed memory, each line to the report
- * (its path figures) and then to the auditor.  A line longer than
- * LINE_MAX_BYTES is hashed as it streams by and reported, never held.
- * Returns 0, or -1 after printing why (read error, out of memory).
- */
+static void tap_report(void *ud, const char *line, size_t len,
+		       unsigned long lineno)
+{
+	jv_report_file_line(ud, line, len, lineno);
+}
+
+/* Each line to the report (its path figures), then to the auditor. */
 static int feed(FILE *in, const char *name, struct jv_audit *a,
 		struct jv_report_file *rf, bool *missing_nl)
 {
-	crypto_generichash_state hs;
-	unsigned char h[32];
-	char hex[JV_HASH_HEX];
-	char *buf = malloc(BLOCK_BYTES);
-	size_t have = 0;
-	unsigned long lineno = 0;
-	bool overlong = false;
-	int rc = 0;
-
-	*missing_nl = false;
-	if (!buf) {
-		fprintf(stderr, "jvpn report: out of memory\n");
-		return -1;
-	}
-	for (;;) {
-		size_t pos = 0;
-		size_t n = fread(buf + have, 1, BLOCK_BYTES - have, in);
-
-		if (n == 0) {
-			if (ferror(in)) {
-				fprintf(stderr, "jvpn report: %s: read error: "
-					"%s\n", name, strerror(errno));
-				rc = -1;
-			}
-			break;
-		}
-		have += n;
-		for (;;) {
-			char *nl = memchr(buf + pos, '\n', have - pos);
-			size_t len;
-
-			if (!nl)
-				break;
-			len = (size_t)(nl - (buf + pos));
-			lineno++;
-			if (overlong) {
-				crypto_generichash_update(&hs,
-					(const unsigned char *)buf + pos, len);
-				crypto_generichash_final(&hs, h, sizeof h);
-				sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-				overlong = false;
-				jv_report_file_line(rf, "", 0, lineno);
-				rc = jv_audit_line_overlong(a, lineno, hex);
-			} else {
-				jv_report_file_line(rf, buf + pos, len, lineno);
-				rc = jv_audit_line(a, buf + pos, len, lineno);
-			}
-			if (rc) {
-				fprintf(stderr, "jvpn report: %s: out of "
-					"memory at line %lu\n", name, lineno);
-				goto out;
-			}
-			pos += len + 1;
-		}
-		if (overlong) {
-			crypto_generichash_update(&hs,
-				(const unsigned char *)buf + pos, have - pos);
-			have = 0;
-			continue;
-		}
-		if (have - pos > LINE_MAX_BYTES) {
-			overlong = true;
-			crypto_generichash_init(&hs, NULL, 0, sizeof h);
-			crypto_generichash_update(&hs,
-				(const unsigned char *)buf + pos, have - pos);
-			have = 0;
-			continue;
-		}
-		memmove(buf, buf + pos, have - pos);
-		have -= pos;
-	}
-	if (rc == 0 && (overlong || have > 0)) {
-		/* the last line has no newline */
-		*missing_nl = true;
-		lineno++;
-		if (overlong) {
-			crypto_generichash_final(&hs, h, sizeof h);
-			sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-			jv_report_file_line(rf, "", 0, lineno);
-			rc = jv_audit_line_overlong(a, lineno, hex) ? -1 : 0;
-		} else {
-			jv_report_file_line(rf, buf, have, lineno);
-			rc = jv_audit_line(a, buf, have, lineno) ? -1 : 0;
-		}
-		if (rc)
-			fprintf(stderr, "jvpn report: %s: out of memory at "
-				"line %lu\n", name, lineno);
-	}
-out:
-	free(buf);
-	return rc ? -1 : 0;
+	return logread_feed(in, "jvpn report", name, a, tap_report, rf,
+			    missing_nl);
 }
 
 /* One file into body; 0 done (v filled), -1 error printed. */
