@@ -113,6 +113,10 @@ struct jv_fsm {
 /* BIRTH, state_version 0 (spec §2.5); emit may be NULL (no sink). */
 void jv_fsm_init(struct jv_fsm *f, jv_emit_fn emit, void *ud);
 
+/* Resume an instance from a stored record (PD-9: a restart or takeover
+ * continues the same FSM instance; no transition, no event). */
+void jv_fsm_restore(struct jv_fsm *f, enum jv_state state, uint64_t version);
+
 /* The row that (state, input, arg) selects, or NULL if undefined (also for
  * a state or input out of range). */
 const struct jv_fsm_rule *jv_fsm_lookup(enum jv_state s, enum jv_input in,

@@ -194,6 +194,8 @@ struct jv_noise_result {
 	uint32_t remote_index;		/* theirs: we put it in packets to them */
 	uint8_t key_i2r[JV_NOISE_KEY_SIZE];	/* client -> gateway */
 	uint8_t key_r2i[JV_NOISE_KEY_SIZE];	/* gateway -> client */
+	uint8_t root[JV_NOISE_KEY_SIZE];	/* root secret (PD-9): the third
+						 * output of Split's HKDF */
 	uint8_t hash[JV_NOISE_HASH_SIZE];	/* handshake hash */
 	uint8_t remote_static[JV_NOISE_KEY_SIZE];
 };
@@ -293,5 +295,16 @@ JV_MUST_CHECK int jv_noise_response_create(struct jv_noise_responder *st,
  */
 void jv_noise_rekey(const uint8_t key[32], uint32_t new_epoch,
 		    uint8_t out[32]);
+
+/*
+ * The traffic keys of an owner epoch (PD-9): HKDF(root, "jvpn owner" ||
+ * owner_epoch LE64), first output client -> gateway, second gateway ->
+ * client.  A gateway node that acquires a session with owner_epoch E
+ * (strictly above every earlier one, by the store's CAS) sends only under
+ * these, so no (key, counter) pair is ever used twice across a restart or
+ * a takeover, with no counter state to persist and no DH.
+ */
+void jv_noise_takeover_keys(const uint8_t root[32], uint64_t owner_epoch,
+			    uint8_t k_i2r[32], uint8_t k_r2i[32]);
 
 #endif

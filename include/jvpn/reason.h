@@ -67,7 +67,8 @@
 	X(AUDIT_POLICY_LIMIT_TRIGGERED, audit_policy_limit_triggered)   \
 	X(AUDIT_RECOVERY_TIMELINE, audit_recovery_timeline)             \
 	/* [R] additions of this project */                             \
-	X(NAT_REBINDING, nat_rebinding)
+	X(NAT_REBINDING, nat_rebinding)                                 \
+	X(OWNER_TAKEOVER, owner_takeover)
 
 enum jv_reason {
 	JV_REASON_NONE = -1,	/* "no reason code": never serialized */

@@ -110,6 +110,14 @@ enum jv_reason jv_nonce_window_check(const struct jv_nonce_window *w,
 enum jv_reason jv_nonce_window_accept(struct jv_nonce_window *w, uint64_t n);
 
 /*
+ * Resume a window from a stored high-water mark (PD-9: a gateway that
+ * takes a session over): H = hwm and every value the window covers at or
+ * below it counts as accepted, so a request captured before the loss is
+ * reported as a replay, never accepted.
+ */
+void jv_nonce_window_restore(struct jv_nonce_window *w, uint64_t hwm);
+
+/*
  * The coarse timestamp bound of §7.5 / OP-17: JV_REASON_STALE_REQUEST if
  * |now_ms - ts_ms| > max_age_ms (too old or too far in the future), else
  * JV_REASON_NONE.  Both times on the same (wall) clock.

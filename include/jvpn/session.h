@@ -197,6 +197,8 @@ struct jv_gateway_config {
 	unsigned max_sessions;		/* 0: default 1024 */
 	uint32_t handshakes_per_sec;	/* 0: default 50 */
 	uint32_t handshake_burst;	/* 0: default 100 */
+	bool durable;			/* records go to an ownership store
+					 * (record.h, PD-9) */
 };
 
 struct jv_gateway;

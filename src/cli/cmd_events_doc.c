@@ -67,6 +67,7 @@ static const char *const reason_meaning[] = {
 	[JV_REASON_AUDIT_POLICY_LIMIT_TRIGGERED] = "Audit summary: a policy limit fired.",
 	[JV_REASON_AUDIT_RECOVERY_TIMELINE] = "Audit summary: a recovery timeline.",
 	[JV_REASON_NAT_REBINDING] = "Gateway trigger: a validated NAT rebinding moves the binding to the new address (PD-2).",
+	[JV_REASON_OWNER_TAKEOVER] = "Rekey trigger: a new owner of the session (a restarted or another gateway node) sends under its owner epoch's keys and the client follows (PD-9).",
 };
 _Static_assert(sizeof(reason_meaning) / sizeof(reason_meaning[0]) ==
 	       JV_REASON_COUNT, "every reason code needs a meaning");

@@ -256,14 +256,27 @@ static void maybe_rekey(struct jv_client *c, jv_time now, struct jv_out *out)
 	s->rekey_next_tx_ms = now + 1000;
 }
 
-static void emit_rotated(struct jv_session *s, jv_time now)
+static void emit_rotated(struct jv_session *s, jv_time now, enum jv_reason r)
 {
 	struct jv_event ev;
 
 	jv_ev_init(&ev, JV_EV_KEY_ROTATED);
-	JV_EV_SET(&ev, reason_code, JV_REASON_TIME_ELAPSED);
+	JV_EV_SET(&ev, reason_code, r);
 	JV_EV_SET(&ev, key_epoch, s->cur.epoch);
 	jv_sess_emit(s, &ev, now);
+}
+
+/*
+ * The session has a new owner (PD-9) and we now seal under its owner
+ * epoch's keys.  Its view of the validator version is the authoritative
+ * one, even if lower than what the old owner last showed us (that one's
+ * newest transitions may never have reached the store): take the version
+ * from its messages afresh.
+ */
+static void followed_owner(struct jv_session *s, jv_time now)
+{
+	s->ack_state_version = 0;
+	emit_rotated(s, now, JV_REASON_OWNER_TAKEOVER);
 }
 
 /* ---- public entry points ---------------------------------------------- */
@@ -317,7 +330,8 @@ static void handshake_done(struct jv_client *c, int path,
 	c->handshakes++;
 	s->local_index = res.local_index;
 	s->remote_index = res.remote_index;
-	jv_sess_created(s, res.session_id, res.key_i2r, res.key_r2i, now);
+	jv_sess_created(s, res.session_id, res.key_i2r, res.key_r2i, res.root,
+			now);
 	jv_noise_result_wipe(&res);
 	for (unsigned i = 0; i < s->npaths; i++) {
 		jv_health_init(&s->paths[i].health, &s->policy, now);
@@ -408,14 +422,23 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 		return JV_ERR_PARSE;
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
 	if (len < 0) {
-		if (len == JV_ERR_REPLAY)
-			s->dropped_replay++;
-		else
-			s->dropped_auth++;
-		return len;
+		/* Perhaps the first packet of a new owner (PD-9): a restarted
+		 * or another gateway node that took the session over. */
+		uint64_t followed;
+		int flen = jv_keys_open_new_owner(s, &h, pkt, n, pt, sizeof pt,
+						  now, &followed);
+		if (flen < 0) {
+			if (len == JV_ERR_REPLAY)
+				s->dropped_replay++;
+			else
+				s->dropped_auth++;
+			return len;
+		}
+		len = flen;
+		followed_owner(s, now);
 	}
 	if (rotated)
-		emit_rotated(s, now);
+		emit_rotated(s, now, JV_REASON_TIME_ELAPSED);
 	/* §2.4: the terminal timers (1)-(7) come before the input itself
 	 * (an ACK is (9)); a session they end takes nothing more (Z1). */
 	if (jv_sess_check_terminal(s, now))

@@ -147,7 +147,8 @@ static const struct jv_event_spec specs[] = {
 		.allowed = BASE | F(reason_code) | F(key_epoch),
 		.reason_rule = JV_REASON_REQUIRED,
 		.reasons = R(TIME_ELAPSED) | R(TRANSPORT_CHANGE) |
-			   R(POLICY_TRIGGER) | R(SECURITY_EVENT),
+			   R(POLICY_TRIGGER) | R(SECURITY_EVENT) |
+			   R(OWNER_TAKEOVER),
 		.emitted = "Rekey done; the reason is its trigger (§7.7).",
 	},
 	[JV_EV_KEY_EXPIRED] = {

@@ -271,6 +271,12 @@ void jv_fsm_init(struct jv_fsm *f, jv_emit_fn emit, void *ud)
 	f->emit_ud = ud;
 }
 
+void jv_fsm_restore(struct jv_fsm *f, enum jv_state state, uint64_t version)
+{
+	f->state = state;
+	f->state_version = version;
+}
+
 static void emit(const struct jv_fsm *f, const struct jv_event *ev)
 {
 	if (f->emit)

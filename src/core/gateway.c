@@ -14,61 +14,8 @@
 
 #include <sodium.h>
 
+#include "gateway_impl.h"
 #include "jvpn/noise.h"
-#include "session.h"
-#include "table.h"
-
-struct gw_peer {
-	struct jv_noise_peer np;		/* key + last initiation time */
-	struct jv_session *live;		/* confirmed session */
-	struct jv_session *pending;		/* BIRTH: awaiting its first packet */
-	struct jv_token_bucket hs_bucket;	/* handshakes of this peer */
-};
-
-struct gw_session {
-	struct jv_session s;
-	jv_time deadline;			/* cached jv_sess_deadline */
-	jv_time eval_ms;			/* ... computed at this time */
-	uint64_t eval_version;			/* ... in this state version */
-	struct jv_addr hs_from;			/* tuple of the handshake */
-	uint32_t hs_local;
-};
-
-struct jv_gateway {
-	struct jv_policy policy;
-	char node_id[JV_NODE_ID_MAX];
-	struct jv_rng rng;
-	struct jv_noise_static self;
-	jv_session_event_fn on_event;
-	void *ud;
-
-	struct jv_table table;			/* receiver index -> gw_session */
-	struct gw_session **sess;		/* every live or tombstoned one */
-	unsigned nsess, max_sessions;
-
-	struct gw_peer *peers;
-	unsigned npeers, cap_peers;
-
-	/* The handshake is the costly action (two DHs per initiation): a
-	 * global bucket before the DH, one per peer after it (STYLE 7). */
-	struct jv_token_bucket hs_global;
-
-	jv_time last_now;
-	uint64_t dropped_unknown, dropped_parse, hs_dropped;
-};
-
-enum {
-	GW_DEFAULT_MAX_SESSIONS = 1024,
-	GW_DEFAULT_HS_RATE = 50,
-	GW_DEFAULT_HS_BURST = 100,
-	GW_PEER_HS_RATE_MILLI = 1000,	/* per peer: 1/s ... */
-	GW_PEER_HS_BURST = 5,		/* ... burst 5 */
-};
-
-static struct gw_session *gws(struct jv_session *s)
-{
-	return (struct gw_session *)s;
-}
 
 /* ---- lifecycle -------------------------------------------------------- */
 
@@ -100,7 +47,8 @@ struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg)
 				 0) != JV_OK)
 		goto fail;
 	g->sess = calloc(g->max_sessions, sizeof *g->sess);
-	if (!g->sess)
+	g->durable = cfg->durable;
+	if (!g->sess || jv_gw_owner_init(g) != JV_OK)
 		goto fail;
 	return g;
 fail:
@@ -123,6 +71,7 @@ void jv_gateway_free(struct jv_gateway *g)
 	for (unsigned i = 0; i < g->nsess; i++)
 		session_free(g, g->sess[i]);
 	free(g->sess);
+	jv_gw_owner_free(g);
 	jv_table_free(&g->table);
 	free(g->peers);
 	sodium_memzero(g, sizeof *g);
@@ -161,9 +110,9 @@ unsigned jv_gateway_peer_count(const struct jv_gateway *g)
 
 /* ---- output ----------------------------------------------------------- */
 
-static void send_to(struct jv_session *s, const struct jv_addr *to,
-		    uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
-		    struct jv_pathval_slot *budget)
+void jv_gw_send_to(struct jv_session *s, const struct jv_addr *to,
+		   uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
+		   struct jv_pathval_slot *budget)
 {
 	struct jv_dgram *d = jv_out_dgram(out);
 	int n;
@@ -191,7 +140,7 @@ static void send_bound(struct jv_session *s, const struct jv_ctrl *m,
 {
 	if (s->bound < 0)
 		return;
-	send_to(s, &s->paths[s->bound].remote, s->paths[s->bound].local, m,
+	jv_gw_send_to(s, &s->paths[s->bound].remote, s->paths[s->bound].local, m,
 		out, NULL);
 }
 
@@ -366,9 +315,11 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	s->peer = (uint32_t)(peer - g->peers);
 	gs->hs_from = *from;
 	gs->hs_local = local;
-	jv_sess_created(s, res.session_id, res.key_r2i, res.key_i2r, now);
+	jv_sess_created(s, res.session_id, res.key_r2i, res.key_i2r, res.root,
+			now);
 	jv_noise_result_wipe(&res);
 	g->sess[g->nsess++] = gs;
+	jv_gw_owner_created(g, gs, now);
 
 	d->to = *from;
 	d->local = local;
@@ -438,7 +389,7 @@ static void unauthorized(struct jv_session *s, const struct jv_addr *from,
 	if (jv_pathval_challenge_due(slot, &s->rng, now)) {
 		struct jv_ctrl m = { .type = JV_CTRL_PATH_CHALLENGE };
 		memcpy(m.challenge.data, slot->data, sizeof m.challenge.data);
-		send_to(s, from, local, &m, out, slot);
+		jv_gw_send_to(s, from, local, &m, out, slot);
 	}
 }
 
@@ -456,9 +407,10 @@ static bool nonce_sane(struct jv_gateway *g, uint64_t n)
 	return false;
 }
 
-static void on_request(struct jv_session *s, struct jv_reattach_req *r,
-		       const struct jv_addr *from, uint32_t local, size_t n,
-		       jv_time now, struct jv_out *out)
+static void on_request(struct jv_gateway *g, struct jv_session *s,
+		       struct jv_reattach_req *r, const struct jv_addr *from,
+		       uint32_t local, size_t n, jv_time now,
+		       struct jv_out *out)
 {
 	struct jv_ctrl answer;
 	struct jv_pathval_slot *budget = NULL;
@@ -475,13 +427,18 @@ static void on_request(struct jv_session *s, struct jv_reattach_req *r,
 	}
 	if (!bound_from)
 		budget = jv_pathval_received(&s->pathval, from, local, n, now);
+	s->not_owner = !jv_gw_is_owner(g, now);
 	jv_validate_request(s, r, from, local, now, &answer);
 	if (answer.type == 0)
+		return;
+	/* PD-9: an ACK waits until its commit is durable. */
+	if (answer.type == JV_CTRL_REATTACH_ACK &&
+	    jv_gw_hold_ack(g, gws(s), &answer, from, local))
 		return;
 	/* After a commit the tuple is the binding: no budget applies. */
 	bound_from = s->bound >= 0 &&
 		     jv_addr_equal(&s->paths[s->bound].remote, from);
-	send_to(s, from, local, &answer, out, bound_from ? NULL : budget);
+	jv_gw_send_to(s, from, local, &answer, out, bound_from ? NULL : budget);
 }
 
 static void on_control(struct jv_gateway *g, struct gw_session *gs,
@@ -510,7 +467,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		if (!on_binding)
 			budget = jv_pathval_received(&s->pathval, from, local,
 						     n, now);
-		send_to(s, from, local, &a, out, budget);
+		jv_gw_send_to(s, from, local, &a, out, budget);
 		return;
 	}
 	case JV_CTRL_PATH_RESPONSE:
@@ -528,7 +485,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
 			 "nat-rebinding");
 		r.cand.proto = JV_PROTO_UDP;
-		on_request(s, &r, from, local, n, now, out);
+		on_request(g, s, &r, from, local, n, now, out);
 		return;
 	case JV_CTRL_REATTACH_REQUEST: {
 		const struct jv_ctrl_reattach_request *q = &m->request;
@@ -549,7 +506,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		r.trigger = q->trigger_reason;
 		r.recovery = q->recovery_reason;
 		r.cand = q->candidate;
-		on_request(s, &r, from, local, n, now, out);
+		on_request(g, s, &r, from, local, n, now, out);
 		return;
 	}
 	case JV_CTRL_REKEY: {
@@ -632,6 +589,45 @@ static void on_replay(struct jv_gateway *g, struct jv_session *s,
 	jv_validate_replayed(s, &r, now);
 }
 
+/*
+ * A packet under the client's epoch after a takeover (PD-9).  Nothing of
+ * it is delivered or taken as a sign of life: it may be a capture from
+ * before the loss.  A REATTACH_REQUEST goes through V0-V10 (a nonce above
+ * the stored high-water mark is what makes it fresh); a heartbeat or probe
+ * is answered under the new owner epoch's keys, which is how the client
+ * learns of the takeover (it follows when it opens that answer).
+ */
+static void on_stale(struct jv_gateway *g, struct gw_session *gs, int type,
+		     const uint8_t *pt, int len, const struct jv_addr *from,
+		     uint32_t local, size_t n, bool on_binding, jv_time now,
+		     struct jv_out *out)
+{
+	struct jv_session *s = &gs->s;
+	struct jv_ctrl m;
+
+	if (type != JV_MSG_CONTROL ||
+	    jv_ctrl_decode(pt, (size_t)len, &m, NULL) != JV_OK) {
+		s->dropped_stale++;
+		return;
+	}
+	if (m.type == JV_CTRL_REATTACH_REQUEST) {
+		on_control(g, gs, &m, from, local, n, on_binding, now, out);
+		return;
+	}
+	if (m.type != JV_CTRL_HEARTBEAT && m.type != JV_CTRL_PROBE) {
+		s->dropped_stale++;
+		return;
+	}
+	struct jv_ctrl a = m;
+	a.type = m.type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
+					     : JV_CTRL_PROBE_ACK;
+	a.hb.state_version = s->fsm.state_version;
+	jv_gw_send_to(s, from, local, &a, out,
+		      on_binding ? NULL
+				 : jv_pathval_received(&s->pathval, from, local,
+						       n, now));
+}
+
 static void deliver(const struct jv_session *s, const uint8_t *pt, int len,
 		    struct jv_out *out)
 {
@@ -674,6 +670,9 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	gs = jv_table_lookup(&g->table, h.receiver_index);
 	if (!gs || jv_sess_terminated(&gs->s)) {
 		g->dropped_unknown++;
+		/* Perhaps a session this node can resume (PD-9). */
+		if (!gs && now <= g->lease_until)
+			jv_gw_want_lookup(g, h.receiver_index, now);
 		return JV_ERR_NOTFOUND;
 	}
 	s = &gs->s;
@@ -682,9 +681,23 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		     jv_addr_equal(&s->paths[s->bound].remote, from);
 
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
+	if (len < 0 && s->stale.valid) {
+		int slen = jv_keys_open_stale(s, &h, pkt, n, pt, sizeof pt);
+		if (slen >= 0) {
+			on_stale(g, gs, type, pt, slen, from, local, n,
+				 on_binding, now, out);
+			goto done;
+		}
+	}
+	if (len >= 0 && s->stale.valid && s->cur.confirmed) {
+		/* The client follows the new owner epoch: its old one is
+		 * of no use any more. */
+		sodium_memzero(&s->stale, sizeof s->stale);
+	}
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
 		on_replay(g, s, &h, pkt, n, now);
+		jv_gw_note(g, gs);
 		gs->deadline = jv_sess_deadline(s, now);
 		return len;
 	}
@@ -698,6 +711,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		    ++s->security_failures > s->policy.max_security_failures)
 			terminate_session(s, JV_IN_SECURITY_FAIL, JV_REASON_NONE,
 					  NULL, now);
+		jv_gw_note(g, gs);
 		gs->deadline = jv_sess_deadline(s, now);
 		return len;
 	}
@@ -724,7 +738,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	 * come out the same; only the packet is left to deliver. */
 	if (type == JV_MSG_DATA && on_binding && !rotated &&
 	    gs->eval_ms == now && gs->eval_version == s->fsm.state_version &&
-	    s->paths[s->bound].health.last_ack_ms == now) {
+	    s->paths[s->bound].health.last_ack_ms == now &&
+	    now <= g->lease_until) {
 		s->paths[s->bound].rx_packets++;
 		deliver(s, pt, len, out);
 		return JV_OK;
@@ -737,7 +752,9 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	if (type == JV_MSG_DATA) {
 		if (!on_binding) {
 			unauthorized(s, from, local, n, now, out);
-		} else {
+		} else if (now <= g->lease_until) {
+			/* Past the lease another node may own the session:
+			 * forward nothing (§9, fail closed). */
 			deliver(s, pt, len, out);
 		}
 	} else {
@@ -748,6 +765,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 	gw_evaluate(s, now);
 done:
+	jv_gw_note(g, gs);
 	gs->deadline = jv_sess_deadline(s, now);
 	gs->eval_ms = now;
 	gs->eval_version = s->fsm.state_version;
@@ -766,7 +784,7 @@ int jv_gateway_send(struct jv_gateway *g, uint32_t peer, const uint8_t *ip,
 	if (!g || peer >= g->npeers || !ip || n == 0 || n > JV_MTU_MAX)
 		return JV_ERR_INVAL;
 	s = g->peers[peer].live;
-	if (!s || s->bound < 0 || jv_sess_terminated(s))
+	if (!s || s->bound < 0 || jv_sess_terminated(s) || now > g->lease_until)
 		return JV_ERR_STATE;
 	jv_sess_clock(s, now);
 	d = jv_out_dgram(out);
@@ -797,10 +815,23 @@ static void forget(struct jv_gateway *g, unsigned i)
 	g->sess[i] = g->sess[--g->nsess];
 }
 
+void jv_gw_forget_session(struct jv_gateway *g, struct gw_session *gs)
+{
+	for (unsigned i = 0; i < g->nsess; i++)
+		if (g->sess[i] == gs) {
+			forget(g, i);
+			return;
+		}
+}
+
 int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 {
 	if (now > g->last_now)
 		g->last_now = now;
+	if (now > g->lease_until) {
+		jv_gw_release_all(g, now);
+		return 0;
+	}
 	for (unsigned i = 0; i < g->nsess;) {
 		struct gw_session *gs = g->sess[i];
 		struct jv_session *s = &gs->s;
@@ -821,6 +852,7 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			jv_keys_expire_prev(s, now);
 			jv_pathval_expire(&s->pathval, now);
 			gw_evaluate(s, now);
+			jv_gw_note(g, gs);
 		}
 		gs->deadline = jv_sess_deadline(s, now);
 		i++;
@@ -837,6 +869,10 @@ jv_time jv_gateway_deadline(const struct jv_gateway *g)
 	for (unsigned i = 0; i < g->nsess; i++)
 		if (g->sess[i]->deadline < d)
 			d = g->sess[i]->deadline;
+	/* The lease's end releases every session (fail closed). */
+	if (g->nsess > 0 && g->lease_until != JV_TIME_NEVER &&
+	    g->lease_until + 1 < d)
+		d = g->lease_until + 1;
 	return d;
 }
 
@@ -856,6 +892,7 @@ int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
 	send_bound(s, &m, out);
 	terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_OPERATOR_TERMINATED,
 			  NULL, now);
+	jv_gw_note(g, gws(s));
 	gws(s)->deadline = jv_sess_deadline(s, now);
 	return JV_OK;
 }

@@ -33,6 +33,7 @@ void jv_keys_wipe(struct jv_session *s)
 {
 	epoch_wipe(&s->cur);
 	epoch_wipe(&s->prev);
+	epoch_wipe(&s->stale);
 	s->rekey_pending_epoch = 0;
 }
 
@@ -219,4 +220,110 @@ int jv_keys_peek(const struct jv_session *s, const struct jv_wire_hdr *h,
 	if (!e)
 		return JV_ERR_NOTFOUND;
 	return jv_wire_open(e->recv_key, pkt, n, out, cap);
+}
+
+/* ---- owner epochs (PD-9) ---------------------------------------------- */
+
+static void owner_epoch_keys(const struct jv_session *s, uint64_t owner_epoch,
+			     uint64_t number, struct jv_epoch *e, jv_time now)
+{
+	uint8_t i2r[32], r2i[32];
+
+	memset(e, 0, sizeof *e);
+	jv_noise_takeover_keys(s->root, owner_epoch, i2r, r2i);
+	if (s->role == JV_ROLE_CLIENT) {
+		memcpy(e->send_key, i2r, 32);
+		memcpy(e->recv_key, r2i, 32);
+	} else {
+		memcpy(e->send_key, r2i, 32);
+		memcpy(e->recv_key, i2r, 32);
+	}
+	sodium_memzero(i2r, sizeof i2r);
+	sodium_memzero(r2i, sizeof r2i);
+	e->valid = true;
+	e->epoch = number;
+	e->birth_ms = now;
+	jv_replay_init(&e->recv_window);
+}
+
+void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
+		       jv_time now)
+{
+	epoch_wipe(&s->stale);
+	epoch_wipe(&s->prev);
+	s->stale = s->cur;
+	owner_epoch_keys(s, owner_epoch, s->stale.epoch + JV_OWNER_EPOCH_STEP,
+			 &s->cur, now);
+	/* Unconfirmed until the client seals under it: until then the
+	 * client's epoch (stale) is what the store must keep. */
+	s->cur.confirmed = false;
+	s->owner_epoch = owner_epoch;
+	s->keys_birth_ms = now;
+	s->last_rekey_ms = now;
+	s->rekey_pending_epoch = 0;
+}
+
+int jv_keys_open_stale(struct jv_session *s, const struct jv_wire_hdr *h,
+		       const uint8_t *pkt, size_t n, uint8_t *out, size_t cap)
+{
+	struct jv_epoch next;
+	int rc;
+
+	if (!s->stale.valid)
+		return JV_ERR_NOTFOUND;
+	if (h->key_epoch == (uint8_t)s->stale.epoch)
+		return open_with(&s->stale, h, pkt, n, out, cap);
+	if (h->key_epoch != (uint8_t)(s->stale.epoch + 1))
+		return JV_ERR_NOTFOUND;
+	next_epoch(&s->stale, &next, s->stale.birth_ms);
+	rc = jv_wire_open(next.recv_key, pkt, n, out, cap);
+	sodium_memzero(&next, sizeof next);
+	return rc;
+}
+
+int jv_keys_open_new_owner(struct jv_session *s, const struct jv_wire_hdr *h,
+			   const uint8_t *pkt, size_t n, uint8_t *out,
+			   size_t cap, jv_time now, uint64_t *followed)
+{
+	uint64_t number;
+
+	*followed = 0;
+	if (!s->cur.valid)
+		return JV_ERR_NOTFOUND;
+	/* The new owner numbered its epoch two above the one it restored,
+	 * which is ours or, if our last rekey never reached its store, the
+	 * one before: one or two above ours. */
+	if (h->key_epoch == (uint8_t)(s->cur.epoch + 1))
+		number = s->cur.epoch + 1;
+	else if (h->key_epoch == (uint8_t)(s->cur.epoch + 2))
+		number = s->cur.epoch + 2;
+	else
+		return JV_ERR_NOTFOUND;
+	for (uint64_t e = s->owner_epoch + 1;
+	     e <= s->owner_epoch + JV_OWNER_LOOKAHEAD; e++) {
+		struct jv_epoch k;
+		int rc;
+
+		owner_epoch_keys(s, e, number, &k, now);
+		rc = open_with(&k, h, pkt, n, out, cap);
+		if (rc < 0) {
+			epoch_wipe(&k);
+			continue;
+		}
+		/* Follow: the new owner's keys become current; ours stay one
+		 * grace period as previous, for anything the old owner sent
+		 * before it stopped. */
+		epoch_wipe(&s->prev);
+		s->prev = s->cur;
+		s->cur = k;
+		s->cur.confirmed = true;
+		s->prev_until_ms = now + JV_KEY_GRACE_MS;
+		s->owner_epoch = e;
+		s->keys_birth_ms = now;
+		s->last_rekey_ms = now;
+		s->rekey_pending_epoch = 0;
+		*followed = e;
+		return rc;
+	}
+	return JV_ERR_NOTFOUND;
 }

@@ -378,28 +378,48 @@ int jv_noise_hs_read_msg2(struct jv_noise_hs *hs, const uint8_t *msg,
 	return (int)len;
 }
 
-int jv_noise_hs_split(struct jv_noise_hs *hs, uint8_t k_i2r[32],
-		      uint8_t k_r2i[32], uint8_t hash[JV_NOISE_HASH_SIZE])
+/*
+ * Noise's Split() gives the two traffic keys (t1, t2); the same HKDF's third
+ * output, which Split() leaves unused, is the session's root secret (PD-9):
+ * the one value from which a gateway that takes the session over derives
+ * fresh keys without a new DH.  Taking it from the chaining key, not the
+ * handshake hash, keeps it secret (h is transcript, not key material).
+ */
+static int hs_split(struct jv_noise_hs *hs, uint8_t k_i2r[32],
+		    uint8_t k_r2i[32], uint8_t root[32],
+		    uint8_t hash[JV_NOISE_HASH_SIZE])
 {
-	uint8_t t1[JV_NOISE_HASH_SIZE], t2[JV_NOISE_HASH_SIZE];
+	uint8_t t1[JV_NOISE_HASH_SIZE], t2[JV_NOISE_HASH_SIZE],
+		t3[JV_NOISE_HASH_SIZE];
 	int err = 0;
 
 	if (hs->step != 2) {
 		err = JV_ERR_STATE;
 		sodium_memzero(k_i2r, 32);
 		sodium_memzero(k_r2i, 32);
+		if (root)
+			sodium_memzero(root, 32);
 		sodium_memzero(hash, JV_NOISE_HASH_SIZE);
 		goto out;
 	}
-	jv_noise_hkdf(hs->ck, sizeof hs->ck, NULL, 0, t1, t2, NULL);
+	jv_noise_hkdf(hs->ck, sizeof hs->ck, NULL, 0, t1, t2, t3);
 	memcpy(k_i2r, t1, 32);
 	memcpy(k_r2i, t2, 32);
+	if (root)
+		memcpy(root, t3, 32);
 	memcpy(hash, hs->h, JV_NOISE_HASH_SIZE);
 out:
 	sodium_memzero(t1, sizeof t1);
 	sodium_memzero(t2, sizeof t2);
+	sodium_memzero(t3, sizeof t3);
 	jv_noise_hs_wipe(hs);
 	return err;
+}
+
+int jv_noise_hs_split(struct jv_noise_hs *hs, uint8_t k_i2r[32],
+		      uint8_t k_r2i[32], uint8_t hash[JV_NOISE_HASH_SIZE])
+{
+	return hs_split(hs, k_i2r, k_r2i, NULL, hash);
 }
 
 /* ---- jvpn framing ------------------------------------------------------ */
@@ -549,7 +569,7 @@ int jv_noise_response_consume(struct jv_noise_initiator *st,
 	res->local_index = st->sender_index;
 	res->remote_index = get_le32(msg + 4);
 	memcpy(res->remote_static, hs.rs, sizeof res->remote_static);
-	err = jv_noise_hs_split(&hs, res->key_i2r, res->key_r2i, res->hash);
+	err = hs_split(&hs, res->key_i2r, res->key_r2i, res->root, res->hash);
 	if (err)
 		goto out;
 	sodium_memzero(st, sizeof *st);
@@ -650,8 +670,8 @@ int jv_noise_response_create(struct jv_noise_responder *st,
 	res->local_index = sender_index;
 	res->remote_index = st->remote_index;
 	memcpy(res->remote_static, st->hs.rs, sizeof res->remote_static);
-	err = jv_noise_hs_split(&st->hs, res->key_i2r, res->key_r2i,
-				res->hash);
+	err = hs_split(&st->hs, res->key_i2r, res->key_r2i, res->root,
+		       res->hash);
 out:
 	if (err)
 		memset(out, 0, JV_WIRE_RESPONSE_SIZE);
@@ -671,6 +691,23 @@ void jv_noise_rekey(const uint8_t key[32], uint32_t new_epoch,
 	put_le32(ikm + sizeof label, new_epoch);
 	jv_noise_hkdf(key, 32, ikm, sizeof ikm, o1, o2, NULL);
 	memcpy(out, o1, 32);
+	sodium_memzero(o1, sizeof o1);
+	sodium_memzero(o2, sizeof o2);
+}
+
+void jv_noise_takeover_keys(const uint8_t root[32], uint64_t owner_epoch,
+			    uint8_t k_i2r[32], uint8_t k_r2i[32])
+{
+	static const uint8_t label[10] = "jvpn owner";
+	uint8_t ikm[sizeof label + 8], o1[JV_NOISE_HASH_SIZE],
+		o2[JV_NOISE_HASH_SIZE];
+
+	memcpy(ikm, label, sizeof label);
+	put_le32(ikm + sizeof label, (uint32_t)owner_epoch);
+	put_le32(ikm + sizeof label + 4, (uint32_t)(owner_epoch >> 32));
+	jv_noise_hkdf(root, 32, ikm, sizeof ikm, o1, o2, NULL);
+	memcpy(k_i2r, o1, 32);
+	memcpy(k_r2i, o2, 32);
 	sodium_memzero(o1, sizeof o1);
 	sodium_memzero(o2, sizeof o2);
 }

@@ -137,6 +137,22 @@ enum jv_reason jv_nonce_window_accept(struct jv_nonce_window *w, uint64_t n)
 	return JV_REASON_NONE;
 }
 
+void jv_nonce_window_restore(struct jv_nonce_window *w, uint64_t hwm)
+{
+	uint64_t first = hwm + 1, last = (hwm / 64) * 64 + 63;
+
+	/* Every value the window can still judge (H - size, H] was perhaps
+	 * accepted before the loss: report them all as replays.  Slots past H
+	 * in H's own word are values not yet seen: leave them clear. */
+	for (unsigned i = 0; i < JV_NONCE_WORDS; i++)
+		w->bitmap[i] = ~UINT64_C(0);
+	for (uint64_t n = first; n <= last && n != 0; n++) {
+		uint64_t slot = n % NONCE_RING_BITS;
+		w->bitmap[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
+	}
+	w->highest = hwm;
+}
+
 enum jv_reason jv_freshness_check_ts(uint64_t now_ms, uint64_t ts_ms,
 				     uint64_t max_age_ms)
 {

@@ -78,6 +78,7 @@ int jv_sess_init(struct jv_session *s, enum jv_role role,
 void jv_sess_destroy(struct jv_session *s)
 {
 	jv_keys_wipe(s);
+	sodium_memzero(s->root, sizeof s->root);
 	free(s->paths);
 	s->paths = NULL;
 	s->cap_paths = s->npaths = 0;
@@ -85,7 +86,7 @@ void jv_sess_destroy(struct jv_session *s)
 
 void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 		     const uint8_t send_key[32], const uint8_t recv_key[32],
-		     jv_time now)
+		     const uint8_t root[32], jv_time now)
 {
 	struct jv_event ev;
 
@@ -94,6 +95,8 @@ void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 	s->created_ms = now;
 	s->unbound_since_ms = now;	/* OP-21: BIRTH is bounded by X2 */
 	jv_keys_install(s, send_key, recv_key, now);
+	memcpy(s->root, root, sizeof s->root);
+	s->owner_epoch = 1;
 
 	/* The policy in force travels in the log, so the audit needs nothing
 	 * else (issue 4). */

@@ -126,6 +126,15 @@ struct jv_session {
 	uint64_t rekey_denied_epoch;		/* client: RekeyDenied sent for it */
 	jv_time keys_birth_ms;			/* KEY_MAX_AGE_MS origin */
 
+	/* ownership (PD-9): the root secret of the handshake, from which
+	 * every owner epoch's keys derive; the owner epoch in force (client:
+	 * the latest one it followed); gateway, after an acquisition and
+	 * until the client follows or the first commit: the client's epoch
+	 * (`stale`), which opens but never seals */
+	uint8_t root[32];
+	uint64_t owner_epoch;
+	struct jv_epoch stale;
+
 	/* life and timers */
 	jv_time last_now_ms;			/* latest `now` handed to the engine */
 	jv_time created_ms;
@@ -161,6 +170,7 @@ struct jv_session {
 	struct jv_token_bucket ctl_bucket;
 	struct jv_token_bucket replay_bucket;	/* reports of replayed requests */
 	unsigned security_failures;
+	bool not_owner;				/* V2 fails: lease or store lost */
 	jv_time last_switch_commit_ms;
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
 	struct jv_pathval pathval;
@@ -168,6 +178,7 @@ struct jv_session {
 	/* counters */
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t dropped_unauthorized, dropped_auth, dropped_replay;
+	uint64_t dropped_stale;			/* old-epoch packets after a takeover */
 	uint64_t state_version_conflicts;
 };
 
@@ -179,10 +190,11 @@ JV_MUST_CHECK int jv_sess_init(struct jv_session *s, enum jv_role role,
 			       void *ud, unsigned cap_paths);
 void jv_sess_destroy(struct jv_session *s);
 
-/* Adopt the handshake's id and keys; emit SessionCreated (BIRTH, v0). */
+/* Adopt the handshake's id, keys and root secret; emit SessionCreated
+ * (BIRTH, v0). */
 void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 		     const uint8_t send_key[32], const uint8_t recv_key[32],
-		     jv_time now);
+		     const uint8_t root[32], jv_time now);
 
 /* ---- events ----------------------------------------------------------- */
 
@@ -266,6 +278,42 @@ JV_MUST_CHECK int jv_keys_open(struct jv_session *s,
 JV_MUST_CHECK int jv_keys_peek(const struct jv_session *s,
 			       const struct jv_wire_hdr *h, const uint8_t *pkt,
 			       size_t n, uint8_t *out, size_t cap);
+/*
+ * Owner epochs (PD-9).  A new owner seals under fresh keys derived from the
+ * root secret and its owner epoch (jv_noise_takeover_keys), numbered two
+ * above the epoch the client was known to speak: past that epoch and the
+ * one a rekey in flight may have reached, so the wire's epoch byte never
+ * repeats one the previous owner used for the client (a capture shows no
+ * (key epoch, counter) pair twice) and the numbering keeps growing.
+ */
+enum {
+	JV_OWNER_EPOCH_STEP = 2,	/* new owner: client's epoch + this */
+	JV_OWNER_LOOKAHEAD = 4,		/* client: owner epochs tried ahead */
+};
+
+/* Gateway: the current epoch (the client's, as restored) becomes `stale`
+ * (opens, never seals) and the keys of owner epoch E, never used so far,
+ * become current, numbered stale + JV_OWNER_EPOCH_STEP. */
+void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
+		       jv_time now);
+/* Gateway: open under `stale` or the epoch after it (a rekey of the
+ * client's that the store had not seen).  No replay window is consulted
+ * beyond stale's own: such packets are never delivered. */
+JV_MUST_CHECK int jv_keys_open_stale(struct jv_session *s,
+				     const struct jv_wire_hdr *h,
+				     const uint8_t *pkt, size_t n,
+				     uint8_t *out, size_t cap);
+/* Client: a packet that opened under none of its keys, with an epoch byte
+ * one or two above ours, may be the first of a new owner: try owner
+ * epochs owner_epoch + 1 .. + JV_OWNER_LOOKAHEAD;
+ * on success follow it (the keys of that epoch become current, the old
+ * ones previous) and set *followed.  Returns as jv_keys_open. */
+JV_MUST_CHECK int jv_keys_open_new_owner(struct jv_session *s,
+					 const struct jv_wire_hdr *h,
+					 const uint8_t *pkt, size_t n,
+					 uint8_t *out, size_t cap, jv_time now,
+					 uint64_t *followed);
+
 /* First time the current epoch is due for rotation by age:
  * JV_REKEY_AFTER_MS, or sooner so that KEY_MAX_AGE_MS is never reached. */
 jv_time jv_keys_rekey_due(const struct jv_session *s);

@@ -32,6 +32,7 @@ int jv_table_init(struct jv_table *t, uint32_t min_entries)
 
 void jv_table_free(struct jv_table *t)
 {
+	free(t->ovf);
 	free(t->e);
 	free(t->next_free);
 	memset(t, 0, sizeof *t);
@@ -56,23 +57,104 @@ int jv_table_insert(struct jv_table *t, void *ptr, const struct jv_rng *rng,
 	return JV_OK;
 }
 
+/* A removed overflow entry: keeps probe chains unbroken. */
+#define OVF_TOMB ((void *)&jv_table_free)
+
+static uint32_t ovf_home(const struct jv_table *t, uint32_t index)
+{
+	/* The low bits are the other node's slot: mix the rest in too. */
+	return (index * 2654435761u) >> 7 & (t->cap - 1);
+}
+
+static struct jv_table_entry *ovf_find(const struct jv_table *t,
+				       uint32_t index)
+{
+	if (!t->ovf)
+		return NULL;
+	for (uint32_t i = 0, h = ovf_home(t, index); i < t->cap;
+	     i++, h = (h + 1) & (t->cap - 1)) {
+		struct jv_table_entry *e = &t->ovf[h];
+		if (e->index == index && e->ptr != OVF_TOMB)
+			return e;
+		if (e->index == 0 && e->ptr == NULL)
+			return NULL;
+	}
+	return NULL;
+}
+
+int jv_table_insert_at(struct jv_table *t, void *ptr, uint32_t index)
+{
+	uint32_t slot;
+
+	if (index == 0 || t->cap == 0 || !ptr || jv_table_lookup(t, index))
+		return JV_ERR_INVAL;
+	if (t->used >= t->cap)
+		return JV_ERR_LIMIT;
+	slot = index & (t->cap - 1);
+	if (t->e[slot].index == 0) {
+		/* Unlink the slot from the free list: a walk, but adoption is
+		 * rare next to lookups and needs no second structure. */
+		uint32_t *link = &t->free_head;
+		while (*link != NO_SLOT && *link != slot)
+			link = &t->next_free[*link];
+		if (*link == slot) {
+			*link = t->next_free[slot];
+			t->e[slot].index = index;
+			t->e[slot].ptr = ptr;
+			t->used++;
+			return JV_OK;
+		}
+	}
+	if (!t->ovf) {
+		t->ovf = calloc(t->cap, sizeof *t->ovf);
+		if (!t->ovf)
+			return JV_ERR_NOMEM;
+	}
+	if (t->ovf_used >= t->cap / 2)
+		return JV_ERR_LIMIT;	/* keep probe chains short */
+	for (uint32_t i = 0, h = ovf_home(t, index); i < t->cap;
+	     i++, h = (h + 1) & (t->cap - 1)) {
+		struct jv_table_entry *e = &t->ovf[h];
+		if (e->index == 0 || e->ptr == OVF_TOMB) {
+			e->index = index;
+			e->ptr = ptr;
+			t->ovf_used++;
+			t->used++;
+			return JV_OK;
+		}
+	}
+	return JV_ERR_LIMIT;
+}
+
 void *jv_table_lookup(const struct jv_table *t, uint32_t index)
 {
 	uint32_t slot;
+	struct jv_table_entry *e;
 
 	if (index == 0 || t->cap == 0)
 		return NULL;
 	slot = index & (t->cap - 1);
-	return t->e[slot].index == index ? t->e[slot].ptr : NULL;
+	if (t->e[slot].index == index)
+		return t->e[slot].ptr;
+	e = ovf_find(t, index);
+	return e ? e->ptr : NULL;
 }
 
 void jv_table_remove(struct jv_table *t, uint32_t index)
 {
 	uint32_t slot;
+	struct jv_table_entry *e;
 
 	if (!jv_table_lookup(t, index))
 		return;
 	slot = index & (t->cap - 1);
+	if (t->e[slot].index != index) {
+		e = ovf_find(t, index);
+		e->ptr = OVF_TOMB;
+		t->ovf_used--;
+		t->used--;
+		return;
+	}
 	t->e[slot].index = 0;
 	t->e[slot].ptr = NULL;
 	t->next_free[slot] = t->free_head;

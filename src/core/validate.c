@@ -117,7 +117,20 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	/* Every request that passed V1 emits ReattachAttempt (§7.4). */
 	emit_attempt(s, r, now);
 
-	/* V2: single node, always the owner (the cluster store adds this). */
+	/* V2: the node must be able to prove it owns the session: its lease
+	 * unexpired and its store reachable (§9: fail closed; retryable for
+	 * the requester, who may reach another node). */
+	if (s->not_owner) {
+		jv_ev_init(&ev, JV_EV_SESSION_OWNER_REJECTED);
+		JV_EV_SET(&ev, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
+		JV_EV_SET(&ev, expected_state_version, r->state_version);
+		JV_EV_SET(&ev, actual_state_version, v);
+		why = JV_REASON_NOT_AUTHORITATIVE_OWNER;
+		deny(answer, r, why, 0, v);
+		emit_result(s, r, false, why, now);
+		jv_sess_emit(s, &ev, now);
+		return;
+	}
 
 	/* V3, V4: fatal. */
 	if (now > s->created_ms + p->max_lifetime_ms) {

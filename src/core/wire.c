@@ -126,6 +126,7 @@ static const uint8_t reason_code[JV_REASON_COUNT] = {
 	[JV_REASON_AUDIT_POLICY_LIMIT_TRIGGERED] = 49,
 	[JV_REASON_AUDIT_RECOVERY_TIMELINE] = 50,
 	[JV_REASON_NAT_REBINDING] = 51,
+	[JV_REASON_OWNER_TAKEOVER] = 52,
 };
 
 int jv_wire_reason_to_u8(enum jv_reason r, uint8_t *code)

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef JVPN_CORE_GATEWAY_IMPL_H
+#define JVPN_CORE_GATEWAY_IMPL_H
+
+/* The gateway's private state, shared by gateway.c (handshake, receive,
+ * timers) and gateway_owner.c (records, adoption, lease).  Private to
+ * src/core. */
+
+#include "jvpn/noise.h"
+#include "jvpn/record.h"
+#include "session.h"
+#include "table.h"
+
+enum {
+	GW_LOOKUPS_MAX = 16,		/* unknown indexes queued for the store */
+	GW_LOOKUP_RATE = 100,		/* store lookups per second ... */
+	GW_LOOKUP_BURST = 200,		/* ... and burst (a restart's clients) */
+};
+
+struct gw_peer {
+	struct jv_noise_peer np;		/* key + last initiation time */
+	struct jv_session *live;		/* confirmed session */
+	struct jv_session *pending;		/* BIRTH: awaiting its first packet */
+	struct jv_token_bucket hs_bucket;	/* handshakes of this peer */
+};
+
+/* What the stored record must reflect; a change makes it pending. */
+struct gw_fingerprint {
+	uint64_t state_version;
+	uint64_t owner_epoch;
+	uint64_t key_epoch;
+	uint64_t nonce_hwm;
+	uint64_t total_switches;
+	int bound;
+	struct jv_addr bound_remote;
+};
+
+/* An ACK whose commit is not durable yet (PD-9): sent once the record of
+ * `version` is written. */
+struct gw_held_ack {
+	bool armed;
+	uint64_t version;
+	struct jv_ctrl answer;
+	struct jv_addr to;
+	uint32_t local;
+};
+
+struct gw_session {
+	struct jv_session s;
+	jv_time deadline;			/* cached jv_sess_deadline */
+	jv_time eval_ms;			/* ... computed at this time */
+	uint64_t eval_version;			/* ... in this state version */
+	struct jv_addr hs_from;			/* tuple of the handshake */
+	uint32_t hs_local;
+
+	/* durability (gateway_owner.c) */
+	struct gw_fingerprint stored;		/* as last handed out to write */
+	bool pending;				/* record changed, not handed out */
+	bool queued;				/* in g->pendq */
+	struct gw_held_ack held;
+};
+
+struct jv_gateway {
+	struct jv_policy policy;
+	char node_id[JV_NODE_ID_MAX];
+	struct jv_rng rng;
+	struct jv_noise_static self;
+	jv_session_event_fn on_event;
+	void *ud;
+
+	struct jv_table table;			/* receiver index -> gw_session */
+	struct gw_session **sess;		/* every live or tombstoned one */
+	unsigned nsess, max_sessions;
+
+	struct gw_peer *peers;
+	unsigned npeers, cap_peers;
+
+	/* The handshake is the costly action (two DHs per initiation): a
+	 * global bucket before the DH, one per peer after it (STYLE 7). */
+	struct jv_token_bucket hs_global;
+
+	jv_time last_now;
+	uint64_t dropped_unknown, dropped_parse, hs_dropped;
+
+	/* ownership (PD-9, gateway_owner.c) */
+	bool durable;				/* records are written to a store */
+	jv_time lease_until;			/* JV_TIME_NEVER: the process */
+	bool store_reachable;
+	uint32_t *pendq;			/* indexes of pending records */
+	unsigned npend;
+	uint32_t lookq[GW_LOOKUPS_MAX];		/* unknown indexes to look up */
+	unsigned nlook;
+	struct jv_token_bucket lookup_bucket;	/* store lookups: the costly
+						 * action of an unknown index */
+};
+
+enum {
+	GW_DEFAULT_MAX_SESSIONS = 1024,
+	GW_DEFAULT_HS_RATE = 50,
+	GW_DEFAULT_HS_BURST = 100,
+	GW_PEER_HS_RATE_MILLI = 1000,	/* per peer: 1/s ... */
+	GW_PEER_HS_BURST = 5,		/* ... burst 5 */
+};
+
+
+static inline struct gw_session *gws(struct jv_session *s)
+{
+	return (struct gw_session *)s;
+}
+
+/* gateway.c */
+void jv_gw_send_to(struct jv_session *s, const struct jv_addr *to,
+		   uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
+		   struct jv_pathval_slot *budget);
+void jv_gw_forget_session(struct jv_gateway *g, struct gw_session *gs);
+
+/* gateway_owner.c */
+/* After every engine entry for a session: mark its record pending if what
+ * the store holds no longer matches. */
+void jv_gw_note(struct jv_gateway *g, struct gw_session *gs);
+/* The owner events of a new session (SessionOwnerAcquired, epoch 1). */
+void jv_gw_owner_created(struct jv_gateway *g, struct gw_session *gs,
+			 jv_time now);
+/* Is this node the owner right now (V2)?  Lease unexpired and the store
+ * reachable. */
+bool jv_gw_is_owner(const struct jv_gateway *g, jv_time now);
+/* Hold `answer` to `to` until the record of the current version is
+ * durable; false when nothing needs holding (send it now). */
+bool jv_gw_hold_ack(struct jv_gateway *g, struct gw_session *gs,
+		    const struct jv_ctrl *answer, const struct jv_addr *to,
+		    uint32_t local);
+/* A packet for an index this node does not hold: queue a store lookup. */
+void jv_gw_want_lookup(struct jv_gateway *g, uint32_t index, jv_time now);
+/* Release every session past the lease (tick). */
+void jv_gw_release_all(struct jv_gateway *g, jv_time now);
+int jv_gw_owner_init(struct jv_gateway *g);
+void jv_gw_owner_free(struct jv_gateway *g);
+
+#endif
