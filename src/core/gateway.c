@@ -605,6 +605,15 @@ static void on_stale(struct jv_gateway *g, struct gw_session *gs, int type,
 	struct jv_session *s = &gs->s;
 	struct jv_ctrl m;
 
+	if (s->stale_closed) {
+		/* The client speaks the new epoch already: this is a copy of
+		 * something sent before the loss. */
+		s->dropped_replay++;
+		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
+				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
+				       now);
+		return;
+	}
 	if (type != JV_MSG_CONTROL ||
 	    jv_ctrl_decode(pt, (size_t)len, &m, NULL) != JV_OK) {
 		s->dropped_stale++;
@@ -689,11 +698,10 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 			goto done;
 		}
 	}
-	if (len >= 0 && s->stale.valid && s->cur.confirmed) {
-		/* The client follows the new owner epoch: its old one is
-		 * of no use any more. */
-		sodium_memzero(&s->stale, sizeof s->stale);
-	}
+	if (len >= 0 && s->cur.confirmed)
+		/* The client follows the new owner epoch: its old one
+		 * admits nothing any more. */
+		jv_keys_close_stale(s, now);
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
 		on_replay(g, s, &h, pkt, n, now);
@@ -850,6 +858,7 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			}
 		} else {
 			jv_keys_expire_prev(s, now);
+			jv_keys_expire_stale(s, now);
 			jv_pathval_expire(&s->pathval, now);
 			gw_evaluate(s, now);
 			jv_gw_note(g, gs);

@@ -51,7 +51,7 @@ void jv_gw_owner_free(struct jv_gateway *g)
  * takes over must be able to open. */
 static const struct jv_epoch *client_epoch(const struct jv_session *s)
 {
-	if (s->stale.valid)
+	if (s->stale.valid && !s->stale_closed)
 		return &s->stale;
 	if (!s->cur.confirmed && s->prev.valid)
 		return &s->prev;
@@ -98,8 +98,8 @@ void jv_gw_note(struct jv_gateway *g, struct gw_session *gs)
 		return;
 	/* The first commit ends the window in which the client's old epoch
 	 * is accepted at all (PD-9). */
-	if (gs->s.stale.valid && gs->s.fsm.state_version != gs->stored.state_version)
-		sodium_memzero(&gs->s.stale, sizeof gs->s.stale);
+	if (gs->s.fsm.state_version != gs->stored.state_version)
+		jv_keys_close_stale(&gs->s, gs->s.last_now_ms);
 	fingerprint(&gs->s, &now);
 	if (!fingerprint_equal(&now, &gs->stored))
 		enqueue(g, gs);

@@ -252,6 +252,7 @@ void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
 	epoch_wipe(&s->stale);
 	epoch_wipe(&s->prev);
 	s->stale = s->cur;
+	s->stale_closed = false;
 	owner_epoch_keys(s, owner_epoch, s->stale.epoch + JV_OWNER_EPOCH_STEP,
 			 &s->cur, now);
 	/* Unconfirmed until the client seals under it: until then the
@@ -261,6 +262,20 @@ void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
 	s->keys_birth_ms = now;
 	s->last_rekey_ms = now;
 	s->rekey_pending_epoch = 0;
+}
+
+void jv_keys_close_stale(struct jv_session *s, jv_time now)
+{
+	if (!s->stale.valid || s->stale_closed)
+		return;
+	s->stale_closed = true;
+	s->stale_until_ms = now + JV_KEY_GRACE_MS;
+}
+
+void jv_keys_expire_stale(struct jv_session *s, jv_time now)
+{
+	if (s->stale.valid && s->stale_closed && now >= s->stale_until_ms)
+		epoch_wipe(&s->stale);
 }
 
 int jv_keys_open_stale(struct jv_session *s, const struct jv_wire_hdr *h,

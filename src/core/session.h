@@ -134,6 +134,11 @@ struct jv_session {
 	uint8_t root[32];
 	uint64_t owner_epoch;
 	struct jv_epoch stale;
+	/* Once the client follows or the first commit is made, `stale` no
+	 * longer admits anything: kept one key grace period only to tell a
+	 * replay of the pre-loss capture from junk (SecurityReplayDetected). */
+	bool stale_closed;
+	jv_time stale_until_ms;
 
 	/* life and timers */
 	jv_time last_now_ms;			/* latest `now` handed to the engine */
@@ -296,6 +301,10 @@ enum {
  * become current, numbered stale + JV_OWNER_EPOCH_STEP. */
 void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
 		       jv_time now);
+/* Gateway: `stale` admits nothing from now on (kept JV_KEY_GRACE_MS to
+ * recognise replays); and its expiry. */
+void jv_keys_close_stale(struct jv_session *s, jv_time now);
+void jv_keys_expire_stale(struct jv_session *s, jv_time now);
 /* Gateway: open under `stale` or the epoch after it (a rekey of the
  * client's that the store had not seen).  No replay window is consulted
  * beyond stale's own: such packets are never delivered. */

@@ -35,6 +35,7 @@ enum section {
 	SEC_PEER,
 	SEC_TRANSPORT,
 	SEC_POLICY,
+	SEC_CLUSTER,
 };
 
 /* [Interface] keys, each at most once (lists may repeat). */
@@ -42,7 +43,7 @@ enum ikey {
 	IK_ROLE, IK_PRIVATE_KEY, IK_PRIVATE_KEY_FILE, IK_ADDRESS, IK_MTU,
 	IK_NAME, IK_NODE_ID, IK_EVENT_LOG, IK_CONTROL_SOCKET, IK_LISTEN_PORT,
 	IK_LISTEN_ADDRESS, IK_MAX_SESSIONS, IK_HS_RATE, IK_HS_BURST,
-	IK_COUNT
+	IK_STATE_DIR, IK_COUNT
 };
 
 struct key_def {
@@ -65,6 +66,18 @@ static const struct key_def ikeys[IK_COUNT] = {
 	[IK_MAX_SESSIONS] = { "MaxSessions", false },
 	[IK_HS_RATE] = { "HandshakesPerSecond", false },
 	[IK_HS_BURST] = { "HandshakeBurst", false },
+	[IK_STATE_DIR] = { "StateDir", false },
+};
+
+enum ckey { CK_STORE, CK_CLUSTER_KEY_FILE, CK_OWNER_LEASE_MS, CK_CA_FILE,
+	    CK_CERT_FILE, CK_KEY_FILE, CK_COUNT };
+static const struct key_def ckeys[CK_COUNT] = {
+	[CK_STORE] = { "Store", false },
+	[CK_CLUSTER_KEY_FILE] = { "ClusterKeyFile", false },
+	[CK_OWNER_LEASE_MS] = { "OwnerLeaseMs", false },
+	[CK_CA_FILE] = { "CaFile", false },
+	[CK_CERT_FILE] = { "CertFile", false },
+	[CK_KEY_FILE] = { "KeyFile", false },
 };
 
 enum pkey { PK_PUBLIC_KEY, PK_ALLOWED_IPS, PK_ENDPOINT, PK_COUNT };
@@ -101,6 +114,7 @@ struct reader {
 	unsigned iset[IK_COUNT];
 	unsigned pset[PK_COUNT];	/* current [Peer] */
 	unsigned tset[TK_COUNT];	/* current [Transport] */
+	unsigned cset[CK_COUNT];	/* [Cluster] */
 	unsigned peer_endpoint_line;	/* client: line of Endpoint */
 	unsigned peer_allowed_line;
 
@@ -419,6 +433,111 @@ static int interface_key(struct reader *r, int k, const char *key,
 				    "must be an integer in [1, 100000]");
 		c->handshake_burst = (uint32_t)v;
 		return 0;
+	case IK_STATE_DIR:
+		if (ieq(value, "off")) {
+			c->state_dir[0] = '\0';
+			return 0;
+		}
+		return copy_path(r, key, value, c->state_dir,
+				 sizeof c->state_dir);
+	}
+	return 0;
+}
+
+/* ---- [Cluster] ----------------------------------------------------------- */
+
+/* "http(s)://host:port" with nothing after the port: what etcd's gateway
+ * needs, checked here so a typo is a config error, not a runtime one. */
+static bool etcd_endpoint_ok(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n, *colon = NULL;
+
+	if (n > 8 && !strncmp(s, "https://", 8))
+		p += 8;
+	else if (n > 7 && !strncmp(s, "http://", 7))
+		p += 7;
+	else
+		return false;
+	if (p < end && *p == '[') {
+		while (p < end && *p != ']')
+			p++;
+		if (p == end)
+			return false;
+	}
+	for (; p < end; p++) {
+		if (*p == ':')
+			colon = p;
+		else if (*p == '/' || *p == ' ' || *p == '@')
+			return false;
+	}
+	if (!colon || colon + 1 == end)
+		return false;
+	for (p = colon + 1; p < end; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static int store_url(struct reader *r, const char *key, const char *value)
+{
+	struct jv_config *c = r->cfg;
+
+	if (strlen(value) >= sizeof c->store_url)
+		return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+			    "longer than %d bytes", JV_CFG_URL_MAX - 1);
+	if (!strncmp(value, "sqlite:", 7)) {
+		if (value[7] != '/')
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "sqlite: needs an absolute path (e.g. sqlite:/var/lib/jvpn/jv0/sessions.db)");
+	} else if (!strncmp(value, "etcd:", 5)) {
+		const char *p = value + 5;
+
+		for (;;) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+			if (!etcd_endpoint_ok(p, n))
+				return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+					    "etcd: needs endpoints http(s)://host:port separated by commas (e.g. etcd:https://10.0.0.1:2379,https://10.0.0.2:2379)");
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+	} else {
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "must be sqlite:/path or etcd:https://host:port,...");
+	}
+	snprintf(c->store_url, sizeof c->store_url, "%s", value);
+	return 0;
+}
+
+static int cluster_key(struct reader *r, int k, const char *key,
+		       const char *value)
+{
+	struct jv_config *c = r->cfg;
+	unsigned long v;
+
+	switch (k) {
+	case CK_STORE:
+		return store_url(r, key, value);
+	case CK_CLUSTER_KEY_FILE:
+		return copy_path(r, key, value, c->cluster_key_file,
+				 sizeof c->cluster_key_file);
+	case CK_OWNER_LEASE_MS:
+		if (!parse_uint(value, JV_CFG_LEASE_MS_MIN, JV_CFG_LEASE_MS_MAX,
+				&v))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be an integer in [%d, %d] (milliseconds)",
+				    JV_CFG_LEASE_MS_MIN, JV_CFG_LEASE_MS_MAX);
+		c->owner_lease_ms = (unsigned)v;
+		return 0;
+	case CK_CA_FILE:
+		return copy_path(r, key, value, c->ca_file, sizeof c->ca_file);
+	case CK_CERT_FILE:
+		return copy_path(r, key, value, c->cert_file,
+				 sizeof c->cert_file);
+	case CK_KEY_FILE:
+		return copy_path(r, key, value, c->key_file, sizeof c->key_file);
 	}
 	return 0;
 }
@@ -594,7 +713,7 @@ static int on_key(void *user, const char *section, const char *name,
 	switch (r->sec) {
 	case SEC_NONE:
 		fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
-		     "key outside any section (sections: [Interface], [Peer], [Transport], [Policy])");
+		     "key outside any section (sections: [Interface], [Peer], [Transport], [Policy], [Cluster])");
 		return 0;
 	case SEC_INTERFACE:
 		rc = section_key(r, ikeys, IK_COUNT, r->iset, "Interface", name,
@@ -613,6 +732,12 @@ static int on_key(void *user, const char *section, const char *name,
 				 value, &k);
 		if (!rc)
 			rc = transport_key(r, k, name, value);
+		break;
+	case SEC_CLUSTER:
+		rc = section_key(r, ckeys, CK_COUNT, r->cset, "Cluster", name,
+				 value, &k);
+		if (!rc)
+			rc = cluster_key(r, k, name, value);
 		break;
 	case SEC_POLICY:
 		r->policy_keys++;
@@ -691,13 +816,20 @@ static int open_section(struct reader *r, const char *name)
 		c->ntransports++;
 		memset(r->tset, 0, sizeof r->tset);
 		r->sec = SEC_TRANSPORT;
+	} else if (ieq(name, "Cluster")) {
+		if (c->cluster_line)
+			return fail(r, r->lineno, "Cluster", NULL, JV_ERR_PARSE,
+				    "second [Cluster] section (the first is at line %u)",
+				    c->cluster_line);
+		c->cluster_line = r->lineno;
+		r->sec = SEC_CLUSTER;
 	} else if (ieq(name, "Policy")) {
 		/* several [Policy] sections read as one; a key still may
 		 * not repeat (the policy reader checks) */
 		r->sec = SEC_POLICY;
 	} else {
 		return fail(r, r->lineno, NULL, name, JV_ERR_PARSE,
-			    "unknown section [%s] (allowed: [Interface], [Peer], [Transport], [Policy])",
+			    "unknown section [%s] (allowed: [Interface], [Peer], [Transport], [Policy], [Cluster])",
 			    name);
 	}
 	return 0;
@@ -760,6 +892,62 @@ static char *read_line(char *str, int num, void *stream)
 
 /* ---- whole-file checks --------------------------------------------------- */
 
+/* The store's defaults (PD-9: on by default, so a restart resumes) and the
+ * relations between the [Cluster] keys. */
+static int finish_cluster(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	bool etcd;
+
+	if (!r->iset[IK_STATE_DIR])
+		snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/jvpn/%s",
+			 c->ifname);
+	if (!r->cset[CK_STORE] && c->state_dir[0] &&
+	    (size_t)snprintf(c->store_url, sizeof c->store_url,
+			     "sqlite:%s/sessions.db", c->state_dir) >=
+		    sizeof c->store_url)
+		return fail(r, r->iset[IK_STATE_DIR], "StateDir", NULL,
+			    JV_ERR_INVAL, "too long for a store path");
+	etcd = !strncmp(c->store_url, "etcd:", 5);
+	if (!etcd) {
+		static const int etcd_only[] = { CK_OWNER_LEASE_MS, CK_CA_FILE,
+						 CK_CERT_FILE, CK_KEY_FILE };
+		for (size_t i = 0; i < sizeof etcd_only / sizeof etcd_only[0];
+		     i++)
+			if (r->cset[etcd_only[i]])
+				return fail(r, r->cset[etcd_only[i]],
+					    ckeys[etcd_only[i]].name, NULL,
+					    JV_ERR_INVAL,
+					    "only for Store = etcd:... (the sqlite store's lease is the process itself)");
+		return 0;
+	}
+	if (!c->owner_lease_ms)
+		c->owner_lease_ms = JV_CFG_LEASE_MS_DEFAULT;
+	/* §4: OWNER_LEASE_MS < RECOVERY_WINDOW_MS, so a takeover fits in
+	 * one recovery window (OP-22). */
+	if (c->owner_lease_ms >= c->policy.recovery_window_ms)
+		return fail(r, r->cset[CK_OWNER_LEASE_MS] ? r->cset[CK_OWNER_LEASE_MS]
+							  : c->cluster_line,
+			    "OwnerLeaseMs", NULL, JV_ERR_INVAL,
+			    "%u ms is not below the policy's switching.recovery_window_ms (%llu): a takeover must fit in one recovery window",
+			    c->owner_lease_ms,
+			    (unsigned long long)c->policy.recovery_window_ms);
+	if (!!r->cset[CK_CERT_FILE] != !!r->cset[CK_KEY_FILE])
+		return fail(r, r->cset[CK_CERT_FILE] ? r->cset[CK_CERT_FILE]
+						     : r->cset[CK_KEY_FILE],
+			    r->cset[CK_CERT_FILE] ? "CertFile" : "KeyFile", NULL,
+			    JV_ERR_INVAL,
+			    "CertFile and KeyFile go together (the client certificate and its key)");
+	if ((r->cset[CK_CERT_FILE] || r->cset[CK_CA_FILE]) &&
+	    !strstr(c->store_url, "https://"))
+		return fail(r, r->cset[CK_CA_FILE] ? r->cset[CK_CA_FILE]
+						   : r->cset[CK_CERT_FILE],
+			    r->cset[CK_CA_FILE] ? "CaFile" : "CertFile", NULL,
+			    JV_ERR_INVAL,
+			    "TLS files need https:// endpoints in Store");
+	return 0;
+}
+
 static int finish(struct reader *r)
 {
 	struct jv_config *c = r->cfg;
@@ -790,7 +978,7 @@ static int finish(struct reader *r)
 	if (c->role == JV_CFG_CLIENT) {
 		static const int gw_only[] = { IK_LISTEN_PORT, IK_LISTEN_ADDRESS,
 					       IK_MAX_SESSIONS, IK_HS_RATE,
-					       IK_HS_BURST };
+					       IK_HS_BURST, IK_STATE_DIR };
 
 		for (size_t i = 0; i < sizeof gw_only / sizeof gw_only[0]; i++)
 			if (r->iset[gw_only[i]])
@@ -798,6 +986,10 @@ static int finish(struct reader *r)
 					    ikeys[gw_only[i]].name, NULL,
 					    JV_ERR_INVAL,
 					    "only for Role = gateway");
+		if (c->cluster_line)
+			return fail(r, c->cluster_line, "Cluster", NULL,
+				    JV_ERR_INVAL,
+				    "[Cluster] is for Role = gateway (a client lists one [Transport] per gateway node)");
 		if (c->npeers != 1)
 			return fail(r, c->npeers ? c->peers[1].line : 0, "Peer",
 				    NULL, JV_ERR_INVAL,
@@ -879,6 +1071,7 @@ static int finish(struct reader *r)
 	if (!r->iset[IK_EVENT_LOG])
 		snprintf(c->event_log, sizeof c->event_log,
 			 "/var/log/jvpn/%s.jsonl", c->ifname);
+
 	if (!c->node_id[0]) {
 		if (gethostname(host, sizeof host - 1) || !host[0])
 			snprintf(host, sizeof host, "localhost");
@@ -895,6 +1088,8 @@ static int finish(struct reader *r)
 			return rc;
 		}
 	}
+	if (c->role == JV_CFG_GATEWAY)
+		return finish_cluster(r);
 	return 0;
 }
 

@@ -19,6 +19,9 @@
  *                Endpoint, Priority
  *   [Policy]     the policy keys (docs/policy.md), through the policy's
  *                own streaming reader
+ *   [Cluster]    gateway only: Store, ClusterKeyFile, OwnerLeaseMs,
+ *                CaFile, CertFile, KeyFile (the ownership store, PD-9);
+ *                StateDir in [Interface] places the default one
  */
 
 #include <net/if.h>
@@ -40,6 +43,10 @@ enum jv_cfg_limits {
 	JV_CFG_SOCK_PATH_MAX = 108,	/* sizeof sun_path */
 	JV_CFG_MTU_DEFAULT = 1420,	/* 1500 - IPv6 40 - UDP 8 - jvpn 32 */
 	JV_CFG_MTU_MIN = 576,
+	JV_CFG_URL_MAX = 1024,		/* [Cluster] Store */
+	JV_CFG_LEASE_MS_DEFAULT = 2000,	/* etcd OwnerLeaseMs */
+	JV_CFG_LEASE_MS_MIN = 1000,	/* etcd leases are whole seconds */
+	JV_CFG_LEASE_MS_MAX = 60000,
 };
 
 enum jv_cfg_role { JV_CFG_CLIENT, JV_CFG_GATEWAY };
@@ -91,6 +98,17 @@ struct jv_config {
 	unsigned ntransports;
 	struct jv_cfg_transport transports[JV_MAX_TRANSPORTS];
 	struct jv_policy policy;
+	/* gateway: the ownership store (PD-9) */
+	char state_dir[JV_CFG_PATH_MAX];	/* "" = StateDir = off */
+	char store_url[JV_CFG_URL_MAX];		/* "" = none: sessions die
+						 * with the process */
+	char cluster_key_file[JV_CFG_PATH_MAX];	/* "" = derived from the
+						 * private key */
+	unsigned owner_lease_ms;		/* etcd; 0 for sqlite */
+	char ca_file[JV_CFG_PATH_MAX];		/* etcd TLS, "" = none */
+	char cert_file[JV_CFG_PATH_MAX];
+	char key_file[JV_CFG_PATH_MAX];
+	unsigned cluster_line;			/* [Cluster] header, 0: none */
 	unsigned private_key_line;	/* line of PrivateKey; 0: from a file */
 	bool world_readable;		/* a file holding the key is mode & 007 */
 };

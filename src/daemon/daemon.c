@@ -233,6 +233,8 @@ static void before_wait(struct jv_loop *l, void *ud)
 	struct jv_daemon *d = ud;
 	jv_time next, sync;
 
+	if (d->gw)
+		dmn_store_pump(d);
 	dmn_flush(d);
 	if (d->client && jv_client_state(d->client) == JV_STATE_TERMINATED &&
 	    !d->stopped) {

@@ -82,6 +82,7 @@ struct jv_daemon {
 
 	/* gateway */
 	struct jv_gateway *gw;
+	struct dmn_store *store;	/* NULL: sessions die with the process */
 	struct jv_udp_gw gws;
 	struct dmn_fdref gwref[JV_UDP_LISTEN_MAX];
 
@@ -128,6 +129,17 @@ void dmn_client_stop(struct jv_daemon *d);
 void dmn_client_close(struct jv_daemon *d);
 json_t *dmn_client_switch(struct jv_daemon *d, const char *arg);
 json_t *dmn_client_terminate(struct jv_daemon *d, const char *arg);
+
+/* ---- the ownership store (dmn_store.c, PD-9) ---- */
+struct dmn_store;
+/* Open the store the config names (none: 0 and d->store stays NULL). */
+int dmn_store_open(struct jv_daemon *d, char *why, size_t n);
+/* Carry the engine's records and lookups to the store; release the held
+ * events once nothing is in flight.  After every batch of engine calls. */
+void dmn_store_pump(struct jv_daemon *d);
+jv_time dmn_store_deadline(struct jv_daemon *d);
+void dmn_store_tick(struct jv_daemon *d, jv_time now);
+void dmn_store_close(struct jv_daemon *d);
 
 int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n);
 void dmn_gateway_flush(struct jv_daemon *d);

@@ -16,6 +16,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
+#include "jvpn/record.h"
 #include "net/clock.h"
 #include "net/netaddr.h"
 #include "net/tun.h"
@@ -108,6 +109,7 @@ static void on_listen(struct jv_loop *l, int fd, unsigned events, void *ud)
 
 void dmn_gateway_tick(struct jv_daemon *d, jv_time now)
 {
+	dmn_store_tick(d, now);
 	/* tick returns 1 when the output filled before every due timer ran */
 	for (int i = 0; i < 1024; i++) {
 		int rc;
@@ -122,7 +124,9 @@ void dmn_gateway_tick(struct jv_daemon *d, jv_time now)
 
 jv_time dmn_gateway_deadline(struct jv_daemon *d)
 {
-	return jv_gateway_deadline(d->gw);
+	jv_time g = jv_gateway_deadline(d->gw), s = dmn_store_deadline(d);
+
+	return g < s ? g : s;
 }
 
 int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
@@ -141,6 +145,12 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 	char a[JV_NETADDR_STR_MAX];
 	int rc;
 
+	rc = dmn_store_open(d, why, n);
+	if (rc)
+		return rc;
+	if (!d->store)
+		dmn_log(d, "no session store (StateDir = off): sessions end with this process");
+	gc.durable = d->store != NULL;
 	memcpy(gc.private_key, cfg->private_key, 32);
 	d->gw = jv_gateway_new(&gc);
 	sodium_memzero(gc.private_key, sizeof gc.private_key);
@@ -157,6 +167,10 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 			return rc < 0 ? rc : JV_ERR_INVAL;
 		}
 	}
+	/* Owner only once the store says so (etcd: the lease granted;
+	 * sqlite: at the first tick, for the life of the process). */
+	if (d->store)
+		jv_gateway_set_lease(d->gw, 0);
 	jv_udp_gw_init(&d->gws);
 	for (unsigned i = 0; i < cfg->nlisten; i++) {
 		struct jv_net_err err = { 0 };
@@ -189,6 +203,15 @@ void dmn_gateway_stop(struct jv_daemon *d)
 {
 	jv_time now = jv_clock_now();
 
+	/* With a store, stopping is not ending: the sessions stay there for
+	 * the next start or another node (PD-9); `jvpn terminate all` ends
+	 * them.  The store's close releases the lease, so a peer node need
+	 * not wait for it to expire. */
+	if (d->store) {
+		dmn_store_pump(d);
+		dmn_log(d, "stopping: sessions stay in the store for the next start (jvpn terminate all ends them)");
+		return;
+	}
 	/* Every live session ends with operator_terminated; each client is
 	 * told (TERMINATE on its binding). */
 	for (unsigned p = 0; p < d->cfg->npeers; p++) {
@@ -243,6 +266,7 @@ json_t *dmn_gateway_terminate(struct jv_daemon *d, const char *arg)
 
 void dmn_gateway_close(struct jv_daemon *d)
 {
+	dmn_store_close(d);
 	for (unsigned s = 0; s < d->gws.nsock; s++)
 		if (d->gws.fd[s] >= 0 && d->loop_ok)
 			(void)jv_loop_del(&d->loop, d->gws.fd[s]);

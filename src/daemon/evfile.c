@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,79 @@
 
 #include "daemon/evfile.h"
 
+static int write_all(struct jv_evfile *f, const char *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(f->fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			f->write_errors++;
+			f->last_errno = n < 0 ? errno : ENOSPC;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	f->size += len;
+	f->dirty = true;
+	return 0;
+}
+
+static bool hold_line(struct jv_evfile *f, const char *line, size_t len)
+{
+	if (f->nheld + len > JV_EVFILE_HOLD_MAX) {
+		/* Past the bound the log wins over the ordering: write what
+		 * is held and this line at once. */
+		f->held_through++;
+		return false;
+	}
+	if (f->nheld + len > f->capheld) {
+		size_t cap = f->capheld ? 2 * f->capheld : 16384;
+		char *p;
+
+		while (cap < f->nheld + len)
+			cap *= 2;
+		p = realloc(f->held, cap);
+		if (!p)
+			return false;
+		f->held = p;
+		f->capheld = cap;
+	}
+	memcpy(f->held + f->nheld, line, len);
+	f->nheld += len;
+	return true;
+}
+
+void jv_evfile_release(struct jv_evfile *f)
+{
+	size_t start = 0;
+
+	if (!f->nheld)
+		return;
+	if (f->fd >= 0)
+		(void)write_all(f, f->held, f->nheld);
+	/* Subscribers see lines when they are in the file, one at a time. */
+	while (f->on_line && start < f->nheld) {
+		const char *nl = memchr(f->held + start, '\n', f->nheld - start);
+		size_t n = nl ? (size_t)(nl - (f->held + start)) + 1
+			      : f->nheld - start;
+
+		f->on_line(f->on_line_ud, f->held + start, n);
+		start += n;
+	}
+	f->nheld = 0;
+}
+
+void jv_evfile_hold(struct jv_evfile *f, bool hold)
+{
+	if (!hold)
+		jv_evfile_release(f);
+	f->hold = hold;
+}
+
 static int sink_write(void *ud, const char *line, size_t len)
 {
 	struct jv_evfile *f = ud;
@@ -20,6 +94,11 @@ static int sink_write(void *ud, const char *line, size_t len)
 
 	if (f->fd < 0)
 		return -1;
+	if (f->hold) {
+		if (hold_line(f, line, len))
+			return 0;
+		jv_evfile_release(f);
+	}
 	/* One write per line: with O_APPEND a reader never sees a torn line
 	 * (a short write to a regular file only happens on a full disk). */
 	while (done < len) {
@@ -148,7 +227,7 @@ void jv_evfile_append(struct jv_evfile *f, const struct jv_event_origin *o,
 		return;
 	jv_eventlog_append(&f->log, o, ev);
 	/* The end of a session is what an audit must never miss. */
-	if (ev->type == JV_EV_SESSION_TERMINATED)
+	if (ev->type == JV_EV_SESSION_TERMINATED && !f->hold)
 		jv_evfile_sync(f, now, true);
 }
 
@@ -175,6 +254,10 @@ void jv_evfile_sync(struct jv_evfile *f, jv_time now, bool force)
 
 void jv_evfile_close(struct jv_evfile *f)
 {
+	jv_evfile_release(f);
+	free(f->held);
+	f->held = NULL;
+	f->capheld = 0;
 	if (f->fd < 0)
 		return;
 	if (f->dirty && fdatasync(f->fd) < 0)

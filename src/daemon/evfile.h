@@ -24,7 +24,11 @@
 #include "jvpn/eventlog.h"
 #include "jvpn/limits.h"
 
-enum { JV_EVFILE_SYNC_MS = 1000, JV_EVFILE_PATH_MAX = 256 };
+enum {
+	JV_EVFILE_SYNC_MS = 1000,
+	JV_EVFILE_PATH_MAX = 256,
+	JV_EVFILE_HOLD_MAX = 4 << 20,	/* held bytes before writing through */
+};
 
 struct jv_evfile {
 	int fd;				/* -1: no event log */
@@ -35,6 +39,15 @@ struct jv_evfile {
 	jv_time last_sync_ms;
 	uint64_t write_errors;
 	int last_errno;
+	/* Held lines (jv_evfile_hold): formatted and chained, not yet
+	 * written.  A gateway with an ownership store holds its events until
+	 * the records they describe are durable, so that a crash never
+	 * leaves in the log a transition the store never saw (PD-9: the
+	 * next owner would commit the same state_version again, INV-16). */
+	bool hold;
+	char *held;
+	size_t nheld, capheld;
+	uint64_t held_through;		/* lines written through a full hold */
 	/* every line written, for `events --follow` subscribers */
 	void (*on_line)(void *ud, const char *line, size_t len);
 	void *on_line_ud;
@@ -56,6 +69,11 @@ JV_MUST_CHECK int jv_evfile_open(struct jv_evfile *f, const char *path,
 /* Serialize and append one event (never blocks on the reader, §8.4). */
 void jv_evfile_append(struct jv_evfile *f, const struct jv_event_origin *o,
 		      const struct jv_event *ev, jv_time now);
+
+/* Hold lines from now on (true) or not; false writes what is held. */
+void jv_evfile_hold(struct jv_evfile *f, bool hold);
+/* Write what is held, keep holding. */
+void jv_evfile_release(struct jv_evfile *f);
 
 /* When the next periodic sync is due (JV_TIME_NEVER: nothing pending). */
 jv_time jv_evfile_sync_deadline(const struct jv_evfile *f);

@@ -61,7 +61,7 @@ fi
 
 f=$(conf sect.conf "[Interface]" "Role = client" "[Peers]")
 expect_err "unknown section" "$f" \
-	"sect.conf:3: unknown section [Peers] (allowed: [Interface], [Peer], [Transport], [Policy])"
+	"sect.conf:3: unknown section [Peers] (allowed: [Interface], [Peer], [Transport], [Policy], [Cluster])"
 
 f=$(conf nopath.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
 	"Address = 10.9.0.2/24" "" "[Peer]" "PublicKey = $PUB")
@@ -149,7 +149,7 @@ tap_check "the TUN device made before the failure is gone" \
 # A gateway port already taken.
 f=$(conf gw.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
 	"Address = 10.9.0.1/24" "ListenPort = 51820" "Name = jvgw0" \
-	"EventLog = off" "ControlSocket = $T/gw.sock" "" "[Peer]" \
+	"EventLog = off" "ControlSocket = $T/gw.sock" "StateDir = $T/state" "" "[Peer]" \
 	"PublicKey = $PUB" "AllowedIPs = 10.9.0.2/32")
 ip netns exec $NS python3 -c '
 import socket, time

@@ -148,6 +148,7 @@ Name = jvg0
 NodeId = lab-gateway
 EventLog = $LAB_DIR/gateway.jsonl
 ControlSocket = $LAB_DIR/gateway.sock
+StateDir = $LAB_DIR/state
 
 [Peer]
 PublicKey = $LAB_CL_PUB

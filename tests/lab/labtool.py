@@ -210,6 +210,74 @@ def get(obj, path):
     return obj
 
 
+def pcap_udp(path):
+    """(t_ms, src_ip, src_port, dst_ip, dst_port, payload) of every IPv4
+    UDP datagram in a pcap file (Ethernet, Linux cooked v1 or v2)."""
+    import struct
+    data = open(path, "rb").read()
+    if len(data) < 24:
+        return []
+    magic = struct.unpack("<I", data[:4])[0]
+    if magic in (0xa1b2c3d4, 0xa1b23c4d):
+        e = "<"
+    else:
+        e = ">"
+    nano = magic in (0xa1b23c4d, 0x4d3cb2a1)
+    linktype = struct.unpack(e + "I", data[20:24])[0]
+    skip = {1: 14, 113: 16, 276: 20}.get(linktype)
+    if skip is None:
+        raise SystemExit("pcap: link type %d not handled" % linktype)
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ip = frame[skip:]
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 15) * 4
+        udp = ip[ihl:]
+        sport, dport = struct.unpack(">HH", udp[:4])
+        t = sec * 1000.0 + (frac / 1e6 if nano else frac / 1e3)
+        out.append((t, ".".join(map(str, ip[12:16])), sport,
+                    ".".join(map(str, ip[16:20])), dport, bytes(udp[8:])))
+    return out
+
+
+def pcap_pairs(path):
+    """jvpn DATA/CONTROL datagrams: (total, duplicates) of (receiver index,
+    key epoch byte, counter): a duplicate would be a nonce used twice."""
+    import struct
+    seen, dups, total = set(), 0, 0
+    for _, _, _, _, _, p in pcap_udp(path):
+        if len(p) < 16 or p[0] not in (4, 5):
+            continue
+        key = (struct.unpack("<I", p[4:8])[0], p[1],
+               struct.unpack("<Q", p[8:16])[0])
+        total += 1
+        if key in seen:
+            dups += 1
+        seen.add(key)
+    return total, dups
+
+
+REPLAY_PORT = 40999     # the replayer's source port (captures leave it out)
+
+
+def pcap_replay(path, before_ms, host, port):
+    """Send again, to host:port, every jvpn datagram captured on its way to
+    that port before before_ms, from a fresh socket (an attacker's copy)."""
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", REPLAY_PORT))
+    n = 0
+    for t, _, _, dst, dport, p in pcap_udp(path):
+        if t < before_ms and dport == int(port) and p and p[0] in (4, 5):
+            s.sendto(p, (host, int(port)))
+            n += 1
+    return n
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "tcp-sink":
@@ -253,6 +321,14 @@ def main(argv):
         print("" if v is None else v)
     elif cmd == "now":
         print(now_ms())
+    elif cmd == "pcap-pairs":
+        print("%d %d" % pcap_pairs(argv[2]))
+    elif cmd == "pcap-replay":
+        print(pcap_replay(argv[2], float(argv[3]), argv[4], argv[5]))
+    elif cmd == "first-reply-after":
+        # first-reply-after PINGFILE T_MS: ms from T to the first reply
+        r = sorted(t for _, t in ping_replies(argv[2]) if t >= float(argv[3]))
+        print("-" if not r else "%.0f" % (r[0] - float(argv[3])))
     elif cmd == "median":
         v = sorted(float(x) for x in argv[2:] if x != "-")
         if not v:
@@ -262,7 +338,8 @@ def main(argv):
             print("%.0f" % (v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2))
     else:
         print("usage: labtool.py tcp-sink|tcp-source|resume|tcp-result|gaps|"
-              "rtt|timeline|count|last-reason|get|now|median ...",
+              "rtt|timeline|count|last-reason|get|now|median|pcap-pairs|"
+              "pcap-replay|first-reply-after ...",
               file=sys.stderr)
         return 2
     return 0

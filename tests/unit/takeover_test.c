@@ -580,6 +580,7 @@ static void replay_of_pre_restart_capture_moves_nothing(void **st)
 	inner = L.inner_to_gw;
 	unsigned changes = count(&L.gw[0].ev, JV_EV_SESSION_STATE_CHANGE);
 	unsigned switches = count(&L.gw[0].ev, JV_EV_TRANSPORT_SWITCH);
+	unsigned replays = count(&L.gw[0].ev, JV_EV_SECURITY_REPLAY_DETECTED);
 	for (unsigned i = 0; i < nbefore; i++) {
 		jv_out_reset(&L.out);
 		(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[before[i].path],
@@ -593,6 +594,8 @@ static void replay_of_pre_restart_capture_moves_nothing(void **st)
 	assert_int_equal(gst.state_version, v);
 	assert_int_equal(count(&L.gw[0].ev, JV_EV_SESSION_STATE_CHANGE), changes);
 	assert_int_equal(count(&L.gw[0].ev, JV_EV_TRANSPORT_SWITCH), switches);
+	/* recognised as replays (the old epoch is kept to tell them) */
+	assert_true(count(&L.gw[0].ev, JV_EV_SECURITY_REPLAY_DETECTED) > replays);
 	lab_free();
 }
 
