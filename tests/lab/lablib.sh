@@ -31,6 +31,7 @@ LAB_PORT_A=40001	# the client's source port on path a
 LAB_PORT_B=40002
 
 LAB_PIDS=()
+LAB_EXTRA_NS=()		# namespaces beyond NS_C and NS_G (clusterlib.sh)
 LAB_CLEANED=0
 
 lab_log() {
@@ -93,6 +94,9 @@ lab_cleanup() {
 	done
 	[ -n "${NS_C:-}" ] && ip netns del "$NS_C" 2>/dev/null
 	[ -n "${NS_G:-}" ] && ip netns del "$NS_G" 2>/dev/null
+	for ns in "${LAB_EXTRA_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	if [ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ]; then
 		if [ "${LAB_KEEP:-0}" = 1 ]; then
 			lab_log "lab: files kept in $LAB_DIR"
