@@ -338,6 +338,11 @@ int jv_gateway_prepare_adopt(const struct jv_gateway *g,
 	return JV_OK;
 }
 
+static jv_time not_after(jv_time t, jv_time now)
+{
+	return t > now ? now : t;
+}
+
 static void restore_epoch(struct jv_epoch *e, const struct jv_gw_record *r)
 {
 	memset(e, 0, sizeof *e);
@@ -390,11 +395,15 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 	s->local_index = rec->local_index;
 	s->remote_index = rec->remote_index;
 	s->peer = (uint32_t)peer;
-	s->created_ms = rec->created_ms;
-	s->unbound_since_ms = rec->unbound_since_ms;
-	s->volatile_since_ms = rec->volatile_since_ms;
+	/* The record's times come from another process's clock: if this one
+	 * reads earlier (a wall clock stepped back between the two), they are
+	 * taken as "now" rather than left in the future, where every age
+	 * computed from them would wrap. */
+	s->created_ms = not_after(rec->created_ms, now);
+	s->unbound_since_ms = not_after(rec->unbound_since_ms, now);
+	s->volatile_since_ms = not_after(rec->volatile_since_ms, now);
 	s->volatile_reason = rec->volatile_reason;
-	s->last_switch_commit_ms = rec->last_switch_commit_ms;
+	s->last_switch_commit_ms = not_after(rec->last_switch_commit_ms, now);
 	s->total_switches = rec->total_switches;
 	s->stable_since_ms = now;
 	jv_nonce_window_restore(&s->nonces, rec->nonce_hwm);
@@ -412,11 +421,11 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 		jv_health_init(&p->health, &s->policy, now);
 		s->npaths = 1;
 		jv_sess_bind(s, 0, now);
-		s->unbound_since_ms = rec->unbound_since_ms;
 	}
 	/* Keys: the client's epoch, then the new owner epoch's (PD-9). */
 	restore_epoch(&s->cur, rec);
-	s->keys_birth_ms = rec->keys_birth_ms;
+	s->cur.birth_ms = not_after(rec->keys_birth_ms, now);
+	s->keys_birth_ms = s->cur.birth_ms;
 	jv_keys_take_over(s, rec->owner_epoch, now);
 	g->sess[g->nsess++] = gs;
 	if (!g->peers[peer].live || jv_sess_terminated(g->peers[peer].live))

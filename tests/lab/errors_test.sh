@@ -9,7 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=17
+N=19
 tap_plan $N
 T=$(mktemp -d /tmp/jvpn-err.XXXXXX)
 NS=
@@ -174,4 +174,45 @@ else
 fi
 tap_check "gateway TUN removed after the failure" \
 	bash -c "! ip -n $NS link show jvgw0 >/dev/null 2>&1"
+
+# The session store (PD-9): a file that is not a database, and a store
+# another gateway has open, each refused in one line before any traffic.
+mkdir -p "$T/bad" && chmod 700 "$T/bad"
+head -c 8192 /dev/urandom >"$T/bad/sessions.db"
+f=$(conf badstore.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.0.1/24" "ListenPort = 51821" "Name = jvgw1" \
+	"EventLog = off" "ControlSocket = $T/bs.sock" "StateDir = $T/bad" "" \
+	"[Peer]" "PublicKey = $PUB" "AllowedIPs = 10.9.0.2/32")
+out=$(ip netns exec $NS "$JVPN" up "$f" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+   grep -qF "jvpn up: sqlite:$T/bad/sessions.db: file is not a database" <<<"$out"; then
+	tap_ok "a corrupt session store: one line naming it, exit 1"
+else
+	tap_fail "a corrupt session store: one line naming it, exit 1" "exit $rc" "$out"
+fi
+f1=$(conf st1.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.1.1/24" "ListenPort = 51822" "Name = jvgw2" \
+	"EventLog = off" "ControlSocket = $T/st1.sock" "StateDir = $T/shared" "" \
+	"[Peer]" "PublicKey = $PUB" "AllowedIPs = 10.9.1.2/32")
+f2=$(conf st2.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.2.1/24" "ListenPort = 51823" "Name = jvgw3" \
+	"EventLog = off" "ControlSocket = $T/st2.sock" "StateDir = $T/shared" "" \
+	"[Peer]" "PublicKey = $PUB" "AllowedIPs = 10.9.2.2/32")
+ip netns exec $NS "$JVPN" up "$f1" 2>"$T/st1.log" &
+first=$!
+for i in $(seq 1 100); do
+	[ -S "$T/st1.sock" ] && break
+	sleep 0.05
+done
+out=$(ip netns exec $NS "$JVPN" up "$f2" 2>&1)
+rc=$?
+kill $first 2>/dev/null
+wait $first 2>/dev/null
+if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+   grep -qF "in use by another jvpn process (pid $first)" <<<"$out"; then
+	tap_ok "two gateways on one session store: the second refuses, naming the first's pid"
+else
+	tap_fail "two gateways on one session store: the second refuses, naming the first's pid" "exit $rc" "$out"
+fi
 tap_done

@@ -760,6 +760,42 @@ static void conflict_ends_session(void **st)
 	lab_free();
 }
 
+/* The wall clock stepped back between the crash and the restart: the
+ * record's times lie in the restarted node's future.  The session resumes,
+ * and no age in its events wraps around. */
+static void restart_after_clock_step_back(void **st)
+{
+	(void)st;
+	lab_new(0);
+	run(T0 + 2000, 20);
+	node_kill(0);
+	for (unsigned i = 0; i < STOREMAX; i++) {
+		struct jv_gw_record r;
+		if (!L.store[i].used)
+			continue;
+		assert_int_equal(jv_gw_record_decode(L.store[i].bytes,
+						     JV_RECORD_SIZE, &r, NULL), 0);
+		r.created_ms += 3600000;	/* an hour ahead of us */
+		r.keys_birth_ms += 3600000;
+		assert_int_equal(jv_gw_record_encode(&r, L.store[i].bytes,
+						     JV_RECORD_SIZE),
+				 JV_RECORD_SIZE);
+	}
+	node_start(0, "gw1", 44);
+	run(T0 + 6000, 20);
+	assert_int_equal(L.gw[0].adopted, 1);
+	assert_int_equal(jv_client_state(L.c), JV_STATE_ATTACHED);
+	assert_int_equal(count(&L.gw[0].ev, JV_EV_SESSION_TERMINATED), 0);
+	/* its end carries session_age_ms: a wrapped age would not format */
+	jv_out_reset(&L.out);
+	(void)jv_client_terminate(L.c, L.now, &L.out);
+	enqueue(&L.out, true, -1);
+	run(T0 + 7000, 0);
+	assert_int_equal(count(&L.gw[0].ev, JV_EV_SESSION_TERMINATED), 1);
+	assert_int_equal(L.gw[0].ev.bad, 0);
+	lab_free();
+}
+
 static void record_round_trip_and_bad_input(void **st)
 {
 	struct jv_gw_record r, back;
@@ -809,6 +845,7 @@ int main(void)
 		cmocka_unit_test(store_unreachable_denies_reattach),
 		cmocka_unit_test(lease_end_releases_and_stops_forwarding),
 		cmocka_unit_test(conflict_ends_session),
+		cmocka_unit_test(restart_after_clock_step_back),
 	};
 
 	if (sodium_init() < 0)
