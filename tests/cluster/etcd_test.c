@@ -20,7 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "cluster/etcd_priv.h"
+#include "cluster/seal.h"
 #include "cluster/store.h"
 #include "contract.h"
 #include "etcd_harness.h"
@@ -284,6 +288,102 @@ static struct opts member_opts(const struct hx_etcd *m, const char *node,
 
 	snprintf(url, len, "etcd:%s", m->url);
 	return o;
+}
+
+/* ---- no secret in clear in etcd (PD-9) ---- */
+
+static bool has(const uint8_t *hay, size_t n, const uint8_t *pat, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (!memcmp(hay + i, pat, m))
+			return true;
+	return false;
+}
+
+/* Every value under the cluster's prefix, as etcd serves it, decoded: the
+ * raw value and, for a record, its blob.  Whether pat occurs anywhere. */
+static bool dump_has(const char *cluster, const uint8_t *pat, size_t m,
+		     unsigned *values)
+{
+	char prefix[64], end[64], k64[128], e64[128], body[512];
+	static char out[1 << 20];
+	json_t *j, *kvs, *kv;
+	size_t i;
+	bool found = false;
+
+	snprintf(prefix, sizeof prefix, "/%s/", cluster);
+	snprintf(end, sizeof end, "/%s0", cluster);	/* '/' + 1 */
+	sodium_bin2base64(k64, sizeof k64, (const uint8_t *)prefix,
+			  strlen(prefix), sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(e64, sizeof e64, (const uint8_t *)end, strlen(end),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(body, sizeof body, "{\"key\":\"%s\",\"range_end\":\"%s\"}",
+		 k64, e64);
+	*values = 0;
+	if (hx_post(&plain, NULL, "/v3/kv/range", body, out, sizeof out) != 200 ||
+	    !(j = json_loads(out, 0, NULL)))
+		return true;	/* cannot look: count as found (fails) */
+	kvs = json_object_get(j, "kvs");
+	json_array_foreach(kvs, i, kv) {
+		static uint8_t raw[1 << 16], blob[1 << 16];
+		const char *v = json_string_value(json_object_get(kv, "value"));
+		size_t n = 0, bn = 0;
+		json_t *rec;
+
+		if (!v || sodium_base642bin(raw, sizeof raw, v, strlen(v), NULL, &n,
+					    NULL, sodium_base64_VARIANT_ORIGINAL))
+			continue;
+		(*values)++;
+		found |= has(raw, n, pat, m);
+		rec = json_loadb((const char *)raw, n, 0, NULL);
+		v = rec ? json_string_value(json_object_get(rec, "blob")) : NULL;
+		if (v && !sodium_base642bin(blob, sizeof blob, v, strlen(v), NULL,
+					    &bn, NULL,
+					    sodium_base64_VARIANT_ORIGINAL))
+			found |= has(blob, bn, pat, m);
+		json_decref(rec);
+	}
+	json_decref(j);
+	return found;
+}
+
+static void no_clear_secret_in_etcd(void)
+{
+	static const uint8_t secret[32] = "SECRET-ROOT-KEY-MATERIAL-0123456";
+	static const uint8_t cluster_key[32] = "CLUSTER-KEY-FOR-SEALING-RECORDS!";
+	static const uint8_t control[32] = "CONTROL-PATTERN-STORED-IN-CLEAR!";
+	char url[256], why[512], cluster[32];
+	uint8_t body[200];
+	struct jv_store_rec r, c;
+	struct node a;
+	struct got p;
+	size_t n = 0;
+	unsigned values = 0;
+	bool ok;
+
+	new_cluster_id(cluster, sizeof cluster);
+	struct opts o = member_opts(&plain, "gw-s", cluster, url, sizeof url);
+	ok = open_node(&a, &o, why, sizeof why) && wait_lease(&a, WAIT_MS);
+	memset(body, 0x33, sizeof body);
+	memcpy(body + 50, secret, sizeof secret);
+	mk_rec(&r, 21, "gw-s");
+	ok = ok && jv_seal_record(cluster_key, r.session_id, r.receiver_index,
+				  body, sizeof body, r.blob, sizeof r.blob,
+				  &n) == 0;
+	r.len = n;
+	mk_rec(&c, 22, "gw-s");
+	memcpy(c.blob + 10, control, sizeof control);
+	ok = ok && put_sync(&a, &r, 0, &p) == JV_STORE_OK &&
+	     put_sync(&a, &c, 0, &p) == JV_STORE_OK;
+	/* the control proves the search sees what is stored */
+	ok = ok && dump_has(cluster, control, sizeof control, &values) &&
+	     values >= 2;
+	ok = ok && !dump_has(cluster, secret, sizeof secret, &values) &&
+	     !dump_has(cluster, cluster_key, sizeof cluster_key, &values);
+	tap_ok(ok, "etcd: a dump of the cluster's keys holds no sealed secret in clear (%u values)",
+	       values);
+	if (a.st)
+		close_node(&a);
 }
 
 /* ---- a crashed owner, its lease, its node id ---- */
@@ -817,6 +917,7 @@ int main(void)
 		return tap_done();
 	}
 	jv_contract_run("etcd", contract_open, &f);
+	no_clear_secret_in_etcd();
 	crash_and_takeover();
 	lease_loss_and_watch();
 	driven_by_the_loop();
