@@ -35,13 +35,23 @@ static void path_failed(struct jv_daemon *d, unsigned p, int sys, jv_time now)
 			d->cfg->transports[p].name, strerror(sys));
 	dp->announced = true;
 	dp->down = true;
-	if (!dp->backoff_ms)
-		dp->backoff_ms = DMN_RETRY_FIRST_MS;
-	else if (dp->backoff_ms < DMN_RETRY_MAX_MS)
-		dp->backoff_ms *= 2;
-	if (dp->backoff_ms > DMN_RETRY_MAX_MS)
-		dp->backoff_ms = DMN_RETRY_MAX_MS;
-	dp->retry_ms = now + dp->backoff_ms;
+	if (sys == ECONNREFUSED) {
+		/* A refusal crossed the path both ways: only the gateway's
+		 * port is closed, most often a gateway restarting (PD-9).
+		 * Keep probing at heartbeat pace, no backoff, so its first
+		 * moment back is not missed. */
+		jv_time hb = d->cfg->policy.heartbeat_interval_ms;
+		dp->retry_ms = now + (hb < DMN_RETRY_FIRST_MS ? hb
+							      : DMN_RETRY_FIRST_MS);
+	} else {
+		if (!dp->backoff_ms)
+			dp->backoff_ms = DMN_RETRY_FIRST_MS;
+		else if (dp->backoff_ms < DMN_RETRY_MAX_MS)
+			dp->backoff_ms *= 2;
+		if (dp->backoff_ms > DMN_RETRY_MAX_MS)
+			dp->backoff_ms = DMN_RETRY_MAX_MS;
+		dp->retry_ms = now + dp->backoff_ms;
+	}
 	dmn_room(d);
 	(void)jv_client_path_down(d->client, (int)p, now, d->out);
 }
