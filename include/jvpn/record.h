@@ -123,8 +123,9 @@ JV_MUST_CHECK int jv_gateway_next_lookup(struct jv_gateway *g,
  * caller must make `next` durable with a CAS against the revision it read
  * BEFORE jv_gateway_adopt (the new keys derive from the epoch: it must
  * never be used twice).  Returns 0, JV_ERR_NOTFOUND (unknown peer),
- * JV_ERR_STATE (terminated, expired or already held), JV_ERR_LIMIT (table
- * full or index taken).
+ * JV_ERR_STATE (the session is over: terminated, past its lifetime or its
+ * transportless TTL; the caller may delete the record), JV_ERR_LIMIT
+ * (table full, or the index is held here already).
  */
 JV_MUST_CHECK int jv_gateway_prepare_adopt(const struct jv_gateway *g,
 					   const struct jv_gw_record *stored,

@@ -327,10 +327,10 @@ int jv_gateway_prepare_adopt(const struct jv_gateway *g,
 	    stored->state == JV_STATE_BIRTH ||
 	    now > stored->created_ms + p->max_lifetime_ms ||
 	    (!stored->bound &&
-	     now > stored->unbound_since_ms + p->transport_lost_ttl_ms) ||
-	    jv_table_lookup(&g->table, stored->local_index))
+	     now > stored->unbound_since_ms + p->transport_lost_ttl_ms))
 		return JV_ERR_STATE;
-	if (g->nsess >= g->max_sessions)
+	if (g->nsess >= g->max_sessions ||
+	    jv_table_lookup(&g->table, stored->local_index))
 		return JV_ERR_LIMIT;
 	*next = *stored;
 	snprintf(next->owner_node, sizeof next->owner_node, "%s", g->node_id);

@@ -256,6 +256,7 @@ static void on_get(void *ud, enum jv_store_status st,
 	const char *why = NULL;
 	struct op *op;
 	char id[JV_SESSION_ID_HEX];
+	int rc;
 
 	s->inflight--;
 	if (st != JV_STORE_OK) {
@@ -282,8 +283,16 @@ static void on_get(void *ud, enum jv_store_status st,
 	op = calloc(1, sizeof *op);
 	if (!op)
 		goto out;
-	if (jv_gateway_prepare_adopt(d->gw, &old, jv_clock_now(), &op->rec) != 0 ||
-	    seal_into(s, &op->rec, &out) != 0) {
+	rc = jv_gateway_prepare_adopt(d->gw, &old, jv_clock_now(), &op->rec);
+	if (rc == JV_ERR_STATE) {
+		/* A session that is over: nobody will take it again, and a
+		 * client whose packets still carry its index gets nothing
+		 * (it ends the session by its own TTL). */
+		if (jv_store_del(s->st, sr->session_id, sr->revision, on_del,
+				 d) == 0)
+			s->inflight++;
+	}
+	if (rc != 0 || seal_into(s, &op->rec, &out) != 0) {
 		jv_gw_record_wipe(&op->rec);
 		free(op);
 		goto out;
