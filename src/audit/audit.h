@@ -3,22 +3,32 @@
 #define JVPN_AUDIT_AUDIT_H
 
 /*
- * The offline auditor of an event log (spec §3, §8.6, PD-1): a streaming
- * checker fed one line at a time.  Per file it verifies the hash chain and
- * seq continuity; per stream (client: role + session_id; gateway: every
- * gateway node of one session merged, in line order, which is
- * state_version order) it replays states and the binding and checks
- * INV-01..INV-17 and LIV-01..LIV-05, LIV-09 with the policy carried by the
- * stream's SessionCreated.
+ * The offline auditor of event logs (spec §3, §8.6, PD-1, PD-9): a
+ * streaming checker fed one line at a time.  It audits one file, or the
+ * files of several nodes together (jv_audit_file): the hash chain and seq
+ * continuity per file; everything else per stream, across files.
+ *
+ * Streams (spec §3): a client stream is (session_id, client node_id); the
+ * gateway stream of a session is ONE stream over every gateway node and
+ * file, merged by state_version (ties by ts_ms).  The caller hands the
+ * lines of several files over in ts_ms order (jv_audit_merge_key), which
+ * for the owner's events is the order of state_version: an owner commits
+ * its versions one after another and the next owner starts where the last
+ * one stopped (INV-02 reports anything else).  An event of a gateway node
+ * that does not own the session at its ts_ms (owners.c, INV-15) is held
+ * against the stream but does not move it.  Each stream replays states and
+ * the binding and is checked against INV-01..INV-17 and LIV-01..LIV-05,
+ * LIV-09 with the policy carried by its SessionCreated.
  *
  * Memory is per stream, never per line: a live stream holds a fixed-size
- * record (policy snapshot, binding, a ring of recent switch times, ...);
- * once its SessionTerminated is seen it shrinks to a few bytes kept to
- * catch events after the end.  Nothing is accumulated per event: findings
- * and the reconstructed timeline go out through callbacks as they are
- * found, so the caller decides what to keep.
+ * record (policy snapshot, binding, a ring of recent switch times, the
+ * owner and the last commits of a gateway stream, ...); once its
+ * SessionTerminated is seen it shrinks to a few bytes kept to catch events
+ * after the end.  Nothing is accumulated per event: findings and the
+ * reconstructed timeline go out through callbacks as they are found, so
+ * the caller decides what to keep.
  *
- * The auditor does no I/O: the caller reads the file and prints.
+ * The auditor does no I/O: the caller reads the files and prints.
  */
 
 #include <stdbool.h>
@@ -83,14 +93,26 @@ struct jv_audit_stream {
 	bool born;			/* its SessionCreated was seen */
 	jv_time born_ms;
 	unsigned long born_line;
+	const char *born_file;		/* file of born_line when several
+					   files are audited, else NULL */
 };
 
-/* One finding.  Strings valid during the callback only. */
+/*
+ * One finding.  Strings valid during the callback only.  A finding that
+ * involves two events (INV-15, INV-16: two nodes, maybe two files) names
+ * the second one as other_*; the message names it too.
+ */
 struct jv_audit_violation {
 	enum jv_audit_check check;
 	unsigned long line;		/* 1-based line of the file; 0 = none */
 	const struct jv_audit_stream *stream;	/* NULL for file-level */
 	const char *msg;		/* what is wrong, one line */
+	unsigned file;			/* index of line's file (jv_audit_file
+					   order; 0 with a single file) */
+	const char *file_name;		/* its name; NULL if it has none */
+	unsigned long other_line;	/* 0 = no second place */
+	unsigned other_file;
+	const char *other_file_name;
 };
 
 /* Kinds of timeline entries (spec §8.6). */
@@ -127,6 +149,8 @@ struct jv_audit_entry {
 	uint64_t nonce;			/* DENIAL / SECURITY when has_nonce */
 	bool has_nonce;
 	const char *policy_version;	/* policy the event names */
+	const char *file;		/* file of `line` when several files
+					   are audited, else NULL */
 };
 
 struct jv_audit_hooks {
@@ -182,7 +206,8 @@ void jv_audit_free(struct jv_audit *a);
 
 /*
  * One line of the file, without its newline, in file order; lineno is
- * its 1-based number.  Every problem becomes a finding through the
+ * its 1-based number.  (One file: the first file, created unnamed if
+ * jv_audit_file was not called.)  Every problem becomes a finding through the
  * violation hook (the return value only reports the auditor's own
  * failures): a line that does not parse is a `parse` finding and the
  * next line is audited normally.
@@ -201,10 +226,77 @@ JV_MUST_CHECK int jv_audit_line_overlong(struct jv_audit *a,
 					 unsigned long lineno,
 					 const char hash[JV_HASH_HEX]);
 
+/* ---- several files, one audit (spec §3 streams, PD-9) ---------------- */
+
 /*
- * The file ended.  missing_newline: its last line had no '\n' (a write
- * cut short).  Runs the end-of-log checks (open commits, liveness bounds
- * against the last ts_ms of the file), closes every stream, fills r.
+ * Add a file to the audit before its first line; *index gets its number
+ * (0, 1, ...).  name (copied; may be NULL) is how findings and, when
+ * there are several files, the timeline name it.  Its chain (PD-1) is
+ * checked on its own; its events join the streams of every other file.
+ * Returns 0, JV_ERR_INVAL (a or index NULL, or after finish),
+ * JV_ERR_NOMEM.
+ */
+JV_MUST_CHECK int jv_audit_file(struct jv_audit *a, const char *name,
+				unsigned *index);
+
+/*
+ * jv_audit_line and jv_audit_line_overlong for a given file.  Lines of one
+ * file go in file order; lines of several files go in the order of
+ * jv_audit_merge_key.  Returns as those, and JV_ERR_INVAL for an unknown
+ * or ended file.
+ */
+JV_MUST_CHECK int jv_audit_file_line(struct jv_audit *a, unsigned file,
+				     const char *line, size_t len,
+				     unsigned long lineno);
+JV_MUST_CHECK int jv_audit_file_overlong(struct jv_audit *a, unsigned file,
+					 unsigned long lineno,
+					 const char hash[JV_HASH_HEX]);
+
+/*
+ * The file ended (missing_newline: its last line had no '\n', a write cut
+ * short).  Its streams go on with the other files' lines.  Returns 0,
+ * JV_ERR_INVAL (unknown or ended file).
+ */
+JV_MUST_CHECK int jv_audit_file_end(struct jv_audit *a, unsigned file,
+				    bool missing_newline);
+
+/* What one file contributed: its lines and events, and the findings whose
+ * (first) place is in it. */
+struct jv_audit_file_stats {
+	uint64_t lines, events, violations;
+	uint64_t by_check[JV_AC_COUNT];
+};
+
+/* Returns 0, JV_ERR_INVAL (a or out NULL, unknown file). */
+JV_MUST_CHECK int jv_audit_file_stats(const struct jv_audit *a, unsigned file,
+				      struct jv_audit_file_stats *out);
+
+/*
+ * Where a line goes in the merge of several files: ascending (ts_ms,
+ * owner_change first, state_version), the file's own order kept, ties
+ * between files by file index.  An ownership acquisition goes before the
+ * other events of its millisecond because INV-15 names the owner of epoch
+ * E from its acquisition's ts_ms on.  Returns false when the line carries
+ * no readable ts_ms (it is no event): send it right after the file's
+ * previous line.
+ */
+struct jv_audit_key {
+	jv_time ts_ms;
+	bool owner_change;		/* SessionOwnerAcquired/Transferred */
+	uint64_t state_version;
+};
+
+bool jv_audit_merge_key(const char *line, size_t len,
+			struct jv_audit_key *k);
+/* <0, 0, >0 as a goes before, with, after b. */
+int jv_audit_key_cmp(const struct jv_audit_key *a,
+		     const struct jv_audit_key *b);
+
+/*
+ * The log ended.  missing_newline: the last line of the only file (the
+ * single-file use) had no '\n'; files ended by jv_audit_file_end are not
+ * affected.  Runs the end-of-log checks (open commits, liveness bounds
+ * against the last ts_ms of all files), closes every stream, fills r.
  * Returns 0, JV_ERR_INVAL (a or r NULL, or called twice).
  */
 JV_MUST_CHECK int jv_audit_finish(struct jv_audit *a, bool missing_newline,
@@ -218,8 +310,9 @@ typedef struct json_t json_t;	/* jansson */
  * Text forms, snprintf-like: each returns the length written (without
  * NUL), JV_ERR_NOSPACE if buf was too small (buf then holds a truncated,
  * terminated text), JV_ERR_INVAL on a NULL argument.
- *  - violation: "FILE:LINE: INV-05: msg" (file NULL: "LINE: ..."; line 0:
- *    no line), with " [stream N]" when it belongs to one;
+ *  - violation: "FILE:LINE: INV-05: msg" (FILE: the finding's file_name,
+ *    else the argument; both NULL: "LINE: ..."; line 0: no line), with
+ *    " [stream N]" when it belongs to one;
  *  - stream: "stream 2: gateway session 5f3a... node gw-1, born at T
  *    (line 3), policy 1.0";
  *  - entry: one timeline line: absolute ts_ms, time since birth, version,

@@ -14,7 +14,7 @@
 #include "replay.h"
 
 void au_on_attached(struct jv_audit *a, struct au_live *l,
-			const struct jv_parsed_event *p, unsigned long line)
+			const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	const char *tid = STR(ev, transport_id);
@@ -36,13 +36,13 @@ void au_on_attached(struct jv_audit *a, struct au_live *l,
 	au_bind_set(l, tid);
 	if (l->req_open)
 		l->req_mutated = true;
-	au_entry_init(&e, JV_AE_ATTACH, p, line);
+	au_entry_init(a, &e, JV_AE_ATTACH, p, line);
 	e.to_transport = tid;
 	au_emit(a, l, &e);
 }
 
 void au_on_switch(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line)
+		      const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	const char *from = STR(ev, previous_transport);
@@ -85,7 +85,7 @@ void au_on_switch(struct jv_audit *a, struct au_live *l,
 				l->pol.max_switches_per_min);
 	}
 	a->r.switches++;
-	au_entry_init(&e, JV_AE_SWITCH, p, line);
+	au_entry_init(a, &e, JV_AE_SWITCH, p, line);
 	e.from_transport = from;
 	e.to_transport = to;
 	au_emit(a, l, &e);
@@ -98,7 +98,7 @@ void au_on_switch(struct jv_audit *a, struct au_live *l,
 }
 
 void au_on_dead(struct jv_audit *a, struct au_live *l,
-		    const struct jv_parsed_event *p, unsigned long line)
+		    const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	const char *tid = STR(ev, transport_id);
@@ -117,7 +117,7 @@ void au_on_dead(struct jv_audit *a, struct au_live *l,
 			"TransportDead %s but the "
 			"binding is %s", str_or_null(tid),
 			au_tid_show(&l->binding));
-	au_entry_init(&e, JV_AE_DEAD, p, line);
+	au_entry_init(a, &e, JV_AE_DEAD, p, line);
 	e.from_transport = tid;
 	e.detail = STR(ev, detection);
 	au_emit(a, l, &e);
@@ -144,7 +144,7 @@ static bool was_rejected(const struct au_live *l, uint64_t nonce)
 }
 
 void au_on_attempt(struct jv_audit *a, struct au_live *l,
-		       const struct jv_parsed_event *p, unsigned long line)
+		       const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 
@@ -174,11 +174,12 @@ static bool fatal_deny(enum jv_reason r)
 }
 
 void au_on_result(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line)
+		      const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	bool gw = l->pub.role == JV_ROLE_GATEWAY;
 	struct jv_audit_entry e;
+	char w[AU_WHERE_MAX];
 
 	/*
 	 * §3 order, requester: the result of the attempt that ends
@@ -217,9 +218,10 @@ void au_on_result(struct jv_audit *a, struct au_live *l,
 		if (gw && l->req_open) {
 			if (l->req_security)
 				au_viol(a, JV_AC_INV10, line, &l->pub, "the "
-					"request of line %lu committed although "
-					"a freshness or proof check rejected it",
-					l->req_line);
+					"request of %s committed although a "
+					"freshness or proof check rejected it",
+					au_where(a, l->req_line, line, w,
+						 sizeof w));
 			l->req_open = false;
 		}
 		return;
@@ -235,27 +237,28 @@ void au_on_result(struct jv_audit *a, struct au_live *l,
 	if (gw && l->req_open) {
 		if (l->req_mutated || ev->state_version != l->req_version)
 			au_viol(a, JV_AC_INV10, line, &l->pub, "ReattachResult"
-				"(DENIED) but its request (line %lu) changed the "
+				"(DENIED) but its request (%s) changed the "
 				"session (version %" PRIu64 " -> %" PRIu64 ", "
-				"%s): a denial never mutates", l->req_line,
+				"%s): a denial never mutates",
+				au_where(a, l->req_line, line, w, sizeof w),
 				l->req_version, ev->state_version,
 				l->req_mutated ? "transition or binding event"
 					       : "no event");
 		l->req_open = false;
 	}
-	au_entry_init(&e, JV_AE_DENIAL, p, line);
+	au_entry_init(a, &e, JV_AE_DENIAL, p, line);
 	e.to_transport = STR(ev, candidate_transport);
 	e.detail = "reattach denied";
 	au_emit(a, l, &e);
 }
 
 void au_on_denial(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line)
+		      const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	struct jv_audit_entry e;
 
-	au_entry_init(&e, JV_AE_DENIAL, p, line);
+	au_entry_init(a, &e, JV_AE_DENIAL, p, line);
 	switch (ev->type) {
 	case JV_EV_TRANSPORT_SWITCH_DENIED:
 	case JV_EV_TRANSPORT_SWITCH_FAILED:
@@ -276,7 +279,7 @@ void au_on_denial(struct jv_audit *a, struct au_live *l,
 }
 
 void au_on_security(struct jv_audit *a, struct au_live *l,
-			const struct jv_parsed_event *p, unsigned long line)
+			const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	struct jv_audit_entry e;
@@ -287,7 +290,7 @@ void au_on_security(struct jv_audit *a, struct au_live *l,
 	if (l->req_open && (ev->type == JV_EV_SECURITY_REPLAY_DETECTED ||
 			    ev->type == JV_EV_SECURITY_VALIDATION_FAILED))
 		l->req_security = true;
-	au_entry_init(&e, JV_AE_SECURITY, p, line);
+	au_entry_init(a, &e, JV_AE_SECURITY, p, line);
 	e.to_transport = STR(ev, transport_id);
 	e.detail = STR(ev, violation_type) ? STR(ev, violation_type) :
 		   STR(ev, freshness_marker_type) ? STR(ev, freshness_marker_type) :

@@ -93,6 +93,8 @@ int jv_audit_format_violation(const struct jv_audit_violation *v,
 
 	if (!v || !out_init(&o, buf, n))
 		return JV_ERR_INVAL;
+	if (v->file_name)
+		file = v->file_name;
 	if (file)
 		put(&o, "%s:", file);
 	if (v->line)
@@ -114,7 +116,10 @@ int jv_audit_format_stream(const struct jv_audit_stream *s, char *buf,
 		return JV_ERR_INVAL;
 	put(&o, "stream %u: %s session %s, node %s", s->index,
 	    role_name(s->role), s->session_id, s->node_id);
-	if (s->born)
+	if (s->born && s->born_file)
+		put(&o, ", born at %" PRIu64 " (%s:%lu)", s->born_ms,
+		    s->born_file, s->born_line);
+	else if (s->born)
 		put(&o, ", born at %" PRIu64 " (line %lu)", s->born_ms,
 		    s->born_line);
 	else
@@ -212,7 +217,9 @@ int jv_audit_format_entry(const struct jv_audit_stream *s,
 	}
 	if (e->node_id && e->kind != JV_AE_BIRTH && e->kind != JV_AE_OPEN)
 		put(&o, "  [%s]", e->node_id);
-	if (e->line)
+	if (e->line && e->file)
+		put(&o, "  (%s:%lu)", e->file, e->line);
+	else if (e->line)
 		put(&o, "  (line %lu)", e->line);
 	return done(&o);
 }
@@ -238,10 +245,19 @@ json_t *jv_audit_violation_json(const struct jv_audit_violation *v)
 	if (!o || !v)
 		return o;
 	rc |= set_str(o, "check", jv_audit_check_name(v->check));
+	rc |= set_str(o, "file", v->file_name);
 	rc |= set_u64(o, "line", v->line);
 	rc |= set_str(o, "message", v->msg);
 	if (v->stream)
 		rc |= set_u64(o, "stream", v->stream->index);
+	if (v->other_line) {
+		json_t *w = json_object();
+
+		rc |= w ? 0 : -1;
+		rc |= set_str(w, "file", v->other_file_name);
+		rc |= set_u64(w, "line", v->other_line);
+		rc |= json_object_set_new(o, "other", w);
+	}
 	if (rc) {
 		json_decref(o);
 		return NULL;
@@ -263,6 +279,7 @@ json_t *jv_audit_stream_json(const struct jv_audit_stream *s)
 	rc |= set_str(o, "policy_version", s->policy_version);
 	if (s->born) {
 		rc |= set_u64(o, "born_ms", s->born_ms);
+		rc |= set_str(o, "born_file", s->born_file);
 		rc |= set_u64(o, "born_line", s->born_line);
 	}
 	if (rc) {
@@ -280,6 +297,7 @@ json_t *jv_audit_entry_json(const struct jv_audit_entry *e)
 	if (!o || !e)
 		return o;
 	rc |= set_str(o, "kind", jv_audit_entry_kind_name(e->kind));
+	rc |= set_str(o, "file", e->file);
 	if (e->line)
 		rc |= set_u64(o, "line", e->line);
 	rc |= set_u64(o, "ts_ms", e->ts_ms);

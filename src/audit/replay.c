@@ -3,7 +3,14 @@
  * The stream replay of spec §3: states, versions and the binding of one
  * FSM instance, rebuilt event by event and held against §3.1 (safety) and
  * §3.2 (bounded time).  This file keeps the streams, their commits and
- * time bounds, and hands each event to its checks (states.c, bindings.c).
+ * time bounds, and hands each event to its checks (states.c, bindings.c,
+ * and first, for a gateway stream, owners.c, which says whether the event
+ * is the owner's at all).
+ *
+ * Streams.  A client stream is (session_id, client node_id); the gateway
+ * stream of a session takes the events of every gateway node and file
+ * (spec §3).  A second client node of one session is its own stream and
+ * an INV-01 finding (a session has one client).
  *
  * Commits.  Spec §3 calls the events of one input a commit and groups them
  * by equal ts_ms.  Several inputs may share a millisecond, so two levels
@@ -35,8 +42,9 @@
 
 /* ---- the timeline ----------------------------------------------------- */
 
-void au_entry_init(struct jv_audit_entry *e, enum jv_audit_entry_kind k,
-		       const struct jv_parsed_event *p, unsigned long line)
+void au_entry_init(const struct jv_audit *a, struct jv_audit_entry *e,
+		   enum jv_audit_entry_kind k, const struct jv_parsed_event *p,
+		   au_at line)
 {
 	memset(e, 0, sizeof *e);
 	e->kind = k;
@@ -44,7 +52,8 @@ void au_entry_init(struct jv_audit_entry *e, enum jv_audit_entry_kind k,
 	e->reason = JV_REASON_NONE;
 	if (!p)
 		return;
-	e->line = line;
+	e->line = au_at_line(line);
+	e->file = au_file_label(a, line);
 	e->ts_ms = p->ev.ts_ms;
 	e->state_version = p->ev.state_version;
 	e->type = p->ev.type;
@@ -72,6 +81,13 @@ static struct au_live *live_new(struct jv_audit *a, struct au_slot *slot,
 
 	if (!l)
 		return NULL;
+	if (p->origin.role == JV_ROLE_GATEWAY) {
+		l->own = calloc(1, sizeof *l->own);
+		if (!l->own) {
+			free(l);
+			return NULL;
+		}
+	}
 	slot->live = l;
 	slot->index = ++a->r.streams;
 	if (p->origin.role == JV_ROLE_CLIENT)
@@ -110,11 +126,12 @@ static void live_unlink(struct jv_audit *a, struct au_live *l)
 
 /* The stream ended: tell the caller, keep only what catches late events. */
 static void live_end(struct jv_audit *a, struct au_slot *slot,
-		     struct au_live *l, jv_time ts, unsigned long line)
+		     struct au_live *l, jv_time ts, au_at line)
 {
 	if (a->opts.hooks.stream_end)
 		a->opts.hooks.stream_end(a->opts.hooks.ud, &l->pub);
 	live_unlink(a, l);
+	free(l->own);
 	free(l);
 	slot->live = NULL;
 	slot->ended = 1;
@@ -130,7 +147,7 @@ void au_bind_set(struct au_live *l, const char *tid)
 	l->binding_known = true;
 }
 
-void au_bind_clear(struct au_live *l, jv_time ts, unsigned long line)
+void au_bind_clear(struct au_live *l, jv_time ts, au_at line)
 {
 	if (l->binding.set || !l->binding_known) {
 		l->null_since = ts;
@@ -265,11 +282,14 @@ void au_commit_close(struct jv_audit *a, struct au_live *l)
 	/* §2.1: on the validator RECOVERING exists only inside a commit. */
 	if (l->pub.role == JV_ROLE_GATEWAY && l->in_recovering &&
 	    !l->liv_rep[2]) {
+		char w[AU_WHERE_MAX];
+
 		l->liv_rep[2] = true;
 		au_viol(a, JV_AC_LIV03, l->c_line, &l->pub, "gateway still "
-			"RECOVERING (entered at line %lu) when its commit "
-			"ended: the validator leaves RECOVERING in the same "
-			"commit", l->recovering_line);
+			"RECOVERING (entered at %s) when its commit ended: the "
+			"validator leaves RECOVERING in the same commit",
+			au_where(a, l->recovering_line, l->c_line, w,
+				 sizeof w));
 	}
 	l->c_open = false;
 }
@@ -277,80 +297,88 @@ void au_commit_close(struct jv_audit *a, struct au_live *l)
 /* ---- time bounds (§3.2) ----------------------------------------------- */
 
 /*
+ * One bound: started at `since` (place at), due at since + bound + 1 + ε,
+ * later if the session changed owner since (au_own_due).  Reported once,
+ * at the line of `now` or, at the end of the log, where it began.
+ */
+struct bound {
+	enum jv_audit_check check;
+	const char *what;		/* "VOLATILE since", ... */
+	const char *unmet;		/* "not left", ... */
+	const char *limit;		/* the policy field */
+	jv_time since, limit_ms;
+	au_at at;
+};
+
+static void bound(struct jv_audit *a, struct au_live *l,
+		  const struct bound *b, bool *reported, jv_time now,
+		  au_at line, bool at_end)
+{
+	jv_time eps = a->opts.epsilon_ms;
+	jv_time dl = sat_add(sat_add(b->since, b->limit_ms), 1 + eps);
+	jv_time due = au_own_due(a, l, b->since, dl);
+	au_at where = at_end ? b->at : line;
+	char w[AU_WHERE_MAX], late[96] = "";
+
+	if (*reported || now <= due)
+		return;
+	*reported = true;
+	if (due != dl)
+		snprintf(late, sizeof late, "; the owner changed at %" PRIu64
+			 ", so due by %" PRIu64, due - eps, due);
+	au_viol(a, b->check, where, &l->pub, "%s %" PRIu64 " (%s), %s by + %s "
+		"%" PRIu64 " + 1 + ε = %" PRIu64 "%s; %s %" PRIu64, b->what,
+		b->since, au_where(a, b->at, where, w, sizeof w), b->unmet,
+		b->limit, b->limit_ms, dl, late,
+		at_end ? "the log runs to" : "still so at", now);
+}
+
+/*
  * "By t + B" is at or before t + B + 1 + ε (limits are strict, §2.4).
- * now: the ts_ms of the stream's next event, or the last ts_ms of the
- * file at its end (at_end): a bound that passed while the log still ran
+ * now: the ts_ms of the stream's next event, or the last ts_ms of all
+ * files at its end (at_end): a bound that passed while the log still ran
  * and was not met is a violation.  Each episode is reported once.
  */
 static void deadlines(struct jv_audit *a, struct au_live *l, jv_time now,
-		      unsigned long line, bool at_end)
+		      au_at line, bool at_end)
 {
 	const struct jv_policy *p = &l->pol;
-	jv_time eps = a->opts.epsilon_ms;
-	const char *how = at_end ? "the log runs to" : "still so at";
 
 	if (!l->have_policy || !l->state_known ||
 	    l->state == ST(TERMINATED))
 		return;
-	if (l->pub.born && !l->liv_rep[0]) {
-		jv_time dl = sat_add(sat_add(l->pub.born_ms, p->max_lifetime_ms),
-				     1 + eps);
-		if (now > dl) {
-			l->liv_rep[0] = true;
-			au_viol(a, JV_AC_LIV01, at_end ? l->pub.born_line : line,
-				&l->pub, "not terminated by creation (%" PRIu64
-				") + SESSION_MAX_LIFETIME_MS %" PRIu64 " + 1 + "
-				"ε = %" PRIu64 "; %s %" PRIu64, l->pub.born_ms,
-				p->max_lifetime_ms, dl, how, now);
-		}
+	if (l->pub.born) {
+		struct bound b = { JV_AC_LIV01, "created at", "not terminated",
+				   "SESSION_MAX_LIFETIME_MS", l->pub.born_ms,
+				   p->max_lifetime_ms, l->born_at };
+		bound(a, l, &b, &l->liv_rep[0], now, line, at_end);
 	}
-	if (l->binding_known && !l->binding.set && !l->liv_rep[1]) {
-		jv_time dl = sat_add(sat_add(l->null_since,
-					     p->transport_lost_ttl_ms), 1 + eps);
-		if (now > dl) {
-			l->liv_rep[1] = true;
-			au_viol(a, JV_AC_LIV02, at_end ? l->null_line : line,
-				&l->pub, "transportless since %" PRIu64 " (line "
-				"%lu), neither rebound nor terminated by + "
-				"TRANSPORT_LOST_TTL_MS %" PRIu64 " + 1 + ε = %"
-				PRIu64 "; %s %" PRIu64, l->null_since,
-				l->null_line, p->transport_lost_ttl_ms, dl, how,
-				now);
-		}
+	if (l->binding_known && !l->binding.set) {
+		struct bound b = { JV_AC_LIV02, "transportless since",
+				   "neither rebound nor terminated",
+				   "TRANSPORT_LOST_TTL_MS",
+				   l->null_since, p->transport_lost_ttl_ms,
+				   l->null_line };
+		bound(a, l, &b, &l->liv_rep[1], now, line, at_end);
 	}
-	if (l->in_recovering && l->pub.role == JV_ROLE_CLIENT &&
-	    !l->liv_rep[2]) {
-		jv_time dl = sat_add(sat_add(l->recovering_since,
-					     p->recovery_window_ms), 1 + eps);
-		if (now > dl) {
-			l->liv_rep[2] = true;
-			au_viol(a, JV_AC_LIV03, at_end ? l->recovering_line : line,
-				&l->pub, "RECOVERING since %" PRIu64 " (line %lu) "
-				"not left by + RECOVERY_WINDOW_MS %" PRIu64 " + 1 "
-				"+ ε = %" PRIu64 "; %s %" PRIu64,
-				l->recovering_since, l->recovering_line,
-				p->recovery_window_ms, dl, how, now);
-		}
+	if (l->in_recovering && l->pub.role == JV_ROLE_CLIENT) {
+		struct bound b = { JV_AC_LIV03, "RECOVERING since", "not left",
+				   "RECOVERY_WINDOW_MS", l->recovering_since,
+				   p->recovery_window_ms, l->recovering_line };
+		bound(a, l, &b, &l->liv_rep[2], now, line, at_end);
 	}
-	if (l->in_volatile && !l->liv_rep[3]) {
-		jv_time dl = sat_add(sat_add(l->volatile_since,
-					     p->volatile_to_degraded_ms), 1 + eps);
-		if (now > dl) {
-			l->liv_rep[3] = true;
-			au_viol(a, JV_AC_LIV04, at_end ? l->volatile_line : line,
-				&l->pub, "VOLATILE since %" PRIu64 " (line %lu) "
-				"not left by + VOLATILE_TO_DEGRADED_MS %" PRIu64
-				" + 1 + ε = %" PRIu64 "; %s %" PRIu64,
-				l->volatile_since, l->volatile_line,
-				p->volatile_to_degraded_ms, dl, how, now);
-		}
+	if (l->in_volatile) {
+		struct bound b = { JV_AC_LIV04, "VOLATILE since", "not left",
+				   "VOLATILE_TO_DEGRADED_MS", l->volatile_since,
+				   p->volatile_to_degraded_ms, l->volatile_line };
+		bound(a, l, &b, &l->liv_rep[3], now, line, at_end);
 	}
 }
 
 /* ---- per event ------------------------------------------------------- */
 
 void au_version_check(struct jv_audit *a, struct au_live *l,
-			  const struct jv_parsed_event *p, unsigned long line)
+			  const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 
@@ -369,10 +397,11 @@ void au_version_check(struct jv_audit *a, struct au_live *l,
 /* ---- after SessionTerminated ------------------------------------------ */
 
 static void after_end(struct jv_audit *a, const struct au_slot *slot,
-		      const struct jv_parsed_event *p, unsigned long line)
+		      const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	struct jv_audit_stream s;
+	char w[AU_WHERE_MAX];
 	bool mutating;
 
 	memset(&s, 0, sizeof s);
@@ -388,35 +417,83 @@ static void after_end(struct jv_audit *a, const struct au_slot *slot,
 		   ev->type == JV_EV_TRANSPORT_SWITCH ||
 		   (ev->type == JV_EV_REATTACH_RESULT &&
 		    str_is(STR(ev, status), "SUCCESS"));
+	au_where(a, slot->term_line, line, w, sizeof w);
 	if (ev->type == JV_EV_SESSION_CREATED)
 		au_viol(a, JV_AC_INV01, line, &s, "second SessionCreated for a "
-			"session that ended at line %lu: a new session needs a "
-			"new session_id", slot->term_line);
+			"session that ended at %s: a new session needs a new "
+			"session_id", w);
 	else if (ev->type == JV_EV_SESSION_TERMINATED)
 		au_viol(a, JV_AC_INV04, line, &s, "second SessionTerminated "
-			"(the first at line %lu)", slot->term_line);
+			"(the first at %s)", w);
 	else if (mutating)
 		au_viol(a, JV_AC_INV04, line, &s, "%s after TERMINATED "
-			"(SessionTerminated at line %lu)", tname(ev->type),
-			slot->term_line);
-	else if (ev->ts_ms == slot->term_ts)
+			"(SessionTerminated at %s)", tname(ev->type), w);
+	else if (ev->ts_ms == slot->term_ts &&
+		 au_at_file(line) == au_at_file(slot->term_line))
 		au_viol(a, JV_AC_ORDER, line, &s, "%s after SessionTerminated "
-			"(line %lu) in the same commit: SessionTerminated comes "
-			"last", tname(ev->type), slot->term_line);
+			"(%s) in the same commit: SessionTerminated comes last",
+			tname(ev->type), w);
+}
+
+/*
+ * The slot of an event's stream, inserted if new (*fresh).  *first: the
+ * index of the session's client stream when this event opens a stream
+ * for a second client node, else 0.
+ */
+static struct au_slot *stream_slot(struct jv_audit *a,
+				   const struct jv_parsed_event *p,
+				   bool *fresh, unsigned *first)
+{
+	enum jv_role role = p->origin.role;
+	struct au_slot *s;
+	uint64_t node;
+
+	*first = 0;
+	s = au_table_get(&a->table, p->origin.session_id, role, 0, fresh);
+	if (!s || role == JV_ROLE_GATEWAY)
+		return s;
+	node = au_node_key(p->origin.node_id);
+	if (*fresh)
+		s->cnode = node;
+	if (s->cnode == node)
+		return s;
+	*first = s->index;
+	s = au_table_get(&a->table, p->origin.session_id, role, node, fresh);
+	if (s && *fresh)
+		s->cnode = node;
+	return s;
 }
 
 /* ---- entry point ------------------------------------------------------ */
 
+static void second_created(struct jv_audit *a, struct au_live *l, au_at line)
+{
+	char w[AU_WHERE_MAX];
+
+	if (!l->pub.born)
+		au_viol(a, JV_AC_INV01, line, &l->pub, "second SessionCreated "
+			"for this session and role (after its first events)");
+	else if (au_at_file(l->born_at) == au_at_file(line))
+		au_viol(a, JV_AC_INV01, line, &l->pub, "second SessionCreated "
+			"for this session and role");
+	else	/* several logs of one session given as one set? */
+		au_viol2(a, JV_AC_INV01, line, l->born_at, &l->pub, "second "
+			 "SessionCreated for this session and role (the first "
+			 "at %s; the files are audited as one log set)",
+			 au_where(a, l->born_at, line, w, sizeof w));
+}
+
 int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
-		    unsigned long line)
+		    au_at line)
 {
 	const struct jv_event *ev = &p->ev;
+	enum au_own_verdict own = AU_OWN_ACT;
 	struct au_slot *slot;
 	struct au_live *l;
+	unsigned first;
 	bool fresh;
 
-	slot = au_table_get(&a->table, p->origin.session_id, p->origin.role,
-			    &fresh);
+	slot = stream_slot(a, p, &fresh, &first);
 	if (!slot)
 		return JV_ERR_NOMEM;
 	if (slot->ended) {
@@ -427,22 +504,43 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 		l = live_new(a, slot, p);
 		if (!l)
 			return JV_ERR_NOMEM;
-		if (ev->type != JV_EV_SESSION_CREATED)
+		if (first)
+			au_viol(a, JV_AC_INV01, line, &l->pub, "client events "
+				"of the session from a second node, %s (its "
+				"client is stream %u): one session, one client",
+				p->origin.node_id, first);
+		else if (ev->type != JV_EV_SESSION_CREATED)
 			au_viol(a, JV_AC_INV01, line, &l->pub, "stream begins "
 				"with %s, not SessionCreated (first lines lost, "
-				"or a rotated log): replayed from here",
-				tname(ev->type));
+				"a rotated log%s): replayed from here",
+				tname(ev->type), a->nfiles > 1 ? ", or the log "
+				"of the node that created it is not in the set"
+				: "");
 	} else {
 		l = slot->live;
 	}
+	if (l->pub.role == JV_ROLE_GATEWAY) {
+		own = au_own_classify(a, l, p, line);
+		if (own == AU_OWN_SIDE) {
+			au_own_side(a, l, p, line);
+			return JV_OK;
+		}
+	}
 
-	if (l->have_ts && ev->ts_ms < l->last_ts)
+	if (l->have_ts && ev->ts_ms < l->last_ts) {
+		char w[AU_WHERE_MAX];
+
 		au_viol(a, JV_AC_ORDER, line, &l->pub, "ts_ms %" PRIu64 " is "
-			"before the stream's previous event (%" PRIu64 ", line "
-			"%lu)", ev->ts_ms, l->last_ts, l->last_line);
+			"before the stream's previous event (%" PRIu64 ", %s)",
+			ev->ts_ms, l->last_ts,
+			au_where(a, l->last_line, line, w, sizeof w));
+	}
 	if (l->c_open && ev->ts_ms != l->c_ts)
 		au_commit_close(a, l);
-	deadlines(a, l, ev->ts_ms, line, false);
+	/* A node that lost its lease could not act for some time before it
+	 * said so: its bounds are the next owner's (au_own_due). */
+	if (own != AU_OWN_RELEASE)
+		deadlines(a, l, ev->ts_ms, line, false);
 	l->c_open = true;
 	l->c_ts = ev->ts_ms;
 	l->c_line = line;
@@ -452,13 +550,6 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 	l->last_line = line;
 	l->events++;
 
-	if (l->pub.role == JV_ROLE_CLIENT && !l->node_warned &&
-	    strcmp(l->pub.node_id, p->origin.node_id)) {
-		l->node_warned = true;
-		au_viol(a, JV_AC_INV01, line, &l->pub, "client events of one "
-			"session from two nodes (%s, %s)", l->pub.node_id,
-			p->origin.node_id);
-	}
 	if (ev->type != JV_EV_SESSION_CREATED &&
 	    ev->type != JV_EV_POLICY_UPDATE &&
 	    strcmp(p->origin.policy_version, l->pub.policy_version))
@@ -471,9 +562,7 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 		if (fresh)
 			au_on_created(a, l, p, line);
 		else
-			au_viol(a, JV_AC_INV01, line, &l->pub, "second "
-				"SessionCreated for this session and role%s",
-				l->pub.born ? "" : " (after its first events)");
+			second_created(a, l, line);
 		break;
 	case JV_EV_SESSION_STATE_CHANGE:
 		au_on_state_change(a, l, p, line);
@@ -556,7 +645,7 @@ void au_replay_finish(struct jv_audit *a)
 			jv_time end = a->last_ts > l->state_since ?
 				      a->last_ts : l->state_since;
 
-			au_entry_init(&e, JV_AE_OPEN, NULL, 0);
+			au_entry_init(a, &e, JV_AE_OPEN, NULL, 0);
 			e.ts_ms = end;
 			e.state_version = l->k;
 			e.from = l->state;
@@ -570,6 +659,7 @@ void au_replay_finish(struct jv_audit *a)
 		if (a->opts.hooks.stream_end)
 			a->opts.hooks.stream_end(a->opts.hooks.ud, &l->pub);
 		live_unlink(a, l);
+		free(l->own);
 		free(l);
 	}
 }

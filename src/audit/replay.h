@@ -5,8 +5,10 @@
 /*
  * Private to the stream replay: replay.c (streams, commits and their
  * obligations, time bounds, the dispatch of each event), states.c
- * (identity, versions, transitions, termination, ownership, policy) and
- * bindings.c (the binding replay, reattach attempts and results, nonces).
+ * (identity, versions, transitions, termination, policy), owners.c (the
+ * owners of a gateway stream: INV-15, INV-16, the liveness grace of an
+ * ownership change) and bindings.c (the binding replay, reattach attempts
+ * and results, nonces).
  */
 
 #include <string.h>
@@ -68,34 +70,66 @@ static inline bool origin_peer(const struct jv_event *ev)
 }
 
 
+static inline bool is_owner_change(enum jv_event_type t)
+{
+	return t == JV_EV_SESSION_OWNER_ACQUIRED ||
+	       t == JV_EV_SESSION_OWNER_TRANSFERRED;
+}
+
 /* replay.c */
-void au_entry_init(struct jv_audit_entry *e, enum jv_audit_entry_kind k,
-		   const struct jv_parsed_event *p, unsigned long line);
+void au_entry_init(const struct jv_audit *a, struct jv_audit_entry *e,
+		   enum jv_audit_entry_kind k, const struct jv_parsed_event *p,
+		   au_at line);
 void au_emit(struct jv_audit *a, struct au_live *l,
 	     const struct jv_audit_entry *e);
 void au_bind_set(struct au_live *l, const char *tid);
-void au_bind_clear(struct au_live *l, jv_time ts, unsigned long line);
+void au_bind_clear(struct au_live *l, jv_time ts, au_at line);
 unsigned au_switches_within(const struct au_live *l, jv_time now);
 void au_outcome(struct au_live *l, enum jv_event_type t);
 void au_group_close(struct jv_audit *a, struct au_live *l,
 		    const struct jv_event *next);
 void au_commit_close(struct jv_audit *a, struct au_live *l);
 void au_version_check(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line);
+		      const struct jv_parsed_event *p, au_at line);
 
-/* The handlers: l is the event's live stream, line its line. */
+/* owners.c */
+enum au_own_verdict {
+	AU_OWN_ACT,		/* the owner's (or no owner known): replayed */
+	AU_OWN_RELEASE,		/* the owner lets go: replayed, but its timers
+				   stop here (no bound is checked at it) */
+	AU_OWN_SIDE,		/* not the owner's: checked, not replayed */
+};
+/* Before anything else of a gateway event: takes an acquisition (INV-15)
+ * and says what the event is to the stream. */
+enum au_own_verdict au_own_classify(struct jv_audit *a, struct au_live *l,
+				    const struct jv_parsed_event *p,
+				    au_at line);
+/* An AU_OWN_SIDE event: INV-15 (and INV-16, INV-01) and the timeline. */
+void au_own_side(struct jv_audit *a, struct au_live *l,
+		 const struct jv_parsed_event *p, au_at line);
+/* A gateway SessionStateChange: remembered; true (and an INV-16
+ * finding naming both) if another node or file committed its version. */
+bool au_own_commit(struct jv_audit *a, struct au_live *l,
+		   const struct jv_parsed_event *p, au_at line);
+/* A bound started at `start` due at `due`: later if an ownership change
+ * came after its start (the new owner fires it at its acquisition). */
+jv_time au_own_due(const struct jv_audit *a, const struct au_live *l,
+		   jv_time start, jv_time due);
+
+/* The handlers: l is the event's live stream, line its place. */
 #define AU_HANDLER(name)                                                  \
 	void name(struct jv_audit *a, struct au_live *l,                  \
-		  const struct jv_parsed_event *p, unsigned long line)
+		  const struct jv_parsed_event *p, au_at line)
 /* states.c */
 AU_HANDLER(au_on_created);
 AU_HANDLER(au_on_state_change);
-AU_HANDLER(au_on_owner);
 AU_HANDLER(au_on_policy);
 AU_HANDLER(au_on_audit_check);
 /* returns true if the stream ended here */
 bool au_on_terminated(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line);
+		      const struct jv_parsed_event *p, au_at line);
+/* owners.c */
+AU_HANDLER(au_on_owner);
 /* bindings.c */
 AU_HANDLER(au_on_attached);
 AU_HANDLER(au_on_switch);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The replay of a stream's states: birth and identity (INV-01), versions
- * (INV-02, INV-16), transitions against the FSM table (INV-03), the entry
- * into RECOVERING (INV-12), termination (INV-04, INV-14), ownership
- * (INV-15) and the policy in force (§5).
+ * (INV-02; a version another gateway node committed too is INV-16, see
+ * owners.c), transitions against the FSM table (INV-03), the entry into
+ * RECOVERING (INV-12), termination (INV-04, INV-14) and the policy in
+ * force (§5).
  */
 
 #include <inttypes.h>
@@ -14,7 +15,7 @@
 #include "replay.h"
 
 void au_on_created(struct jv_audit *a, struct au_live *l,
-		       const struct jv_parsed_event *p, unsigned long line)
+		       const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	struct jv_audit_entry e;
@@ -27,7 +28,9 @@ void au_on_created(struct jv_audit *a, struct au_live *l,
 			ev->state_version);
 	l->pub.born = true;
 	l->pub.born_ms = ev->ts_ms;
-	l->pub.born_line = line;
+	l->pub.born_line = au_at_line(line);
+	l->pub.born_file = au_file_label(a, line);
+	l->born_at = line;
 	l->state = ST(BIRTH);
 	l->state_known = true;
 	l->state_since = ev->ts_ms;
@@ -50,13 +53,13 @@ void au_on_created(struct jv_audit *a, struct au_live *l,
 			"log, so INV-08/09/12/14 and LIV-01..04 cannot be "
 			"checked");
 	}
-	au_entry_init(&e, JV_AE_BIRTH, p, line);
+	au_entry_init(a, &e, JV_AE_BIRTH, p, line);
 	e.to = ST(BIRTH);
 	au_emit(a, l, &e);
 }
 
 static void inv12(struct jv_audit *a, struct au_live *l,
-		  const struct jv_event *ev, unsigned long line)
+		  const struct jv_event *ev, au_at line)
 {
 	const char *cand = STR(ev, candidate_transport);
 	const char *from = STR(ev, from_transport);
@@ -94,12 +97,13 @@ static void inv12(struct jv_audit *a, struct au_live *l,
 
 void au_on_state_change(struct jv_audit *a, struct au_live *l,
 			    const struct jv_parsed_event *p,
-			    unsigned long line)
+			    au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	enum jv_state prev = ev->previous_state, next = ev->new_state;
 	enum jv_reason why = reason_of(ev);
 	enum jv_state cur = l->state_known ? l->state : prev;
+	bool gw = l->pub.role == JV_ROLE_GATEWAY, dup, fork = false;
 	jv_time ts = ev->ts_ms, dur = 0;
 	struct jv_audit_entry e;
 
@@ -110,21 +114,16 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 	}
 	au_group_close(a, l, ev);
 
-	/* INV-02, INV-16 */
+	/* INV-16, then INV-02 */
+	dup = gw && au_own_commit(a, l, p, line);
 	if (l->version_known) {
 		uint64_t want = l->k + 1;
 
 		if (l->k == UINT64_MAX || ev->state_version < want) {
-			if (l->pub.role == JV_ROLE_GATEWAY &&
-			    ev->state_version == l->k && l->ssc_node[0] &&
-			    strcmp(l->ssc_node, p->origin.node_id))
-				au_viol(a, JV_AC_INV16, line, &l->pub,
-					"version %"
-					PRIu64 " committed twice, by %s and by "
-					"%s: the session forked",
-					ev->state_version, l->ssc_node,
-					p->origin.node_id);
-			else
+			/* another node (or file) made this version: a fork,
+			 * whose branch the replay follows from here */
+			fork = dup;
+			if (!fork)
 				au_viol(a, JV_AC_INV02, line, &l->pub,
 					"SessionStateChange %s->%s carries "
 					"state_version %" PRIu64 ", expected %"
@@ -138,15 +137,17 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 				ev->state_version, ev->state_version - want);
 		}
 		/* resynchronise so one fault is one finding */
-		l->k = ev->state_version > want || l->k == UINT64_MAX ?
-		       ev->state_version : want;
+		l->k = ev->state_version > want || l->k == UINT64_MAX ||
+		       fork ? ev->state_version : want;
 	} else {
 		l->k = ev->state_version;
 		l->version_known = true;
 	}
 
-	/* INV-03 */
-	if (l->state_known && prev != l->state)
+	/* INV-03 (after a fork the branch starts from its own state) */
+	if (fork)
+		cur = prev;
+	if (l->state_known && prev != l->state && !fork)
 		au_viol(a, JV_AC_INV03, line, &l->pub, "previous_state %s but "
 			"the stream is in %s", sname(prev), sname(l->state));
 	if (!jv_fsm_transition_legal(prev, next, why))
@@ -154,18 +155,10 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 			"transition of the table (spec §2.3)", sname(prev),
 			sname(next), rname(why));
 
-	/* INV-15: a gateway transition is the owner's */
-	if (l->pub.role == JV_ROLE_GATEWAY && l->have_owner &&
-	    strcmp(l->owner, p->origin.node_id))
-		au_viol(a, JV_AC_INV15, line, &l->pub, "SessionStateChange by "
-			"%s while %s owns the session (epoch %" PRIu64 ")",
-			p->origin.node_id, l->owner, l->owner_epoch);
-	snprintf(l->ssc_node, sizeof l->ssc_node, "%s", p->origin.node_id);
-
 	/* the timeline: the state left and how long it lasted */
 	if (l->state_known && ts >= l->state_since)
 		dur = ts - l->state_since;
-	au_entry_init(&e, JV_AE_STATE, p, line);
+	au_entry_init(a, &e, JV_AE_STATE, p, line);
 	e.from = cur;
 	e.to = next;
 	e.duration_ms = dur;
@@ -247,45 +240,8 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 	l->state_known = true;
 }
 
-void au_on_owner(struct jv_audit *a, struct au_live *l,
-		     const struct jv_parsed_event *p, unsigned long line)
-{
-	const struct jv_event *ev = &p->ev;
-	const char *owner = STR(ev, owner_node_id);
-	const char *prevo = STR(ev, previous_owner_node_id);
-	struct jv_audit_entry e;
-
-	if (l->have_owner) {
-		if (ev->type == JV_EV_SESSION_OWNER_ACQUIRED && owner &&
-		    strcmp(owner, l->owner))
-			au_viol(a, JV_AC_INV15, line, &l->pub,
-				"%s acquires the "
-				"session while %s owns it (epoch %" PRIu64 "): "
-				"ownership intervals overlap", owner, l->owner,
-				l->owner_epoch);
-		if (ev->type == JV_EV_SESSION_OWNER_TRANSFERRED && prevo &&
-		    strcmp(prevo, l->owner))
-			au_viol(a, JV_AC_INV15, line, &l->pub, "ownership "
-				"transferred from %s but the owner is %s",
-				prevo, l->owner);
-		if (HAS(ev, owner_epoch) && ev->owner_epoch <= l->owner_epoch)
-			au_viol(a, JV_AC_INV15, line, &l->pub, "owner_epoch %"
-				PRIu64 " does not follow %" PRIu64,
-				ev->owner_epoch, l->owner_epoch);
-	}
-	if (owner) {
-		snprintf(l->owner, sizeof l->owner, "%s", owner);
-		l->have_owner = true;
-	}
-	if (HAS(ev, owner_epoch))
-		l->owner_epoch = ev->owner_epoch;
-	au_entry_init(&e, JV_AE_OWNER, p, line);
-	e.detail = owner;
-	au_emit(a, l, &e);
-}
-
 void au_on_policy(struct jv_audit *a, struct au_live *l,
-		      const struct jv_parsed_event *p, unsigned long line)
+		      const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	const char *prevv = STR(ev, previous_policy_version);
@@ -314,14 +270,14 @@ void au_on_policy(struct jv_audit *a, struct au_live *l,
 		snprintf(l->pub.policy_version, sizeof l->pub.policy_version,
 			 "%s", p->origin.policy_version);
 	}
-	au_entry_init(&e, JV_AE_POLICY, p, line);
+	au_entry_init(a, &e, JV_AE_POLICY, p, line);
 	e.detail = STR(ev, status);
 	au_emit(a, l, &e);
 }
 
 /* X4..X7 and T48 from the peer are decided elsewhere (INV-14 exemption). */
 static void inv14(struct jv_audit *a, struct au_live *l,
-		  const struct jv_event *ev, unsigned long line)
+		  const struct jv_event *ev, au_at line)
 {
 	enum jv_reason why = reason_of(ev);
 	jv_time ts = ev->ts_ms;
@@ -371,13 +327,14 @@ static void inv14(struct jv_audit *a, struct au_live *l,
 
 /* Returns true if the stream ended here. */
 bool au_on_terminated(struct jv_audit *a, struct au_live *l,
-			  const struct jv_parsed_event *p, unsigned long line)
+			  const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 	enum jv_reason why = reason_of(ev);
 	struct jv_audit_entry e;
+	char w[AU_WHERE_MAX];
 
-	au_entry_init(&e, JV_AE_TERMINATED, p, line);
+	au_entry_init(a, &e, JV_AE_TERMINATED, p, line);
 	if (l->pub.born && ev->ts_ms >= l->pub.born_ms)
 		e.duration_ms = ev->ts_ms - l->pub.born_ms;
 	if (!l->state_known || l->state != ST(TERMINATED)) {
@@ -394,9 +351,10 @@ bool au_on_terminated(struct jv_audit *a, struct au_live *l,
 		au_outcome(l, JV_EV_SESSION_TERMINATED);
 		if (why != l->g_reason)
 			au_viol(a, JV_AC_INV04, line, &l->pub,
-				"SessionTerminated "
-				"says %s but its transition (line %lu) says %s",
-				rname(why), l->g_line, rname(l->g_reason));
+				"SessionTerminated says %s but its transition "
+				"(%s) says %s", rname(why),
+				au_where(a, l->g_line, line, w, sizeof w),
+				rname(l->g_reason));
 		inv14(a, l, ev, line);
 	}
 	a->r.terminated++;
@@ -408,7 +366,7 @@ bool au_on_terminated(struct jv_audit *a, struct au_live *l,
 }
 
 void au_on_audit_check(struct jv_audit *a, struct au_live *l,
-			   const struct jv_parsed_event *p, unsigned long line)
+			   const struct jv_parsed_event *p, au_at line)
 {
 	const struct jv_event *ev = &p->ev;
 

@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jvpn audit: verify event logs offline (spec §3, §8.6, PD-1).
+ * jvpn audit: verify event logs offline (spec §3, §8.6, PD-1, PD-9).
  *
- *   jvpn audit [--quiet] [--json] [--epsilon MS] FILE.jsonl...
+ *   jvpn audit [--quiet] [--json] [--each] [--epsilon MS] FILE.jsonl...
  *
  * ("-" reads standard input.)
- * Per file: every finding as "FILE:LINE: ID: what is wrong", then the
- * reconstructed timeline of each stream, a summary and the file's verdict;
- * at the end "audit: PASS" or "audit: FAIL (N violations)".  --quiet keeps
- * only the findings and the verdict; --json prints one JSON document.
- * Exit status: 0 every file passed, 1 a violation, 2 usage or I/O error.
+ * The files are one log set, audited together: the logs of the gateway
+ * nodes of a cluster and of the client.  Each file's chain is its own; the
+ * gateway stream of a session runs through every gateway file, so INV-15
+ * and INV-16 are checked across nodes (src/audit/owners.c).  The files are
+ * read side by side, each line going in the order of jv_audit_merge_key.
+ * --each audits every file on its own instead (unrelated logs).
  *
- * Memory stays bounded on any log: the file is read in fixed blocks, the
+ * Output: every finding as "FILE:LINE: ID: what is wrong" (a second place
+ * in another file is named in the message), then the reconstructed
+ * timeline of each stream, a summary, with several files one verdict line
+ * per file, and at the end "audit: PASS" or "audit: FAIL (N violations)".
+ * --quiet keeps only the findings and the verdicts; --json prints one
+ * JSON document.  Exit status: 0 every file passed, 1 a violation, 2 usage
+ * or I/O error.
+ *
+ * Memory stays bounded on any log: each file is read in fixed blocks, the
  * auditor keeps state per stream, and a stream's timeline waits in memory
- * only while the stream is live (past JV_AUDIT_BUFFER_MAX in total, the
+ * only while the stream is live (past AUDIT_BUFFER_MAX in total, the
  * waiting timelines go to a spool file early, marked "continued").
  */
 
@@ -43,11 +52,12 @@ struct sbuf {
 };
 
 struct ctx {
-	const char *file;
 	bool quiet, json;
+	unsigned nfiles;		/* files of this audit */
 	FILE *spool;			/* finished timelines / stream objects */
-	FILE *vspool;			/* --json: violations */
-	bool spool_any, vspool_any;
+	FILE **vspool;			/* --json: violations, per file */
+	bool *vspool_any;
+	bool spool_any;
 	struct sbuf **bufs;		/* by stream index */
 	size_t nbufs;
 	size_t buffered;
@@ -56,10 +66,13 @@ struct ctx {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: jvpn audit [--quiet] [--json] [--epsilon MS] "
-		"FILE.jsonl...\n"
+	fprintf(f, "usage: jvpn audit [--quiet] [--json] [--each] "
+		"[--epsilon MS] FILE.jsonl...\n"
 		"  --quiet       only violations and the verdict\n"
 		"  --json        one JSON report on stdout\n"
+		"  --each        audit each file on its own (default: the files "
+		"are the logs\n"
+		"                of one deployment, audited together)\n"
 		"  --epsilon MS  tolerance of the time bounds (spec §3.2): 0 "
 		"for simulated logs (default), 50 for real hosts\n");
 }
@@ -168,24 +181,25 @@ static void on_violation(void *ud, const struct jv_audit_violation *v)
 	char line[1024];
 
 	if (c->json) {
+		unsigned f = v->file < c->nfiles ? v->file : 0;
 		json_t *o = jv_audit_violation_json(v);
 		char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		if (!t) {
 			c->failed = true;
 		} else {
-			if (c->vspool_any && fputc(',', c->vspool) == EOF)
+			if (c->vspool_any[f] && fputc(',', c->vspool[f]) == EOF)
 				c->failed = true;
-			if (fputs(t, c->vspool) == EOF)
+			if (fputs(t, c->vspool[f]) == EOF)
 				c->failed = true;
-			c->vspool_any = true;
+			c->vspool_any[f] = true;
 		}
 		free(t);
 		json_decref(o);
 		return;
 	}
 	/* a text too long for the line is printed truncated */
-	if (jv_audit_format_violation(v, c->file, line, sizeof line) ==
+	if (jv_audit_format_violation(v, NULL, line, sizeof line) ==
 	    JV_ERR_INVAL)
 		return;
 	puts(line);
@@ -250,12 +264,161 @@ static void on_stream_end(void *ud, const struct jv_audit_stream *s)
 	c->bufs[s->index] = NULL;
 }
 
-/* ---- reading ---------------------------------------------------------- */
+/* ---- reading several files side by side ------------------------------- */
 
-static int feed(FILE *f, struct jv_audit *a, const char *name,
-		bool *missing_nl)
+/*
+ * One file as a source of lines, one at a time, in fixed memory: the
+ * rules of logread.c (a line longer than LOGREAD_LINE_MAX is hashed as it
+ * streams by and handed over as overlong, never held), but pulled, so
+ * that the lines of several files can be merged.
+ */
+struct src {
+	const char *name;
+	FILE *f;
+	unsigned index;			/* the auditor's file number */
+	char *buf;			/* LOGREAD_BLOCK bytes */
+	size_t have, pos;		/* buf[pos, have) not read yet */
+	bool eof;
+	unsigned long lineno;
+	/* the next line, when ready */
+	bool ready, done;
+	const char *line;
+	size_t len;
+	bool overlong;
+	char hex[JV_HASH_HEX];
+	bool no_newline;		/* the last line lacked its '\n' */
+	bool keyed;			/* merged with other files */
+	struct jv_audit_key key;
+};
+
+/* More bytes; 0, or -1 on a read error (errno set). */
+static int src_fill(struct src *s)
 {
-	return logread_feed(f, "jvpn audit", name, a, NULL, NULL, missing_nl);
+	size_t n;
+
+	if (s->pos) {
+		memmove(s->buf, s->buf + s->pos, s->have - s->pos);
+		s->have -= s->pos;
+		s->pos = 0;
+	}
+	n = fread(s->buf + s->have, 1, LOGREAD_BLOCK - s->have, s->f);
+	if (n == 0) {
+		if (ferror(s->f))
+			return -1;
+		s->eof = true;
+	}
+	s->have += n;
+	return 0;
+}
+
+static int src_overlong(struct src *s)
+{
+	crypto_generichash_state hs;
+	unsigned char h[32];
+
+	crypto_generichash_init(&hs, NULL, 0, sizeof h);
+	for (;;) {
+		char *nl = memchr(s->buf + s->pos, '\n', s->have - s->pos);
+		size_t n = nl ? (size_t)(nl - (s->buf + s->pos)) :
+				s->have - s->pos;
+
+		crypto_generichash_update(&hs,
+			(const unsigned char *)s->buf + s->pos, n);
+		s->pos += n;
+		if (nl) {
+			s->pos++;
+			break;
+		}
+		if (s->eof) {
+			s->no_newline = true;
+			break;
+		}
+		s->pos = s->have = 0;
+		if (src_fill(s))
+			return -1;
+	}
+	crypto_generichash_final(&hs, h, sizeof h);
+	sodium_bin2hex(s->hex, sizeof s->hex, h, sizeof h);
+	s->overlong = true;
+	s->lineno++;
+	s->ready = true;
+	return 0;
+}
+
+/* The next line into s->line (or s->done); 0, or -1 on a read error. */
+static int src_next(struct src *s)
+{
+	struct jv_audit_key k;
+
+	s->ready = s->overlong = false;
+	for (;;) {
+		char *nl = memchr(s->buf + s->pos, '\n', s->have - s->pos);
+
+		if (nl) {
+			s->line = s->buf + s->pos;
+			s->len = (size_t)(nl - s->line);
+			s->pos += s->len + 1;
+			break;
+		}
+		if (s->have - s->pos > LOGREAD_LINE_MAX)
+			return src_overlong(s);
+		if (s->eof) {
+			if (s->have == s->pos) {
+				s->done = true;
+				return 0;
+			}
+			s->line = s->buf + s->pos;
+			s->len = s->have - s->pos;
+			s->pos = s->have;
+			s->no_newline = true;
+			break;
+		}
+		if (src_fill(s))
+			return -1;
+	}
+	s->lineno++;
+	s->ready = true;
+	/* a line that is no event keeps the key of the one before it */
+	if (s->keyed && jv_audit_merge_key(s->line, s->len, &k))
+		s->key = k;
+	return 0;
+}
+
+/*
+ * Feed the files to a, merged: at each step the head line with the
+ * smallest key (jv_audit_merge_key), the earlier file on a tie.  Returns
+ * 0, or -1 after one line on stderr (read error, out of memory).
+ */
+static int feed(struct src *src, unsigned n, struct jv_audit *a)
+{
+	for (;;) {
+		struct src *s = NULL;
+		int rc;
+
+		for (unsigned i = 0; i < n; i++)
+			if (src[i].ready && (!s || jv_audit_key_cmp(&src[i].key,
+								   &s->key) < 0))
+				s = &src[i];
+		if (!s)
+			return 0;
+		if (s->overlong)
+			rc = jv_audit_file_overlong(a, s->index, s->lineno, s->hex);
+		else
+			rc = jv_audit_file_line(a, s->index, s->line, s->len,
+						s->lineno);
+		if (rc) {
+			fprintf(stderr, "jvpn audit: %s: out of memory at line "
+				"%lu\n", s->name, s->lineno);
+			return -1;
+		}
+		if (src_next(s)) {
+			fprintf(stderr, "jvpn audit: %s: read error: %s\n",
+				s->name, strerror(errno));
+			return -1;
+		}
+		if (s->done && jv_audit_file_end(a, s->index, s->no_newline))
+			return -1;
+	}
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -322,126 +485,6 @@ static void print_summary(const char *file, const struct jv_audit_report *r)
 	printf("%s\n", any ? ")" : "");
 }
 
-static char *json_quote(const char *s)
-{
-	json_t *j = json_string(s);
-	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-
-	json_decref(j);
-	return t;
-}
-
-/* One file; returns 0 pass, 1 fail, 2 I/O error.  *nviol gets its count. */
-static int audit_file(const char *name, const struct ctx *tmpl,
-		      jv_time eps, bool first_json, uint64_t *nviol)
-{
-	struct ctx c = *tmpl;
-	struct jv_audit_opts opts = { .epsilon_ms = eps };
-	struct jv_audit_report r;
-	struct jv_audit *a = NULL;
-	bool missing_nl = false;
-	FILE *f;
-	int rc = 2;
-
-	*nviol = 0;
-	c.file = name;
-	f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
-	if (!f) {
-		fprintf(stderr, "jvpn audit: %s: %s\n", name, strerror(errno));
-		return 2;
-	}
-	c.spool = tmpfile();
-	c.vspool = c.json ? tmpfile() : NULL;
-	if (!c.spool || (c.json && !c.vspool)) {
-		fprintf(stderr, "jvpn audit: cannot create a spool file: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	opts.hooks.ud = &c;
-	opts.hooks.violation = on_violation;
-	if (!c.quiet) {
-		opts.hooks.entry = on_entry;
-		opts.hooks.stream_end = on_stream_end;
-	}
-	if (jv_audit_new(&opts, &a)) {
-		fprintf(stderr, "jvpn audit: out of memory\n");
-		goto out;
-	}
-	if (feed(f, a, name, &missing_nl))
-		goto out;
-	if (jv_audit_finish(a, missing_nl, &r))
-		goto out;
-	if (c.failed) {
-		fprintf(stderr, "jvpn audit: %s: out of memory or spool "
-			"write error while reporting\n", name);
-		goto out;
-	}
-	*nviol = r.violations;
-
-	if (c.json) {
-		json_t *rep = jv_audit_report_json(&r);
-		char *rt = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
-		char *q = json_quote(name);
-
-		json_decref(rep);
-		if (!rt || !q) {
-			free(rt);
-			free(q);
-			fprintf(stderr, "jvpn audit: out of memory\n");
-			goto out;
-		}
-		printf("%s{\"file\":%s,\"violations\":[", first_json ? "" : ",",
-		       q);
-		if (copy_spool(c.vspool))
-			goto spool_err;
-		printf("]");
-		if (!c.quiet) {
-			printf(",\"streams\":[");
-			if (copy_spool(c.spool))
-				goto spool_err;
-			printf("]");
-		}
-		printf(",\"summary\":%s,\"verdict\":\"%s\"}", rt,
-		       r.pass ? "PASS" : "FAIL");
-		free(rt);
-		free(q);
-		rc = r.pass ? 0 : 1;
-		goto out;
-spool_err:
-		free(rt);
-		free(q);
-		fprintf(stderr, "jvpn audit: spool read error\n");
-		goto out;
-	}
-	if (!c.quiet) {
-		if (c.spool_any) {
-			printf("timeline of %s:\n", name);
-			fflush(stdout);
-			if (copy_spool(c.spool)) {
-				fprintf(stderr, "jvpn audit: spool read error\n");
-				goto out;
-			}
-		}
-		print_summary(name, &r);
-	}
-	rc = r.pass ? 0 : 1;
-out:
-	for (size_t i = 0; i < c.nbufs; i++)
-		if (c.bufs[i]) {
-			free(c.bufs[i]->p);
-			free(c.bufs[i]);
-		}
-	free(c.bufs);
-	jv_audit_free(a);
-	if (c.spool)
-		fclose(c.spool);
-	if (c.vspool)
-		fclose(c.vspool);
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
-
 static int parse_ms(const char *s, jv_time *out)
 {
 	char *end;
@@ -457,79 +500,340 @@ static int parse_ms(const char *s, jv_time *out)
 	return 0;
 }
 
+/* "a.jsonl" or "a.jsonl, b.jsonl, ..." */
+static char *label_of(char **names, unsigned n)
+{
+	size_t len = 1;
+	char *l;
+
+	for (unsigned i = 0; i < n; i++)
+		len += strlen(names[i]) + 2;
+	l = malloc(len);
+	if (!l)
+		return NULL;
+	l[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			strcat(l, ", ");
+		strcat(l, names[i]);
+	}
+	return l;
+}
+
+static json_t *file_summary_json(const struct jv_audit_file_stats *st)
+{
+	json_t *o = json_object(), *by = json_object();
+	int rc = !o || !by;
+
+	for (int k = 0; !rc && k < JV_AC_COUNT; k++)
+		if (st->by_check[k])
+			rc |= json_object_set_new(by, jv_audit_check_name(
+					(enum jv_audit_check)k),
+				json_integer((json_int_t)st->by_check[k]));
+	if (!rc) {
+		rc |= json_object_set_new(o, "lines",
+					  json_integer((json_int_t)st->lines));
+		rc |= json_object_set_new(o, "events",
+					  json_integer((json_int_t)st->events));
+		rc |= json_object_set_new(o, "violations",
+					  json_integer((json_int_t)st->violations));
+		rc |= json_object_set_new(o, "violations_by_check", by);
+		by = NULL;
+	}
+	json_decref(by);
+	if (rc) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* A JSON value on stdout, or false (no memory). */
+static bool print_json(json_t *j)
+{
+	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	json_decref(j);
+	if (!t)
+		return false;
+	fputs(t, stdout);
+	free(t);
+	return true;
+}
+
+/*
+ * The --json output of one audit.  A single file: one entry of files[]
+ * with its violations, streams and summary.  Several files audited
+ * together: one entry per file (its violations, its own counts), then the
+ * array is closed here and the streams and the summary of the whole set
+ * follow at the top level (*closed).
+ */
+static int print_json_set(struct ctx *c, const struct jv_audit *a,
+			  char **names, const struct jv_audit_report *r,
+			  bool *first, bool *closed)
+{
+	bool joint = c->nfiles > 1;
+
+	for (unsigned i = 0; i < c->nfiles; i++) {
+		struct jv_audit_file_stats st;
+
+		if (jv_audit_file_stats(a, i, &st))
+			return -1;
+		printf("%s{\"file\":", *first ? "" : ",");
+		*first = false;
+		if (!print_json(json_string(names[i])))
+			return -1;
+		printf(",\"violations\":[");
+		if (copy_spool(c->vspool[i]))
+			return -1;
+		printf("]");
+		if (!joint) {
+			if (!c->quiet) {
+				printf(",\"streams\":[");
+				if (copy_spool(c->spool))
+					return -1;
+				printf("]");
+			}
+			printf(",\"summary\":");
+			if (!print_json(jv_audit_report_json(r)))
+				return -1;
+		} else {
+			printf(",\"summary\":");
+			if (!print_json(file_summary_json(&st)))
+				return -1;
+		}
+		printf(",\"verdict\":\"%s\"}", (joint ? st.violations == 0 :
+						r->pass) ? "PASS" : "FAIL");
+	}
+	if (!joint)
+		return 0;
+	printf("]");
+	*closed = true;
+	if (!c->quiet) {
+		printf(",\"streams\":[");
+		if (copy_spool(c->spool))
+			return -1;
+		printf("]");
+	}
+	printf(",\"summary\":");
+	return print_json(jv_audit_report_json(r)) ? 0 : -1;
+}
+
+/*
+ * One audit of n files (one, or the log set); returns 0 pass, 1 fail, 2
+ * I/O error.  *nviol gets its count.  JSON output goes into the document
+ * the caller opened (*first: no entry yet; *closed: see print_json_set).
+ */
+static int audit_set(char **names, unsigned n, const struct ctx *tmpl,
+		     jv_time eps, bool *first, bool *closed, uint64_t *nviol)
+{
+	struct ctx c = *tmpl;
+	struct jv_audit_opts opts = { .epsilon_ms = eps };
+	struct jv_audit_report r;
+	struct jv_audit *a = NULL;
+	struct src *src = calloc(n, sizeof *src);
+	char *label = label_of(names, n);
+	bool spooled;
+	int rc = 2;
+
+	*nviol = 0;
+	c.nfiles = n;
+	c.vspool = calloc(n, sizeof *c.vspool);
+	c.vspool_any = calloc(n, sizeof *c.vspool_any);
+	if (!src || !label || !c.vspool || !c.vspool_any) {
+		fprintf(stderr, "jvpn audit: out of memory\n");
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		src[i].name = names[i];
+		src[i].keyed = n > 1;
+		src[i].f = strcmp(names[i], "-") ? fopen(names[i], "rb") : stdin;
+		if (!src[i].f) {
+			fprintf(stderr, "jvpn audit: %s: %s\n", names[i],
+				strerror(errno));
+			goto out;
+		}
+		src[i].buf = malloc(LOGREAD_BLOCK);
+		if (!src[i].buf) {
+			fprintf(stderr, "jvpn audit: out of memory\n");
+			goto out;
+		}
+	}
+	c.spool = tmpfile();
+	spooled = c.spool != NULL;
+	for (unsigned i = 0; c.json && i < n; i++)
+		if (!(c.vspool[i] = tmpfile()))
+			spooled = false;
+	if (!spooled) {
+		fprintf(stderr, "jvpn audit: cannot create a spool file: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	opts.hooks.ud = &c;
+	opts.hooks.violation = on_violation;
+	if (!c.quiet) {
+		opts.hooks.entry = on_entry;
+		opts.hooks.stream_end = on_stream_end;
+	}
+	if (jv_audit_new(&opts, &a)) {
+		fprintf(stderr, "jvpn audit: out of memory\n");
+		goto out;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (jv_audit_file(a, names[i], &src[i].index)) {
+			fprintf(stderr, "jvpn audit: out of memory\n");
+			goto out;
+		}
+		if (src_next(&src[i])) {
+			fprintf(stderr, "jvpn audit: %s: read error: %s\n",
+				names[i], strerror(errno));
+			goto out;
+		}
+		if (src[i].done &&
+		    jv_audit_file_end(a, src[i].index, src[i].no_newline))
+			goto out;
+	}
+	if (feed(src, n, a))
+		goto out;
+	if (jv_audit_finish(a, false, &r))
+		goto out;
+	if (c.failed) {
+		fprintf(stderr, "jvpn audit: %s: out of memory or spool "
+			"write error while reporting\n", label);
+		goto out;
+	}
+	*nviol = r.violations;
+
+	if (c.json) {
+		if (print_json_set(&c, a, names, &r, first, closed)) {
+			fprintf(stderr, "jvpn audit: out of memory or spool "
+				"read error\n");
+			goto out;
+		}
+		rc = r.pass ? 0 : 1;
+		goto out;
+	}
+	if (!c.quiet) {
+		if (c.spool_any) {
+			printf("timeline of %s:\n", label);
+			fflush(stdout);
+			if (copy_spool(c.spool)) {
+				fprintf(stderr, "jvpn audit: spool read error\n");
+				goto out;
+			}
+		}
+		print_summary(label, &r);
+	}
+	for (unsigned i = 0; n > 1 && i < n; i++) {
+		struct jv_audit_file_stats st;
+
+		if (jv_audit_file_stats(a, i, &st) == 0)
+			printf("%s: %s (%" PRIu64 " violations)\n", names[i],
+			       st.violations ? "FAIL" : "PASS", st.violations);
+	}
+	rc = r.pass ? 0 : 1;
+out:
+	for (size_t i = 0; i < c.nbufs; i++)
+		if (c.bufs[i]) {
+			free(c.bufs[i]->p);
+			free(c.bufs[i]);
+		}
+	free(c.bufs);
+	jv_audit_free(a);
+	if (c.spool)
+		fclose(c.spool);
+	for (unsigned i = 0; c.vspool && i < n; i++)
+		if (c.vspool[i])
+			fclose(c.vspool[i]);
+	free(c.vspool);
+	free(c.vspool_any);
+	for (unsigned i = 0; src && i < n; i++) {
+		if (src[i].f && src[i].f != stdin)
+			fclose(src[i].f);
+		free(src[i].buf);
+	}
+	free(src);
+	free(label);
+	return rc;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	struct ctx tmpl = { 0 };
 	jv_time eps = 0;
 	uint64_t total = 0;
-	int nfiles = 0, worst = 0, first = 0;
-	bool opts_done = false;
+	char **names;
+	unsigned nfiles = 0;
+	int worst = 0;
+	bool opts_done = false, each = false, first = true, closed = false;
 
+	names = calloc((size_t)argc, sizeof *names);
+	if (!names) {
+		fprintf(stderr, "jvpn audit: out of memory\n");
+		return 2;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (opts_done || a[0] != '-' || !strcmp(a, "-")) {
-			if (!nfiles)
-				first = i;
-			nfiles++;
-			continue;
-		}
-		if (!strcmp(a, "--")) {
+			names[nfiles++] = argv[i];
+		} else if (!strcmp(a, "--")) {
 			opts_done = true;
 		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			tmpl.quiet = true;
 		} else if (!strcmp(a, "--json")) {
 			tmpl.json = true;
+		} else if (!strcmp(a, "--each")) {
+			each = true;
 		} else if (!strcmp(a, "--epsilon")) {
 			if (i + 1 >= argc || parse_ms(argv[++i], &eps)) {
 				fprintf(stderr, "jvpn audit: --epsilon needs "
 					"milliseconds, 0 to %d\n",
 					EPSILON_MAX_MS);
+				free(names);
 				return 2;
 			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
+			free(names);
 			return 0;
 		} else {
 			fprintf(stderr, "jvpn audit: unknown option '%s'\n", a);
 			usage(stderr);
+			free(names);
 			return 2;
 		}
 	}
 	if (!nfiles) {
 		usage(stderr);
+		free(names);
 		return 2;
 	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, "jvpn audit: libsodium failed to start\n");
+		free(names);
 		return 2;
 	}
 	if (tmpl.json)
 		printf("{\"files\":[");
-	opts_done = false;
-	for (int i = first, k = 0; i < argc; i++) {
-		const char *a = argv[i];
-		uint64_t n;
-		int rc;
+	for (unsigned i = 0; i < nfiles; i += each ? 1 : nfiles) {
+		unsigned n = each ? 1 : nfiles;
+		uint64_t v;
+		int rc = audit_set(names + i, n, &tmpl, eps, &first, &closed,
+				   &v);
 
-		if (!opts_done && a[0] == '-' && strcmp(a, "-")) {
-			if (!strcmp(a, "--"))
-				opts_done = true;
-			else if (!strcmp(a, "--epsilon"))
-				i++;
-			continue;
-		}
-		rc = audit_file(a, &tmpl, eps, k++ == 0, &n);
-		total += n;
+		total += v;
 		if (rc > worst)
 			worst = rc;
-		if (!tmpl.json && nfiles > 1 && rc != 2)
-			printf("%s: %s (%" PRIu64 " violations)\n", a,
-			       rc ? "FAIL" : "PASS", n);
+		if (!tmpl.json && each && nfiles > 1 && rc != 2)
+			printf("%s: %s (%" PRIu64 " violations)\n", names[i],
+			       rc ? "FAIL" : "PASS", v);
 	}
+	free(names);
 	if (tmpl.json) {
-		printf("],\"violations\":%" PRIu64 ",\"verdict\":\"%s\"}\n",
-		       total, worst == 0 ? "PASS" : worst == 1 ? "FAIL" : "ERROR");
+		printf("%s,\"violations\":%" PRIu64 ",\"verdict\":\"%s\"}\n",
+		       closed ? "" : "]", total,
+		       worst == 0 ? "PASS" : worst == 1 ? "FAIL" : "ERROR");
 	} else if (worst == 2) {
 		printf("audit: ERROR (a file could not be read)\n");
 	} else if (worst == 1) {

@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	  "simulated walk of a session through a path death" },
 	{ "sim", cmd_sim, "sim FILE... [options]",
 	  "run scenarios in the simulator (--chaos N, --bench, --events F)" },
-	{ "audit", cmd_audit, "audit FILE.jsonl... [--quiet|--json]",
+	{ "audit", cmd_audit, "audit FILE.jsonl... [--quiet|--json] [--each]",
 	  "verify event logs: hash chain, invariants, timeline (exit 1 on FAIL)" },
 	{ "report", cmd_report, "report FILE... -o F.html",
 	  "event logs as one HTML page: time line per session, verdict" },

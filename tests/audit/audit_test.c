@@ -286,7 +286,10 @@ struct seen {
 	int n;
 	enum jv_audit_check c[512];
 	unsigned long line[512];
-	char msg[512][160];
+	unsigned file[512];
+	unsigned long oline[512];	/* second place; 0 = none */
+	unsigned ofile[512];
+	char msg[512][240];
 	int entries, ends;
 	int kinds[JV_AE_OPEN + 1];
 	struct jv_audit_report r;
@@ -300,6 +303,9 @@ static void hv(void *ud, const struct jv_audit_violation *v)
 		return;
 	s->c[s->n] = v->check;
 	s->line[s->n] = v->line;
+	s->file[s->n] = v->file;
+	s->oline[s->n] = v->other_line;
+	s->ofile[s->n] = v->other_file;
 	snprintf(s->msg[s->n], sizeof s->msg[0], "%s", v->msg);
 	s->n++;
 }
@@ -356,7 +362,7 @@ static bool has(const struct seen *s, enum jv_audit_check c,
 static void dump(const struct seen *s)
 {
 	for (int i = 0; i < s->n; i++)
-		fprintf(stderr, "  %lu: %s: %s\n", s->line[i],
+		fprintf(stderr, "  f%u:%lu: %s: %s\n", s->file[i], s->line[i],
 			jv_audit_check_name(s->c[i]), s->msg[i]);
 }
 
@@ -961,37 +967,459 @@ static void inv14_termination(void **st)
 	free(t);
 }
 
+/* SessionOwnerAcquired / Transferred (prev: previous owner or NULL). */
+static int own(struct t *t, const struct jv_event_origin *o,
+	       enum jv_event_type ty, jv_time ts, uint64_t v,
+	       const char *owner, uint64_t epoch, const char *prev)
+{
+	struct jv_event e = E(ty, ts, v);
+
+	JV_EV_SET(&e, owner_node_id, owner);
+	JV_EV_SET(&e, owner_epoch, epoch);
+	if (prev)
+		JV_EV_SET(&e, previous_owner_node_id, prev);
+	return put(t, o, &e);
+}
+
+#define ACQ JV_EV_SESSION_OWNER_ACQUIRED
+#define XFER JV_EV_SESSION_OWNER_TRANSFERRED
+
+/* SessionOwnerRejected(not_authoritative_owner): the node lost its lease. */
+static int released(struct t *t, const struct jv_event_origin *o,
+		    jv_time ts, uint64_t v)
+{
+	struct jv_event e = E(JV_EV_SESSION_OWNER_REJECTED, ts, v);
+
+	JV_EV_SET(&e, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
+	JV_EV_SET(&e, expected_state_version, v);
+	JV_EV_SET(&e, actual_state_version, v);
+	return put(t, o, &e);
+}
+
+/* gw-1 creates, owns (epoch 1) and binds the session: lines 1-4. */
+static void gw1_owns(struct t *t)
+{
+	created(t, &t->g, 1000);
+	own(t, &t->g, ACQ, 1000, 0, "gw-1", 1, NULL);
+	ssc(t, &t->g, 1010, 1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT);
+	attached(t, &t->g, 1010, 1, "p1");
+}
+
+/* Ownership in one file (a simulator writes every node to one log). */
 static void inv15_inv16_cluster(void **st)
 {
 	struct t *t = t_new();
 	struct seen s;
-	struct jv_event e;
 
 	(void)st;
-	born_attached(t, &t->g);
-	e = E(JV_EV_SESSION_OWNER_ACQUIRED, 1010, 1);
-	JV_EV_SET(&e, owner_node_id, "gw-1");
-	JV_EV_SET(&e, owner_epoch, 1);
-	put(t, &t->g, &e);
-	e = E(JV_EV_SESSION_OWNER_ACQUIRED, 2000, 1);
-	JV_EV_SET(&e, owner_node_id, "gw-2");
-	JV_EV_SET(&e, owner_epoch, 2);
-	put(t, &t->g2, &e);					/* 5: overlap */
+	/* a takeover by a higher epoch is how ownership moves (the old
+	 * owner may be dead and log nothing); the old owner acting after it
+	 * is the overlap */
+	gw1_owns(t);
+	own(t, &t->g2, XFER, 2000, 1, "gw-2", 2, "gw-1");		/* 5 */
 	ssc(t, &t->g, 3000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
 	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 6: not owner */
 	run(t, &s);
-	expect(&s, 2, JV_AC_INV15, L(5), JV_AC_INV15, L(6));
+	expect(&s, 1, JV_AC_INV15, L(6));
+	assert_int_equal(s.oline[0], 5);	/* the acquisition it broke */
 
-	/* two gateway nodes commit the same version: a fork */
+	/* the same epoch twice; an acquisition for another node; a
+	 * transfer from a node that is not the owner */
+	t->n = 0;
+	gw1_owns(t);
+	own(t, &t->g2, XFER, 2000, 1, "gw-2", 1, "gw-1");		/* 5 */
+	own(t, &t->g2, XFER, 2100, 1, "gw-1", 2, "gw-1");		/* 6 */
+	own(t, &t->g2, XFER, 2200, 1, "gw-2", 3, "gw-3");		/* 7 */
+	run(t, &s);
+	expect(&s, 3, JV_AC_INV15, L(5), JV_AC_INV15, L(6), JV_AC_INV15,
+	       L(7));
+	assert_int_equal(s.oline[0], 2);
+
+	/* created on one node, first owned by another */
+	t->n = 0;
+	created(t, &t->g, 1000);
+	own(t, &t->g2, ACQ, 1000, 0, "gw-2", 1, NULL);		/* 2 */
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV01, L(2));
+
+	/* a node that let the session go (lease lost) acts no more, until
+	 * it acquires the session again */
+	t->n = 0;
+	gw1_owns(t);
+	released(t, &t->g, 2000, 1);				/* 5 */
+	ssc(t, &t->g, 2500, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 6 */
+	own(t, &t->g, ACQ, 9000, 1, "gw-1", 2, "gw-1");		/* 7 */
+	ssc(t, &t->g, 9500, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 8 */
+	ssc(t, &t->g, 9600, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED);
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV15, L(6));
+	assert_int_equal(s.oline[0], 5);
+
+	/* two gateway nodes commit the same version, no ownership events:
+	 * a fork, named with both places */
 	t->n = 0;
 	born_attached(t, &t->g);
 	ssc(t, &t->g, 3000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
-	    JV_REASON_HEARTBEAT_TIMEOUT);
+	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 4 */
 	ssc(t, &t->g2, 3000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
 	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 5 */
+	ssc(t, &t->g2, 3500, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_SWITCH_RATE_LIMITED);			/* its branch */
 	run(t, &s);
-	assert_true(has(&s, JV_AC_INV16, 5));
+	expect(&s, 1, JV_AC_INV16, L(5));
+	assert_int_equal(s.oline[0], 4);
 	free(t);
+}
+
+/* ---- several files, one audit ------------------------------------------- */
+
+/*
+ * The files f[0..n) audited together as f0.jsonl, f1.jsonl, ..., merged
+ * as `jvpn audit` merges them (jv_audit_merge_key).  Each file is chained
+ * on its own.
+ */
+static void run_set(struct t **f, int n, struct seen *s)
+{
+	struct jv_audit_opts o = { .epsilon_ms = f[0]->eps };
+	struct jv_audit *a;
+	int next[4] = { 0 };
+	char name[16];
+
+	assert_true(n <= 4);
+	memset(s, 0, sizeof *s);
+	o.hooks = (struct jv_audit_hooks){ hv, he, hend, s };
+	assert_int_equal(jv_audit_new(&o, &a), 0);
+	for (int i = 0; i < n; i++) {
+		unsigned idx;
+
+		if (!f[i]->no_rechain)
+			rechain(f[i]);
+		snprintf(name, sizeof name, "f%d.jsonl", i);
+		assert_int_equal(jv_audit_file(a, name, &idx), 0);
+		assert_int_equal(idx, (unsigned)i);
+		if (f[i]->n == 0)
+			assert_int_equal(jv_audit_file_end(a, idx, false), 0);
+	}
+	for (;;) {
+		struct jv_audit_key kp = { 0 }, k;
+		int pick = -1;
+
+		for (int i = 0; i < n; i++) {
+			const char *l = f[i]->line[next[i]];
+
+			if (next[i] == f[i]->n)
+				continue;
+			assert_true(jv_audit_merge_key(l, strlen(l), &k));
+			if (pick < 0 || jv_audit_key_cmp(&k, &kp) < 0) {
+				pick = i;
+				kp = k;
+			}
+		}
+		if (pick < 0)
+			break;
+		assert_int_equal(jv_audit_file_line(a, (unsigned)pick,
+			f[pick]->line[next[pick]],
+			strlen(f[pick]->line[next[pick]]),
+			(unsigned long)next[pick] + 1), 0);
+		if (++next[pick] == f[pick]->n)
+			assert_int_equal(jv_audit_file_end(a, (unsigned)pick,
+							   false), 0);
+	}
+	assert_int_equal(jv_audit_file_end(a, 0, false), JV_ERR_INVAL);
+	assert_int_equal(jv_audit_file_line(a, 0, "x", 1, 99), JV_ERR_INVAL);
+	assert_int_equal(jv_audit_finish(a, false, &s->r), 0);
+	jv_audit_free(a);
+	assert_int_equal(s->r.violations, (uint64_t)s->n);
+}
+
+/* A finding of check c at file:line (and, if oline, naming ofile:oline). */
+static bool has_at(const struct seen *s, enum jv_audit_check c, unsigned file,
+		   unsigned long line, unsigned ofile, unsigned long oline)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->c[i] == c && s->file[i] == file && s->line[i] == line &&
+		    (!oline || (s->ofile[i] == ofile && s->oline[i] == oline)))
+			return true;
+	return false;
+}
+
+/*
+ * CL-3: gw-1 owns and binds the session, goes VOLATILE at 5000 and is
+ * fenced at 8000; gw-2 takes it over at 10000 (f1), fires the VOLATILE
+ * bound that fell due at 9001 at once and commits the client's reattach.
+ * gw-2's denial before, and gw-1's after, are not the owner's events.
+ */
+static void takeover(struct t *n1, struct t *n2)
+{
+	gw1_owns(n1);
+	ssc(n1, &n1->g, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);				/* 5 */
+	released(n1, &n1->g, 8000, 2);				/* 6 */
+	attempt(n1, &n1->g, 10500, 2, "p1", 9);			/* 7 */
+	result(n1, &n1->g, 10500, 2, false,
+	       JV_REASON_NOT_AUTHORITATIVE_OWNER, 9);		/* 8 */
+
+	attempt(n2, &n2->g2, 5020, 2, "p2", 3);			/* 1 */
+	result(n2, &n2->g2, 5020, 2, false,
+	       JV_REASON_NOT_AUTHORITATIVE_OWNER, 3);		/* 2 */
+	own(n2, &n2->g2, XFER, 10000, 2, "gw-2", 2, "gw-1");	/* 3 */
+	simple(n2, &n2->g2, JV_EV_KEY_ROTATED, 10000, 2,
+	       JV_REASON_TIME_ELAPSED);				/* 4 */
+	ssc(n2, &n2->g2, 10000, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED);				/* 5 */
+	attempt(n2, &n2->g2, 11020, 3, "p2", 5);			/* 6 */
+	ssc_rec(n2, &n2->g2, 11020, 4, JV_STATE_DEGRADED, "p1", "p2", 1,
+		JV_REASON_LOSS_RECOVERY);				/* 7 */
+	ssc(n2, &n2->g2, 11020, 5, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);				/* 8 */
+	sw(n2, &n2->g2, 11020, 5, "p1", "p2");			/* 9 */
+	result(n2, &n2->g2, 11020, 5, true, JV_REASON_REATTACH_SUCCESS, 5);
+}
+
+static void takeover_across_files(void **st)
+{
+	struct t *n1 = t_new(), *n2 = t_new(), *c = t_new();
+	struct t *f[3] = { n1, n2, c };
+	struct seen s;
+
+	(void)st;
+	takeover(n1, n2);
+	std_client(c);
+	run_set(f, 3, &s);
+	expect(&s, 0);
+	/* one gateway stream over both nodes, one client stream */
+	assert_int_equal(s.r.streams, 2);
+	assert_int_equal(s.r.streams_gateway, 1);
+	assert_int_equal(s.r.switches, 2);
+	assert_int_equal(s.ends, 2);
+
+	/* the same with gw-1's log missing: the stream has no birth */
+	{
+		struct t *g[2] = { n2, c };
+
+		run_set(g, 2, &s);
+		expect(&s, 1, JV_AC_INV01, L(1));
+		assert_true(has_at(&s, JV_AC_INV01, 0, 1, 0, 0));
+	}
+
+	/* gw-2 late with the overdue bound: due at max(9001, 10000 + ε) */
+	n2->n = 4;
+	ssc(n2, &n2->g2, 10001, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED);				/* 5 */
+	n2->n = 10;
+	run_set(f, 3, &s);
+	expect(&s, 1, JV_AC_LIV04, L(5));
+	assert_true(has_at(&s, JV_AC_LIV04, 1, 5, 0, 0));
+	n1->eps = 1;			/* ε = 1 ms: in time */
+	run_set(f, 3, &s);
+	expect(&s, 0);
+	n1->eps = 0;
+
+	/* the bound falls due while gw-1 still owns it and says nothing
+	 * about its lease until later: the grace is only for a change of
+	 * owner, and gw-1 was alive at 9500 */
+	n1->n = 5;
+	simple(n1, &n1->g, JV_EV_KEY_ROTATED, 9500, 2, JV_REASON_TIME_ELAPSED);
+	run_set(f, 3, &s);
+	expect(&s, 1, JV_AC_LIV04, L(6));
+	free(n1);
+	free(n2);
+	free(c);
+}
+
+static void ownership_faults_across_files(void **st)
+{
+	struct t *n1 = t_new(), *n2 = t_new();
+	struct t *f[2] = { n1, n2 };
+	struct seen s;
+
+	(void)st;
+	/* overlap: gw-1, not fenced, acts after gw-2 acquired */
+	gw1_owns(n1);
+	ssc(n1, &n1->g, 10500, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);				/* f0:5 */
+	own(n2, &n2->g2, XFER, 10000, 1, "gw-2", 2, "gw-1");	/* f1:1 */
+	run_set(f, 2, &s);
+	expect(&s, 1, JV_AC_INV15, L(5));
+	assert_true(has_at(&s, JV_AC_INV15, 0, 5, 1, 1));
+
+	/* and gw-2 commits the same version: a fork, at the later commit,
+	 * naming the earlier one */
+	ssc(n2, &n2->g2, 10600, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_LOSS_THRESHOLD_EXCEEDED);			/* f1:2 */
+	run_set(f, 2, &s);
+	expect(&s, 2, JV_AC_INV15, L(5), JV_AC_INV16, L(2));
+	assert_true(has_at(&s, JV_AC_INV16, 1, 2, 0, 5));
+
+	/* a non-owner's switch and SUCCESS are the owner's only */
+	n1->n = 4;
+	n2->n = 1;
+	sw(n1, &n1->g, 10500, 1, "p1", "p2");			/* f0:5 */
+	result(n1, &n1->g, 10500, 1, true, JV_REASON_REATTACH_SUCCESS, 7);
+	run_set(f, 2, &s);
+	expect(&s, 2, JV_AC_INV15, L(5), JV_AC_INV15, L(6));
+
+	/* the epoch goes down */
+	n1->n = 4;
+	own(n1, &n1->g, ACQ, 12000, 1, "gw-1", 1, "gw-1");	/* f0:5 */
+	run_set(f, 2, &s);
+	expect(&s, 1, JV_AC_INV15, L(5));
+	assert_true(has_at(&s, JV_AC_INV15, 0, 5, 1, 1));
+
+	/* a second SessionCreated in another file */
+	n1->n = 4;
+	n2->n = 0;
+	created(n2, &n2->g2, 1005);					/* f1:1 */
+	run_set(f, 2, &s);
+	expect(&s, 1, JV_AC_INV01, L(1));
+	assert_true(has_at(&s, JV_AC_INV01, 1, 1, 0, 0));
+	free(n1);
+	free(n2);
+}
+
+/*
+ * CL-5: one gateway restarted with the same node id: its file goes on,
+ * it acquires the restored session with epoch 2 and fires the overdue
+ * bounds at once (the lifetime too).
+ */
+static void restart_in_one_file(void **st)
+{
+	struct t *t = t_new();
+	struct seen s;
+
+	(void)st;
+	t->pol.max_lifetime_ms = 20000;
+	gw1_owns(t);
+	ssc(t, &t->g, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);
+	own(t, &t->g, ACQ, 30000, 2, "gw-1", 2, "gw-1");		/* 6 */
+	ssc(t, &t->g, 30000, 3, JV_STATE_VOLATILE, JV_STATE_TERMINATED,
+	    JV_REASON_SESSION_LIFETIME_EXCEEDED);
+	terminated(t, &t->g, 30000, 3, JV_REASON_SESSION_LIFETIME_EXCEEDED,
+		   29000, 0);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.r.terminated, 1);
+
+	/* without the acquisition the node was alive and late */
+	memmove(t->line[5], t->line[6], 2 * sizeof t->line[0]);
+	t->n--;
+	run(t, &s);
+	expect(&s, 2, JV_AC_LIV01, L(6), JV_AC_LIV04, L(6));
+	free(t);
+}
+
+/* One session, two client nodes: two streams, and INV-01. */
+static void second_client_node(void **st)
+{
+	struct t *t = t_new();
+	struct jv_event_origin c2 = { SID, "client-2", "1.0", JV_ROLE_CLIENT };
+	struct seen s;
+
+	(void)st;
+	std_client(t);
+	created(t, &c2, 9500);					/* 13 */
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV01, L(13));
+	assert_int_equal(s.r.streams_client, 2);
+	free(t);
+}
+
+static void merge_keys(void **st)
+{
+	struct t *t = t_new();
+	struct jv_audit_key a, b;
+	const char *l;
+
+	(void)st;
+	created(t, &t->g, 1000);
+	own(t, &t->g, ACQ, 1000, 0, "gw-1", 1, NULL);
+	ssc(t, &t->g, 1000, 1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT);
+	rechain(t);
+	assert_true(jv_audit_merge_key(t->line[0], strlen(t->line[0]), &a));
+	assert_int_equal(a.ts_ms, 1000);
+	assert_int_equal(a.state_version, 0);
+	assert_false(a.owner_change);
+	assert_true(jv_audit_merge_key(t->line[1], strlen(t->line[1]), &b));
+	assert_true(b.owner_change);
+	/* in one millisecond an acquisition goes first, then versions */
+	assert_true(jv_audit_key_cmp(&b, &a) < 0);
+	assert_true(jv_audit_merge_key(t->line[2], strlen(t->line[2]), &b));
+	assert_int_equal(b.state_version, 1);
+	assert_true(jv_audit_key_cmp(&a, &b) < 0);
+	assert_int_equal(jv_audit_key_cmp(&a, &a), 0);
+	b.ts_ms = 999;
+	assert_true(jv_audit_key_cmp(&b, &a) < 0);
+	/* another key order still has a key; no ts_ms, no key */
+	l = "{\"state_version\":7,\"event_type\":\"SessionOwnerTransferred\","
+	    "\"ts_ms\":42}";
+	assert_true(jv_audit_merge_key(l, strlen(l), &a));
+	assert_int_equal(a.ts_ms, 42);
+	assert_int_equal(a.state_version, 7);
+	assert_true(a.owner_change);
+	assert_false(jv_audit_merge_key("not json", 8, &a));
+	assert_false(jv_audit_merge_key("{\"ts_ms\":x}", 11, &a));
+	assert_false(jv_audit_merge_key(NULL, 0, &a));
+	free(t);
+}
+
+/* Chains, counts and cut lines are per file. */
+static void files_are_chained_alone(void **st)
+{
+	struct t *c = t_new(), *g = t_new();
+	struct jv_audit *a;
+	struct jv_audit_report r;
+	struct jv_audit_file_stats fs;
+	struct seen s;
+	struct jv_audit_opts o = { .hooks = { hv, NULL, NULL, &s } };
+	unsigned i0, i1;
+
+	(void)st;
+	std_client(c);
+	born_attached(g, &g->g);
+	rechain(c);
+	rechain(g);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(jv_audit_new(&o, &a), 0);
+	assert_int_equal(jv_audit_file(a, "c.jsonl", &i0), 0);
+	assert_int_equal(jv_audit_file(a, NULL, &i1), 0);
+	assert_int_equal(jv_audit_file(NULL, "x", &i1), JV_ERR_INVAL);
+	assert_int_equal(jv_audit_file_line(a, 7, c->line[0], 10, 1),
+			 JV_ERR_INVAL);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(jv_audit_file_line(a, i0, c->line[k],
+			strlen(c->line[k]), (unsigned long)k + 1), 0);
+		assert_int_equal(jv_audit_file_line(a, i1, g->line[k],
+			strlen(g->line[k]), (unsigned long)k + 1), 0);
+	}
+	assert_int_equal(jv_audit_file_end(a, i1, true), 0);	/* cut */
+	for (int k = 3; k < c->n; k++)
+		assert_int_equal(jv_audit_file_line(a, i0, c->line[k],
+			strlen(c->line[k]), (unsigned long)k + 1), 0);
+	assert_int_equal(jv_audit_file_end(a, i0, false), 0);
+	assert_int_equal(jv_audit_finish(a, true, &r), 0);
+	/* no chain finding: each file's seq starts at 0; one cut line */
+	expect(&s, 1, JV_AC_PARSE, L(3));
+	assert_int_equal(s.file[0], i1);
+	assert_int_equal(jv_audit_file_stats(a, i0, &fs), 0);
+	assert_int_equal(fs.lines, 12);
+	assert_int_equal(fs.events, 12);
+	assert_int_equal(fs.violations, 0);
+	assert_int_equal(jv_audit_file_stats(a, i1, &fs), 0);
+	assert_int_equal(fs.lines, 3);
+	assert_int_equal(fs.violations, 1);
+	assert_int_equal(fs.by_check[JV_AC_PARSE], 1);
+	assert_int_equal(jv_audit_file_stats(a, 2, &fs), JV_ERR_INVAL);
+	assert_int_equal(r.lines, 15);
+	assert_int_equal(r.streams, 2);
+	jv_audit_free(a);
+	free(c);
+	free(g);
 }
 
 static void liv01_to_04_bounds(void **st)
@@ -1451,6 +1879,12 @@ int main(void)
 		cmocka_unit_test(inv13_inv17_fields),
 		cmocka_unit_test(inv14_termination),
 		cmocka_unit_test(inv15_inv16_cluster),
+		cmocka_unit_test(takeover_across_files),
+		cmocka_unit_test(ownership_faults_across_files),
+		cmocka_unit_test(restart_in_one_file),
+		cmocka_unit_test(second_client_node),
+		cmocka_unit_test(merge_keys),
+		cmocka_unit_test(files_are_chained_alone),
 		cmocka_unit_test(liv01_to_04_bounds),
 		cmocka_unit_test(liv05_liv09),
 		cmocka_unit_test(order_and_policy),

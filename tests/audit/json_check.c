@@ -2,7 +2,9 @@
 /*
  * Reads `jvpn audit --json` on stdin and checks its shape: one JSON
  * document with files[] (file, violations[], streams[] unless --quiet,
- * summary, verdict) and the overall verdict and count.
+ * summary, verdict) and the overall verdict and count.  A log set audited
+ * together has its streams[] and summary at the top level, and a finding
+ * with a second place names it as other {file, line}.
  *
  *   json_check VERDICT [CHECK-ID]
  * Exit 0 if the document is well formed, its verdict is VERDICT and, if
@@ -17,6 +19,21 @@
 static int fail(const char *why)
 {
 	fprintf(stderr, "json_check: %s\n", why);
+	return 1;
+}
+
+static int streams_ok(const json_t *v)
+{
+	const json_t *s;
+	size_t j;
+
+	if (v && !json_is_array(v))
+		return 0;
+	json_array_foreach(v, j, s) {
+		if (!json_is_array(json_object_get(s, "timeline")) ||
+		    !json_is_string(json_object_get(s, "session_id")))
+			return 0;
+	}
 	return 1;
 }
 
@@ -52,21 +69,28 @@ int main(int argc, char **argv)
 			const char *c = json_string_value(
 				json_object_get(v, "check"));
 
+			json_t *o = json_object_get(v, "other");
+
 			if (!c || !json_is_string(json_object_get(v, "message")))
 				return fail("a violation lacks check or message");
+			if (o && (!json_is_integer(json_object_get(o, "line")) ||
+				  !json_is_string(json_object_get(o, "file"))))
+				return fail("a second place lacks file or line");
 			if (argc > 2 && !strcmp(c, argv[2]))
 				found = 1;
 		}
 		total += (long long)json_array_size(viol);
-		v = json_object_get(f, "streams");
-		if (v && !json_is_array(v))
-			return fail("streams is not an array");
-		json_array_foreach(v, j, f) {
-			if (!json_is_array(json_object_get(f, "timeline")) ||
-			    !json_is_string(json_object_get(f, "session_id")))
-				return fail("a stream lacks timeline or session_id");
-		}
+		if (!streams_ok(json_object_get(f, "streams")))
+			return fail("a file's streams are no array of streams "
+				    "with timeline and session_id");
 	}
+	if (!streams_ok(json_object_get(root, "streams")))
+		return fail("the set's streams are no array of streams with "
+			    "timeline and session_id");
+	v = json_object_get(root, "summary");
+	if (v && json_integer_value(json_object_get(v, "violations")) != total)
+		return fail("the set's summary does not count the files' "
+			    "violations");
 	if (json_integer_value(json_object_get(root, "violations")) != total)
 		return fail("the total is not the sum of the files'");
 	if (strcmp(json_string_value(json_object_get(root, "verdict")) ?
