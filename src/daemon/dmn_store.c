@@ -142,29 +142,23 @@ static void put_record(struct jv_daemon *d, struct srec *e,
 	struct jv_store_rec sr;
 	struct op *op = calloc(1, sizeof *op);
 
-	if (!op || seal_into(s, r, &sr) != 0) {
-		free(op);
-		dmn_room(d);
-		(void)jv_gateway_record_done(d->gw, r->local_index,
-					     r->state_version, JV_RECORD_FAILED,
-					     jv_clock_now(), d->out);
-		return;
+	if (op && seal_into(s, r, &sr) == 0) {
+		op->d = d;
+		op->index = r->local_index;
+		op->version = r->state_version;
+		op->terminated = r->state == JV_STATE_TERMINATED;
+		memcpy(e->id, r->session_id, sizeof e->id);
+		if (jv_store_put(s->st, &sr, e->revision, on_put, op) == 0) {
+			e->busy = true;
+			s->inflight++;
+			return;
+		}
 	}
-	op->d = d;
-	op->index = r->local_index;
-	op->version = r->state_version;
-	op->terminated = r->state == JV_STATE_TERMINATED;
-	memcpy(e->id, r->session_id, sizeof e->id);
-	if (jv_store_put(s->st, &sr, e->revision, on_put, op) != 0) {
-		free(op);
-		dmn_room(d);
-		(void)jv_gateway_record_done(d->gw, r->local_index,
-					     r->state_version, JV_RECORD_FAILED,
-					     jv_clock_now(), d->out);
-		return;
-	}
-	e->busy = true;
-	s->inflight++;
+	/* Not even started: the engine offers the record again later. */
+	free(op);
+	dmn_room(d);
+	(void)jv_gateway_record_done(d->gw, r->local_index, r->state_version,
+				     JV_RECORD_FAILED, jv_clock_now(), d->out);
 }
 
 static void on_del(void *ud, enum jv_store_status st, uint64_t rev)

@@ -14,6 +14,8 @@
 
 #include "daemon/evfile.h"
 
+/* One write(2) for len bytes (a short write to a regular file only
+ * happens on a full disk): with O_APPEND a reader never sees a torn line. */
 static int write_all(struct jv_evfile *f, const char *buf, size_t len)
 {
 	size_t done = 0;
@@ -90,7 +92,6 @@ void jv_evfile_hold(struct jv_evfile *f, bool hold)
 static int sink_write(void *ud, const char *line, size_t len)
 {
 	struct jv_evfile *f = ud;
-	size_t done = 0;
 
 	if (f->fd < 0)
 		return -1;
@@ -99,22 +100,8 @@ static int sink_write(void *ud, const char *line, size_t len)
 			return 0;
 		jv_evfile_release(f);
 	}
-	/* One write per line: with O_APPEND a reader never sees a torn line
-	 * (a short write to a regular file only happens on a full disk). */
-	while (done < len) {
-		ssize_t n = write(f->fd, line + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			f->write_errors++;
-			f->last_errno = n < 0 ? errno : ENOSPC;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	f->size += len;
-	f->dirty = true;
+	if (write_all(f, line, len) < 0)
+		return -1;
 	if (f->on_line)
 		f->on_line(f->on_line_ud, line, len);
 	return 0;
