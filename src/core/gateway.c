@@ -58,6 +58,7 @@ fail:
 
 static void session_free(struct jv_gateway *g, struct gw_session *gs)
 {
+	free(gs->held);
 	jv_table_remove(&g->table, gs->s.local_index);
 	jv_sess_destroy(&gs->s);
 	sodium_memzero(gs, sizeof *gs);
@@ -690,7 +691,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		     jv_addr_equal(&s->paths[s->bound].remote, from);
 
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
-	if (len < 0 && s->stale.valid) {
+	if (len < 0 && s->stale) {
 		int slen = jv_keys_open_stale(s, &h, pkt, n, pt, sizeof pt);
 		if (slen >= 0) {
 			on_stale(g, gs, type, pt, slen, from, local, n,

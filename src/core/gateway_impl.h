@@ -38,7 +38,6 @@ struct gw_fingerprint {
 /* An ACK whose commit is not durable yet (PD-9): sent once the record of
  * `version` is written. */
 struct gw_held_ack {
-	bool armed;
 	uint64_t version;
 	struct jv_ctrl answer;
 	struct jv_addr to;
@@ -57,7 +56,7 @@ struct gw_session {
 	struct gw_fingerprint stored;		/* as last handed out to write */
 	bool pending;				/* record changed, not handed out */
 	bool queued;				/* in g->pendq */
-	struct gw_held_ack held;
+	struct gw_held_ack *held;		/* heap, while an ACK waits */
 };
 
 struct jv_gateway {

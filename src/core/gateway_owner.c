@@ -51,8 +51,8 @@ void jv_gw_owner_free(struct jv_gateway *g)
  * takes over must be able to open. */
 static const struct jv_epoch *client_epoch(const struct jv_session *s)
 {
-	if (s->stale.valid && !s->stale_closed)
-		return &s->stale;
+	if (s->stale && !s->stale_closed)
+		return s->stale;
 	if (!s->cur.confirmed && s->prev.valid)
 		return &s->prev;
 	return &s->cur;
@@ -167,11 +167,14 @@ bool jv_gw_hold_ack(struct jv_gateway *g, struct gw_session *gs,
 	jv_gw_note(g, gs);
 	if (!g->durable || !gs->pending)
 		return false;
-	gs->held.armed = true;
-	gs->held.version = gs->s.fsm.state_version;
-	gs->held.answer = *answer;
-	gs->held.to = *to;
-	gs->held.local = local;
+	/* Without memory for it the ACK is dropped, never sent early: the
+	 * requester retransmits (OP-8). */
+	if (!gs->held && !(gs->held = calloc(1, sizeof *gs->held)))
+		return true;
+	gs->held->version = gs->s.fsm.state_version;
+	gs->held->answer = *answer;
+	gs->held->to = *to;
+	gs->held->local = local;
 	return true;
 }
 
@@ -191,7 +194,8 @@ static void conflict(struct gw_session *gs, jv_time now)
 	jv_sess_emit(s, &ev, now);
 	(void)jv_sess_input(s, JV_IN_OWNERSHIP_CONFLICT, JV_REASON_NONE, now,
 			    NULL, false);
-	gs->held.armed = false;
+	free(gs->held);
+	gs->held = NULL;
 }
 
 int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
@@ -206,10 +210,11 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 	switch (oc) {
 	case JV_RECORD_WRITTEN:
 		g->store_reachable = true;
-		if (gs->held.armed && gs->held.version <= state_version) {
-			gs->held.armed = false;
-			jv_gw_send_to(&gs->s, &gs->held.to, gs->held.local,
-				      &gs->held.answer, out, NULL);
+		if (gs->held && gs->held->version <= state_version) {
+			jv_gw_send_to(&gs->s, &gs->held->to, gs->held->local,
+				      &gs->held->answer, out, NULL);
+			free(gs->held);
+			gs->held = NULL;
 		}
 		break;
 	case JV_RECORD_CONFLICT:
@@ -426,7 +431,14 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 	restore_epoch(&s->cur, rec);
 	s->cur.birth_ms = not_after(rec->keys_birth_ms, now);
 	s->keys_birth_ms = s->cur.birth_ms;
-	jv_keys_take_over(s, rec->owner_epoch, now);
+	rc = jv_keys_take_over(s, rec->owner_epoch, now);
+	if (rc != JV_OK) {
+		jv_table_remove(&g->table, rec->local_index);
+		jv_sess_destroy(s);
+		sodium_memzero(gs, sizeof *gs);
+		free(gs);
+		return rc;
+	}
 	g->sess[g->nsess++] = gs;
 	if (!g->peers[peer].live || jv_sess_terminated(g->peers[peer].live))
 		g->peers[peer].live = s;

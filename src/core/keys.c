@@ -17,6 +17,7 @@
  * i.e. a new session (spec §7.7).
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -29,11 +30,20 @@ static void epoch_wipe(struct jv_epoch *e)
 	sodium_memzero(e, sizeof *e);
 }
 
+static void stale_free(struct jv_session *s)
+{
+	if (!s->stale)
+		return;
+	epoch_wipe(s->stale);
+	free(s->stale);
+	s->stale = NULL;
+}
+
 void jv_keys_wipe(struct jv_session *s)
 {
 	epoch_wipe(&s->cur);
 	epoch_wipe(&s->prev);
-	epoch_wipe(&s->stale);
+	stale_free(s);
 	s->rekey_pending_epoch = 0;
 }
 
@@ -246,14 +256,19 @@ static void owner_epoch_keys(const struct jv_session *s, uint64_t owner_epoch,
 	jv_replay_init(&e->recv_window);
 }
 
-void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
-		       jv_time now)
+int jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
+		      jv_time now)
 {
-	epoch_wipe(&s->stale);
+	struct jv_epoch *old = malloc(sizeof *old);
+
+	if (!old)
+		return JV_ERR_NOMEM;
+	stale_free(s);
 	epoch_wipe(&s->prev);
-	s->stale = s->cur;
+	*old = s->cur;
+	s->stale = old;
 	s->stale_closed = false;
-	owner_epoch_keys(s, owner_epoch, s->stale.epoch + JV_OWNER_EPOCH_STEP,
+	owner_epoch_keys(s, owner_epoch, old->epoch + JV_OWNER_EPOCH_STEP,
 			 &s->cur, now);
 	/* Unconfirmed until the client seals under it: until then the
 	 * client's epoch (stale) is what the store must keep. */
@@ -262,11 +277,12 @@ void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
 	s->keys_birth_ms = now;
 	s->last_rekey_ms = now;
 	s->rekey_pending_epoch = 0;
+	return JV_OK;
 }
 
 void jv_keys_close_stale(struct jv_session *s, jv_time now)
 {
-	if (!s->stale.valid || s->stale_closed)
+	if (!s->stale || s->stale_closed)
 		return;
 	s->stale_closed = true;
 	s->stale_until_ms = now + JV_KEY_GRACE_MS;
@@ -274,8 +290,8 @@ void jv_keys_close_stale(struct jv_session *s, jv_time now)
 
 void jv_keys_expire_stale(struct jv_session *s, jv_time now)
 {
-	if (s->stale.valid && s->stale_closed && now >= s->stale_until_ms)
-		epoch_wipe(&s->stale);
+	if (s->stale && s->stale_closed && now >= s->stale_until_ms)
+		stale_free(s);
 }
 
 int jv_keys_open_stale(struct jv_session *s, const struct jv_wire_hdr *h,
@@ -284,13 +300,13 @@ int jv_keys_open_stale(struct jv_session *s, const struct jv_wire_hdr *h,
 	struct jv_epoch next;
 	int rc;
 
-	if (!s->stale.valid)
+	if (!s->stale)
 		return JV_ERR_NOTFOUND;
-	if (h->key_epoch == (uint8_t)s->stale.epoch)
-		return open_with(&s->stale, h, pkt, n, out, cap);
-	if (h->key_epoch != (uint8_t)(s->stale.epoch + 1))
+	if (h->key_epoch == (uint8_t)s->stale->epoch)
+		return open_with(s->stale, h, pkt, n, out, cap);
+	if (h->key_epoch != (uint8_t)(s->stale->epoch + 1))
 		return JV_ERR_NOTFOUND;
-	next_epoch(&s->stale, &next, s->stale.birth_ms);
+	next_epoch(s->stale, &next, s->stale->birth_ms);
 	rc = jv_wire_open(next.recv_key, pkt, n, out, cap);
 	sodium_memzero(&next, sizeof next);
 	return rc;

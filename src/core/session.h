@@ -133,7 +133,7 @@ struct jv_session {
 	 * (`stale`), which opens but never seals */
 	uint8_t root[32];
 	uint64_t owner_epoch;
-	struct jv_epoch stale;
+	struct jv_epoch *stale;			/* heap, only after a takeover */
 	/* Once the client follows or the first commit is made, `stale` no
 	 * longer admits anything: kept one key grace period only to tell a
 	 * replay of the pre-loss capture from junk (SecurityReplayDetected). */
@@ -298,9 +298,10 @@ enum {
 
 /* Gateway: the current epoch (the client's, as restored) becomes `stale`
  * (opens, never seals) and the keys of owner epoch E, never used so far,
- * become current, numbered stale + JV_OWNER_EPOCH_STEP. */
-void jv_keys_take_over(struct jv_session *s, uint64_t owner_epoch,
-		       jv_time now);
+ * become current, numbered stale + JV_OWNER_EPOCH_STEP.  Returns 0 or
+ * JV_ERR_NOMEM (nothing changed). */
+JV_MUST_CHECK int jv_keys_take_over(struct jv_session *s,
+				   uint64_t owner_epoch, jv_time now);
 /* Gateway: `stale` admits nothing from now on (kept JV_KEY_GRACE_MS to
  * recognise replays); and its expiry. */
 void jv_keys_close_stale(struct jv_session *s, jv_time now);
