@@ -21,6 +21,38 @@ CL_E2_G=198.18.12.2
 CL_E2_E=198.18.12.1
 CL_ETCD_PORTS="2379 2389 2399"
 CL_LEASE_MS=${CL_LEASE_MS:-2000}
+CL_TLS=${CL_TLS:-1}	# etcd over https with client certificates
+
+# A CA, a certificate for the members (both client-facing addresses; etcd's
+# own gateway connects to the member with it, so clientAuth too) and one
+# client certificate per gateway node.
+cluster_pki() {
+	local d=$LAB_DIR/pki n
+	mkdir -p "$d" && chmod 700 "$d"
+	command -v openssl >/dev/null 2>&1 || lab_die "openssl is not installed (make deps)"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-days 2 -keyout "$d/ca.key" -out "$d/ca.pem" \
+		-subj /CN=jvpn-lab-ca >/dev/null 2>&1 || lab_die "openssl: CA"
+	printf 'subjectAltName=IP:%s,IP:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' \
+		$CL_E1_E $CL_E2_E >"$d/server.ext"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$d/server.key" -out "$d/server.csr" -subj /CN=etcd \
+		>/dev/null 2>&1 &&
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/server.ext" -out "$d/server.pem" >/dev/null 2>&1 ||
+		lab_die "openssl: server certificate"
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+	for n in gw1 gw2 lab; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$d/$n.key" -out "$d/$n.csr" -subj "/CN=$n" \
+			>/dev/null 2>&1 &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/ca.pem" \
+			-CAkey "$d/ca.key" -CAcreateserial -days 2 \
+			-extfile "$d/client.ext" -out "$d/$n.pem" >/dev/null 2>&1 ||
+			lab_die "openssl: client certificate $n"
+	done
+}
 
 cluster_net() {
 	NS_G2=$LAB_ID-g2
@@ -54,19 +86,30 @@ cluster_net() {
 
 # Three etcd members in the etcd namespace; returns once all are healthy.
 cluster_etcd() {
-	local i=0 port peers="" eps=""
+	local i=0 port peers="" eps="" scheme=http tls=() ctl=()
 	command -v etcd >/dev/null 2>&1 || lab_die "etcd is not installed (make deps: etcd-server)"
+	if [ "$CL_TLS" = 1 ]; then
+		cluster_pki
+		scheme=https
+		tls=(--cert-file "$LAB_DIR/pki/server.pem"
+		     --key-file "$LAB_DIR/pki/server.key"
+		     --client-cert-auth --trusted-ca-file "$LAB_DIR/pki/ca.pem")
+		ctl=(--cacert "$LAB_DIR/pki/ca.pem" --cert "$LAB_DIR/pki/lab.pem"
+		     --key "$LAB_DIR/pki/lab.key")
+	fi
+	CL_SCHEME=$scheme
 	for port in $CL_ETCD_PORTS; do
 		peers="${peers:+$peers,}m$i=http://127.0.0.1:$((port + 1))"
-		eps="${eps:+$eps,}http://$CL_E1_E:$port"
+		eps="${eps:+$eps,}$scheme://$CL_E1_E:$port"
 		i=$((i + 1))
 	done
 	i=0
 	for port in $CL_ETCD_PORTS; do
 		ip netns exec "$NS_E" etcd --name "m$i" \
 			--data-dir "$LAB_DIR/etcd$i" \
-			--listen-client-urls "http://0.0.0.0:$port" \
-			--advertise-client-urls "http://$CL_E1_E:$port" \
+			--listen-client-urls "$scheme://0.0.0.0:$port" \
+			--advertise-client-urls "$scheme://$CL_E1_E:$port" \
+			"${tls[@]}" \
 			--listen-peer-urls "http://127.0.0.1:$((port + 1))" \
 			--initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
 			--initial-cluster "$peers" --initial-cluster-state new \
@@ -76,7 +119,7 @@ cluster_etcd() {
 		i=$((i + 1))
 	done
 	i=0
-	until ip netns exec "$NS_E" etcdctl --endpoints "$eps" \
+	until ip netns exec "$NS_E" etcdctl --endpoints "$eps" "${ctl[@]}" \
 		endpoint health >/dev/null 2>&1; do
 		[ $i -ge 200 ] && { cat "$LAB_DIR"/etcd0.log >&2; lab_die "etcd did not become healthy"; }
 		sleep 0.05
@@ -93,7 +136,7 @@ cluster_configs() {
 		[ $n = 2 ] && ep=$CL_E2_E
 		stores=""
 		for port in $CL_ETCD_PORTS; do
-			stores="${stores:+$stores,}http://$ep:$port"
+			stores="${stores:+$stores,}${CL_SCHEME:-http}://$ep:$port"
 		done
 		sed -e "s|^NodeId = .*|NodeId = gw$n|" \
 		    -e "s|^EventLog = .*|EventLog = $LAB_DIR/gw$n.jsonl|" \
@@ -102,6 +145,10 @@ cluster_configs() {
 		    "$LAB_DIR/gateway.conf" >"$LAB_DIR/gw$n.conf"
 		printf '\n[Cluster]\nStore = etcd:%s\nOwnerLeaseMs = %s\n' \
 			"$stores" "$CL_LEASE_MS" >>"$LAB_DIR/gw$n.conf"
+		[ "${CL_SCHEME:-http}" = https ] &&
+			printf 'CaFile = %s\nCertFile = %s\nKeyFile = %s\n' \
+				"$LAB_DIR/pki/ca.pem" "$LAB_DIR/pki/gw$n.pem" \
+				"$LAB_DIR/pki/gw$n.key" >>"$LAB_DIR/gw$n.conf"
 		chmod 600 "$LAB_DIR/gw$n.conf"
 	done
 }
