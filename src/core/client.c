@@ -267,15 +267,20 @@ static void emit_rotated(struct jv_session *s, jv_time now, enum jv_reason r)
 }
 
 /*
- * The session has a new owner (PD-9) and we now seal under its owner
- * epoch's keys.  Its view of the validator version is the authoritative
+ * The session has a new owner (PD-9), heard on `path`, and we now seal
+ * under its owner epoch's keys.  Its view of the validator version is the authoritative
  * one, even if lower than what the old owner last showed us (that one's
  * newest transitions may never have reached the store): take the version
  * from its messages afresh.
  */
-static void followed_owner(struct jv_session *s, jv_time now)
+static void followed_owner(struct jv_session *s, jv_time now, int path)
 {
 	s->ack_state_version = 0;
+	/* What this path's window holds is the silence of a gateway side
+	 * that had no owner, not the path's loss: the new owner answered on
+	 * it, so judge it from here on (§6.1 windows restart, as after a
+	 * commit). */
+	jv_health_restart_windows(&s->paths[path].health, now);
 	emit_rotated(s, now, JV_REASON_OWNER_TAKEOVER);
 }
 
@@ -435,7 +440,7 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 			return len;
 		}
 		len = flen;
-		followed_owner(s, now);
+		followed_owner(s, now, path);
 	}
 	if (rotated)
 		emit_rotated(s, now, JV_REASON_TIME_ELAPSED);

@@ -38,17 +38,104 @@ static uint64_t pick(struct sim_rand *r, uint64_t lo, uint64_t hi)
 	return lo + sim_rand_below(r, hi - lo + 1);
 }
 
+/*
+ * [Store] and its faults.  Two nodes split the transports (at least one
+ * each) and always have leases, or a partitioned owner would keep its
+ * sessions forever and nobody could take them; one node may run without
+ * (its lease is its process).  The lease stays below half the recovery
+ * window (OP-22).
+ */
+static void store_section(struct text *t, struct sim_rand *sr,
+			  unsigned nodes, bool fast)
+{
+	jv_time window = fast ? 3000 : 8000;
+
+	put(t, "\n[Store]\nlatency_ms = %" PRIu64 "\n", pick(sr, 0, 40));
+	if (nodes == 2 || sim_rand_chance(sr, 0.5))
+		put(t, "lease_ms = %" PRIu64 "\n", pick(sr, 300, window / 2));
+	put(t, "nodes = %u\n", nodes);
+}
+
+/* Which fault class a draw in [0, 20) is (the cases below). */
+static unsigned fault_class(uint64_t k)
+{
+	if (k < 6)
+		return SIM_CF_OUTAGE;
+	if (k < 12 || k == 17 || k == 18)
+		return SIM_CF_CRASH;	/* crash (and restart), restart */
+	if (k < 17)
+		return SIM_CF_PARTITION;
+	return SIM_CF_CONFLICT;
+}
+
+static void store_faults(struct text *t, struct sim_rand *sr, unsigned nodes,
+			 unsigned allowed, jv_time duration_ms)
+{
+	unsigned nfaults = (unsigned)(duration_ms / 20000) + 1;
+
+	for (unsigned i = 0; i < nfaults; i++) {
+		jv_time at = pick(sr, 2000, duration_ms - 1000);
+		jv_time until = at + pick(sr, 100, 20000);
+		unsigned node = (unsigned)pick(sr, 1, nodes);
+		uint64_t k = sim_rand_below(sr, 20);
+
+		if (until > duration_ms)
+			until = duration_ms;
+		if (!(fault_class(k) & allowed))
+			continue;
+		switch (k) {
+		case 0: case 1: case 2: case 3: case 4: case 5:
+			put(t, "at %" PRIu64 " = store down\n", at);
+			put(t, "at %" PRIu64 " = store up\n", until);
+			break;
+		case 6: case 7: case 8: case 9: case 10: case 11:
+			put(t, "at %" PRIu64 " = crash gw%u\n", at, node);
+			until = at + pick(sr, 50, 5000);
+			if (sim_rand_chance(sr, 0.8))
+				put(t, "at %" PRIu64 " = restart gw%u\n",
+				    until < duration_ms ? until : duration_ms,
+				    node);
+			break;
+		case 12: case 13: case 14: case 15: case 16:
+			put(t, "at %" PRIu64 " = partition gw%u store\n", at,
+			    node);
+			put(t, "at %" PRIu64 " = heal gw%u store\n", until,
+			    node);
+			break;
+		case 17: case 18:
+			put(t, "at %" PRIu64 " = restart gw%u\n", at, node);
+			break;
+		default:
+			put(t, "at %" PRIu64 " = store conflict\n", at);
+			break;
+		}
+	}
+}
+
 int sim_chaos_scenario(uint64_t seed, jv_time duration_ms, char *buf,
 		       size_t n)
 {
-	struct sim_rand r;
+	return sim_chaos_scenario_opts(seed, duration_ms, NULL, buf, n);
+}
+
+int sim_chaos_scenario_opts(uint64_t seed, jv_time duration_ms,
+			    const struct sim_chaos_opts *o, char *buf,
+			    size_t n)
+{
+	struct sim_rand r, sr;
 	struct text t = { buf, n, 0, false };
-	unsigned npaths, nfaults;
-	bool fast;
+	unsigned npaths, nfaults, nodes = 1, on_gw2 = 0;
+	bool fast, store = o && o->store;
 
 	if (duration_ms == 0)
 		duration_ms = 120000;
 	sim_rand_init(&r, seed, "chaos");
+	sim_rand_init(&sr, seed, "chaos/store");
+	if (store) {
+		nodes = sim_rand_chance(&sr, 0.5) ? 2 : 1;
+		if (o->nodes == 1 || o->nodes == 2)
+			nodes = o->nodes;
+	}
 	npaths = (unsigned)pick(&r, 2, 3);
 	fast = sim_rand_chance(&r, 0.3);
 
@@ -77,7 +164,17 @@ int sim_chaos_scenario(uint64_t seed, jv_time duration_ms, char *buf,
 			    pick(&r, 5, 50));
 		if (sim_rand_chance(&r, 0.2))
 			put(&t, "duplicate = 0.02\n");
+		/* The first transport reaches gw1, the last one gw2 unless
+		 * another one does already. */
+		if (nodes == 2 && i > 0 &&
+		    ((i + 1 == npaths && !on_gw2) ||
+		     sim_rand_chance(&sr, 0.5))) {
+			put(&t, "node = gw2\n");
+			on_gw2++;
+		}
 	}
+	if (store)
+		store_section(&t, &sr, nodes, fast);
 	put(&t, "\n[Traffic]\nstream_pps = %" PRIu64 "\nrequest_pps = 2\n",
 	    pick(&r, 10, 50));
 	put(&t, "\n[Timeline]\n");
@@ -134,6 +231,9 @@ int sim_chaos_scenario(uint64_t seed, jv_time duration_ms, char *buf,
 			break;
 		}
 	}
+	if (store)
+		store_faults(&t, &sr, nodes, o->faults ? o->faults : SIM_CF_ALL,
+			     duration_ms);
 	if (t.full)
 		return JV_ERR_NOSPACE;
 	return (int)t.len;

@@ -8,8 +8,16 @@
  * scenario file, read, edited and re-run like any other.  The generated
  * scenario has no [Expect]: it passes when no invariant of spec §3 breaks
  * (the online checker, sim/check.h) and the run loop stays sane.
+ *
+ * With opts->store the scenario also gets an ownership store and gateway
+ * node faults (PD-9): one or two nodes, store latency, maybe leases,
+ * store outages, node crashes and restarts, partitions of a node from
+ * the store, rarely an injected conflicting write.  These come from a
+ * random stream of their own, so the rest of the scenario is the text
+ * the same seed gives without them.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,5 +32,24 @@ enum { SIM_CHAOS_TEXT_MAX = 64 * 1024 };
  */
 JV_MUST_CHECK int sim_chaos_scenario(uint64_t seed, jv_time duration_ms,
 				     char *buf, size_t n);
+
+enum sim_chaos_fault {
+	SIM_CF_OUTAGE = 1,	/* store down ... store up */
+	SIM_CF_CRASH = 2,	/* crash NODE, mostly restarted later */
+	SIM_CF_PARTITION = 4,	/* partition NODE store ... heal */
+	SIM_CF_CONFLICT = 8,	/* store conflict */
+	SIM_CF_ALL = 15,
+};
+
+struct sim_chaos_opts {
+	bool store;		/* [Store], gateway nodes and their faults */
+	unsigned faults;	/* enum sim_chaos_fault; 0: all */
+	unsigned nodes;		/* 1 or 2; 0: either, by seed */
+};
+
+/* The same with options (NULL: none, as sim_chaos_scenario). */
+JV_MUST_CHECK int sim_chaos_scenario_opts(uint64_t seed, jv_time duration_ms,
+					  const struct sim_chaos_opts *o,
+					  char *buf, size_t n);
 
 #endif

@@ -118,8 +118,29 @@ static bool is_success(const struct jv_event *ev)
 	       str_eq(ev->status, "SUCCESS");
 }
 
+/* The gateway commit of version v, or NULL if not remembered. */
+static struct sim_ccommit *commit_of(struct sim_cstream *s, uint64_t v)
+{
+	unsigned have = s->ncommit < SIM_CHECK_COMMITS ? s->ncommit :
+			SIM_CHECK_COMMITS;
+
+	for (unsigned i = 0; i < have; i++)
+		if (s->commit[i].version == v)
+			return &s->commit[i];
+	return NULL;
+}
+
+static struct sim_ccommit *last_commit(struct sim_cstream *s)
+{
+	if (!s->ncommit)
+		return NULL;
+	return &s->commit[(s->ncommit - 1) % SIM_CHECK_COMMITS];
+}
+
 static void set_binding(struct sim_cstream *s, const char *t, jv_time now)
 {
+	struct sim_ccommit *cm = last_commit(s);
+
 	if (t) {
 		s->bound = true;
 		snprintf(s->binding, sizeof s->binding, "%s", t);
@@ -130,18 +151,195 @@ static void set_binding(struct sim_cstream *s, const char *t, jv_time now)
 		s->binding[0] = '\0';
 	}
 	s->liv_reported[1] = false;
+	/* What the commit of the current version left (a node that resumes
+	 * the session at this version starts from it). */
+	if (cm && cm->version == s->k) {
+		cm->bound = s->bound;
+		snprintf(cm->binding, sizeof cm->binding, "%s", s->binding);
+	}
+}
+
+/* ---- ownership (gateway streams, spec §9, PD-9) ------------------------ */
+
+static bool not_owner(const struct jv_event *ev)
+{
+	return JV_EV_HAS(ev, reason_code) &&
+	       ev->reason_code == JV_REASON_NOT_AUTHORITATIVE_OWNER;
+}
+
+/*
+ * The end of an ownership interval: SessionOwnerRejected(not_authoritative
+ * _owner) on its own, as a node emits it when its lease ends and it lets
+ * the session go.  The same event also follows every V2 denial (the
+ * store unreachable: ownership unprovable for that request) inside the
+ * denial's commit, after its ReattachResult(DENIED, not_authoritative_
+ * owner); the node still holds the session then, and its timers still
+ * run (§9: the transportless TTL still ends it).
+ */
+static bool is_release(const struct sim_cstream *s, const struct jv_event *ev)
+{
+	return ev->type == JV_EV_SESSION_OWNER_REJECTED && not_owner(ev) &&
+	       !s->c_v2_deny;
+}
+
+/* May node act for the session? */
+static bool acts(const struct sim_cstream *s, const char *node)
+{
+	return !s->own_known || (s->own_held && !strcmp(s->own_node, node));
+}
+
+/*
+ * A node resumes the session (restart or takeover) at the version of its
+ * record.  Below the stream's version, commits were logged that never
+ * reached the store: the stream goes on from the record (what the new
+ * owner knows), and the fork is reported here and again at the version
+ * committed a second time.  Above it, commits reached the store whose
+ * events never reached the log (held by a node that died before the
+ * store's answer): a gap, INV-02; the stream goes on from the record,
+ * its state and binding unknown until the next events say them.
+ */
+static void resume(struct sim_check *c, struct sim_cstream *s,
+		   const char *node, const struct jv_event *ev)
+{
+	uint64_t v = ev->state_version;
+	struct sim_ccommit *cm = commit_of(s, v), *lost = commit_of(s, v + 1);
+
+	if (v > s->k) {
+		VIOL(c, s, "INV-02", ev->ts_ms, "%s resumes the session at "
+		     "state_version %" PRIu64 ", but the log shows %" PRIu64
+		     ": the events of stored commits were lost", node, v,
+		     s->k);
+		s->k = v;
+		s->unsure_state = s->unsure_binding = true;
+		s->in_volatile = s->in_recovering = false;
+		return;
+	}
+	if (v == s->k)
+		return;
+	VIOL(c, s, "INV-16", ev->ts_ms, "%s resumes the session at "
+	     "state_version %" PRIu64 ", but %" PRIu64 " was committed (%s "
+	     "at %" PRIu64 "): that commit never reached the store",
+	     node, v, v + 1, lost ? lost->node : "?", lost ? lost->at : 0);
+	s->k = v;
+	if (cm) {
+		s->state = cm->state;
+		s->bound = cm->bound;
+		snprintf(s->binding, sizeof s->binding, "%s", cm->binding);
+	}
+	s->in_volatile = s->state == JV_STATE_VOLATILE && s->in_volatile;
+	s->in_recovering = s->state == JV_STATE_RECOVERING &&
+			   s->in_recovering;
+}
+
+static void acquire(struct sim_check *c, struct sim_cstream *s,
+		    const char *node, const struct jv_event *ev)
+{
+	const char *owner = JV_EV_HAS(ev, owner_node_id) ? ev->owner_node_id
+							 : NULL;
+	const char *prevo = JV_EV_HAS(ev, previous_owner_node_id) ?
+			    ev->previous_owner_node_id : NULL;
+	uint64_t epoch = ev->owner_epoch;
+	jv_time t = ev->ts_ms;
+
+	if (!str_eq(owner, node)) {
+		VIOL(c, s, "INV-15", t, "%s by %s names %s as the owner: a "
+		     "node acquires a session for itself",
+		     jv_event_type_name(ev->type), node,
+		     owner ? owner : "null");
+		return;
+	}
+	if (s->own_known) {
+		if (epoch <= s->own_epoch) {
+			VIOL(c, s, "INV-15", t, "owner_epoch %" PRIu64 " by %s "
+			     "after %" PRIu64 " by %s: epochs increase with "
+			     "time across nodes", epoch, node, s->own_epoch,
+			     s->own_node);
+			return;
+		}
+		if (prevo && strcmp(prevo, s->own_node))
+			VIOL(c, s, "INV-15", t, "%s takes the session over "
+			     "from %s, but %s holds it (owner_epoch %" PRIu64
+			     ")", node, prevo, s->own_node, s->own_epoch);
+	}
+	resume(c, s, node, ev);
+	s->own_known = true;
+	s->own_held = true;
+	snprintf(s->own_node, sizeof s->own_node, "%s", node);
+	s->own_epoch = epoch;
+	s->own_change_ts = t;
+}
+
+/*
+ * Ownership of a gateway event from `node`.  Returns false if the event
+ * is not the owner's and must not move the stream.
+ */
+static bool owned(struct sim_check *c, struct sim_cstream *s,
+		  const char *node, const struct jv_event *ev)
+{
+	if (ev->type == JV_EV_SESSION_OWNER_ACQUIRED ||
+	    ev->type == JV_EV_SESSION_OWNER_TRANSFERRED) {
+		acquire(c, s, node, ev);
+		return true;
+	}
+	if (!acts(s, node)) {
+		if (ev->type == JV_EV_SESSION_STATE_CHANGE ||
+		    ev->type == JV_EV_TRANSPORT_SWITCH || is_success(ev))
+			VIOL(c, s, "INV-15", ev->ts_ms, "%s%s by %s, which "
+			     "does not own the session (%s%s, owner_epoch %"
+			     PRIu64 ")", jv_event_type_name(ev->type),
+			     is_success(ev) ? "(SUCCESS)" : "", node,
+			     s->own_node, s->own_held ? " holds it" :
+			     " let it go", s->own_epoch);
+		return false;
+	}
+	if (ev->type == JV_EV_REATTACH_RESULT && is_deny(ev) && not_owner(ev))
+		s->c_v2_deny = true;
+	if (s->own_known && is_release(s, ev))
+		s->own_held = false;
+	return true;
+}
+
+/* INV-16 at a gateway commit; true if the version was committed before
+ * (then the INV-02 report would only repeat it). */
+static bool fork_at(struct sim_check *c, struct sim_cstream *s,
+		    const char *node, const struct jv_event *ev)
+{
+	struct sim_ccommit *cm = commit_of(s, ev->state_version);
+
+	if (!cm)
+		return false;
+	VIOL(c, s, "INV-16", ev->ts_ms, "state_version %" PRIu64 " committed "
+	     "twice: here by %s, at %" PRIu64 " by %s", ev->state_version,
+	     node, cm->at, cm->node);
+	return true;
+}
+
+static void remember_commit(struct sim_cstream *s, const char *node,
+			    const struct jv_event *ev)
+{
+	struct sim_ccommit *cm = commit_of(s, ev->state_version);
+
+	if (!cm)
+		cm = &s->commit[s->ncommit++ % SIM_CHECK_COMMITS];
+	cm->version = ev->state_version;
+	cm->at = ev->ts_ms;
+	snprintf(cm->node, sizeof cm->node, "%s", node);
+	cm->state = ev->new_state;
+	cm->bound = s->bound;
+	snprintf(cm->binding, sizeof cm->binding, "%s", s->binding);
 }
 
 static void state_change(struct sim_check *c, struct sim_cstream *s,
-			 const struct jv_event *ev)
+			 const char *node, const struct jv_event *ev)
 {
 	const struct jv_policy *pol = c->policy[s->side];
 	enum jv_state prev = ev->previous_state, next = ev->new_state;
 	enum jv_reason why = JV_EV_HAS(ev, reason_code) ? ev->reason_code
 							 : JV_REASON_NONE;
 	jv_time t = ev->ts_ms;
+	bool forked = node && fork_at(c, s, node, ev);
 
-	if (ev->state_version != s->k + 1)
+	if (ev->state_version != s->k + 1 && !forked)
 		VIOL(c, s, "INV-02", t, "SessionStateChange %s->%s carries "
 		     "state_version %" PRIu64 ", expected %" PRIu64,
 		     jv_state_name(prev), jv_state_name(next),
@@ -152,10 +350,11 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 		     "previous_state/new_state");
 		return;
 	}
-	if (prev != s->state)
+	if (prev != s->state && !s->unsure_state)
 		VIOL(c, s, "INV-03", t, "previous_state %s but the stream "
 		     "was in %s", jv_state_name(prev),
 		     jv_state_name(s->state));
+	s->unsure_state = false;
 	if (!jv_fsm_transition_legal(prev, next, why))
 		VIOL(c, s, "INV-03", t, "%s->%s[%s] matches no row of §2.3",
 		     jv_state_name(prev), jv_state_name(next),
@@ -207,6 +406,10 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 	}
 	if (prev == JV_STATE_BIRTH && next == JV_STATE_ATTACHED)
 		s->c_birth_att = true;
+	/* X3: the security failure over MAX_SECURITY_FAILURES ends the
+	 * session in the commit that reports it (not a denial mutating). */
+	if (next == JV_STATE_TERMINATED && why == JV_REASON_SECURITY_FAILURE)
+		s->c_x3 = true;
 	if (next == JV_STATE_TERMINATED) {
 		/* INV-14 is judged on SessionTerminated, which says whether
 		 * the peer ordered it (details.origin); remember the binding
@@ -219,10 +422,19 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 	}
 	s->state = next;
 	s->c_mutation = true;
+	if (node)
+		remember_commit(s, node, ev);
 }
 
 void sim_check_event(struct sim_check *c, enum sim_side side,
 		     const char *session_id, const struct jv_event *ev)
+{
+	sim_check_event_node(c, side, NULL, session_id, ev);
+}
+
+void sim_check_event_node(struct sim_check *c, enum sim_side side,
+			  const char *node, const char *session_id,
+			  const struct jv_event *ev)
 {
 	struct sim_cstream *s = stream(c, side, session_id);
 	const struct jv_policy *pol = c->policy[side];
@@ -236,15 +448,21 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 				 SIM_CHECK_STREAMS);
 		return;
 	}
-	s->c_touched = true;
-	if (s->abandoned)
+	if (s->abandoned) {
+		s->c_touched = true;
 		return;
+	}
 	if (jv_event_check(ev, why, sizeof why))
 		VIOL(c, s, "INV-13", t, "%s: %s",
 		     jv_event_type_name(ev->type), why);
 	else if (needs_reason(ev) && !JV_EV_HAS(ev, reason_code))
 		VIOL(c, s, "INV-13", t, "%s without reason_code",
 		     jv_event_type_name(ev->type));
+	if (side != SIM_GATEWAY)
+		node = NULL;
+	if (node && s->created && !owned(c, s, node, ev))
+		return;
+	s->c_touched = true;
 
 	if (ev->type == JV_EV_SESSION_CREATED) {
 		if (s->created)
@@ -266,7 +484,7 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 		s->null_since = t;
 	}
 	if (ev->type == JV_EV_SESSION_STATE_CHANGE) {
-		state_change(c, s, ev);
+		state_change(c, s, node, ev);
 		return;
 	}
 	if (ev->state_version != s->k)
@@ -281,10 +499,11 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 		if (s->terminated)
 			VIOL(c, s, "INV-04", t, "TransportAttached after "
 			     "TERMINATED");
-		if (s->bound)
+		if (s->bound && !s->unsure_binding)
 			VIOL(c, s, "INV-05", t, "TransportAttached %s while "
 			     "bound to %s", ev->transport_id ?
 			     ev->transport_id : "null", s->binding);
+		s->unsure_binding = false;
 		set_binding(s, ev->transport_id, t);
 		s->c_attached_ev = true;
 		s->c_mutation = true;
@@ -296,10 +515,12 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 		if (s->terminated)
 			VIOL(c, s, "INV-04", t, "TransportSwitch after "
 			     "TERMINATED");
-		if (s->bound ? !str_eq(prevt, s->binding) : prevt != NULL)
+		if ((s->bound ? !str_eq(prevt, s->binding) : prevt != NULL) &&
+		    !s->unsure_binding)
 			VIOL(c, s, "INV-05", t, "TransportSwitch from %s but "
 			     "the binding is %s", prevt ? prevt : "null",
 			     s->bound ? s->binding : "null");
+		s->unsure_binding = false;
 		s->sw[s->nsw % JV_SWITCH_HISTORY_MAX] = t;
 		s->nsw++;
 		if (switches_within(s, t) > pol->max_switches_per_min)
@@ -313,11 +534,13 @@ void sim_check_event(struct sim_check *c, enum sim_side side,
 		break;
 	}
 	case JV_EV_TRANSPORT_DEAD:
-		if (!s->bound || !str_eq(ev->transport_id, s->binding))
+		if ((!s->bound || !str_eq(ev->transport_id, s->binding)) &&
+		    !s->unsure_binding)
 			VIOL(c, s, "INV-05", t, "TransportDead %s but the "
 			     "binding is %s", ev->transport_id ?
 			     ev->transport_id : "null",
 			     s->bound ? s->binding : "null");
+		s->unsure_binding = false;
 		set_binding(s, NULL, t);
 		s->c_mutation = true;
 		break;
@@ -416,7 +639,7 @@ static void commit_stream(struct sim_check *c, struct sim_cstream *s,
 	if (s->c_birth_att && !s->c_attached_ev)
 		VIOL(c, s, "INV-07", now, "BIRTH->ATTACHED without "
 		     "TransportAttached");
-	if (s->side == SIM_GATEWAY && s->c_deny && s->c_mutation)
+	if (s->side == SIM_GATEWAY && s->c_deny && s->c_mutation && !s->c_x3)
 		VIOL(c, s, "INV-10", now, "a denial shares a commit with a "
 		     "state or binding change");
 	if (s->c_to_terminated && s->c_terminated_events != 1)
@@ -427,7 +650,8 @@ static void commit_stream(struct sim_check *c, struct sim_cstream *s,
 		VIOL(c, s, "LIV-05", now, "RECOVERING left without SUCCESS, "
 		     "TransportSwitchDenied, TransportSwitchFailed or "
 		     "SessionTerminated");
-	if (s->created && s->state == JV_STATE_ATTACHED && !s->bound)
+	if (s->created && s->state == JV_STATE_ATTACHED && !s->bound &&
+	    !s->unsure_binding && !s->unsure_state)
 		VIOL(c, s, "INV-06", now, "ATTACHED without a binding");
 	if ((s->state == JV_STATE_BIRTH || s->state == JV_STATE_TERMINATED) &&
 	    s->bound)
@@ -437,6 +661,7 @@ out:
 	s->c_touched = s->c_rec_to_att = s->c_success = s->c_switch = false;
 	s->c_birth_att = s->c_attached_ev = s->c_deny = s->c_mutation = false;
 	s->c_to_terminated = s->c_rec_exit = s->c_outcome = false;
+	s->c_v2_deny = s->c_x3 = false;
 	s->c_terminated_events = 0;
 }
 
@@ -450,41 +675,79 @@ void sim_check_commit(struct sim_check *c, enum sim_side side, jv_time now)
 	}
 }
 
+/*
+ * When a bound B started at t is due: "by t + B" is at or before
+ * t + B + 1 (§3.2, ε = 0); on a gateway stream whose owner changed since
+ * t, not before the acquisition, at which the new owner fires every
+ * overdue timer.
+ */
+static jv_time due(const struct sim_cstream *s, jv_time t, jv_time b)
+{
+	jv_time d = t + b + 1;
+
+	if (s->own_known && s->own_change_ts > t && s->own_change_ts > d)
+		d = s->own_change_ts;
+	return d;
+}
+
 void sim_check_time(struct sim_check *c, jv_time now)
 {
 	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
 		struct sim_cstream *s = &c->s[i];
 		const struct jv_policy *pol;
 
-		if (!s->used || !s->created || s->terminated || s->abandoned)
+		if (!s->used || !s->created || s->terminated || s->abandoned ||
+		    c->held[s->side])
+			continue;
+		/* No node holds it: nobody can fire its timers (a dead or
+		 * fenced owner, no taker yet). */
+		if (s->own_known && !s->own_held)
 			continue;
 		pol = c->policy[s->side];
-		/* "by t + B" is at or before t + B + 1 (§3.2, ε = 0). */
 		if (!s->liv_reported[0] &&
-		    now > s->created_ts + pol->max_lifetime_ms + 1) {
+		    now > due(s, s->created_ts, pol->max_lifetime_ms)) {
 			s->liv_reported[0] = true;
 			VIOL(c, s, "LIV-01", now, "not terminated %" PRIu64
 			     " ms after creation", now - s->created_ts);
 		}
-		if (!s->bound && !s->liv_reported[1] &&
-		    now > s->null_since + pol->transport_lost_ttl_ms + 1) {
+		if (!s->bound && !s->liv_reported[1] && !s->unsure_binding &&
+		    now > due(s, s->null_since, pol->transport_lost_ttl_ms)) {
 			s->liv_reported[1] = true;
 			VIOL(c, s, "LIV-02", now, "transportless since %" PRIu64
-			     " and neither bound nor terminated",
-			     s->null_since);
+			     " and neither bound nor terminated%s",
+			     s->null_since, s->state == JV_STATE_BIRTH ?
+			     " (still in BIRTH)" : "");
 		}
 		if (s->in_recovering && !s->liv_reported[2] &&
-		    now > s->recovering_since + pol->recovery_window_ms + 1) {
+		    now > due(s, s->recovering_since,
+			      pol->recovery_window_ms)) {
 			s->liv_reported[2] = true;
 			VIOL(c, s, "LIV-03", now, "RECOVERING since %" PRIu64,
 			     s->recovering_since);
 		}
 		if (s->in_volatile && !s->liv_reported[3] &&
-		    now > s->volatile_since + pol->volatile_to_degraded_ms + 1) {
+		    now > due(s, s->volatile_since,
+			      pol->volatile_to_degraded_ms)) {
 			s->liv_reported[3] = true;
 			VIOL(c, s, "LIV-04", now, "VOLATILE since %" PRIu64,
 			     s->volatile_since);
 		}
+	}
+}
+
+void sim_check_hold(struct sim_check *c, enum sim_side side, bool held)
+{
+	c->held[side] = held;
+}
+
+void sim_check_node_down(struct sim_check *c, const char *node_id)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++) {
+		struct sim_cstream *s = &c->s[i];
+
+		if (s->used && s->side == SIM_GATEWAY && s->own_known &&
+		    !strcmp(s->own_node, node_id))
+			s->own_held = false;
 	}
 }
 

@@ -18,7 +18,30 @@
  * Per commit: INV-04, INV-06 (coupling), INV-07 (validated attach),
  * INV-10 (non-mutating denial, gateway), LIV-05 (explicit outcome).
  * As time passes (ε = 0): LIV-01, LIV-02, LIV-03, LIV-04.
- * Not here: INV-15/16 (cluster), LIV-06..08 (scenario expectations).
+ *
+ * Gateway nodes (PD-9).  The gateway stream of a session is the merge of
+ * every node's events for it, in the order they happen.  Its owner comes
+ * from the owner events, as the auditor reads them (src/audit/owners.c):
+ * SessionOwnerAcquired/Transferred start an interval (the node names
+ * itself, owner_epoch strictly increases, a transfer names the current
+ * owner as the previous one), SessionOwnerRejected(not_authoritative_
+ * owner) by the owner ends it (unless it accompanies a V2 denial in the
+ * same commit: the node still holds the session then), and so does the
+ * owner's crash, which only the simulator knows (sim_check_node_down).  INV-15: every gateway
+ * SessionStateChange, TransportSwitch and ReattachResult(SUCCESS) is the
+ * owner's; other events of a node that is not the owner do not move the
+ * stream.  INV-16: a state_version committed twice across nodes, or a
+ * node resuming the session below a version already committed (the
+ * commit never reached the store), is a fork.  A node resuming above the
+ * logged version (the events of stored commits lost with a node that
+ * died while holding them) is a gap, INV-02.  Time bounds: nobody fires
+ * an orphaned session's timers, so a gateway stream without a holder is
+ * not timed, and a bound pending across an acquisition is met by the
+ * later of its own deadline and the acquisition (docs/audit.md).  Two
+ * nodes acting for one session at once (dual-active) is found by the run
+ * loop, which knows every node's lease (world.c).
+ *
+ * Not here: LIV-06..08, LIV-11 (scenario expectations).
  */
 
 #include <stdbool.h>
@@ -34,6 +57,8 @@ enum {
 	SIM_CHECK_STREAMS = 16,
 	SIM_CHECK_KEEP = 32,		/* violations kept for the report */
 	SIM_CHECK_NONCES = 32,		/* replayed nonces remembered */
+	SIM_CHECK_COMMITS = 16,		/* gateway commits remembered */
+	SIM_CHECK_NODE = 16,		/* node id bytes kept per commit */
 };
 
 struct sim_violation {
@@ -41,6 +66,16 @@ struct sim_violation {
 	enum sim_side side;
 	jv_time at;
 	char msg[200];
+};
+
+/* One gateway commit: who made which version, and what it left. */
+struct sim_ccommit {
+	uint64_t version;
+	jv_time at;
+	char node[SIM_CHECK_NODE];
+	enum jv_state state;
+	bool bound;
+	char binding[JV_TRANSPORT_ID_MAX];
 };
 
 struct sim_cstream {
@@ -69,10 +104,18 @@ struct sim_cstream {
 	bool in_recovering, in_volatile;
 	jv_time recovering_since, volatile_since;
 	bool liv_reported[4];		/* LIV-01..04, once per episode */
+	/* ownership (gateway streams) */
+	bool own_known, own_held;
+	char own_node[JV_NODE_ID_MAX];
+	uint64_t own_epoch;
+	jv_time own_change_ts;		/* the latest acquisition */
+	bool unsure_state, unsure_binding;	/* resumed past a gap */
+	unsigned ncommit;
+	struct sim_ccommit commit[SIM_CHECK_COMMITS];
 	/* this commit */
 	bool c_touched, c_rec_to_att, c_success, c_switch, c_birth_att,
 	     c_attached_ev, c_deny, c_mutation, c_to_terminated, c_rec_exit,
-	     c_outcome;
+	     c_outcome, c_v2_deny, c_x3;
 	unsigned c_terminated_events;
 	uint64_t c_success_version;
 	jv_time c_success_ts;
@@ -85,12 +128,23 @@ struct sim_check {
 	unsigned nkept;
 	struct sim_violation kept[SIM_CHECK_KEEP];
 	uint64_t events;
+	bool held[SIM_SIDES];		/* some of the side's events are
+					   not out yet (sim_check_hold) */
 };
 
 void sim_check_init(struct sim_check *c, const struct jv_policy *client,
 		    const struct jv_policy *gateway);
 void sim_check_event(struct sim_check *c, enum sim_side side,
 		     const char *session_id, const struct jv_event *ev);
+/* The same from node `node_id` (NULL: one node per side). */
+void sim_check_event_node(struct sim_check *c, enum sim_side side,
+			  const char *node_id, const char *session_id,
+			  const struct jv_event *ev);
+/* Some events of `side` are held back (a durable gateway holds its events
+ * until the store has what they describe): its time bounds wait. */
+void sim_check_hold(struct sim_check *c, enum sim_side side, bool held);
+/* Gateway node `node_id` died (kill -9): what it owned has no holder. */
+void sim_check_node_down(struct sim_check *c, const char *node_id);
 /* End of one engine call of `side` at now. */
 void sim_check_commit(struct sim_check *c, enum sim_side side, jv_time now);
 /* Time-bounded guarantees of every live stream, at now. */

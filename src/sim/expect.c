@@ -12,6 +12,12 @@
 
 enum { MAX_TOKENS = 64 };
 
+static const char *const store_keys[SIM_SK_COUNT] = {
+	[SIM_SK_WRITES] = "writes", [SIM_SK_CONFLICTS] = "conflicts",
+	[SIM_SK_FAILED] = "failed", [SIM_SK_READS] = "reads",
+	[SIM_SK_ADOPTIONS] = "adoptions", [SIM_SK_CRASHES] = "crashes",
+};
+
 /* ---- small parsers ------------------------------------------------------ */
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -137,6 +143,26 @@ static int parse_side(const char *tok, int *side)
 	return *side < 0 ? JV_ERR_PARSE : 0;
 }
 
+/* SIDE, or gateway@NODE (a node of a cluster, PD-9). */
+static int parse_side_node(struct sim_expect *x, const char *tok)
+{
+	const char *at = tok ? strchr(tok, '@') : NULL;
+	char side[16];
+
+	x->node[0] = '\0';
+	if (!at)
+		return parse_side(tok, &x->side);
+	if ((size_t)(at - tok) >= sizeof side || !at[1] ||
+	    strlen(at + 1) >= sizeof x->node || strchr(at + 1, '@'))
+		return JV_ERR_PARSE;
+	memcpy(side, tok, (size_t)(at - tok));
+	side[at - tok] = '\0';
+	if (parse_side(side, &x->side) || x->side != SIM_GATEWAY)
+		return JV_ERR_PARSE;
+	snprintf(x->node, sizeof x->node, "%s", at + 1);
+	return 0;
+}
+
 static int parse_type(const char *tok, int *type)
 {
 	if (!strcmp(tok, "*")) {
@@ -239,9 +265,9 @@ static int parse_matcher(struct sim_expect *x, char **tok, unsigned n,
 	if (n < 2)
 		return fail(d, x->line, key, NULL,
 			    "expected SIDE EVENT_TYPE [FIELD=VALUE]...");
-	if (parse_side(tok[0], &x->side))
+	if (parse_side_node(x, tok[0]))
 		return fail(d, x->line, key, tok[0],
-			    "side must be client or gateway");
+			    "side must be client, gateway or gateway@NODE");
 	if (parse_type(tok[1], &x->type))
 		return fail(d, x->line, key, tok[1],
 			    "unknown event type (spec §8.2 name, or *)");
@@ -342,7 +368,7 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 
 	if (!strcmp(key, "final")) {
 		x->kind = SIM_X_FINAL;
-		if (n != 2 || parse_side(tok[0], &x->side) ||
+		if (n != 2 || parse_side_node(x, tok[0]) ||
 		    parse_state(tok[1], &x->state))
 			return fail(d, line, key, value,
 				    "expected SIDE STATE, e.g. client ATTACHED");
@@ -370,9 +396,10 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 			x->count.lo = x->count.hi = 0;
 	} else if (!strcmp(key, "sequence")) {
 		x->kind = SIM_X_SEQUENCE;
-		if (parse_side(tok[0], &x->side))
+		if (parse_side_node(x, tok[0]))
 			return fail(d, line, key, tok[0],
-				    "side must be client or gateway");
+				    "side must be client, gateway or "
+				    "gateway@NODE");
 		if (n < 2 || n - 1 > SIM_EXPECT_ITEMS)
 			return fail(d, line, key, NULL,
 				    "expected 1 to %d items",
@@ -390,7 +417,7 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 		}
 	} else if (!strcmp(key, "states")) {
 		x->kind = SIM_X_STATES;
-		if (parse_side(tok[0], &x->side) || n < 2)
+		if (parse_side_node(x, tok[0]) || n < 2)
 			return fail(d, line, key, value,
 				    "expected SIDE STATE...");
 		for (unsigned k = 1; k < n; k++) {
@@ -404,7 +431,7 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 	} else if (!strcmp(key, "state_at")) {
 		x->kind = SIM_X_STATE_AT;
 		if (n != 3 || parse_time(tok[0], &x->at_lo) ||
-		    parse_side(tok[1], &x->side) ||
+		    parse_side_node(x, tok[1]) ||
 		    parse_state(tok[2], &x->state))
 			return fail(d, line, key, value,
 				    "expected TIME SIDE STATE");
@@ -458,12 +485,33 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 		if (n != 1 || parse_count(tok[0], &x->count))
 			return fail(d, line, key, value,
 				    "expected N, >=N, <=N or A..B");
+	} else if (!strcmp(key, "silent_after")) {
+		x->kind = SIM_X_SILENT_AFTER;
+		if (n == 2) {
+			x->dir = !strcmp(tok[0], "up") ? 0 :
+				 !strcmp(tok[0], "down") ? 1 : -2;
+			tok[0] = tok[1];
+		}
+		if (n > 2 || x->dir == -2 || parse_u64(tok[0], &x->window_ms))
+			return fail(d, line, key, value,
+				    "expected [up|down] MS");
+	} else if (!strcmp(key, "store")) {
+		x->kind = SIM_X_STORE;
+		x->dir = -1;
+		for (int k = 0; n == 2 && k < SIM_SK_COUNT; k++)
+			if (!strcmp(tok[0], store_keys[k]))
+				x->dir = k;
+		if (x->dir < 0 || parse_count(tok[1], &x->count))
+			return fail(d, line, key, value,
+				    "expected KEY COUNT, KEY one of writes, "
+				    "conflicts, failed, reads, adoptions, "
+				    "crashes");
 	} else {
 		return fail(d, line, key, NULL,
 			    "unknown expectation (final, session, sessions, "
 			    "event, no, sequence, states, state_at, rate, "
 			    "spacing, version, max_gap_ms, delivered, "
-			    "sink_failures)");
+			    "silent_after, sink_failures, store)");
 	}
 	return 0;
 }
@@ -551,11 +599,20 @@ static struct window match_window(const struct sim_expect *x,
 	return w;
 }
 
+/* The expectation's side, and its node if it names one. */
+static bool side_matches(const struct sim_expect *x,
+			 const struct sim_rec_event *e)
+{
+	if (x->side >= 0 && e->side != x->side)
+		return false;
+	return !x->node[0] || (e->node && !strcmp(e->node, x->node));
+}
+
 static bool event_matches(const struct sim_expect *x,
 			  const struct sim_rec_event *e,
 			  const struct window *w)
 {
-	if (x->side >= 0 && e->side != x->side)
+	if (!side_matches(x, e))
 		return false;
 	if (x->type >= 0 && (int)e->ev.type != x->type)
 		return false;
@@ -644,7 +701,7 @@ static bool check_sequence(const struct sim_expect *x,
 		return false;
 	}
 	for (size_t i = 0; i < r->n; i++)
-		if (r->ev[i].side == x->side &&
+		if (side_matches(x, &r->ev[i]) &&
 		    r->ev[i].ev.type == JV_EV_SESSION_STATE_CHANGE)
 			tr[nt++] = &r->ev[i].ev;
 	/* Glob match: "..." is "*" over transitions. */
@@ -684,8 +741,9 @@ static bool check_sequence(const struct sim_expect *x,
 	return ok;
 }
 
-static enum jv_state state_at(const struct sim_record *r, int side,
-			      jv_time t, bool *exists)
+static enum jv_state state_at(const struct sim_record *r,
+			      const struct sim_expect *x, jv_time t,
+			      bool *exists)
 {
 	enum jv_state st = JV_STATE_BIRTH;
 
@@ -693,7 +751,7 @@ static enum jv_state state_at(const struct sim_record *r, int side,
 	for (size_t i = 0; i < r->n && r->ev[i].ev.ts_ms <= t; i++) {
 		const struct sim_rec_event *e = &r->ev[i];
 
-		if (e->side != side)
+		if (!side_matches(x, e))
 			continue;
 		if (e->ev.type == JV_EV_SESSION_CREATED) {
 			*exists = true;
@@ -760,6 +818,13 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 			    jv_state_name(r->final_state[x->side]));
 			return false;
 		}
+		if (x->node[0] && strcmp(r->final_node[x->side], x->node)) {
+			say(why, n, "%s ended on node %s",
+			    sim_side_name(x->side),
+			    r->final_node[x->side][0] ?
+			    r->final_node[x->side] : "(none)");
+			return false;
+		}
 		return true;
 	case SIM_X_SESSION_STABLE:
 		for (int s = 0; s < SIM_SIDES; s++) {
@@ -820,7 +885,7 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 			for (size_t i = 0; i < r->n && off < n; i++) {
 				const struct sim_rec_event *e = &r->ev[i];
 
-				if ((x->side >= 0 && e->side != x->side) ||
+				if (!side_matches(x, e) ||
 				    (int)e->ev.type != x->type)
 					continue;
 				off += (size_t)snprintf(
@@ -840,7 +905,7 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 		for (size_t i = 0; i < r->n; i++) {
 			const struct sim_rec_event *e = &r->ev[i];
 
-			if (e->side == x->side &&
+			if (side_matches(x, e) &&
 			    e->ev.type == JV_EV_SESSION_STATE_CHANGE &&
 			    !(x->states & JV_STATE_BIT(e->ev.new_state))) {
 				say(why, n, "%s entered %s at %" PRIu64,
@@ -861,7 +926,7 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 			    sim_side_name(x->side));
 			return false;
 		}
-		st = state_at(r, x->side, t, &exists);
+		st = state_at(r, x, t, &exists);
 		if (!exists || st != x->state) {
 			say(why, n, "%s was %s at %" PRIu64,
 			    sim_side_name(x->side),
@@ -968,6 +1033,39 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 			count_text(&x->count, cbuf, sizeof cbuf);
 			say(why, n, "%" PRIu64 " sink failures, expected %s",
 			    m->sink_failures, cbuf);
+			return false;
+		}
+		return true;
+	case SIM_X_SILENT_AFTER: {
+		const struct sim_meter *mm[2] = { m->up, m->down };
+		static const char *const dn[2] = { "up", "down" };
+		bool any = false;
+
+		for (int d = 0; d < 2; d++) {
+			if ((x->dir >= 0 && x->dir != d) || !mm[d])
+				continue;
+			any = true;
+			if (mm[d]->any && mm[d]->last > x->window_ms) {
+				say(why, n, "%s stream delivered at %" PRIu64,
+				    dn[d], mm[d]->last);
+				return false;
+			}
+		}
+		if (!any) {
+			say(why, n, "no stream in [Traffic] to watch");
+			return false;
+		}
+		return true;
+	}
+	case SIM_X_STORE:
+		if (!m->have_store) {
+			say(why, n, "no [Store] in the scenario");
+			return false;
+		}
+		if (!in_count(&x->count, m->store[x->dir])) {
+			count_text(&x->count, cbuf, sizeof cbuf);
+			say(why, n, "store %s %" PRIu64 ", expected %s",
+			    store_keys[x->dir], m->store[x->dir], cbuf);
 			return false;
 		}
 		return true;

@@ -23,9 +23,15 @@
  *   version   = SIDE N|>=N|<=N|A..B
  *   max_gap_ms = [up|down] MS
  *   delivered = up|down|request RATIO     (minimum fraction delivered)
+ *   silent_after = [up|down] TIME         (nothing delivered after TIME)
  *   sink_failures = N|>=N|...
+ *   store     = KEY N|>=N|<=N|A..B        ([Store] counters: writes,
+ *               conflicts, failed, reads, adoptions, crashes)
  *
  * TIME is milliseconds, or created+MS (the side's first SessionCreated).
+ * Where the side names events or states (final, event, no, sequence,
+ * states, state_at, rate, spacing) it may be gateway@NODE: only that
+ * gateway node's events (final: that node's engine holds the session).
  */
 
 #include <stdbool.h>
@@ -43,6 +49,7 @@ enum {
 	SIM_EXPECT_FILTERS = 8,
 	SIM_EXPECT_ITEMS = 48,
 	SIM_EXPECT_TEXT = 200,
+	SIM_EXPECT_NODE = 16,
 };
 
 enum sim_expect_kind {
@@ -59,6 +66,19 @@ enum sim_expect_kind {
 	SIM_X_MAX_GAP,
 	SIM_X_DELIVERED,
 	SIM_X_SINK_FAILURES,
+	SIM_X_SILENT_AFTER,
+	SIM_X_STORE,
+};
+
+/* [Store] counters an expectation may name (store = KEY C). */
+enum sim_store_key {
+	SIM_SK_WRITES,		/* records written */
+	SIM_SK_CONFLICTS,	/* CAS writes refused */
+	SIM_SK_FAILED,		/* operations the store did not answer */
+	SIM_SK_READS,		/* lookups answered */
+	SIM_SK_ADOPTIONS,	/* sessions adopted by a node */
+	SIM_SK_CRASHES,		/* node processes killed */
+	SIM_SK_COUNT
 };
 
 /* A time: absolute, or relative to the side's first SessionCreated. */
@@ -95,6 +115,7 @@ struct sim_expect {
 	char text[SIM_EXPECT_TEXT];	/* "key = value" as written */
 	char store[SIM_EXPECT_TEXT];	/* tokens the filters point into */
 	int side;			/* enum sim_side, -1: both / n.a. */
+	char node[SIM_EXPECT_NODE];	/* gateway@NODE; "" any node */
 	int type;			/* event type, -1: any */
 	unsigned nfilters;
 	struct sim_xfilter filter[SIM_EXPECT_FILTERS];
@@ -107,7 +128,7 @@ struct sim_expect {
 	jv_time window_ms;		/* rate */
 	double ratio;			/* delivered */
 	int dir;			/* max_gap / delivered: -1 both, 0 up,
-					   1 down, 2 request */
+					   1 down, 2 request; store: key */
 };
 
 /*
@@ -123,6 +144,8 @@ struct sim_measure {
 	const struct sim_meter *up, *down;	/* NULL: no stream */
 	const struct sim_rr *rr;		/* NULL: no request flow */
 	uint64_t sink_failures;
+	bool have_store;			/* [Store] */
+	uint64_t store[SIM_SK_COUNT];
 };
 
 /*

@@ -87,9 +87,21 @@ static int session_index(struct sim_record *r, enum sim_side side,
 int sim_record_add(struct sim_record *r, enum sim_side side,
 		   const char *session_id, const struct jv_event *ev)
 {
+	return sim_record_add_node(r, side, NULL, session_id, ev);
+}
+
+int sim_record_add_node(struct sim_record *r, enum sim_side side,
+			const char *node_id, const char *session_id,
+			const struct jv_event *ev)
+{
 	struct sim_rec_event *e;
+	const char *node = sim_record_intern(r, node_id ? node_id : "");
 	int s = session_index(r, side, session_id);
 
+	if (!node) {
+		r->dropped++;
+		return JV_ERR_NOMEM;
+	}
 	if (s < 0) {
 		r->dropped++;
 		return JV_ERR_LIMIT;
@@ -108,6 +120,7 @@ int sim_record_add(struct sim_record *r, enum sim_side side,
 	e = &r->ev[r->n];
 	e->side = (uint8_t)side;
 	e->session = (uint8_t)s;
+	e->node = node;
 	e->ev = *ev;
 	/* Strings are borrowed from the engine: keep our own copies. */
 #define SIM_INTERN_FIELD_(member, json, kind) SIM_INTERN_##kind(member)

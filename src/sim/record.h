@@ -4,8 +4,10 @@
 
 /*
  * What a run leaves behind for the expectations: every event of both
- * endpoints (copied: the engine's strings are borrowed), which session of
- * its side each belongs to, the final states, and the measurements.
+ * sides (copied: the engine's strings are borrowed), which session of
+ * its side and which node each belongs to (the gateway side may be
+ * several nodes sharing a store, PD-9), the final states, and the
+ * measurements.
  */
 
 #include <stdbool.h>
@@ -27,6 +29,7 @@ enum { SIM_SESSIONS_MAX = 16 };
 struct sim_rec_event {
 	uint8_t side;
 	uint8_t session;	/* index into sim_record.sid[side] */
+	const char *node;	/* node_id, interned ("" if unknown) */
 	struct jv_event ev;	/* strings interned in the record */
 };
 
@@ -42,6 +45,7 @@ struct sim_record {
 	enum jv_state final_state[SIM_SIDES];	/* from the engine */
 	uint64_t final_version[SIM_SIDES];
 	bool final_known[SIM_SIDES];
+	char final_node[SIM_SIDES][JV_NODE_ID_MAX];	/* whose engine */
 };
 
 void sim_record_init(struct sim_record *r);
@@ -51,6 +55,10 @@ void sim_record_free(struct sim_record *r);
  * JV_ERR_NOMEM or JV_ERR_LIMIT (then counted in dropped). */
 int sim_record_add(struct sim_record *r, enum sim_side side,
 		   const char *session_id, const struct jv_event *ev);
+/* The same, from node `node_id` (NULL: unknown). */
+int sim_record_add_node(struct sim_record *r, enum sim_side side,
+			const char *node_id, const char *session_id,
+			const struct jv_event *ev);
 
 /* The interned copy of s (NULL for NULL, or on no memory). */
 const char *sim_record_intern(struct sim_record *r, const char *s);

@@ -127,6 +127,24 @@ static void print_states(FILE *out, const struct sim_result *res)
 	}
 }
 
+/* Gateway nodes and their store (PD-9), when the scenario has one. */
+static void print_store(FILE *out, const struct sim_result *res)
+{
+	const struct sim_store_stats *st = &res->store;
+
+	if (!res->have_store)
+		return;
+	fprintf(out, "    store: %u node%s, %" PRIu64 " writes, %" PRIu64
+		" conflicts, %" PRIu64 " failed, %" PRIu64 " reads, %" PRIu64
+		" renewals; %" PRIu64 " adoptions, %" PRIu64 " crashes, %"
+		PRIu64 " restarts; gateway ends on %s\n", res->nnodes,
+		res->nnodes == 1 ? "" : "s", st->writes, st->conflicts,
+		st->failed, st->reads, st->renewals, res->adoptions,
+		res->crashes, res->node_restarts,
+		res->rec.final_node[SIM_GATEWAY][0] ?
+		res->rec.final_node[SIM_GATEWAY] : "no node");
+}
+
 static bool evaluate(const struct sim_scenario *sc,
 		     const struct sim_result *res, FILE *out, bool lenient,
 		     bool print)
@@ -136,6 +154,15 @@ static bool evaluate(const struct sim_scenario *sc,
 		.down = res->have_down ? &res->down : NULL,
 		.rr = res->have_rr ? &res->rr : NULL,
 		.sink_failures = res->sink_failures,
+		.have_store = res->have_store,
+		.store = {
+			[SIM_SK_WRITES] = res->store.writes,
+			[SIM_SK_CONFLICTS] = res->store.conflicts,
+			[SIM_SK_FAILED] = res->store.failed,
+			[SIM_SK_READS] = res->store.reads,
+			[SIM_SK_ADOPTIONS] = res->adoptions,
+			[SIM_SK_CRASHES] = res->crashes,
+		},
 	};
 	bool pass = true;
 	char why[512];
@@ -221,6 +248,7 @@ int sim_execute(const struct sim_scenario *sc, const struct sim_run_opts *o,
 	if (!quiet || !pass) {
 		print_states(out, &res);
 		print_gaps(out, sc, &res);
+		print_store(out, &res);
 	}
 	if (!pass) {
 		(void)evaluate(sc, &res, out, lenient, true);

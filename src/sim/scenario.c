@@ -27,6 +27,7 @@ enum section {
 	SEC_SCENARIO,
 	SEC_POLICY,		/* scope in policy_scope */
 	SEC_GATEWAY,
+	SEC_STORE,
 	SEC_TRANSPORT,
 	SEC_TRAFFIC,
 	SEC_TIMELINE,
@@ -62,6 +63,7 @@ struct parse {
 	unsigned scenario_set[8];	/* line of each [Scenario] key */
 	unsigned traffic_set[16];
 	unsigned gateway_set[4];
+	unsigned store_set[4];
 	uint64_t transport_set[SIM_TRANSPORTS_MAX];
 	bool nomem;
 };
@@ -169,6 +171,11 @@ static void open_section(struct parse *p, const char *name)
 		p->scope = SIM_GATEWAY;
 	} else if (!strcmp(name, "Gateway")) {
 		p->sec = SEC_GATEWAY;
+	} else if (!strcmp(name, "Store")) {
+		p->sec = SEC_STORE;
+		if (!sc->store.on)
+			sc->store.line = p->line;
+		sc->store.on = true;
 	} else if (!strncmp(name, "Transport ", 10)) {
 		const char *tn = name + 10;
 		struct sim_transport *t;
@@ -214,8 +221,8 @@ static void open_section(struct parse *p, const char *name)
 		p->sec = SEC_UNKNOWN;
 		err(p, p->line, "section", name,
 		    "unknown section (Scenario, Policy, Policy client, "
-		    "Policy gateway, Gateway, Transport NAME, Traffic, "
-		    "Timeline, Expect)");
+		    "Policy gateway, Gateway, Store, Transport NAME, "
+		    "Traffic, Timeline, Expect)");
 	}
 }
 
@@ -389,6 +396,48 @@ static void gateway_key(struct parse *p, const char *key, const char *v)
 		g->handshake_burst = x;
 }
 
+/* [Store]: the ownership store and the gateway nodes that share it. */
+static void store_key(struct parse *p, const char *key, const char *v)
+{
+	static const char *const keys[] = {
+		"latency_ms", "lease_ms", "renew_ms", "nodes", NULL,
+	};
+	struct sim_store_cfg *st = &p->sc->store;
+	uint64_t x;
+	int k = -1;
+
+	for (int i = 0; keys[i]; i++)
+		if (!strcmp(keys[i], key))
+			k = i;
+	if (k < 0) {
+		err(p, p->line, key, NULL,
+		    "unknown key in [Store] (latency_ms, lease_ms, renew_ms, "
+		    "nodes)");
+		return;
+	}
+	if (!once(p, &p->store_set[k], key))
+		return;
+	if (k == 3) {
+		if (parse_u64(v, SIM_NODES_MAX, &x) || x == 0)
+			err(p, p->line, key, v, "must be 1 or %d",
+			    SIM_NODES_MAX);
+		else
+			st->nodes = (unsigned)x;
+		return;
+	}
+	if (parse_u64(v, 3600000, &x) || (k == 2 && x == 0)) {
+		err(p, p->line, key, v, "must be an integer in [%d, 3600000] "
+		    "ms", k == 2 ? 1 : 0);
+		return;
+	}
+	if (k == 0)
+		st->latency_ms = x;
+	else if (k == 1)
+		st->lease_ms = x;
+	else
+		st->renew_ms = x;
+}
+
 static void traffic_key(struct parse *p, const char *key, const char *v)
 {
 	static const char *const keys[] = {
@@ -470,7 +519,7 @@ static void transport_key(struct parse *p, const char *key, const char *v)
 	jv_diag_clear(&d);
 	jv_diag_file(&d, p->sc->file);
 	static const char *const own[] = { "proto", "priority", "address",
-					   "state", NULL };
+					   "state", "node", NULL };
 	for (int i = 0; own[i]; i++) {
 		uint64_t bit = (uint64_t)1 << (40 + i);
 
@@ -514,6 +563,17 @@ static void transport_key(struct parse *p, const char *key, const char *v)
 			err(p, p->line, key, v, "must be up or down");
 		return;
 	}
+	if (!strcmp(key, "node")) {
+		/* Checked against [Store] once the whole file is read. */
+		t->node = sim_node_from_name(v);
+		t->node_line = p->line;
+		if (t->node < 0) {
+			err(p, p->line, key, v, "must be a gateway node: gw1 "
+			    "or gw2");
+			t->node = 0;
+		}
+		return;
+	}
 	if (!strncmp(key, "up.", 3)) {
 		dirs = SIM_DIR_UP;
 		lk = key + 3;
@@ -543,7 +603,7 @@ static void transport_key(struct parse *p, const char *key, const char *v)
 	if (r == JV_ERR_NOTFOUND)
 		err(p, p->line, key, NULL,
 		    "unknown key in [Transport] (proto, priority, address, "
-		    "state, and [up.|down.]delay_ms, jitter_ms, loss, "
+		    "state, node, and [up.|down.]delay_ms, jitter_ms, loss, "
 		    "loss_pattern, burst_enter, burst_exit, burst_loss, "
 		    "reorder, reorder_ms, duplicate, corrupt, rate_kbps, "
 		    "queue_bytes)");
@@ -559,12 +619,30 @@ static const char *const act_names[SIM_ACT_KIND_COUNT] = {
 	[SIM_ACT_SWITCH] = "switch", [SIM_ACT_TERMINATE] = "terminate",
 	[SIM_ACT_RESTART] = "restart", [SIM_ACT_REPLAY] = "replay",
 	[SIM_ACT_CORRUPT] = "corrupt", [SIM_ACT_HOLD] = "hold",
-	[SIM_ACT_DROP] = "drop",
+	[SIM_ACT_DROP] = "drop", [SIM_ACT_CRASH] = "crash",
+	[SIM_ACT_STORE_DOWN] = "store down", [SIM_ACT_STORE_UP] = "store up",
+	[SIM_ACT_PARTITION] = "partition", [SIM_ACT_HEAL] = "heal",
+	[SIM_ACT_STORE_CONFLICT] = "store conflict",
 };
 
 const char *sim_act_name(enum sim_act_kind k)
 {
 	return (unsigned)k < SIM_ACT_KIND_COUNT ? act_names[k] : "?";
+}
+
+static const char *const node_names[SIM_NODES_MAX] = { "gw1", "gw2" };
+
+const char *sim_node_name(int node)
+{
+	return node >= 0 && node < SIM_NODES_MAX ? node_names[node] : "?";
+}
+
+int sim_node_from_name(const char *name)
+{
+	for (int i = 0; i < SIM_NODES_MAX; i++)
+		if (!strcmp(node_names[i], name))
+			return i;
+	return -1;
 }
 
 static const struct {
@@ -695,6 +773,17 @@ static int attacker_option(struct parse *p, struct sim_action *a,
 		a->by_ms = x;
 		return 0;
 	}
+	if (IS("node") && a->kind == SIM_ACT_REPLAY) {
+		/* The copy reaches that gateway node instead of the path's
+		 * own (CL-1: one request at two nodes in one ms). */
+		a->node = sim_node_from_name(v);
+		if (a->node < 0) {
+			err(p, p->line, "node", v,
+			    "must be a gateway node: gw1 or gw2");
+			return JV_ERR_PARSE;
+		}
+		return 0;
+	}
 	if (IS("from") && a->kind == SIM_ACT_REPLAY) {
 		if (sim_addr_parse(v, &a->addr) == 0) {
 			a->has_addr = true;
@@ -741,6 +830,26 @@ bad:
 	return JV_ERR_PARSE;
 }
 
+/* store down | store up | store conflict */
+static int parse_store_action(struct parse *p, struct sim_action *a,
+			      char **tok, unsigned n, const char *value)
+{
+	if (n == 2 && !strcmp(tok[1], "down")) {
+		a->kind = SIM_ACT_STORE_DOWN;
+		a->fault = true;
+	} else if (n == 2 && !strcmp(tok[1], "up")) {
+		a->kind = SIM_ACT_STORE_UP;
+	} else if (n == 2 && !strcmp(tok[1], "conflict")) {
+		a->kind = SIM_ACT_STORE_CONFLICT;
+		a->fault = true;
+	} else {
+		err(p, p->line, "store", value,
+		    "expected: store down|up|conflict");
+		return JV_ERR_PARSE;
+	}
+	return 0;
+}
+
 /* Parse ACTION text into a (time set by the caller). */
 static int parse_action(struct parse *p, struct sim_action *a,
 			struct pending_names *nm, const char *value)
@@ -754,6 +863,7 @@ static int parse_action(struct parse *p, struct sim_action *a,
 	a->path = -1;
 	a->from_path = -1;
 	a->side = -1;
+	a->node = -1;
 	a->dirs = SIM_DIR_BOTH;
 	a->flip = -1;
 	a->pick = 1;
@@ -769,23 +879,45 @@ static int parse_action(struct parse *p, struct sim_action *a,
 	for (int j = 0; j < SIM_ACT_KIND_COUNT; j++)
 		if (!strcmp(act_names[j], tok[0]))
 			k = j;
+	if (!strcmp(tok[0], "store"))
+		return parse_store_action(p, a, tok, n, value);
 	if (k < 0) {
 		err(p, p->line, "action", tok[0],
 		    "unknown action (kill, revive, set, nat, switch, "
-		    "terminate, restart, replay, corrupt, hold, drop)");
+		    "terminate, restart, replay, corrupt, hold, drop, crash, "
+		    "partition, heal, store)");
 		return JV_ERR_PARSE;
 	}
 	a->kind = (enum sim_act_kind)k;
 
+	if (a->kind == SIM_ACT_RESTART && n == 2 &&
+	    (a->node = sim_node_from_name(tok[1])) >= 0) {
+		a->side = SIM_GATEWAY;
+		return 0;
+	}
 	if (a->kind == SIM_ACT_TERMINATE || a->kind == SIM_ACT_RESTART) {
 		if (n != 2 || (a->side = sim_side_from_name(tok[1])) < 0 ||
 		    (a->kind == SIM_ACT_RESTART && a->side != SIM_CLIENT)) {
 			err(p, p->line, tok[0], value,
 			    a->kind == SIM_ACT_RESTART ?
-			    "expected: restart client" :
+			    "expected: restart client|gw1|gw2" :
 			    "expected: terminate client|gateway");
 			return JV_ERR_PARSE;
 		}
+		return 0;
+	}
+	if (a->kind == SIM_ACT_CRASH || a->kind == SIM_ACT_PARTITION ||
+	    a->kind == SIM_ACT_HEAL) {
+		bool store_word = a->kind != SIM_ACT_CRASH;
+
+		if (n != 2u + store_word ||
+		    (a->node = sim_node_from_name(tok[1])) < 0 ||
+		    (store_word && strcmp(tok[2], "store"))) {
+			err(p, p->line, tok[0], value, "expected: %s gw1|gw2%s",
+			    tok[0], store_word ? " store" : "");
+			return JV_ERR_PARSE;
+		}
+		a->fault = a->kind != SIM_ACT_HEAL;
 		return 0;
 	}
 	if (n < 2 || !valid_name(tok[1])) {
@@ -1072,6 +1204,9 @@ static int handler(void *user, const char *section, const char *name,
 	case SEC_GATEWAY:
 		gateway_key(p, name, value);
 		break;
+	case SEC_STORE:
+		store_key(p, name, value);
+		break;
 	case SEC_TRANSPORT:
 		transport_key(p, name, value);
 		break;
@@ -1115,6 +1250,84 @@ static int cmp_action(const void *x, const void *y)
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
 	return 0;
+}
+
+static bool names_node(const struct sim_action *a)
+{
+	switch (a->kind) {
+	case SIM_ACT_CRASH:
+	case SIM_ACT_PARTITION:
+	case SIM_ACT_HEAL:
+	case SIM_ACT_STORE_DOWN:
+	case SIM_ACT_STORE_UP:
+	case SIM_ACT_STORE_CONFLICT:
+		return true;
+	default:
+		return a->node >= 0;	/* restart NODE, replay node= */
+	}
+}
+
+/* Gateway nodes and the store they share: what names a node needs a
+ * [Store]; the node count is the highest node named unless set. */
+static void check_store(struct parse *p)
+{
+	struct sim_scenario *sc = p->sc;
+	struct sim_store_cfg *st = &sc->store;
+	unsigned want = 1;
+
+	for (unsigned i = 0; i < sc->ntransports; i++) {
+		const struct sim_transport *t = &sc->transport[i];
+
+		if (!t->node_line)
+			continue;
+		if (!st->on)
+			err(p, t->node_line, "node", sim_node_name(t->node),
+			    "gateway nodes share an ownership store: add a "
+			    "[Store] section");
+		if ((unsigned)t->node + 1 > want)
+			want = (unsigned)t->node + 1;
+	}
+	for (size_t i = 0; i < sc->nactions; i++) {
+		const struct sim_action *a = &sc->actions[i];
+
+		if (!names_node(a))
+			continue;
+		if (!st->on) {
+			err(p, a->line, sim_act_name(a->kind), a->text,
+			    "needs a [Store] section (gateway nodes and the "
+			    "ownership store they share)");
+			break;
+		}
+		if (a->node >= 0 && (unsigned)a->node + 1 > want)
+			want = (unsigned)a->node + 1;
+	}
+	if (!st->on)
+		return;
+	if (!p->store_set[3])
+		st->nodes = want;
+	else if (want > st->nodes)
+		err(p, p->store_set[3], "nodes", NULL, "gw%u is named but "
+		    "nodes = %u", want, st->nodes);
+	if (!p->store_set[2])
+		st->renew_ms = st->lease_ms ? (st->lease_ms / 3 ? st->lease_ms /
+					       3 : 1) : 1000;
+	else if (st->lease_ms && st->renew_ms >= st->lease_ms)
+		err(p, p->store_set[2], "renew_ms", NULL, "must be below "
+		    "lease_ms (%llu): the lease would lapse between renewals",
+		    (unsigned long long)st->lease_ms);
+}
+
+/* After the policies: OWNER_LEASE_MS < RECOVERY_WINDOW_MS (spec §4). */
+static void check_lease(struct parse *p)
+{
+	const struct sim_store_cfg *st = &p->sc->store;
+	jv_time rw = p->sc->policy[SIM_GATEWAY].recovery_window_ms;
+
+	if (st->on && st->lease_ms && rw && st->lease_ms >= rw)
+		err(p, p->store_set[1], "lease_ms", NULL, "must be below the "
+		    "gateway's switching.recovery_window_ms (%llu): a "
+		    "takeover must fit in one recovery window (spec §4, "
+		    "OP-22)", (unsigned long long)rw);
 }
 
 static void finish(struct parse *p)
@@ -1161,7 +1374,9 @@ static void finish(struct parse *p)
 		      cmp_action);
 	if (sc->traffic.stop_ms == 0)
 		sc->traffic.stop_ms = sc->duration_ms;
+	check_store(p);
 	build_policies(p);
+	check_lease(p);
 }
 
 /* File order; file-wide problems (line 0) last.  Stable. */

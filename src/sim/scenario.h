@@ -12,9 +12,12 @@
  *   [Policy client]    streaming reader; `profile = fast` works), and
  *   [Policy gateway]   per-side overrides of those keys
  *   [Gateway]          max_sessions, handshakes_per_sec, handshake_burst
+ *   [Store]            an ownership store (PD-9): latency_ms, lease_ms,
+ *                      renew_ms, nodes; makes every gateway node durable
+ *                      and allows a second node (gw2)
  *   [Transport NAME]   one client path each: proto, priority, address,
- *                      state, and the link keys (sim/link.h), for both
- *                      directions or prefixed up. / down.
+ *                      state, node, and the link keys (sim/link.h), for
+ *                      both directions or prefixed up. / down.
  *   [Traffic]          stream and request/response generators
  *   [Timeline]         `at T = ACTION` / `every P from A to B = ACTION`
  *   [Expect]           sim/expect.h
@@ -41,6 +44,7 @@ enum {
 	SIM_EXPECTS_MAX = 128,
 	SIM_ERRORS_MAX = 16,
 	SIM_SET_MAX = 8,		/* parameters per `set` action */
+	SIM_NODES_MAX = 2,		/* gateway nodes: gw1, gw2 */
 };
 
 enum sim_dirs { SIM_DIR_UP = 1, SIM_DIR_DOWN = 2, SIM_DIR_BOTH = 3 };
@@ -52,17 +56,27 @@ enum sim_act_kind {
 	SIM_ACT_NAT,		/* nat P [ADDR] */
 	SIM_ACT_SWITCH,		/* switch P */
 	SIM_ACT_TERMINATE,	/* terminate client|gateway */
-	SIM_ACT_RESTART,	/* restart client */
+	SIM_ACT_RESTART,	/* restart client|NODE */
 	SIM_ACT_REPLAY,		/* replay P up|down [match=M] [pick=N] [count=N]
 				   [every=MS] [from=ADDR|PATH] [flip=B]
 				   [randomize=OFF:LEN] */
 	SIM_ACT_CORRUPT,	/* corrupt P up|down [match=M] [next=N] [flip=B] */
 	SIM_ACT_HOLD,		/* hold P up|down [match=M] [next=N] by=MS */
 	SIM_ACT_DROP,		/* drop P up|down [match=M] [next=N] */
+	SIM_ACT_CRASH,		/* crash NODE (kill -9) */
+	SIM_ACT_STORE_DOWN,	/* store down */
+	SIM_ACT_STORE_UP,	/* store up */
+	SIM_ACT_PARTITION,	/* partition NODE store */
+	SIM_ACT_HEAL,		/* heal NODE store */
+	SIM_ACT_STORE_CONFLICT,	/* store conflict (CL-4) */
 	SIM_ACT_KIND_COUNT
 };
 
 const char *sim_act_name(enum sim_act_kind k);
+
+/* Gateway node names: "gw1", "gw2". */
+const char *sim_node_name(int node);
+int sim_node_from_name(const char *name);	/* -1 if not a node */
 
 /* Which datagrams an attacker action applies to. */
 enum sim_match_kind {
@@ -92,7 +106,9 @@ struct sim_action {
 	int path;			/* transport index, -1 none */
 	unsigned dirs;
 	bool hard;
-	int side;			/* enum sim_side for terminate */
+	int side;			/* enum sim_side: terminate, restart */
+	int node;			/* gateway node, -1 none; replay
+					   node=: inject there */
 	struct jv_addr addr;		/* nat target / replay source */
 	bool has_addr;
 	int from_path;			/* replay from that path's address */
@@ -115,6 +131,8 @@ struct sim_transport {
 	struct jv_addr addr;		/* client's address as the gateway sees it */
 	bool start_down;
 	bool start_hard;
+	int node;			/* the gateway node it reaches */
+	unsigned node_line;		/* where `node` was set, 0: not */
 	struct sim_link_params up, down;
 	unsigned line;
 };
@@ -133,6 +151,17 @@ struct sim_gateway_cfg {
 	uint32_t handshakes_per_sec, handshake_burst;
 };
 
+/* [Store]: without it there is one gateway node, not durable, exactly
+ * as before the store existed. */
+struct sim_store_cfg {
+	bool on;
+	unsigned line;			/* of the section header */
+	jv_time latency_ms;		/* operation to completion */
+	jv_time lease_ms;		/* OWNER_LEASE_MS; 0: the process */
+	jv_time renew_ms;		/* between renewals */
+	unsigned nodes;			/* 1 or 2 */
+};
+
 struct sim_scenario {
 	char file[128];
 	char name[64];
@@ -144,6 +173,7 @@ struct sim_scenario {
 	bool sink_fail;			/* the event sink refuses every line */
 	struct jv_policy policy[2];	/* client, gateway */
 	struct sim_gateway_cfg gateway;
+	struct sim_store_cfg store;
 	unsigned ntransports;
 	struct sim_transport transport[SIM_TRANSPORTS_MAX];
 	struct sim_traffic_cfg traffic;

@@ -1,5 +1,44 @@
 /* SPDX-License-Identifier: MIT */
-/* The run loop and the node drivers of the simulator. */
+/*
+ * The run loop and the node drivers of the simulator.
+ *
+ * With a [Store] the gateway side is one or two nodes (gw1, gw2), each a
+ * durable engine, and this file is also their daemon's store driver, as
+ * tests/unit/takeover_test.c drives them (drive_store there):
+ *
+ *   records   after every engine call of a node, each record it offers
+ *             (jv_gateway_next_record) is written with a CAS against the
+ *             revision the node last wrote or read; one write per session
+ *             in flight, a newer record waits for it (and replaces an
+ *             older waiting one); the completion comes back through the
+ *             event queue store.latency_ms later (jv_gateway_record_done).
+ *             Every operation reaches the store half way (the store
+ *             applies it then, even if its node has died since) and its
+ *             answer the node at the end.
+ *   lookups   each index the node asks about (jv_gateway_next_lookup) is
+ *             read; a record that no live node owns is prepared
+ *             (jv_gateway_prepare_adopt), won by a CAS against the
+ *             revision read, and installed when that CAS completes
+ *             (jv_gateway_adopt).
+ *   leases    every renew_ms a live node renews its lease; the answer
+ *             tells it the lease's end (jv_gateway_set_lease) and that the
+ *             store answers (jv_gateway_store_reachable); a failed
+ *             operation of any kind tells it the store does not.
+ *   deletes   a record written as TERMINATED is deleted, and so is one
+ *             a lookup finds over (prepare_adopt: JV_ERR_STATE).
+ *   events    a node's events are held while any of its writes, reads or
+ *             deletes is in flight and go out (to the record, the checker
+ *             and the log) once none is: the log never shows a transition
+ *             the store does not hold, unless its write failed.
+ *
+ * That is what the daemon does (src/daemon/dmn_store.c).  A crashed
+ * node's engine is freed (kill -9): its held events are lost with it, its
+ * pending completions, renewals and ticks are dropped by incarnation;
+ * what it had written stays in the store.  With leases a (re)started
+ * node serves, i.e. its socket takes datagrams, only once the store has
+ * granted its first lease.  At the end of the run every node shuts down
+ * cleanly: what it holds goes out.
+ */
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -9,11 +48,13 @@
 #include <sodium.h>
 
 #include "jvpn/eventlog.h"
+#include "jvpn/record.h"
 #include "jvpn/session.h"
 #include "jvpn/wire.h"
 #include "sim/addr.h"
 #include "sim/queue.h"
 #include "sim/rand.h"
+#include "sim/store.h"
 #include "sim/world.h"
 
 enum ev_kind {
@@ -27,6 +68,9 @@ enum ev_kind {
 	EV_STREAM_DOWN,
 	EV_REQUEST,
 	EV_RESPOND,		/* arg: seq, arg2: request send time */
+	EV_STORE_DONE,		/* arg: store operation */
+	EV_RENEW,		/* arg: node, arg2: its incarnation */
+	EV_STORE_APPLY,		/* arg: store operation */
 };
 
 enum {
@@ -34,6 +78,9 @@ enum {
 	MODS = 8,		/* pending "next N" modifications per link */
 	SAME_MS_TICKS_MAX = 100000,	/* livelock guard */
 	CLIENT_PORT_BASE = 50000,
+	EP_CLIENT = 0,		/* endpoints: the client, then each node */
+	EPS = 1 + SIM_NODES_MAX,
+	LOOKUPS_MAX = 16,	/* lookups in flight per node */
 };
 
 struct slot {
@@ -75,6 +122,72 @@ struct dirstate {
 	struct modifier mods[MODS];
 };
 
+/* One session's record writes at one node. */
+struct wslot {
+	uint32_t index;
+	bool inflight;
+	bool have_next;
+	uint64_t revision;		/* the node's last write or read */
+	struct jv_gw_record next;	/* newest record behind the write */
+};
+
+struct gwnode {
+	struct jv_gateway *g;		/* NULL: not running */
+	char id[JV_NODE_ID_MAX];
+	unsigned incarnation;		/* +1 per crash */
+	struct jv_seeded_rng rng;
+	uint32_t peer;
+	bool serving;			/* its socket is open */
+	jv_time lease_until;		/* as told; JV_TIME_NEVER: no lease */
+	jv_time fail_issued;		/* issue of its latest failed op */
+	bool had_failure;
+	struct wslot *ws;
+	size_t nws, capws;
+	uint32_t looking[LOOKUPS_MAX];	/* lookups and adoptions in flight */
+	unsigned nlooking;
+	unsigned inflight;		/* writes, reads, deletes */
+	struct heldev *held;
+	size_t nheld, capheld;
+	bool held_events;		/* some of held are events */
+};
+
+enum op_kind { OP_RENEW, OP_WRITE, OP_READ, OP_ADOPT, OP_DELETE };
+
+/* An event, or the end of a commit, held until the store has what it
+ * describes.  Strings are interned in the run's record. */
+struct heldev {
+	bool commit;			/* the end of an engine call */
+	jv_time at;			/* commit: when */
+	struct jv_event ev;
+	struct jv_event_origin origin;
+	bool has_policy;
+	struct jv_policy pol;		/* ev.policy points here at release */
+};
+
+/* A store operation between its issue and its completion. */
+struct storeop {
+	enum op_kind kind;
+	unsigned node, incarnation;
+	jv_time issued;
+	int outcome;			/* enum jv_record_outcome */
+	uint32_t index;
+	uint64_t version;		/* WRITE: the record's state_version */
+	uint64_t expected;		/* WRITE, ADOPT, DELETE: CAS revision */
+	uint64_t revision;		/* read, or written */
+	jv_time until;			/* RENEW: the lease's new end */
+	bool found;			/* READ: a record no live node owns */
+	bool over;			/* WRITE: the record is TERMINATED */
+	char prev_owner[JV_NODE_ID_MAX];
+	struct jv_gw_record rec;	/* WRITE: to write; READ: as read;
+					   ADOPT: to win */
+	uint32_t next_free;
+};
+
+struct oppool {
+	struct storeop *op;
+	uint32_t n, cap, free_head;
+};
+
 struct path {
 	struct dirstate d[2];		/* 0 up, 1 down */
 	struct jv_addr addr;		/* apparent client address now */
@@ -82,6 +195,7 @@ struct path {
 	bool hard_down;
 	int client_index;
 	unsigned nat_count;
+	unsigned node;			/* the gateway node it reaches */
 };
 
 struct world {
@@ -95,15 +209,19 @@ struct world {
 	struct path path[SIM_TRANSPORTS_MAX];
 	unsigned npaths;
 	struct jv_client *client;
-	struct jv_gateway *gw;
-	struct jv_seeded_rng client_rng, gw_rng;
+	unsigned nnodes;
+	struct gwnode node[SIM_NODES_MAX];
+	bool have_store;
+	struct sim_store store;
+	struct oppool ops;
+	bool dual_reported;
+	struct jv_seeded_rng client_rng;
 	struct sim_rand attacker;
 	uint8_t client_sk[32], client_pk[32], gw_sk[32], gw_pk[32];
-	uint32_t peer;
 	unsigned restarts;
-	jv_time tick_at[SIM_SIDES];
-	jv_time same_ms_at[SIM_SIDES];
-	unsigned same_ms_ticks[SIM_SIDES];
+	jv_time tick_at[EPS];
+	jv_time same_ms_at[EPS];
+	unsigned same_ms_ticks[EPS];
 	struct jv_out *out;
 	uint8_t pkt[JV_MTU_MAX];
 	struct jv_eventlog *hashlog, *faillog;
@@ -195,10 +313,12 @@ static void on_event(struct world *w, enum sim_side side,
 		     const struct jv_event *ev)
 {
 	const char *sid = origin ? origin->session_id : "";
+	const char *node = origin ? origin->node_id : NULL;
 
-	if (sim_record_add(&w->res->rec, side, sid, ev) == JV_ERR_NOMEM)
+	if (sim_record_add_node(&w->res->rec, side, node, sid, ev) ==
+	    JV_ERR_NOMEM)
 		fail(w, "out of memory (event record)");
-	sim_check_event(&w->res->check, side, sid, ev);
+	sim_check_event_node(&w->res->check, side, node, sid, ev);
 	if (ev->type == JV_EV_TRANSPORT_SWITCH)
 		w->res->switches[side]++;
 	if (origin) {
@@ -218,10 +338,22 @@ static void client_event(void *ud, const struct jv_event_origin *origin,
 	on_event(ud, SIM_CLIENT, origin, ev);
 }
 
+static void hold_event(struct world *w, unsigned n,
+		       const struct jv_event_origin *origin,
+		       const struct jv_event *ev);
+
 static void gateway_event(void *ud, const struct jv_event_origin *origin,
 			  const struct jv_event *ev)
 {
-	on_event(ud, SIM_GATEWAY, origin, ev);
+	struct world *w = ud;
+
+	if (w->have_store && origin)
+		for (unsigned n = 0; n < w->nnodes; n++)
+			if (!strcmp(w->node[n].id, origin->node_id)) {
+				hold_event(w, n, origin, ev);
+				return;
+			}
+	on_event(w, SIM_GATEWAY, origin, ev);
 }
 
 /* ---- the attacker -------------------------------------------------------- */
@@ -380,9 +512,16 @@ static int path_of_addr(const struct world *w, const struct jv_addr *a)
 	return -1;
 }
 
-static void flush(struct world *w, enum sim_side side)
+/* Endpoint ep: the client (EP_CLIENT) or gateway node ep - 1. */
+static enum sim_side side_of(int ep)
+{
+	return ep == EP_CLIENT ? SIM_CLIENT : SIM_GATEWAY;
+}
+
+static void flush(struct world *w, int ep)
 {
 	struct jv_out *o = w->out;
+	enum sim_side side = side_of(ep);
 
 	w->res->out_overflow += o->overflow;
 	for (unsigned i = 0; i < o->ndgram; i++) {
@@ -399,7 +538,9 @@ static void flush(struct world *w, enum sim_side side)
 			transmit(w, (unsigned)p, 0, dg->buf, dg->len);
 		} else {
 			p = path_of_addr(w, &dg->to);
-			if (p < 0) {
+			/* A node reaches the client only over the transports
+			 * that reach that node. */
+			if (p < 0 || w->path[p].node != (unsigned)(ep - 1)) {
 				w->res->misrouted++;
 				continue;
 			}
@@ -411,90 +552,120 @@ static void flush(struct world *w, enum sim_side side)
 	jv_out_reset(o);
 }
 
-static void reschedule(struct world *w, enum sim_side side)
+static void reschedule(struct world *w, int ep)
 {
 	jv_time d;
 
-	if (side == SIM_CLIENT)
+	if (ep == EP_CLIENT)
 		d = w->client ? jv_client_deadline(w->client) : JV_TIME_NEVER;
 	else
-		d = jv_gateway_deadline(w->gw);
+		d = w->node[ep - 1].g ? jv_gateway_deadline(w->node[ep - 1].g)
+				      : JV_TIME_NEVER;
 	if (d == JV_TIME_NEVER) {
-		w->tick_at[side] = JV_TIME_NEVER;
+		w->tick_at[ep] = JV_TIME_NEVER;
 		return;
 	}
 	if (d < w->now)
 		d = w->now;
-	if (d == w->tick_at[side])
+	if (d == w->tick_at[ep])
 		return;
-	w->tick_at[side] = d;
-	push(w, d, side == SIM_CLIENT ? EV_TICK_CLIENT : EV_TICK_GATEWAY, 0, 0);
+	w->tick_at[ep] = d;
+	push(w, d, ep == EP_CLIENT ? EV_TICK_CLIENT : EV_TICK_GATEWAY,
+	     (uint32_t)(ep == EP_CLIENT ? 0 : ep - 1), 0);
 }
 
-/* After every engine call: outputs, the commit, the next tick. */
-static void done(struct world *w, enum sim_side side)
+static void drive_store(struct world *w, unsigned n);
+static void after_node_call(struct world *w, unsigned n);
+static void update_hold(struct world *w);
+
+/* After every engine call: outputs, the commit (with a store: the store's
+ * work, then the commit once its events go out), the next tick. */
+static void done(struct world *w, int ep)
 {
 	w->res->engine_calls++;
-	flush(w, side);
-	sim_check_commit(&w->res->check, side, w->now);
-	reschedule(w, side);
+	flush(w, ep);
+	if (ep != EP_CLIENT && w->have_store) {
+		after_node_call(w, (unsigned)(ep - 1));
+		return;
+	}
+	sim_check_commit(&w->res->check, side_of(ep), w->now);
+	reschedule(w, ep);
+}
+
+static int ep_of(unsigned node)
+{
+	return 1 + (int)node;
 }
 
 static void client_tick(struct world *w)
 {
 	if (!w->client)
 		return;
-	if (w->same_ms_at[SIM_CLIENT] == w->now) {
-		if (++w->same_ms_ticks[SIM_CLIENT] > SAME_MS_TICKS_MAX) {
+	if (w->same_ms_at[EP_CLIENT] == w->now) {
+		if (++w->same_ms_ticks[EP_CLIENT] > SAME_MS_TICKS_MAX) {
 			fail(w, "client engine livelock: its deadline stays "
 			     "at %" PRIu64, w->now);
 			return;
 		}
 	} else {
-		w->same_ms_at[SIM_CLIENT] = w->now;
-		w->same_ms_ticks[SIM_CLIENT] = 0;
+		w->same_ms_at[EP_CLIENT] = w->now;
+		w->same_ms_ticks[EP_CLIENT] = 0;
 	}
 	if (jv_client_tick(w->client, w->now, w->out) < 0)
 		fail(w, "jv_client_tick failed");
-	done(w, SIM_CLIENT);
+	done(w, EP_CLIENT);
 }
 
-static void gateway_tick(struct world *w)
+static void gateway_tick(struct world *w, unsigned n)
 {
-	int r;
+	struct jv_gateway *g = w->node[n].g;
+	int ep = ep_of(n), r;
 
-	if (w->same_ms_at[SIM_GATEWAY] == w->now) {
-		if (++w->same_ms_ticks[SIM_GATEWAY] > SAME_MS_TICKS_MAX) {
+	if (!g)
+		return;
+	if (w->same_ms_at[ep] == w->now) {
+		if (++w->same_ms_ticks[ep] > SAME_MS_TICKS_MAX) {
 			fail(w, "gateway engine livelock: its deadline stays "
 			     "at %" PRIu64, w->now);
 			return;
 		}
 	} else {
-		w->same_ms_at[SIM_GATEWAY] = w->now;
-		w->same_ms_ticks[SIM_GATEWAY] = 0;
+		w->same_ms_at[ep] = w->now;
+		w->same_ms_ticks[ep] = 0;
 	}
 	/* 1: the output filled before every due timer ran; flush, again. */
 	for (int i = 0; i < 1000; i++) {
-		r = jv_gateway_tick(w->gw, w->now, w->out);
+		r = jv_gateway_tick(g, w->now, w->out);
 		if (r < 0)
 			fail(w, "jv_gateway_tick failed");
 		w->res->engine_calls++;
-		flush(w, SIM_GATEWAY);
+		flush(w, ep);
 		if (r != 1)
 			break;
 	}
+	if (w->have_store) {
+		after_node_call(w, n);
+		return;
+	}
 	sim_check_commit(&w->res->check, SIM_GATEWAY, w->now);
-	reschedule(w, SIM_GATEWAY);
+	reschedule(w, ep);
 }
 
 static void deliver_up(struct world *w, uint32_t s)
 {
 	struct slot *sl = &w->pool.s[s];
+	unsigned n = w->path[sl->path].node;
 
-	(void)jv_gateway_recv(w->gw, sl->path, &sl->from, sl->buf, sl->len,
-			      w->now, w->out);
-	slot_free(w, s);
-	done(w, SIM_GATEWAY);
+	/* A dead node's socket is gone, a starting one's not yet open: the
+	 * datagram is lost. */
+	if (w->node[n].g && w->node[n].serving) {
+		(void)jv_gateway_recv(w->node[n].g, sl->path, &sl->from,
+				      sl->buf, sl->len, w->now, w->out);
+		slot_free(w, s);
+		done(w, ep_of(n));
+	} else {
+		slot_free(w, s);
+	}
 }
 
 static void deliver_down(struct world *w, uint32_t s)
@@ -507,7 +678,7 @@ static void deliver_down(struct world *w, uint32_t s)
 				     sl->len, w->now, w->out);
 	slot_free(w, s);
 	if (w->client)
-		done(w, SIM_CLIENT);
+		done(w, EP_CLIENT);
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -552,49 +723,714 @@ static int client_create(struct world *w)
 			(void)jv_client_path_down(w->client,
 						  w->path[p].client_index,
 						  w->now, w->out);
-			flush(w, SIM_CLIENT);
+			flush(w, EP_CLIENT);
 		}
 	if (jv_client_start(w->client, w->now, w->out)) {
 		fail(w, "jv_client_start failed");
 		return JV_ERR_STATE;
 	}
-	done(w, SIM_CLIENT);
+	done(w, EP_CLIENT);
 	return 0;
 }
 
-static int gateway_create(struct world *w)
+/* ---- gateway nodes -------------------------------------------------------- */
+
+static int node_start(struct world *w, unsigned n)
 {
 	const struct sim_scenario *sc = w->sc;
+	struct gwnode *gn = &w->node[n];
 	struct jv_gateway_config cfg = {
 		.policy = &sc->policy[SIM_GATEWAY],
-		.node_id = "gateway-1",
-		.rng = jv_seeded_rng(&w->gw_rng),
+		.node_id = gn->id,
+		.rng = jv_seeded_rng(&gn->rng),
 		.on_event = gateway_event,
 		.ud = w,
 		.max_sessions = sc->gateway.max_sessions,
 		.handshakes_per_sec = sc->gateway.handshakes_per_sec,
 		.handshake_burst = sc->gateway.handshake_burst,
+		.durable = w->have_store,
 	};
+	char stream[96];
 	int peer;
 
+	/* The first process of the first node draws from the stream the
+	 * one gateway always did: runs without a store stay byte-identical.
+	 * A restarted process has fresh randomness. */
+	if (n == 0 && gn->incarnation == 0)
+		snprintf(stream, sizeof stream, "engine/gateway");
+	else
+		snprintf(stream, sizeof stream, "engine/gateway/%s/%u", gn->id,
+			 gn->incarnation);
+	jv_seeded_rng_init(&gn->rng, sim_rand_derive(w->seed, stream));
 	memcpy(cfg.private_key, w->gw_sk, 32);
-	w->gw = jv_gateway_new(&cfg);
+	gn->g = jv_gateway_new(&cfg);
 	sodium_memzero(cfg.private_key, sizeof cfg.private_key);
-	if (!w->gw) {
+	if (!gn->g) {
 		fail(w, "jv_gateway_new refused the gateway (policy or "
 		     "memory)");
 		return JV_ERR_STATE;
 	}
-	peer = jv_gateway_add_peer(w->gw, w->client_pk);
+	peer = jv_gateway_add_peer(gn->g, w->client_pk);
 	if (peer < 0) {
 		fail(w, "jv_gateway_add_peer: %s", jv_strerror(peer));
 		return JV_ERR_STATE;
 	}
-	w->peer = (uint32_t)peer;
+	gn->peer = (uint32_t)peer;
+	gn->serving = true;
+	if (!w->have_store)
+		return 0;
+	/* A new process holds no lease until the store grants one (its
+	 * first renewal, issued now), and serves nobody before that. */
+	gn->lease_until = JV_TIME_NEVER;
+	if (w->store.lease_ms) {
+		gn->lease_until = w->now;
+		gn->serving = false;
+		jv_gateway_set_lease(gn->g, w->now);
+	}
+	gn->had_failure = false;
+	sim_store_node_up(&w->store, n);
+	push(w, w->now, EV_RENEW, n, gn->incarnation);
 	return 0;
 }
 
+static void ws_clear(struct gwnode *gn)
+{
+	for (size_t i = 0; i < gn->nws; i++)
+		jv_gw_record_wipe(&gn->ws[i].next);
+	gn->nws = 0;
+}
+
+/* kill -9: the engine and everything it held in memory are gone; what
+ * it wrote stays in the store, its lease runs out there. */
+static void node_crash(struct world *w, unsigned n)
+{
+	struct gwnode *gn = &w->node[n];
+	int ep = ep_of(n);
+
+	if (!gn->g)
+		return;
+	jv_gateway_free(gn->g);
+	gn->g = NULL;
+	gn->incarnation++;
+	ws_clear(gn);
+	gn->nlooking = 0;
+	gn->inflight = 0;
+	/* Held events die with the process, as in the daemon's memory. */
+	gn->nheld = 0;
+	gn->held_events = false;
+	w->tick_at[ep] = JV_TIME_NEVER;
+	w->same_ms_at[ep] = JV_TIME_NEVER;
+	w->same_ms_ticks[ep] = 0;
+	sim_store_node_down(&w->store, n);
+	sim_check_node_down(&w->res->check, gn->id);
+	w->res->crashes++;
+	update_hold(w);
+}
+
+/* Two nodes acting for one session at once (INV-15, dual-active): the
+ * run loop knows every node's lease, which no log shows. */
+static void check_dual(struct world *w)
+{
+	struct jv_session_status st;
+	char sid[JV_SESSION_ID_HEX] = "";
+	int first = -1;
+
+	if (w->nnodes < 2 || w->dual_reported)
+		return;
+	for (unsigned n = 0; n < w->nnodes; n++) {
+		struct gwnode *gn = &w->node[n];
+
+		if (!gn->g || (gn->lease_until != JV_TIME_NEVER &&
+			       w->now > gn->lease_until) ||
+		    jv_gateway_status(gn->g, gn->peer, &st) != 0 ||
+		    st.state == JV_STATE_BIRTH ||
+		    st.state == JV_STATE_TERMINATED)
+			continue;
+		if (first < 0) {
+			first = (int)n;
+			snprintf(sid, sizeof sid, "%s", st.session_id);
+		} else if (!strcmp(sid, st.session_id)) {
+			w->dual_reported = true;
+			sim_check_report(&w->res->check, "INV-15", SIM_GATEWAY,
+					 w->now, "%s and %s both hold session "
+					 "%s within their leases (dual-active)",
+					 w->node[first].id, gn->id, sid);
+		}
+	}
+}
+
+/* ---- held events ---------------------------------------------------------- */
+
+static struct heldev *held_new(struct world *w, struct gwnode *gn)
+{
+	if (gn->nheld == gn->capheld) {
+		size_t cap = gn->capheld ? 2 * gn->capheld : 32;
+		struct heldev *p = realloc(gn->held, cap * sizeof *p);
+
+		if (!p) {
+			fail(w, "out of memory (held events)");
+			return NULL;
+		}
+		gn->held = p;
+		gn->capheld = cap;
+	}
+	return &gn->held[gn->nheld++];
+}
+
+/* Tell the checker whether some gateway events are not out yet: the
+ * gateway's time bounds wait for them. */
+static void update_hold(struct world *w)
+{
+	bool any = false;
+
+	for (unsigned n = 0; n < w->nnodes; n++)
+		any |= w->node[n].held_events;
+	sim_check_hold(&w->res->check, SIM_GATEWAY, any);
+}
+
+static void hold_event(struct world *w, unsigned n,
+		       const struct jv_event_origin *origin,
+		       const struct jv_event *ev)
+{
+	struct gwnode *gn = &w->node[n];
+	struct sim_record *rec = &w->res->rec;
+	struct heldev *h = held_new(w, gn);
+	bool nomem = false;
+
+	if (!h)
+		return;
+	memset(h, 0, sizeof *h);
+	h->ev = *ev;
+	h->origin = *origin;
+	h->origin.session_id = sim_record_intern(rec, origin->session_id);
+	h->origin.node_id = sim_record_intern(rec, origin->node_id);
+	h->origin.policy_version = sim_record_intern(rec,
+						     origin->policy_version);
+	nomem = !h->origin.session_id || !h->origin.node_id ||
+		!h->origin.policy_version;
+#define SIM_HOLD_FIELD_(member, json, kind) SIM_HOLD_##kind(member)
+#define SIM_HOLD_STR(member)                                            \
+	if (JV_EV_HAS(ev, member) && ev->member) {                      \
+		h->ev.member = sim_record_intern(rec, ev->member);      \
+		nomem |= !h->ev.member;                                 \
+	}
+#define SIM_HOLD_U64(member)
+#define SIM_HOLD_F64(member)
+#define SIM_HOLD_BOOL(member)
+#define SIM_HOLD_STATE(member)
+#define SIM_HOLD_REASON(member)
+#define SIM_HOLD_POLICY(member)                                         \
+	if (JV_EV_HAS(ev, member) && ev->member) {                      \
+		h->pol = *ev->member;                                   \
+		h->has_policy = true;                                   \
+	}
+	JV_EVENT_FIELDS(SIM_HOLD_FIELD_)
+#undef SIM_HOLD_FIELD_
+	if (nomem)
+		fail(w, "out of memory (held events)");
+	gn->held_events = true;
+	update_hold(w);
+}
+
+/* Everything node n holds goes out, in order, commit by commit. */
+static void release(struct world *w, unsigned n)
+{
+	struct gwnode *gn = &w->node[n];
+
+	for (size_t i = 0; i < gn->nheld; i++) {
+		struct heldev *h = &gn->held[i];
+
+		if (h->commit) {
+			sim_check_commit(&w->res->check, SIM_GATEWAY, h->at);
+			continue;
+		}
+		if (h->has_policy)
+			h->ev.policy = &h->pol;
+		on_event(w, SIM_GATEWAY, &h->origin, &h->ev);
+	}
+	gn->nheld = 0;
+	gn->held_events = false;
+	update_hold(w);
+}
+
+/* After an engine call of node n with a store: the records and lookups
+ * it asks for, the end of its commit, out if nothing is in flight. */
+static void after_node_call(struct world *w, unsigned n)
+{
+	struct gwnode *gn = &w->node[n];
+	struct heldev *h;
+
+	drive_store(w, n);
+	if (gn->nheld && !gn->held[gn->nheld - 1].commit &&
+	    (h = held_new(w, gn)) != NULL) {
+		memset(h, 0, sizeof *h);
+		h->commit = true;
+		h->at = w->now;
+	}
+	if (gn->inflight == 0)
+		release(w, n);
+	reschedule(w, ep_of(n));
+}
+
+/* ---- the store driver ------------------------------------------------------ */
+
+static uint32_t op_alloc(struct world *w)
+{
+	struct oppool *p = &w->ops;
+	uint32_t i;
+
+	if (p->free_head != NO_SLOT) {
+		i = p->free_head;
+		p->free_head = p->op[i].next_free;
+	} else {
+		if (p->n == p->cap) {
+			uint32_t cap = p->cap ? 2 * p->cap : 16;
+			struct storeop *o = realloc(p->op, cap * sizeof *o);
+
+			if (!o) {
+				fail(w, "out of memory (store operations)");
+				return NO_SLOT;
+			}
+			p->op = o;
+			p->cap = cap;
+		}
+		i = p->n++;
+	}
+	memset(&p->op[i], 0, sizeof p->op[i]);
+	return i;
+}
+
+static void op_free(struct world *w, uint32_t i)
+{
+	struct storeop *op = &w->ops.op[i];
+
+	jv_gw_record_wipe(&op->rec);
+	op->next_free = w->ops.free_head;
+	w->ops.free_head = i;
+}
+
+/* Start operation i of node n now: its answer arrives latency_ms later. */
+static struct storeop *op_start(struct world *w, unsigned n,
+				enum op_kind kind, uint32_t *slot)
+{
+	uint32_t i = op_alloc(w);
+	struct storeop *op;
+
+	*slot = i;
+	if (i == NO_SLOT)
+		return NULL;
+	op = &w->ops.op[i];
+	op->kind = kind;
+	op->node = n;
+	op->incarnation = w->node[n].incarnation;
+	op->issued = w->now;
+	if (kind != OP_RENEW)
+		w->node[n].inflight++;
+	push(w, w->now + w->sc->store.latency_ms / 2, EV_STORE_APPLY, i, 0);
+	push(w, w->now + w->sc->store.latency_ms, EV_STORE_DONE, i, 0);
+	return op;
+}
+
+static struct wslot *ws_get(struct world *w, struct gwnode *gn,
+			    uint32_t index)
+{
+	for (size_t i = 0; i < gn->nws; i++)
+		if (gn->ws[i].index == index)
+			return &gn->ws[i];
+	if (gn->nws == gn->capws) {
+		size_t cap = gn->capws ? 2 * gn->capws : 4;
+		struct wslot *p = realloc(gn->ws, cap * sizeof *p);
+
+		if (!p) {
+			fail(w, "out of memory (record writes)");
+			return NULL;
+		}
+		gn->ws = p;
+		gn->capws = cap;
+	}
+	memset(&gn->ws[gn->nws], 0, sizeof gn->ws[0]);
+	gn->ws[gn->nws].index = index;
+	return &gn->ws[gn->nws++];
+}
+
+static void unlook(struct gwnode *gn, uint32_t index)
+{
+	for (unsigned i = 0; i < gn->nlooking; i++)
+		if (gn->looking[i] == index) {
+			gn->looking[i] = gn->looking[--gn->nlooking];
+			return;
+		}
+}
+
+static bool is_looking(const struct gwnode *gn, uint32_t index)
+{
+	for (unsigned i = 0; i < gn->nlooking; i++)
+		if (gn->looking[i] == index)
+			return true;
+	return false;
+}
+
+/* CAS write of `r` by node n, against what the node knows of it. */
+static void write_issue(struct world *w, unsigned n, struct wslot *ws,
+			const struct jv_gw_record *r)
+{
+	uint32_t slot;
+	struct storeop *op = op_start(w, n, OP_WRITE, &slot);
+
+	if (!op)
+		return;
+	op->index = r->local_index;
+	op->version = r->state_version;
+	op->over = r->state == JV_STATE_TERMINATED;
+	op->rec = *r;
+	op->expected = ws->revision;
+	ws->inflight = true;
+}
+
+static void read_issue(struct world *w, unsigned n, uint32_t index)
+{
+	uint32_t slot;
+	struct storeop *op = op_start(w, n, OP_READ, &slot);
+
+	if (!op)
+		return;
+	op->index = index;
+	w->res->lookups++;
+}
+
+/* A session that is over: nobody takes it again, the record goes. */
+static void delete_issue(struct world *w, unsigned n, uint32_t index,
+			 uint64_t revision)
+{
+	uint32_t slot;
+	struct storeop *op = op_start(w, n, OP_DELETE, &slot);
+
+	if (!op)
+		return;
+	op->index = index;
+	op->expected = revision;
+}
+
+static void adopt_issue(struct world *w, unsigned n,
+			const struct jv_gw_record *next, uint64_t revision,
+			const char *prev_owner)
+{
+	uint32_t slot;
+	struct storeop *op = op_start(w, n, OP_ADOPT, &slot);
+
+	if (!op)
+		return;
+	op->index = next->local_index;
+	op->rec = *next;
+	/* Against the revision read before prepare_adopt: the new owner
+	 * epoch's keys must never be used twice (record.h). */
+	op->expected = revision;
+	snprintf(op->prev_owner, sizeof op->prev_owner, "%s", prev_owner);
+}
+
+/* A CAS put of op->rec. */
+static int apply_put(struct world *w, struct storeop *op)
+{
+	uint8_t bytes[JV_RECORD_SIZE];
+	int rc;
+
+	if (jv_gw_record_encode(&op->rec, bytes, sizeof bytes) !=
+	    JV_RECORD_SIZE) {
+		fail(w, "jv_gw_record_encode failed");
+		return JV_RECORD_FAILED;
+	}
+	rc = sim_store_put(&w->store, op->node, op->index, op->expected, bytes,
+			   w->now, &op->revision);
+	sodium_memzero(bytes, sizeof bytes);
+	if (rc < 0) {
+		fail(w, "out of memory (store)");
+		rc = JV_RECORD_FAILED;
+	}
+	return rc;
+}
+
+/* Operation i reaches the store: it takes effect now, whatever became of
+ * the node that sent it. */
+static void store_apply(struct world *w, uint32_t i)
+{
+	struct storeop *op = &w->ops.op[i];
+	const struct sim_store_rec *sr;
+	jv_time until;
+
+	switch (op->kind) {
+	case OP_RENEW:
+		op->outcome = JV_RECORD_FAILED;
+		if (sim_store_renew(&w->store, op->node, w->now, &until)) {
+			op->outcome = JV_RECORD_WRITTEN;
+			/* The node counts its lease from the renewal's issue:
+			 * it ends no later than the store's. */
+			op->until = w->store.lease_ms ? op->issued +
+				    w->store.lease_ms : JV_TIME_NEVER;
+		}
+		break;
+	case OP_WRITE:
+		op->outcome = apply_put(w, op);
+		jv_gw_record_wipe(&op->rec);
+		break;
+	case OP_ADOPT:
+		op->outcome = apply_put(w, op);
+		break;
+	case OP_DELETE:
+		op->outcome = sim_store_del(&w->store, op->node, op->index,
+					    op->expected);
+		break;
+	case OP_READ:
+		op->outcome = sim_store_read(&w->store, op->node, op->index,
+					     &sr);
+		/* Worth adopting: a record this node owns (it restarted) or
+		 * whose owner's lease is over. */
+		if (op->outcome != JV_RECORD_WRITTEN || !sr ||
+		    (strcmp(sr->owner, w->node[op->node].id) &&
+		     sim_store_owner_live(&w->store, sr->owner, w->now)))
+			break;
+		if (jv_gw_record_decode(sr->bytes, sizeof sr->bytes, &op->rec,
+					NULL) != JV_OK) {
+			fail(w, "the store holds a record that does not "
+			     "decode");
+			break;
+		}
+		op->found = true;
+		op->revision = sr->revision;
+		break;
+	}
+}
+
+/* After every engine call of node n: the records it wants written and
+ * the indexes it wants looked up. */
+static void drive_store(struct world *w, unsigned n)
+{
+	struct gwnode *gn = &w->node[n];
+	struct jv_gw_record r;
+	uint32_t index;
+
+	if (!gn->g)
+		return;
+	while (jv_gateway_next_record(gn->g, &r) == 1) {
+		struct wslot *ws = ws_get(w, gn, r.local_index);
+
+		if (ws && ws->inflight) {
+			/* One write per session in flight; the newest
+			 * record waits for it. */
+			ws->next = r;
+			ws->have_next = true;
+		} else if (ws) {
+			write_issue(w, n, ws, &r);
+		}
+		jv_gw_record_wipe(&r);
+	}
+	while (jv_gateway_next_lookup(gn->g, &index) == 1) {
+		if (is_looking(gn, index) || gn->nlooking == LOOKUPS_MAX)
+			continue;
+		gn->looking[gn->nlooking++] = index;
+		read_issue(w, n, index);
+	}
+}
+
+/* The store did not answer node n's operation issued at `issued`. */
+static void op_failed(struct world *w, struct gwnode *gn, jv_time issued)
+{
+	w->res->store_failures++;
+	if (!gn->had_failure || issued > gn->fail_issued)
+		gn->fail_issued = issued;
+	gn->had_failure = true;
+	jv_gateway_store_reachable(gn->g, false);
+}
+
+/* It answered (the daemon says so after every answer).  An answer to an
+ * operation older than the latest failure says nothing about now. */
+static void op_answered(struct gwnode *gn, jv_time issued)
+{
+	if (!gn->had_failure || issued > gn->fail_issued)
+		jv_gateway_store_reachable(gn->g, true);
+}
+
+static void renew_done(struct world *w, unsigned n, struct storeop *op)
+{
+	struct gwnode *gn = &w->node[n];
+
+	if (op->outcome != JV_RECORD_WRITTEN) {
+		op_failed(w, gn, op->issued);
+	} else {
+		if (op->until != JV_TIME_NEVER && op->until > gn->lease_until) {
+			gn->lease_until = op->until;
+			jv_gateway_set_lease(gn->g, op->until);
+		}
+		gn->serving = true;
+		op_answered(gn, op->issued);
+	}
+	done(w, ep_of(n));
+}
+
+static void write_done(struct world *w, unsigned n, struct storeop *op)
+{
+	struct gwnode *gn = &w->node[n];
+	struct wslot *ws = ws_get(w, gn, op->index);
+
+	if (!ws)
+		return;
+	ws->inflight = false;
+	if (op->outcome == JV_RECORD_WRITTEN) {
+		ws->revision = op->revision;
+		op_answered(gn, op->issued);
+	}
+	if (op->outcome == JV_RECORD_FAILED)
+		op_failed(w, gn, op->issued);
+	if (op->outcome == JV_RECORD_WRITTEN && op->over && !ws->have_next) {
+		/* Its last state is written: the record can go. */
+		delete_issue(w, n, op->index, ws->revision);
+		ws->revision = 0;
+	} else if (ws->have_next) {
+		struct jv_gw_record r = ws->next;
+
+		jv_gw_record_wipe(&ws->next);
+		ws->have_next = false;
+		write_issue(w, n, ws, &r);
+		jv_gw_record_wipe(&r);
+	}
+	/* JV_ERR_NOTFOUND: the session is gone meanwhile. */
+	(void)jv_gateway_record_done(gn->g, op->index, op->version,
+				     (enum jv_record_outcome)op->outcome,
+				     w->now, w->out);
+	done(w, ep_of(n));
+}
+
+static void read_done(struct world *w, unsigned n, struct storeop *op)
+{
+	struct gwnode *gn = &w->node[n];
+	struct jv_gw_record next;
+	int rc;
+
+	if (op->outcome == JV_RECORD_FAILED) {
+		unlook(gn, op->index);
+		op_failed(w, gn, op->issued);
+		done(w, ep_of(n));
+		return;
+	}
+	if (op->outcome == JV_RECORD_WRITTEN)
+		op_answered(gn, op->issued);
+	rc = op->found ? jv_gateway_prepare_adopt(gn->g, &op->rec, w->now,
+						  &next) : JV_ERR_NOTFOUND;
+	if (rc == JV_ERR_STATE)
+		delete_issue(w, n, op->index, op->revision);
+	if (rc != JV_OK) {
+		unlook(gn, op->index);
+		return;
+	}
+	adopt_issue(w, n, &next, op->revision, op->rec.owner_node);
+	jv_gw_record_wipe(&next);
+}
+
+static void adopt_done(struct world *w, unsigned n, struct storeop *op)
+{
+	struct gwnode *gn = &w->node[n];
+	struct wslot *ws;
+	int rc;
+
+	unlook(gn, op->index);
+	if (op->outcome == JV_RECORD_FAILED) {
+		op_failed(w, gn, op->issued);
+		done(w, ep_of(n));
+		return;
+	}
+	if (op->outcome != JV_RECORD_WRITTEN)
+		return;		/* another node won the CAS */
+	op_answered(gn, op->issued);
+	rc = jv_gateway_adopt(gn->g, &op->rec, op->prev_owner, w->now);
+	if (rc != JV_OK) {
+		fail(w, "%s: jv_gateway_adopt refused the record it prepared "
+		     "and won: %s", gn->id, jv_strerror(rc));
+		return;
+	}
+	ws = ws_get(w, gn, op->index);
+	if (ws) {
+		jv_gw_record_wipe(&ws->next);
+		ws->inflight = ws->have_next = false;
+		ws->revision = op->revision;
+	}
+	w->res->adoptions++;
+	done(w, ep_of(n));
+}
+
+static void store_done(struct world *w, uint32_t i)
+{
+	struct storeop *op = &w->ops.op[i];
+	unsigned n = op->node;
+
+	/* A dead process gets no answers; a restarted one is another. */
+	if (op->incarnation == w->node[n].incarnation && w->node[n].g) {
+		if (op->kind != OP_RENEW)
+			w->node[n].inflight--;
+		switch (op->kind) {
+		case OP_RENEW:
+			renew_done(w, n, op);
+			break;
+		case OP_WRITE:
+			write_done(w, n, op);
+			break;
+		case OP_READ:
+			read_done(w, n, op);
+			break;
+		case OP_ADOPT:
+			adopt_done(w, n, op);
+			break;
+		case OP_DELETE:
+			if (op->outcome == JV_RECORD_FAILED)
+				op_failed(w, &w->node[n], op->issued);
+			else
+				op_answered(&w->node[n], op->issued);
+			break;
+		}
+		/* An answer without an engine call may end what holds the
+		 * node's events. */
+		if (w->node[n].g && w->node[n].inflight == 0 &&
+		    w->node[n].nheld)
+			release(w, n);
+	}
+	op_free(w, i);
+}
+
+static void renew(struct world *w, unsigned n, uint64_t incarnation)
+{
+	struct gwnode *gn = &w->node[n];
+	uint32_t slot;
+	struct storeop *op;
+
+	if (!gn->g || incarnation != gn->incarnation)
+		return;
+	op = op_start(w, n, OP_RENEW, &slot);
+	if (!op)
+		return;
+	if (w->now + w->sc->store.renew_ms <= w->end)
+		push(w, w->now + w->sc->store.renew_ms, EV_RENEW, n,
+		     incarnation);
+}
+
 /* ---- traffic ------------------------------------------------------------ */
+
+/* The application behind the gateway sends through the node that holds
+ * the session: the first running node that takes the packet. */
+static int gateway_send(struct world *w, const uint8_t *pkt, size_t len)
+{
+	int rc = JV_ERR_STATE;
+
+	for (unsigned n = 0; n < w->nnodes; n++) {
+		struct gwnode *gn = &w->node[n];
+
+		if (!gn->g)
+			continue;
+		rc = jv_gateway_send(gn->g, gn->peer, pkt, len, w->now,
+				     w->out);
+		done(w, ep_of(n));
+		if (rc == 0)
+			break;
+	}
+	return rc;
+}
 
 /* Time of packet k of a pps stream started at start. */
 static jv_time nth(jv_time start, uint32_t pps, uint64_t k)
@@ -627,12 +1463,10 @@ static void stream_send(struct world *w, enum ev_kind kind, uint64_t k)
 		if (w->client) {
 			(void)jv_client_send(w->client, w->pkt, (size_t)len,
 					     w->now, w->out);
-			done(w, SIM_CLIENT);
+			done(w, EP_CLIENT);
 		}
 	} else {
-		(void)jv_gateway_send(w->gw, w->peer, w->pkt, (size_t)len,
-				      w->now, w->out);
-		done(w, SIM_GATEWAY);
+		(void)gateway_send(w, w->pkt, (size_t)len);
 	}
 	next = nth(tc->start_ms, pps, k + 1);
 	if (next < tc->stop_ms && next <= w->end)
@@ -646,9 +1480,7 @@ static void respond(struct world *w, uint32_t seq, jv_time sent)
 
 	if (len < 0)
 		return;
-	(void)jv_gateway_send(w->gw, w->peer, w->pkt, (size_t)len, w->now,
-			      w->out);
-	done(w, SIM_GATEWAY);
+	(void)gateway_send(w, w->pkt, (size_t)len);
 }
 
 /* ---- timeline ------------------------------------------------------------- */
@@ -681,16 +1513,20 @@ static void replay_copy(struct world *w, const struct sim_action *a)
 				(uint8_t)sim_rand_below(&w->attacker, 256);
 	/* Injected at the receiving end: the attacker is next to it. */
 	if (dir == 0) {
+		unsigned n = a->node >= 0 ? (unsigned)a->node : pa->node;
+
 		from = a->has_addr ? a->addr :
 		       a->from_path >= 0 ? w->path[a->from_path].addr :
 		       pa->addr;
-		(void)jv_gateway_recv(w->gw, (uint32_t)a->path, &from, buf,
-				      r->len, w->now, w->out);
-		done(w, SIM_GATEWAY);
+		if (n >= w->nnodes || !w->node[n].g || !w->node[n].serving)
+			return;
+		(void)jv_gateway_recv(w->node[n].g, (uint32_t)a->path, &from,
+				      buf, r->len, w->now, w->out);
+		done(w, ep_of(n));
 	} else if (w->client) {
 		(void)jv_client_recv(w->client, pa->client_index, buf, r->len,
 				     w->now, w->out);
-		done(w, SIM_CLIENT);
+		done(w, EP_CLIENT);
 	}
 }
 
@@ -729,7 +1565,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 				rc = jv_client_path_down(w->client,
 							 pa->client_index,
 							 w->now, w->out);
-				done(w, SIM_CLIENT);
+				done(w, EP_CLIENT);
 			}
 		}
 		break;
@@ -741,7 +1577,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 				rc = jv_client_path_up(w->client,
 						       pa->client_index,
 						       w->now, w->out);
-				done(w, SIM_CLIENT);
+				done(w, EP_CLIENT);
 			}
 		}
 		break;
@@ -769,20 +1605,36 @@ static int run_action(struct world *w, const struct sim_action *a)
 		if (w->client) {
 			rc = jv_client_request_switch(w->client, name, w->now,
 						      w->out);
-			done(w, SIM_CLIENT);
+			done(w, EP_CLIENT);
 		}
 		break;
 	case SIM_ACT_TERMINATE:
 		if (a->side == SIM_CLIENT && w->client) {
 			rc = jv_client_terminate(w->client, w->now, w->out);
-			done(w, SIM_CLIENT);
+			done(w, EP_CLIENT);
 		} else if (a->side == SIM_GATEWAY) {
-			rc = jv_gateway_terminate(w->gw, w->peer, w->now,
-						  w->out);
-			done(w, SIM_GATEWAY);
+			/* At the node that holds the session. */
+			for (unsigned n = 0; n < w->nnodes; n++) {
+				if (!w->node[n].g)
+					continue;
+				rc = jv_gateway_terminate(w->node[n].g,
+							  w->node[n].peer,
+							  w->now, w->out);
+				done(w, ep_of(n));
+				if (rc == 0)
+					break;
+			}
 		}
 		break;
 	case SIM_ACT_RESTART:
+		if (a->side == SIM_GATEWAY) {
+			/* The same node id, empty memory, durable: what it
+			 * held comes back from the store (PD-9). */
+			node_crash(w, (unsigned)a->node);
+			w->res->node_restarts++;
+			rc = node_start(w, (unsigned)a->node);
+			break;
+		}
 		/* The old endpoint vanishes (a crash or a new process): its
 		 * live streams end unchecked; a new handshake follows. */
 		sim_check_abandon(&w->res->check, SIM_CLIENT);
@@ -802,6 +1654,22 @@ static int run_action(struct world *w, const struct sim_action *a)
 	case SIM_ACT_HOLD:
 	case SIM_ACT_DROP:
 		add_modifier(w, a);
+		break;
+	case SIM_ACT_CRASH:
+		node_crash(w, (unsigned)a->node);
+		break;
+	case SIM_ACT_STORE_DOWN:
+	case SIM_ACT_STORE_UP:
+		/* The nodes find out from their next operation. */
+		w->store.down = a->kind == SIM_ACT_STORE_DOWN;
+		break;
+	case SIM_ACT_PARTITION:
+	case SIM_ACT_HEAL:
+		w->store.node[a->node].partitioned =
+			a->kind == SIM_ACT_PARTITION;
+		break;
+	case SIM_ACT_STORE_CONFLICT:
+		(void)sim_store_inject_conflict(&w->store, "intruder");
 		break;
 	case SIM_ACT_KIND_COUNT:
 		break;
@@ -842,6 +1710,7 @@ static int setup_paths(struct world *w)
 		snprintf(name, sizeof name, "link/%s/down", t->name);
 		sim_link_init(&pa->d[1].link, &t->down, w->seed, name);
 		pa->addr = t->addr;
+		pa->node = (unsigned)t->node;
 		sim_addr_ipv4(&pa->gw, 192u << 24 | 2u << 8 | (p + 1), 51820);
 		if (t->start_down)
 			links_set(w, p, SIM_DIR_BOTH, true);
@@ -917,15 +1786,15 @@ static void step(struct world *w, const struct sim_ev *e)
 
 	switch ((enum ev_kind)e->kind) {
 	case EV_TICK_CLIENT:
-		if (e->at == w->tick_at[SIM_CLIENT]) {
-			w->tick_at[SIM_CLIENT] = JV_TIME_NEVER;
+		if (e->at == w->tick_at[EP_CLIENT]) {
+			w->tick_at[EP_CLIENT] = JV_TIME_NEVER;
 			client_tick(w);
 		}
 		break;
 	case EV_TICK_GATEWAY:
-		if (e->at == w->tick_at[SIM_GATEWAY]) {
-			w->tick_at[SIM_GATEWAY] = JV_TIME_NEVER;
-			gateway_tick(w);
+		if (e->arg < w->nnodes && e->at == w->tick_at[ep_of(e->arg)]) {
+			w->tick_at[ep_of(e->arg)] = JV_TIME_NEVER;
+			gateway_tick(w, e->arg);
 		}
 		break;
 	case EV_DELIVER_UP:
@@ -954,6 +1823,15 @@ static void step(struct world *w, const struct sim_ev *e)
 	case EV_RESPOND:
 		respond(w, e->arg, e->arg2);
 		break;
+	case EV_STORE_APPLY:
+		store_apply(w, e->arg);
+		break;
+	case EV_STORE_DONE:
+		store_done(w, e->arg);
+		break;
+	case EV_RENEW:
+		renew(w, e->arg, e->arg2);
+		break;
 	}
 }
 
@@ -972,12 +1850,28 @@ static void final_state(struct world *w)
 					 st.session_id, st.state,
 					 st.state_version, w->now);
 	}
-	if (jv_gateway_status(w->gw, w->peer, &st) == 0) {
+	/* The gateway side: the node that holds the session (a live one
+	 * before a terminated one). */
+	int holder = -1;
+	struct jv_session_status hst;
+
+	for (unsigned n = 0; n < w->nnodes; n++)
+		if (w->node[n].g &&
+		    jv_gateway_status(w->node[n].g, w->node[n].peer, &st) == 0 &&
+		    (holder < 0 || (hst.state == JV_STATE_TERMINATED &&
+				    st.state != JV_STATE_TERMINATED))) {
+			holder = (int)n;
+			hst = st;
+		}
+	if (holder >= 0) {
 		res->rec.final_known[SIM_GATEWAY] = true;
-		res->rec.final_state[SIM_GATEWAY] = st.state;
-		res->rec.final_version[SIM_GATEWAY] = st.state_version;
-		sim_check_engine(&res->check, SIM_GATEWAY, st.session_id,
-				 st.state, st.state_version, w->now);
+		res->rec.final_state[SIM_GATEWAY] = hst.state;
+		res->rec.final_version[SIM_GATEWAY] = hst.state_version;
+		snprintf(res->rec.final_node[SIM_GATEWAY],
+			 sizeof res->rec.final_node[SIM_GATEWAY], "%s",
+			 w->node[holder].id);
+		sim_check_engine(&res->check, SIM_GATEWAY, hst.session_id,
+				 hst.state, hst.state_version, w->now);
 	} else {
 		/* No live session: the newest one's last state, if any. */
 		struct sim_record *r = &res->rec;
@@ -998,7 +1892,16 @@ static void final_state(struct world *w)
 static void world_free(struct world *w)
 {
 	jv_client_free(w->client);
-	jv_gateway_free(w->gw);
+	for (unsigned n = 0; n < SIM_NODES_MAX; n++) {
+		jv_gateway_free(w->node[n].g);
+		ws_clear(&w->node[n]);
+		free(w->node[n].ws);
+		free(w->node[n].held);
+	}
+	for (uint32_t i = 0; i < w->ops.n; i++)
+		jv_gw_record_wipe(&w->ops.op[i].rec);
+	free(w->ops.op);
+	sim_store_free(&w->store);
 	sim_queue_free(&w->q);
 	free(w->pool.s);
 	for (unsigned p = 0; p < SIM_TRANSPORTS_MAX; p++)
@@ -1044,10 +1947,26 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 	w->seed = o->seed_set ? o->seed : sc->seed;
 	w->end = sc->duration_ms;
 	w->pool.free_head = NO_SLOT;
-	w->tick_at[0] = w->tick_at[1] = JV_TIME_NEVER;
-	w->same_ms_at[0] = w->same_ms_at[1] = JV_TIME_NEVER;
+	w->ops.free_head = NO_SLOT;
+	for (int ep = 0; ep < EPS; ep++)
+		w->tick_at[ep] = w->same_ms_at[ep] = JV_TIME_NEVER;
 	res->seed = w->seed;
 	res->npaths = sc->ntransports;
+	/* Without a store: one node, "gateway-1", as it always was. */
+	w->have_store = sc->store.on;
+	w->nnodes = w->have_store ? sc->store.nodes : 1;
+	res->have_store = w->have_store;
+	res->nnodes = w->nnodes;
+	sim_store_init(&w->store, sc->store.lease_ms);
+	for (unsigned n = 0; n < w->nnodes; n++) {
+		snprintf(w->node[n].id, sizeof w->node[n].id, "%s",
+			 w->have_store ? sim_node_name((int)n) : "gateway-1");
+		if (w->have_store &&
+		    sim_store_add_node(&w->store, w->node[n].id) < 0) {
+			r = JV_ERR_STATE;
+			goto out;
+		}
+	}
 	sim_check_init(&res->check, &sc->policy[SIM_CLIENT],
 		       &sc->policy[SIM_GATEWAY]);
 	w->out = calloc(1, sizeof *w->out);
@@ -1066,8 +1985,6 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 				 (struct jv_sink){ failing_sink, NULL });
 	jv_seeded_rng_init(&w->client_rng,
 			   sim_rand_derive(w->seed, "engine/client"));
-	jv_seeded_rng_init(&w->gw_rng,
-			   sim_rand_derive(w->seed, "engine/gateway"));
 	sim_rand_init(&w->attacker, w->seed, "attacker");
 	derive_key(w->seed, "key/client", w->client_sk, w->client_pk);
 	derive_key(w->seed, "key/gateway", w->gw_sk, w->gw_pk);
@@ -1079,7 +1996,10 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		goto out;
 	for (size_t i = 0; i < sc->nactions; i++)
 		push(w, sc->actions[i].at, EV_ACTION, (uint32_t)i, 0);
-	if (gateway_create(w) || client_create(w))
+	for (unsigned n = 0; n < w->nnodes; n++)
+		if (node_start(w, n))
+			goto out;
+	if (client_create(w))
 		goto out;
 
 	while (!w->failed && sim_queue_pop(&w->q, &e)) {
@@ -1089,9 +2009,15 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		res->steps++;
 		step(w, &e);
 		sim_check_time(&res->check, w->now);
+		if (w->have_store)
+			check_dual(w);
 	}
 	if (!w->failed) {
 		w->now = w->end;
+		/* A clean shutdown: what the nodes hold goes out. */
+		for (unsigned n = 0; n < w->nnodes; n++)
+			if (w->node[n].nheld)
+				release(w, n);
 		sim_check_time(&res->check, w->end);
 		if (res->have_up)
 			sim_meter_finish(&res->up, sc->traffic.stop_ms);
@@ -1106,6 +2032,7 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		res->paths[p].down = w->path[p].d[1].link.st;
 	}
 	res->sink_failures = w->faillog ? w->faillog->sink_failures : 0;
+	res->store = w->store.st;
 	crypto_generichash_final(&w->hash, res->event_hash,
 				 sizeof res->event_hash);
 out:

@@ -6,6 +6,9 @@
  * One simulated run: a client engine and a gateway engine (the same core
  * the daemon runs, include/jvpn/session.h) joined by the scenario's
  * virtual transports, driven by the event queue and the virtual clock.
+ * With a [Store], the gateway side is one or two durable nodes (gw1,
+ * gw2) sharing a simulated ownership store (sim/store.h); each transport
+ * reaches one node ([Transport] node).
  *
  * Topology.  Transport i of the client is path i: the client sends on
  * its index, the datagram crosses link i "up" and reaches the gateway on
@@ -30,6 +33,7 @@
 #include "sim/check.h"
 #include "sim/record.h"
 #include "sim/scenario.h"
+#include "sim/store.h"
 #include "sim/traffic.h"
 
 struct sim_run_opts {
@@ -67,6 +71,12 @@ struct sim_result {
 	uint64_t out_overflow;		/* datagrams the engine could not emit */
 	uint64_t misrouted;		/* gateway datagrams to no path */
 	uint64_t replay_misses;		/* replay actions with nothing recorded */
+	bool have_store;		/* [Store]: nodes, store, leases */
+	unsigned nnodes;
+	struct sim_store_stats store;
+	uint64_t crashes, node_restarts;	/* gateway nodes */
+	uint64_t lookups, adoptions;
+	uint64_t store_failures;	/* answers that said unreachable */
 	unsigned npaths;
 	struct sim_path_stats paths[SIM_TRANSPORTS_MAX];
 	uint8_t event_hash[32];		/* BLAKE2b of every event line */

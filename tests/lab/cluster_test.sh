@@ -15,7 +15,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=15
+N=16
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 . "$HERE/clusterlib.sh"
@@ -76,8 +76,12 @@ tap_eq "one handshake only (client SessionCreated)" 1 "$(lab_count client Sessio
 tap_eq "one handshake only (gateways' SessionCreated)" 1 \
 	"$(( $(lab_count gw1 SessionCreated) + $(lab_count gw2 SessionCreated) ))"
 echo "# node_kill_gap_ms=$kill_gap partition_gap_ms=$part_gap (lease $CL_LEASE_MS ms)"
-tap_check "a ping answered within 3 s of the owner's death (${kill_gap} ms)" \
-	[ "$kill_gap" != - ] && [ "${kill_gap%.*}" -lt 3000 ]
+# LIV-11: ATTACHED again within OWNER_LEASE_MS + the recovery window
+# (fast profile: 2000 + 3000 ms); bench/gateway_loss.sh reports the figure.
+tap_below "the owner's death costs less than LIV-11's bound (${kill_gap} ms < 5000)" \
+	"$kill_gap" 5000
+tap_below "the partition costs less than LIV-11's bound (${part_gap} ms < 5000)" \
+	"$part_gap" 5000
 if tap_have_audit; then
 	if out=$("$JVPN" audit --quiet --epsilon 50 "$LAB_DIR/client.jsonl" \
 		 "$LAB_DIR/gw1.jsonl" "$LAB_DIR/gw2.jsonl" 2>&1); then

@@ -33,6 +33,16 @@ tap_check() {
 	if "$@"; then tap_ok "$d"; else tap_fail "$d" "failed: $*"; fi
 }
 
+# tap_below DESCRIPTION VALUE LIMIT: ok when VALUE is a number below LIMIT
+# ("-" or empty, a measurement that did not happen, fails).
+tap_below() {
+	local v=${2%.*}
+	case $v in
+	''|*[!0-9]*) tap_fail "$1" "no measurement: '$2'" ;;
+	*) if [ "$v" -lt "$3" ]; then tap_ok "$1"; else tap_fail "$1" "$2 is not below $3"; fi ;;
+	esac
+}
+
 # tap_eq DESCRIPTION EXPECTED ACTUAL
 tap_eq() {
 	if [ "$2" = "$3" ]; then

@@ -15,6 +15,8 @@
 static struct jv_policy pol;
 static struct sim_check chk;
 static uint64_t ver;
+static enum sim_side side;	/* of the events emit() sends */
+static const char *node;	/* gateway node, NULL: none */
 
 static int setup(void **st)
 {
@@ -22,12 +24,14 @@ static int setup(void **st)
 	jv_policy_default(&pol);
 	sim_check_init(&chk, &pol, &pol);
 	ver = 0;
+	side = SIM_CLIENT;
+	node = NULL;
 	return 0;
 }
 
 static void emit(const struct jv_event *ev)
 {
-	sim_check_event(&chk, SIM_CLIENT, "aa", ev);
+	sim_check_event_node(&chk, side, node, "aa", ev);
 }
 
 static void created(jv_time t)
@@ -101,7 +105,7 @@ static void success(jv_time t, const char *from, const char *to)
 
 static void commit(jv_time t)
 {
-	sim_check_commit(&chk, SIM_CLIENT, t);
+	sim_check_commit(&chk, side, t);
 	sim_check_time(&chk, t);
 }
 
@@ -124,6 +128,12 @@ static void birth_and_failover(void)
 	    JV_REASON_REATTACH_SUCCESS, NULL);
 	success(5040, NULL, "p2");
 	commit(5040);
+}
+
+static void no_violation_yet(void)
+{
+	if (chk.total)
+		fail_msg("%s: %s", chk.kept[0].id, chk.kept[0].msg);
 }
 
 static void legal_stream_passes(void **st)
@@ -257,6 +267,228 @@ static void termination_must_be_justified(void **st)
 	expect_violation("INV-04");
 }
 
+static void bad_proof(jv_time t)
+{
+	struct jv_event ev = { .type = JV_EV_SECURITY_VALIDATION_FAILED,
+			       .ts_ms = t, .state_version = ver };
+
+	JV_EV_SET(&ev, reason_code, JV_REASON_BAD_PROOF);
+	emit(&ev);
+}
+
+/* INV-10: a denial never mutates, except the failure over
+ * MAX_SECURITY_FAILURES that ends the session in its commit (X3). */
+static void security_limit_terminates(void **st)
+{
+	struct jv_event term = { .type = JV_EV_SESSION_TERMINATED };
+
+	(void)st;
+	side = SIM_GATEWAY;
+	birth_and_failover();
+	bad_proof(6000);
+	ssc(6000, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+	    JV_REASON_SECURITY_FAILURE, NULL);
+	term.ts_ms = 6000;
+	term.state_version = ver;
+	JV_EV_SET(&term, reason_code, JV_REASON_SECURITY_FAILURE);
+	emit(&term);
+	commit(6000);
+	no_violation_yet();
+	setup(NULL);
+	side = SIM_GATEWAY;
+	birth_and_failover();
+	bad_proof(6000);
+	ssc(6000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);
+	commit(6000);
+	expect_violation("INV-10");
+}
+
+/* ---- gateway nodes (PD-9) --------------------------------------------- */
+
+static void owner(jv_time t, enum jv_event_type type, const char *who,
+		  const char *named, uint64_t epoch, const char *prev)
+{
+	struct jv_event ev = { .type = type, .ts_ms = t, .state_version = ver };
+
+	node = who;
+	JV_EV_SET(&ev, owner_node_id, named);
+	JV_EV_SET(&ev, owner_epoch, epoch);
+	if (prev)
+		JV_EV_SET(&ev, previous_owner_node_id, prev);
+	emit(&ev);
+}
+
+static void rejected(jv_time t, const char *who)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_OWNER_REJECTED,
+			       .ts_ms = t, .state_version = ver };
+
+	node = who;
+	JV_EV_SET(&ev, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
+	JV_EV_SET(&ev, expected_state_version, ver);
+	JV_EV_SET(&ev, actual_state_version, ver);
+	emit(&ev);
+}
+
+static void v2_denial(jv_time t, const char *who)
+{
+	struct jv_event ev = { .type = JV_EV_REATTACH_RESULT, .ts_ms = t,
+			       .state_version = ver };
+
+	node = who;
+	JV_EV_SET(&ev, status, "DENIED");
+	JV_EV_SET(&ev, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
+	emit(&ev);
+	rejected(t, who);
+}
+
+/* gw1 creates the session and attaches it at v1. */
+static void gw1_session(void)
+{
+	side = SIM_GATEWAY;
+	node = "gw1";
+	created(10);
+	owner(10, JV_EV_SESSION_OWNER_ACQUIRED, "gw1", "gw1", 1, NULL);
+	ssc(20, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	attached(20, "t1");
+	commit(20);
+}
+
+static void no_violation(void)
+{
+	if (chk.total)
+		fail_msg("%s: %s", chk.kept[0].id, chk.kept[0].msg);
+}
+
+/* The stream goes on across nodes: an owner dies, its lease ends, the
+ * other node takes over at the version of the record and goes on.  No
+ * node holds the session in between: nobody's timers are late. */
+static void takeover_continues_the_stream(void **st)
+{
+	(void)st;
+	gw1_session();
+	ssc(2000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);
+	commit(2000);
+	sim_check_node_down(&chk, "gw1");
+	commit(9000);		/* VOLATILE for 7 s, nobody holds it */
+	owner(9000, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw2", 2, "gw1");
+	commit(9000);		/* the new owner fires what is overdue */
+	ssc(9000, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED, NULL);
+	commit(9000);
+	no_violation();
+	assert_string_equal(chk.s[0].own_node, "gw2");
+	assert_int_equal(chk.s[0].own_epoch, 2);
+	/* the same node again after a restart: the next epoch */
+	sim_check_node_down(&chk, "gw2");
+	owner(12000, JV_EV_SESSION_OWNER_ACQUIRED, "gw2", "gw2", 3, "gw2");
+	commit(12000);
+	no_violation();
+}
+
+/* Past the acquisition, an overdue bound is late at once. */
+static void bound_due_at_the_acquisition(void **st)
+{
+	(void)st;
+	gw1_session();
+	ssc(2000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);
+	commit(2000);
+	sim_check_node_down(&chk, "gw1");
+	commit(9000);
+	owner(9000, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw2", 2, "gw1");
+	commit(9000);
+	no_violation();
+	commit(9001);		/* still VOLATILE after the acquisition */
+	expect_violation("LIV-04");
+}
+
+static void owner_events_checked(void **st)
+{
+	(void)st;
+	gw1_session();
+	/* a node acquires for itself only */
+	owner(100, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw1", 2, "gw1");
+	expect_violation("INV-15");
+	setup(NULL);
+	gw1_session();
+	/* epochs go up */
+	owner(100, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw2", 1, "gw1");
+	expect_violation("INV-15");
+	setup(NULL);
+	gw1_session();
+	/* a transfer names the owner it takes from */
+	owner(100, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw2", 2, "gw3");
+	expect_violation("INV-15");
+}
+
+/* Only the owner commits; a node that let the session go, or another
+ * node, does not. */
+static void only_the_owner_commits(void **st)
+{
+	(void)st;
+	gw1_session();
+	node = "gw2";
+	ssc(100, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);
+	expect_violation("INV-15");
+	/* the event did not move the stream */
+	assert_int_equal(chk.s[0].k, 1);
+	assert_int_equal(chk.s[0].state, JV_STATE_ATTACHED);
+}
+
+/* SessionOwnerRejected in a V2 denial's commit: the node still holds
+ * the session (its timers run on); on its own: it let it go. */
+static void release_or_denial(void **st)
+{
+	(void)st;
+	gw1_session();
+	v2_denial(500, "gw1");
+	commit(500);
+	ver = 1;
+	node = "gw1";
+	ssc(2000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);
+	commit(2000);
+	no_violation();
+	rejected(3000, "gw1");
+	commit(3000);
+	assert_false(chk.s[0].own_held);
+	commit(60000);		/* nobody holds it: not timed */
+	no_violation();
+	node = "gw1";
+	ssc(60000, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED, NULL);
+	expect_violation("INV-15");
+}
+
+/* A commit logged but never stored: the next owner resumes below it and
+ * commits the same version again. */
+static void fork_across_nodes(void **st)
+{
+	(void)st;
+	gw1_session();
+	ssc(2000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);	/* v2, lost */
+	commit(2000);
+	sim_check_node_down(&chk, "gw1");
+	ver = 1;
+	owner(9000, JV_EV_SESSION_OWNER_TRANSFERRED, "gw2", "gw2", 2, "gw1");
+	expect_violation("INV-16");
+	assert_int_equal(chk.s[0].k, 1);
+	assert_int_equal(chk.s[0].state, JV_STATE_ATTACHED);
+	assert_string_equal(chk.s[0].binding, "t1");
+	unsigned before = chk.nkept;
+	ssc(9000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT, NULL);	/* v2 again */
+	assert_int_equal(chk.nkept, before + 1);
+	assert_string_equal(chk.kept[before].id, "INV-16");
+	assert_non_null(strstr(chk.kept[before].msg, "committed twice"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +500,13 @@ int main(void)
 		cmocka_unit_test_setup(cooldown_and_recovery_bound, setup),
 		cmocka_unit_test_setup(switch_rate, setup),
 		cmocka_unit_test_setup(termination_must_be_justified, setup),
+		cmocka_unit_test_setup(security_limit_terminates, setup),
+		cmocka_unit_test_setup(takeover_continues_the_stream, setup),
+		cmocka_unit_test_setup(bound_due_at_the_acquisition, setup),
+		cmocka_unit_test_setup(owner_events_checked, setup),
+		cmocka_unit_test_setup(only_the_owner_commits, setup),
+		cmocka_unit_test_setup(release_or_denial, setup),
+		cmocka_unit_test_setup(fork_across_nodes, setup),
 	};
 
 	return cmocka_run_group_tests_name("sim_check", tests, NULL, NULL);

@@ -84,11 +84,10 @@ static int teardown(void **st)
 	return 0;
 }
 
-/* Parse "key = value" and check it against rec. */
-static bool holds(const char *line)
+/* Parse "key = value" and check it against rec and m. */
+static bool holds_m(const char *line, const struct sim_measure *m)
 {
 	struct sim_expect x;
-	struct sim_measure m = { 0 };
 	struct jv_diag d;
 	char key[32], why[512];
 	const char *eq = strstr(line, " = ");
@@ -98,7 +97,14 @@ static bool holds(const char *line)
 	jv_diag_clear(&d);
 	if (sim_expect_parse(&x, key, eq + 3, 7, &d))
 		fail_msg("does not parse: %s (%s)", line, d.msg);
-	return sim_expect_check(&x, &rec, &m, why, sizeof why);
+	return sim_expect_check(&x, &rec, m, why, sizeof why);
+}
+
+static bool holds(const char *line)
+{
+	struct sim_measure m = { 0 };
+
+	return holds_m(line, &m);
 }
 
 static void final_and_version(void **st)
@@ -201,6 +207,68 @@ static void gaps_need_a_stream(void **st)
 	sim_meter_free(&up);
 }
 
+/* gateway@NODE: one node's events of the merged gateway side. */
+static void nodes(void **st)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_OWNER_TRANSFERRED,
+			       .ts_ms = 16000 };
+
+	(void)st;
+	JV_EV_SET(&ev, owner_node_id, "gw2");
+	JV_EV_SET(&ev, owner_epoch, 2);
+	assert_int_equal(sim_record_add_node(&rec, SIM_GATEWAY, "gw2", "s1",
+					     &ev), 0);
+	ev = (struct jv_event){ .type = JV_EV_SESSION_STATE_CHANGE,
+				.ts_ms = 17000, .state_version = 1 };
+	JV_EV_SET(&ev, previous_state, JV_STATE_ATTACHED);
+	JV_EV_SET(&ev, new_state, JV_STATE_VOLATILE);
+	JV_EV_SET(&ev, reason_code, JV_REASON_HEARTBEAT_TIMEOUT);
+	assert_int_equal(sim_record_add_node(&rec, SIM_GATEWAY, "gw2", "s1",
+					     &ev), 0);
+	assert_true(holds("event = gateway@gw2 SessionOwnerTransferred "
+			  "owner_epoch=2 count=1"));
+	assert_false(holds("event = gateway@gw1 SessionOwnerTransferred"));
+	assert_true(holds("event = gateway SessionOwnerTransferred count=1"));
+	assert_true(holds("no = gateway@gw1 *"));
+	assert_false(holds("no = gateway@gw2 * after=16000"));
+	assert_true(holds("event = gateway@gw2 * count=2"));
+	assert_true(holds("sequence = gateway@gw2 VOLATILE[heartbeat_timeout]"
+			  "@17000"));
+	assert_true(holds("states = gateway@gw2 VOLATILE"));
+	assert_true(holds("state_at = 17000 gateway@gw2 VOLATILE"));
+	assert_false(holds("state_at = 16999 gateway@gw2 VOLATILE"));
+	snprintf(rec.final_node[SIM_GATEWAY], sizeof rec.final_node[0], "gw2");
+	assert_true(holds("final = gateway@gw2 DEGRADED"));
+	assert_false(holds("final = gateway@gw1 DEGRADED"));
+	assert_true(holds("final = gateway DEGRADED"));
+}
+
+static void store_and_silence(void **st)
+{
+	struct sim_measure m = { 0 };
+	struct sim_meter up;
+	const jv_time f[] = { 100 };
+
+	(void)st;
+	assert_false(holds("store = adoptions 0"));	/* no [Store] */
+	m.have_store = true;
+	m.store[SIM_SK_ADOPTIONS] = 1;
+	assert_true(holds_m("store = adoptions 1", &m));
+	assert_true(holds_m("store = conflicts 0", &m));
+	assert_false(holds_m("store = conflicts >=1", &m));
+	assert_false(holds_m("silent_after = 500", &m));	/* no stream */
+	assert_int_equal(sim_meter_init(&up, 10, f, 1), 0);
+	sim_meter_sent(&up, 0);
+	sim_meter_delivered(&up, 0, 0, 50);
+	sim_meter_delivered(&up, 1, 0, 400);
+	m.up = &up;
+	assert_true(holds_m("silent_after = up 400", &m));
+	assert_true(holds_m("silent_after = 400", &m));
+	assert_false(holds_m("silent_after = up 399", &m));
+	assert_false(holds_m("silent_after = down 1000", &m));
+	sim_meter_free(&up);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +277,8 @@ int main(void)
 		cmocka_unit_test(sequences),
 		cmocka_unit_test(rates_and_spacing),
 		cmocka_unit_test(gaps_need_a_stream),
+		cmocka_unit_test(nodes),
+		cmocka_unit_test(store_and_silence),
 	};
 
 	return cmocka_run_group_tests_name("sim_expect", tests, setup,

@@ -229,6 +229,169 @@ static void invalid_policy_names_its_line(void **st)
 	assert_int_equal(errs.d[0].line, 6);
 }
 
+static const char cluster[] =
+	"[Scenario]\n"				/* 1 */
+	"name = c\n"
+	"duration_ms = 30000\n"
+	"[Store]\n"
+	"latency_ms = 20\n"			/* 5 */
+	"lease_ms = 3000\n"
+	"[Transport p1]\n"
+	"[Transport p2]\n"
+	"node = gw2\n"
+	"[Timeline]\n"				/* 10 */
+	"at 1000 = crash gw1\n"
+	"at 2000 = restart gw1\n"
+	"at 3000 = store down\n"
+	"at 4000 = store up\n"
+	"at 5000 = partition gw2 store\n"	/* 15 */
+	"at 6000 = heal gw2 store\n"
+	"at 7000 = store conflict\n"
+	"at 8000 = replay p2 up node=gw1\n"
+	"at 9000 = restart client\n"
+	"[Expect]\n"				/* 20 */
+	"event = gateway@gw2 SessionOwnerTransferred owner_epoch=2\n"
+	"store = adoptions >=1\n";
+
+static void cluster_file(void **st)
+{
+	struct sim_scenario sc;
+	struct sim_errors errs;
+
+	(void)st;
+	if (sim_scenario_parse_text(cluster, "c.ini", &sc, &errs)) {
+		sim_errors_print(&errs, stderr);
+		fail_msg("cluster scenario does not parse");
+	}
+	assert_true(sc.store.on);
+	assert_int_equal(sc.store.line, 4);
+	assert_int_equal(sc.store.latency_ms, 20);
+	assert_int_equal(sc.store.lease_ms, 3000);
+	assert_int_equal(sc.store.renew_ms, 1000);	/* lease / 3 */
+	assert_int_equal(sc.store.nodes, 2);		/* gw2 is named */
+	assert_int_equal(sc.transport[0].node, 0);
+	assert_int_equal(sc.transport[1].node, 1);
+	assert_int_equal(sc.nactions, 9);
+	assert_int_equal(sc.actions[0].kind, SIM_ACT_CRASH);
+	assert_int_equal(sc.actions[0].node, 0);
+	assert_true(sc.actions[0].fault);
+	assert_int_equal(sc.actions[1].kind, SIM_ACT_RESTART);
+	assert_int_equal(sc.actions[1].side, SIM_GATEWAY);
+	assert_int_equal(sc.actions[1].node, 0);
+	assert_false(sc.actions[1].fault);
+	assert_int_equal(sc.actions[2].kind, SIM_ACT_STORE_DOWN);
+	assert_true(sc.actions[2].fault);
+	assert_int_equal(sc.actions[3].kind, SIM_ACT_STORE_UP);
+	assert_false(sc.actions[3].fault);
+	assert_int_equal(sc.actions[4].kind, SIM_ACT_PARTITION);
+	assert_int_equal(sc.actions[4].node, 1);
+	assert_int_equal(sc.actions[5].kind, SIM_ACT_HEAL);
+	assert_int_equal(sc.actions[6].kind, SIM_ACT_STORE_CONFLICT);
+	assert_int_equal(sc.actions[7].kind, SIM_ACT_REPLAY);
+	assert_int_equal(sc.actions[7].node, 0);
+	assert_int_equal(sc.actions[8].kind, SIM_ACT_RESTART);
+	assert_int_equal(sc.actions[8].side, SIM_CLIENT);
+	assert_int_equal(sc.actions[8].node, -1);
+	assert_int_equal(sc.nexpects, 2);
+	assert_string_equal(sc.expects[0].node, "gw2");
+	assert_string_equal(sim_node_name(1), "gw2");
+	assert_int_equal(sim_node_from_name("gw3"), -1);
+	sim_scenario_free(&sc);
+	/* Without a [Store]: no nodes, as before. */
+	assert_int_equal(sim_scenario_parse_text(good, "g.ini", &sc, &errs),
+			 0);
+	assert_false(sc.store.on);
+	assert_int_equal(sc.transport[0].node, 0);
+	sim_scenario_free(&sc);
+}
+
+/* Replace line `line` of `text` and check the first error. */
+static void bad_in(const char *base, unsigned line, const char *repl,
+		   unsigned want_line, const char *what)
+{
+	char text[4096], msg[JV_DIAG_TEXT_MAX], want[32];
+	const char *p = base;
+	size_t off = 0;
+	struct sim_scenario sc;
+	struct sim_errors errs;
+
+	for (unsigned l = 1; *p; l++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = (size_t)(nl - p) + 1;
+
+		if (l == line)
+			off += (size_t)snprintf(text + off, sizeof text - off,
+						"%s\n", repl);
+		else
+			off += (size_t)snprintf(text + off, sizeof text - off,
+						"%.*s", (int)len, p);
+		p += len;
+	}
+	assert_int_equal(sim_scenario_parse_text(text, "bad.ini", &sc, &errs),
+			 JV_ERR_PARSE);
+	assert_true(errs.n >= 1);
+	assert_true(jv_diag_format(&errs.d[0], msg, sizeof msg) > 0);
+	snprintf(want, sizeof want, "bad.ini:%u:", want_line);
+	if (strncmp(msg, want, strlen(want)) || !strstr(msg, what))
+		fail_msg("line %u '%s': got '%s', want '%s' and '%s'", line,
+			 repl, msg, want, what);
+	sim_scenario_free(&sc);
+}
+
+static void bad_cluster_lines(void **st)
+{
+	(void)st;
+	bad_in(cluster, 5, "latency = 20", 5, "unknown key in [Store]");
+	bad_in(cluster, 5, "latency_ms = soon", 5, "latency_ms");
+	bad_in(cluster, 5, "nodes = 3", 5, "must be 1 or 2");
+	bad_in(cluster, 5, "nodes = 1", 5, "gw2 is named but nodes = 1");
+	bad_in(cluster, 5, "renew_ms = 3000", 5, "must be below lease_ms");
+	bad_in(cluster, 6, "lease_ms = 8000", 6, "recovery_window_ms");
+	bad_in(cluster, 9, "node = gw9", 9, "gw1 or gw2");
+	bad_in(cluster, 11, "at 1000 = crash gw3", 11, "crash gw1|gw2");
+	bad_in(cluster, 11, "at 1000 = crash", 11, "crash gw1|gw2");
+	bad_in(cluster, 12, "at 2000 = restart gateway", 12,
+	       "restart client|gw1|gw2");
+	bad_in(cluster, 13, "at 3000 = store sideways", 13,
+	       "store down|up|conflict");
+	bad_in(cluster, 15, "at 5000 = partition gw2", 15,
+	       "partition gw1|gw2 store");
+	bad_in(cluster, 16, "at 6000 = heal gw2 disk", 16,
+	       "heal gw1|gw2 store");
+	bad_in(cluster, 18, "at 8000 = replay p2 up node=gw7", 18, "node");
+	bad_in(cluster, 21, "event = gateway@ SessionOwnerTransferred", 21,
+	       "gateway@NODE");
+	bad_in(cluster, 21, "event = client@gw1 SessionCreated", 21,
+	       "gateway@NODE");
+	bad_in(cluster, 22, "store = takeovers 1", 22, "KEY one of");
+}
+
+/* Without [Store], what names a node says what is missing, at its line. */
+static void node_action_needs_a_store(void **st)
+{
+	struct sim_scenario sc;
+	struct sim_errors errs;
+	static const char text[] =
+		"[Scenario]\nname = n\nduration_ms = 9000\n"
+		"[Transport p1]\n"
+		"[Timeline]\nat 1000 = store down\n";
+	static const char text2[] =
+		"[Scenario]\nname = n\nduration_ms = 9000\n"
+		"[Transport p1]\nnode = gw2\n";
+
+	(void)st;
+	assert_int_equal(sim_scenario_parse_text(text, "n.ini", &sc, &errs),
+			 JV_ERR_PARSE);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.d[0].line, 6);
+	assert_non_null(strstr(errs.d[0].msg, "needs a [Store] section"));
+	assert_int_equal(sim_scenario_parse_text(text2, "n.ini", &sc, &errs),
+			 JV_ERR_PARSE);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.d[0].line, 5);
+	assert_non_null(strstr(errs.d[0].msg, "add a [Store] section"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +400,9 @@ int main(void)
 		cmocka_unit_test(duplicate_keys_and_sections),
 		cmocka_unit_test(missing_required),
 		cmocka_unit_test(invalid_policy_names_its_line),
+		cmocka_unit_test(cluster_file),
+		cmocka_unit_test(bad_cluster_lines),
+		cmocka_unit_test(node_action_needs_a_store),
 	};
 
 	return cmocka_run_group_tests_name("sim_scenario", tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole runs over the real engine: determinism, NAT, hard death. */
+/* Whole runs over the real engine: determinism, NAT, hard death, gateway
+ * nodes over a store (PD-9). */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,12 +120,162 @@ static void nat_rebinding_changes_the_source(void **st)
 	sim_scenario_free(&sc);
 }
 
+/* Two nodes, a lease, the owner killed: gw2 takes the session over. */
+static const char two_nodes[] =
+	"[Scenario]\nname = c\nseed = 3\nduration_ms = 20000\n"
+	"[Store]\nlease_ms = 3000\nlatency_ms = ";
+static const char two_nodes_rest[] =
+	"\n[Transport p1]\ndelay_ms = 10\n"
+	"[Transport p2]\npriority = 10\ndelay_ms = 15\nnode = gw2\n"
+	"[Traffic]\nstream_pps = 20\n"
+	"[Timeline]\nat 5000 = crash gw1\n";
+
+/* head, the store's latency, rest */
+static void load_latency(const char *head, unsigned latency,
+			 const char *rest, struct sim_scenario *sc)
+{
+	char text[1024];
+
+	snprintf(text, sizeof text, "%s%u%s", head, latency, rest);
+	load(text, sc);
+}
+
+static bool node_saw(const struct sim_result *r, const char *node,
+		     enum jv_event_type t)
+{
+	for (size_t i = 0; i < r->rec.n; i++)
+		if (r->rec.ev[i].side == SIM_GATEWAY &&
+		    r->rec.ev[i].ev.type == t &&
+		    !strcmp(r->rec.ev[i].node, node))
+			return true;
+	return false;
+}
+
+static void takeover_is_deterministic(void **st)
+{
+	struct sim_scenario sc;
+	struct sim_result a, b;
+
+	(void)st;
+	load_latency(two_nodes, 7, two_nodes_rest, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &a), 0);
+	assert_int_equal(sim_run(&sc, NULL, &b), 0);
+	assert_memory_equal(a.event_hash, b.event_hash, sizeof a.event_hash);
+	if (a.check.total)
+		fail_msg("%s: %s", a.check.kept[0].id, a.check.kept[0].msg);
+	assert_true(a.have_store);
+	assert_int_equal(a.nnodes, 2);
+	assert_int_equal(a.crashes, 1);
+	assert_int_equal(a.adoptions, 1);
+	assert_true(node_saw(&a, "gw1", JV_EV_SESSION_CREATED));
+	assert_true(node_saw(&a, "gw2", JV_EV_SESSION_OWNER_TRANSFERRED));
+	assert_false(node_saw(&a, "gw2", JV_EV_SESSION_CREATED));
+	assert_string_equal(a.rec.final_node[SIM_GATEWAY], "gw2");
+	assert_int_equal(a.rec.final_state[SIM_CLIENT], JV_STATE_ATTACHED);
+	assert_int_equal(a.rec.nsessions[SIM_CLIENT], 1);
+	assert_int_equal(a.rec.nsessions[SIM_GATEWAY], 1);
+	assert_true(a.store.writes >= 2);
+	assert_true(a.store.renewals > 0);
+	sim_result_free(&a);
+	sim_result_free(&b);
+	sim_scenario_free(&sc);
+}
+
+static jv_time client_attached_after(const struct sim_result *r, jv_time t)
+{
+	for (size_t i = 0; i < r->rec.n; i++) {
+		const struct jv_event *ev = &r->rec.ev[i].ev;
+
+		if (r->rec.ev[i].side == SIM_CLIENT && ev->ts_ms > t &&
+		    ev->type == JV_EV_SESSION_STATE_CHANGE &&
+		    ev->new_state == JV_STATE_ATTACHED)
+			return ev->ts_ms;
+	}
+	return JV_TIME_NEVER;
+}
+
+/* The ACK of a commit waits for its record: a slower store delays the
+ * client's ATTACHED by exactly its latency. */
+static void ack_waits_for_the_store(void **st)
+{
+	static const char one_node[] =
+		"[Scenario]\nname = a\nduration_ms = 9000\n"
+		"[Store]\nlatency_ms = ";
+	static const char rest[] =
+		"\n[Transport p1]\ndelay_ms = 10\n"
+		"[Transport p2]\npriority = 10\ndelay_ms = 10\n"
+		"[Timeline]\nat 5000 = kill p1 hard\n";
+	struct sim_scenario fast, slow;
+	struct sim_result a, b;
+
+	(void)st;
+	load_latency(one_node, 0, rest, &fast);
+	load_latency(one_node, 300, rest, &slow);
+	assert_int_equal(sim_run(&fast, NULL, &a), 0);
+	assert_int_equal(sim_run(&slow, NULL, &b), 0);
+	assert_int_equal(a.check.total, 0);
+	assert_int_equal(b.check.total, 0);
+	assert_int_equal(client_attached_after(&a, 5000), 5020);
+	assert_int_equal(client_attached_after(&b, 5000), 5320);
+	sim_result_free(&a);
+	sim_result_free(&b);
+	sim_scenario_free(&fast);
+	sim_scenario_free(&slow);
+}
+
+/* A node's events wait while its writes are in flight; killed before the
+ * answer, it takes them along (as the daemon's held event lines). */
+static void crash_takes_held_events_along(void **st)
+{
+	static const char text[] =
+		"[Scenario]\nname = h\nduration_ms = 6000\n"
+		"[Store]\nlatency_ms = 100\n"
+		"[Transport p1]\ndelay_ms = 10\n"
+		"[Transport p2]\npriority = 10\ndelay_ms = 10\n"
+		"[Timeline]\nat 5000 = kill p1 hard\nat 5050 = crash gw1\n";
+	struct sim_scenario sc;
+	struct sim_result r;
+
+	(void)st;
+	load(text, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &r), 0);
+	/* gw1 committed the switch at 5010 but no event of it is out */
+	assert_false(node_saw(&r, "gw1", JV_EV_TRANSPORT_SWITCH));
+	assert_true(node_saw(&r, "gw1", JV_EV_SESSION_CREATED));
+	/* the write reached the store (at 5060) all the same */
+	assert_int_equal(r.store.writes, 2);
+	sim_result_free(&r);
+	sim_scenario_free(&sc);
+}
+
+/* Without a [Store], one gateway named as it always was; with one, its
+ * nodes are gw1 and gw2. */
+static void node_names(void **st)
+{
+	struct sim_scenario sc;
+	struct sim_result r;
+
+	(void)st;
+	load(two_paths, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &r), 0);
+	assert_false(r.have_store);
+	assert_int_equal(r.nnodes, 1);
+	assert_true(node_saw(&r, "gateway-1", JV_EV_SESSION_CREATED));
+	assert_string_equal(r.rec.final_node[SIM_GATEWAY], "gateway-1");
+	sim_result_free(&r);
+	sim_scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_seed_same_bytes),
 		cmocka_unit_test(hard_death_is_immediate),
 		cmocka_unit_test(nat_rebinding_changes_the_source),
+		cmocka_unit_test(takeover_is_deterministic),
+		cmocka_unit_test(ack_waits_for_the_store),
+		cmocka_unit_test(crash_takes_held_events_along),
+		cmocka_unit_test(node_names),
 	};
 
 	return cmocka_run_group_tests_name("sim_world", tests, NULL, NULL);
