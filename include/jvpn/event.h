@@ -110,6 +110,7 @@ int jv_event_type_from_name(const char *name);
 	X(detection, "details.detection", STR)                          \
 	X(origin, "details.origin", STR)                                \
 	X(suppressed_count, "details.suppressed_count", U64)            \
+	X(released, "details.released", BOOL)                          \
 	X(policy, "details.policy", POLICY)
 
 enum jv_event_field {

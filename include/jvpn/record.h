@@ -107,6 +107,11 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 			   uint64_t state_version, enum jv_record_outcome oc,
 			   jv_time now, struct jv_out *out);
 
+/* Sessions whose record is not durable yet (pending or in flight): the
+ * caller holds its event log while there are any (evfile hold), so no
+ * line describes a transition the store does not hold.  O(sessions). */
+unsigned jv_gateway_unwritten(const struct jv_gateway *g);
+
 /*
  * Receiver indexes of packets for sessions this node does not hold: the
  * caller looks each up in the store (restart, takeover).  Bounded by a

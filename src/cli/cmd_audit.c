@@ -41,7 +41,6 @@
 
 enum {
 	AUDIT_BUFFER_MAX = 8 << 20,	/* timeline text held in memory */
-	EPSILON_MAX_MS = 60000,
 };
 
 struct sbuf {
@@ -266,120 +265,30 @@ static void on_stream_end(void *ud, const struct jv_audit_stream *s)
 
 /* ---- reading several files side by side ------------------------------- */
 
-/*
- * One file as a source of lines, one at a time, in fixed memory: the
- * rules of logread.c (a line longer than LOGREAD_LINE_MAX is hashed as it
- * streams by and handed over as overlong, never held), but pulled, so
- * that the lines of several files can be merged.
- */
+/* One file of the set: its lines (logread.c) and the merge key of the
+ * next one. */
 struct src {
 	const char *name;
-	FILE *f;
 	unsigned index;			/* the auditor's file number */
-	char *buf;			/* LOGREAD_BLOCK bytes */
-	size_t have, pos;		/* buf[pos, have) not read yet */
-	bool eof;
-	unsigned long lineno;
-	/* the next line, when ready */
-	bool ready, done;
-	const char *line;
-	size_t len;
-	bool overlong;
-	char hex[JV_HASH_HEX];
-	bool no_newline;		/* the last line lacked its '\n' */
+	struct logread r;
+	bool ready, done;		/* r holds the next line / no more */
 	bool keyed;			/* merged with other files */
 	struct jv_audit_key key;
 };
 
-/* More bytes; 0, or -1 on a read error (errno set). */
-static int src_fill(struct src *s)
-{
-	size_t n;
-
-	if (s->pos) {
-		memmove(s->buf, s->buf + s->pos, s->have - s->pos);
-		s->have -= s->pos;
-		s->pos = 0;
-	}
-	n = fread(s->buf + s->have, 1, LOGREAD_BLOCK - s->have, s->f);
-	if (n == 0) {
-		if (ferror(s->f))
-			return -1;
-		s->eof = true;
-	}
-	s->have += n;
-	return 0;
-}
-
-static int src_overlong(struct src *s)
-{
-	crypto_generichash_state hs;
-	unsigned char h[32];
-
-	crypto_generichash_init(&hs, NULL, 0, sizeof h);
-	for (;;) {
-		char *nl = memchr(s->buf + s->pos, '\n', s->have - s->pos);
-		size_t n = nl ? (size_t)(nl - (s->buf + s->pos)) :
-				s->have - s->pos;
-
-		crypto_generichash_update(&hs,
-			(const unsigned char *)s->buf + s->pos, n);
-		s->pos += n;
-		if (nl) {
-			s->pos++;
-			break;
-		}
-		if (s->eof) {
-			s->no_newline = true;
-			break;
-		}
-		s->pos = s->have = 0;
-		if (src_fill(s))
-			return -1;
-	}
-	crypto_generichash_final(&hs, h, sizeof h);
-	sodium_bin2hex(s->hex, sizeof s->hex, h, sizeof h);
-	s->overlong = true;
-	s->lineno++;
-	s->ready = true;
-	return 0;
-}
-
-/* The next line into s->line (or s->done); 0, or -1 on a read error. */
+/* The next line into s->r (or s->done); 0, or -1 on a read error. */
 static int src_next(struct src *s)
 {
 	struct jv_audit_key k;
+	int rc = logread_next(&s->r);
 
-	s->ready = s->overlong = false;
-	for (;;) {
-		char *nl = memchr(s->buf + s->pos, '\n', s->have - s->pos);
-
-		if (nl) {
-			s->line = s->buf + s->pos;
-			s->len = (size_t)(nl - s->line);
-			s->pos += s->len + 1;
-			break;
-		}
-		if (s->have - s->pos > LOGREAD_LINE_MAX)
-			return src_overlong(s);
-		if (s->eof) {
-			if (s->have == s->pos) {
-				s->done = true;
-				return 0;
-			}
-			s->line = s->buf + s->pos;
-			s->len = s->have - s->pos;
-			s->pos = s->have;
-			s->no_newline = true;
-			break;
-		}
-		if (src_fill(s))
-			return -1;
-	}
-	s->lineno++;
-	s->ready = true;
+	s->ready = rc > 0;
+	s->done = rc == 0;
+	if (rc < 0)
+		return -1;
 	/* a line that is no event keeps the key of the one before it */
-	if (s->keyed && jv_audit_merge_key(s->line, s->len, &k))
+	if (s->ready && !s->r.overlong && s->keyed &&
+	    jv_audit_merge_key(s->r.line, s->r.len, &k))
 		s->key = k;
 	return 0;
 }
@@ -401,14 +310,15 @@ static int feed(struct src *src, unsigned n, struct jv_audit *a)
 				s = &src[i];
 		if (!s)
 			return 0;
-		if (s->overlong)
-			rc = jv_audit_file_overlong(a, s->index, s->lineno, s->hex);
+		if (s->r.overlong)
+			rc = jv_audit_file_overlong(a, s->index, s->r.lineno,
+						    s->r.hex);
 		else
-			rc = jv_audit_file_line(a, s->index, s->line, s->len,
-						s->lineno);
+			rc = jv_audit_file_line(a, s->index, s->r.line,
+						s->r.len, s->r.lineno);
 		if (rc) {
 			fprintf(stderr, "jvpn audit: %s: out of memory at line "
-				"%lu\n", s->name, s->lineno);
+				"%lu\n", s->name, s->r.lineno);
 			return -1;
 		}
 		if (src_next(s)) {
@@ -416,7 +326,8 @@ static int feed(struct src *src, unsigned n, struct jv_audit *a)
 				s->name, strerror(errno));
 			return -1;
 		}
-		if (s->done && jv_audit_file_end(a, s->index, s->no_newline))
+		if (s->done &&
+		    jv_audit_file_end(a, s->index, s->r.missing_nl))
 			return -1;
 	}
 }
@@ -485,21 +396,6 @@ static void print_summary(const char *file, const struct jv_audit_report *r)
 	printf("%s\n", any ? ")" : "");
 }
 
-static int parse_ms(const char *s, jv_time *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > EPSILON_MAX_MS)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* "a.jsonl" or "a.jsonl, b.jsonl, ..." */
 static char *label_of(char **names, unsigned n)
 {
@@ -561,6 +457,18 @@ static bool print_json(json_t *j)
 	return true;
 }
 
+/* ,"streams":[...] unless --quiet; 0, or -1 on a spool read error. */
+static int print_streams(const struct ctx *c)
+{
+	if (c->quiet)
+		return 0;
+	printf(",\"streams\":[");
+	if (copy_spool(c->spool))
+		return -1;
+	printf("]");
+	return 0;
+}
+
 /*
  * The --json output of one audit.  A single file: one entry of files[]
  * with its violations, streams and summary.  Several files audited
@@ -588,12 +496,8 @@ static int print_json_set(struct ctx *c, const struct jv_audit *a,
 			return -1;
 		printf("]");
 		if (!joint) {
-			if (!c->quiet) {
-				printf(",\"streams\":[");
-				if (copy_spool(c->spool))
-					return -1;
-				printf("]");
-			}
+			if (print_streams(c))
+				return -1;
 			printf(",\"summary\":");
 			if (!print_json(jv_audit_report_json(r)))
 				return -1;
@@ -609,12 +513,8 @@ static int print_json_set(struct ctx *c, const struct jv_audit *a,
 		return 0;
 	printf("]");
 	*closed = true;
-	if (!c->quiet) {
-		printf(",\"streams\":[");
-		if (copy_spool(c->spool))
-			return -1;
-		printf("]");
-	}
+	if (print_streams(c))
+		return -1;
 	printf(",\"summary\":");
 	return print_json(jv_audit_report_json(r)) ? 0 : -1;
 }
@@ -645,16 +545,16 @@ static int audit_set(char **names, unsigned n, const struct ctx *tmpl,
 		goto out;
 	}
 	for (unsigned i = 0; i < n; i++) {
+		FILE *f = strcmp(names[i], "-") ? fopen(names[i], "rb") : stdin;
+
 		src[i].name = names[i];
 		src[i].keyed = n > 1;
-		src[i].f = strcmp(names[i], "-") ? fopen(names[i], "rb") : stdin;
-		if (!src[i].f) {
+		if (!f) {
 			fprintf(stderr, "jvpn audit: %s: %s\n", names[i],
 				strerror(errno));
 			goto out;
 		}
-		src[i].buf = malloc(LOGREAD_BLOCK);
-		if (!src[i].buf) {
+		if (logread_init(&src[i].r, f)) {
 			fprintf(stderr, "jvpn audit: out of memory\n");
 			goto out;
 		}
@@ -690,7 +590,7 @@ static int audit_set(char **names, unsigned n, const struct ctx *tmpl,
 			goto out;
 		}
 		if (src[i].done &&
-		    jv_audit_file_end(a, src[i].index, src[i].no_newline))
+		    jv_audit_file_end(a, src[i].index, src[i].r.missing_nl))
 			goto out;
 	}
 	if (feed(src, n, a))
@@ -748,9 +648,9 @@ out:
 	free(c.vspool);
 	free(c.vspool_any);
 	for (unsigned i = 0; src && i < n; i++) {
-		if (src[i].f && src[i].f != stdin)
-			fclose(src[i].f);
-		free(src[i].buf);
+		if (src[i].r.f && src[i].r.f != stdin)
+			fclose(src[i].r.f);
+		logread_fini(&src[i].r);
 	}
 	free(src);
 	free(label);
@@ -786,10 +686,10 @@ int cmd_audit(int argc, char **argv)
 		} else if (!strcmp(a, "--each")) {
 			each = true;
 		} else if (!strcmp(a, "--epsilon")) {
-			if (i + 1 >= argc || parse_ms(argv[++i], &eps)) {
+			if (i + 1 >= argc || logread_epsilon(argv[++i], &eps)) {
 				fprintf(stderr, "jvpn audit: --epsilon needs "
 					"milliseconds, 0 to %d\n",
-					EPSILON_MAX_MS);
+					LOGREAD_EPSILON_MAX_MS);
 				free(names);
 				return 2;
 			}

@@ -122,6 +122,7 @@ static const char *const field_meaning[] = {
 	[JV_F_detection] = "How the death was detected.",
 	[JV_F_origin] = "\"peer\" when the termination came from the peer.",
 	[JV_F_suppressed_count] = "Identical events left out since the last one written (spec §8.5).",
+	[JV_F_released] = "SessionOwnerRejected: true when the node's lease ended and it gave the session up (the end of its ownership interval, INV-15); absent on a V2 denial.",
 	[JV_F_policy] = "Policy snapshot, keys as in docs/policy.md.",
 };
 _Static_assert(sizeof(field_meaning) / sizeof(field_meaning[0]) ==

@@ -30,10 +30,6 @@
 #include "logread.h"
 #include "report/report.h"
 
-enum {
-	EPSILON_MAX_MS = 60000,
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: jvpn report [--epsilon MS] FILE.jsonl... -o "
@@ -102,21 +98,6 @@ out:
 	jv_audit_free(a);
 	jv_report_file_free(rf);
 	return rc;
-}
-
-static int parse_ms(const char *s, jv_time *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > EPSILON_MAX_MS)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static int copy_all(FILE *from, FILE *to)
@@ -202,10 +183,10 @@ int cmd_report(int argc, char **argv)
 		} else if (!strncmp(a, "--output=", 9) && a[9]) {
 			out = a + 9;
 		} else if (!strcmp(a, "--epsilon")) {
-			if (i + 1 >= argc || parse_ms(argv[++i], &eps)) {
+			if (i + 1 >= argc || logread_epsilon(argv[++i], &eps)) {
 				fprintf(stderr, "jvpn report: --epsilon needs "
 					"milliseconds, 0 to %d\n",
-					EPSILON_MAX_MS);
+					LOGREAD_EPSILON_MAX_MS);
 				goto out;
 			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -17,7 +17,6 @@
  * frees it (jv_etcd_http_enter/leave).
  */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,25 +25,9 @@
 
 #include "cluster/etcd_impl.h"
 #include "cluster/etcd_priv.h"
+#include "cluster/why.h"
 #include "net/clock.h"
 #include "net/loop.h"
-
-/* ---- helpers ---- */
-
-static int say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- answers ---- */
 
@@ -242,15 +225,15 @@ static int check_cfg(const struct jv_store_config *cfg, char *why,
 
 	if (cfg->lease_ms < 1000 ||
 	    cfg->lease_ms > (jv_time)JV_ETCD_TTL_MAX_S * 1000)
-		return say(why, why_len,
-			   "etcd: lease of %llu ms; etcd counts leases in seconds, want 1000 to %llu",
-			   (unsigned long long)cfg->lease_ms,
-			   (unsigned long long)JV_ETCD_TTL_MAX_S * 1000);
+		return jv_why(why, why_len, -1,
+			      "etcd: lease of %llu ms; etcd counts leases in seconds, want 1000 to %llu",
+			      (unsigned long long)cfg->lease_ms,
+			      (unsigned long long)JV_ETCD_TTL_MAX_S * 1000);
 	if (c && (!c[0] || strlen(c) > JV_ETCD_CLUSTER_ID_MAX ||
 		  strchr(c, '/')))
-		return say(why, why_len,
-			   "etcd: cluster id '%s' must be 1 to %d bytes without '/'",
-			   c, JV_ETCD_CLUSTER_ID_MAX);
+		return jv_why(why, why_len, -1,
+			      "etcd: cluster id '%s' must be 1 to %d bytes without '/'",
+			      c, JV_ETCD_CLUSTER_ID_MAX);
 	return 0;
 }
 
@@ -269,20 +252,20 @@ struct jv_store *jv_store_etcd_open(const struct jv_store_config *cfg,
 	if (check_cfg(cfg, why, why_len))
 		return NULL;
 	if (sodium_init() < 0) {
-		say(why, why_len, "etcd: libsodium failed to initialise");
+		jv_why(why, why_len, -1,
+		       "etcd: libsodium failed to initialise");
 		return NULL;
 	}
 	if (!(s = calloc(1, sizeof *s))) {
-		say(why, why_len, "etcd: out of memory");
+		jv_why(why, why_len, -1, "etcd: out of memory");
 		return NULL;
 	}
-	s->base.ops = &etcd_ops;
+	jv_store_init(&s->base, &etcd_ops, cfg);
 	jv_etcd_list_init(&s->ops);
 	jv_etcd_list_init(&s->deferred);
 	s->http.log = &s->log;
 	s->http.reap = destroy;
 	s->http.reap_ud = s;
-	snprintf(s->node, sizeof s->node, "%s", cfg->node_id);
 	snprintf(s->prefix, sizeof s->prefix, "/%s",
 		 cfg->cluster_id ? cfg->cluster_id : "jvpn");
 	randombytes_buf(inc, sizeof inc);

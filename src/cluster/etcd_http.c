@@ -11,6 +11,7 @@
 
 #include "cluster/etcd_http.h"
 #include "cluster/store.h"
+#include "cluster/why.h"
 #include "net/clock.h"
 #include "net/loop.h"
 
@@ -511,21 +512,6 @@ long jv_etcd_http_post_sync(struct jv_etcd_http *h, const char *path,
 
 /* ---- setup ---- */
 
-static int say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static int parse_endpoints(struct jv_etcd_http *h, const char *where,
 			   char *why, size_t why_len)
 {
@@ -538,16 +524,17 @@ static int parse_endpoints(struct jv_etcd_http *h, const char *where,
 		while (n && p[n - 1] == '/')
 			n--;
 		if (h->n_ep == JV_ETCD_ENDPOINTS_MAX)
-			return say(why, why_len, "etcd:%s: more than %d endpoints",
-				   where, JV_ETCD_ENDPOINTS_MAX);
+			return jv_why(why, why_len, -1,
+				      "etcd:%s: more than %d endpoints", where,
+				      JV_ETCD_ENDPOINTS_MAX);
 		if (!((n > 7 && !strncmp(p, "http://", 7)) ||
 		      (n > 8 && !strncmp(p, "https://", 8))) ||
 		    memchr(p, ' ', n))
-			return say(why, why_len,
-				   "etcd:%s: endpoint '%.*s' is not http(s)://host:port",
-				   where, (int)n, p);
+			return jv_why(why, why_len, -1,
+				      "etcd:%s: endpoint '%.*s' is not http(s)://host:port",
+				      where, (int)n, p);
 		if (!(h->ep[h->n_ep] = strndup(p, n)))
-			return say(why, why_len, "etcd: out of memory");
+			return jv_why(why, why_len, -1, "etcd: out of memory");
 		h->n_ep++;
 		if (!end)
 			return 0;
@@ -561,10 +548,10 @@ static int take_file(char **dst, const char *what, const char *path,
 	if (!path)
 		return 0;
 	if (access(path, R_OK))
-		return say(why, why_len, "etcd: %s %s: %s", what, path,
-			   strerror(errno));
+		return jv_why(why, why_len, -1, "etcd: %s %s: %s", what, path,
+			      strerror(errno));
 	if (!(*dst = strdup(path)))
-		return say(why, why_len, "etcd: out of memory");
+		return jv_why(why, why_len, -1, "etcd: out of memory");
 	return 0;
 }
 
@@ -585,18 +572,20 @@ int jv_etcd_http_init(struct jv_etcd_http *h, const char *where,
 	    take_file(&h->key_file, "key_file", tls->key_file, why, why_len))
 		return -1;
 	if (h->key_file && !h->cert_file)
-		return say(why, why_len, "etcd: key_file without cert_file");
+		return jv_why(why, why_len, -1,
+			      "etcd: key_file without cert_file");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return say(why, why_len, "etcd: curl_global_init failed");
+		return jv_why(why, why_len, -1,
+			      "etcd: curl_global_init failed");
 	h->curl_up = true;
 	if (!(h->multi = curl_multi_init()))
-		return say(why, why_len, "etcd: curl_multi_init failed");
+		return jv_why(why, why_len, -1, "etcd: curl_multi_init failed");
 	/* Expect: a 100-continue round trip before each larger body buys
 	 * nothing from a server that takes every POST. */
 	if (!(l = curl_slist_append(NULL, "Content-Type: application/json")) ||
 	    !(h->headers = curl_slist_append(l, "Expect:"))) {
 		curl_slist_free_all(l);
-		return say(why, why_len, "etcd: out of memory");
+		return jv_why(why, why_len, -1, "etcd: out of memory");
 	}
 	curl_multi_setopt(h->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 			  (long)JV_ETCD_CONNS_MAX);

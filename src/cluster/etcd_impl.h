@@ -63,7 +63,6 @@ struct jv_etcd_store {
 	struct jv_store base;
 	struct jv_etcd_http http;
 	struct jv_etcd_log log;
-	char node[JV_NODE_ID_MAX];
 	char prefix[JV_ETCD_PREFIX_MAX];
 	char incarnation[2 * JV_ETCD_INCARNATION_BYTES + 1];
 	jv_time lease_ms;

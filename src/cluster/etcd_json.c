@@ -2,7 +2,6 @@
 /* etcd gateway JSON and the record value (see etcd_json.h). */
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +9,9 @@
 #include <sodium.h>
 
 #include "cluster/etcd_json.h"
+#include "cluster/why.h"
 
 enum { EJ_RECORD_VERSION = 1 };
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- building ---- */
 
@@ -136,13 +121,13 @@ json_t *jv_ej_load(const char *body, size_t len, char *why, size_t why_len)
 	json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
 
 	if (!v) {
-		fail(why, why_len, "answer is not JSON (%s at byte %d)",
-		     err.text, err.position);
+		jv_why(why, why_len, -1, "answer is not JSON (%s at byte %d)",
+		       err.text, err.position);
 		return NULL;
 	}
 	if (!json_is_object(v)) {
 		json_decref(v);
-		fail(why, why_len, "answer is JSON but not an object");
+		jv_why(why, why_len, -1, "answer is JSON but not an object");
 		return NULL;
 	}
 	return v;
@@ -174,7 +159,7 @@ int jv_ej_get_u64(const json_t *obj, const char *field, bool required,
 	*out = 0;
 	if (!v) {
 		if (required)
-			return fail(why, why_len, "no \"%s\"", field);
+			return jv_why(why, why_len, -1, "no \"%s\"", field);
 		return 0;
 	}
 	if (json_is_string(v) && !parse_u64(json_string_value(v), out) &&
@@ -184,7 +169,8 @@ int jv_ej_get_u64(const json_t *obj, const char *field, bool required,
 		*out = (uint64_t)json_integer_value(v);
 		return 0;
 	}
-	return fail(why, why_len, "\"%s\" is not a non-negative int64", field);
+	return jv_why(why, why_len, -1, "\"%s\" is not a non-negative int64",
+		      field);
 }
 
 int jv_ej_header_rev(const json_t *resp, uint64_t *rev, char *why,
@@ -193,11 +179,11 @@ int jv_ej_header_rev(const json_t *resp, uint64_t *rev, char *why,
 	const json_t *h = json_object_get(resp, "header");
 
 	if (!json_is_object(h))
-		return fail(why, why_len, "no \"header\" object");
+		return jv_why(why, why_len, -1, "no \"header\" object");
 	if (jv_ej_get_u64(h, "revision", true, rev, why, why_len))
 		return -1;
 	if (!*rev)
-		return fail(why, why_len, "header revision is 0");
+		return jv_why(why, why_len, -1, "header revision is 0");
 	return 0;
 }
 
@@ -213,14 +199,15 @@ static int get_b64(const json_t *obj, const char *field, uint8_t *buf,
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return fail(why, why_len, "\"%s\" is not a string", field);
+		return jv_why(why, why_len, -1, "\"%s\" is not a string",
+			      field);
 	s = json_string_value(v);
 	if (sodium_base642bin(buf, cap, s, json_string_length(v), NULL, len,
 			      &end, sodium_base64_VARIANT_ORIGINAL) ||
 	    end != s + json_string_length(v))
-		return fail(why, why_len,
-			    "\"%s\" is not base64 of at most %zu bytes", field,
-			    cap);
+		return jv_why(why, why_len, -1,
+			      "\"%s\" is not base64 of at most %zu bytes",
+			      field, cap);
 	return 0;
 }
 
@@ -231,7 +218,7 @@ int jv_ej_kv_parse(const json_t *o, struct jv_ej_kv *kv, char *why,
 	size_t klen;
 
 	if (!json_is_object(o))
-		return fail(why, why_len, "a kv is not an object");
+		return jv_why(why, why_len, -1, "a kv is not an object");
 	if (get_b64(o, "key", (uint8_t *)kv->key, sizeof kv->key - 1, &klen,
 		    why, why_len) ||
 	    get_b64(o, "value", kv->val, sizeof kv->val - 1, &kv->val_len,
@@ -246,9 +233,11 @@ int jv_ej_kv_parse(const json_t *o, struct jv_ej_kv *kv, char *why,
 	kv->val[kv->val_len] = '\0';
 	kv->lease = (int64_t)lease;
 	if (!klen || memchr(kv->key, '\0', klen))
-		return fail(why, why_len, "a kv has an empty or binary key");
+		return jv_why(why, why_len, -1,
+			      "a kv has an empty or binary key");
 	if (!kv->create_revision || kv->mod_revision < kv->create_revision)
-		return fail(why, why_len, "a kv has impossible revisions");
+		return jv_why(why, why_len, -1,
+			      "a kv has impossible revisions");
 	return 0;
 }
 
@@ -259,14 +248,16 @@ int jv_ej_range_one(const json_t *resp, bool *found, struct jv_ej_kv *kv,
 
 	*found = false;
 	if (!json_is_object(resp))
-		return fail(why, why_len, "range answer is not an object");
+		return jv_why(why, why_len, -1,
+			      "range answer is not an object");
 	if (!kvs)
 		return 0;
 	if (!json_is_array(kvs))
-		return fail(why, why_len, "\"kvs\" is not an array");
+		return jv_why(why, why_len, -1, "\"kvs\" is not an array");
 	if (json_array_size(kvs) > 1)
-		return fail(why, why_len, "a range of one key gave %zu kvs",
-			    json_array_size(kvs));
+		return jv_why(why, why_len, -1,
+			      "a range of one key gave %zu kvs",
+			      json_array_size(kvs));
 	if (json_array_size(kvs) == 0)
 		return 0;
 	if (jv_ej_kv_parse(json_array_get(kvs, 0), kv, why, why_len))
@@ -284,11 +275,13 @@ int jv_ej_txn_answer(const json_t *resp, bool *succeeded,
 	*succeeded = false;
 	*responses = NULL;
 	if (!json_is_object(resp))
-		return fail(why, why_len, "txn answer is not an object");
+		return jv_why(why, why_len, -1, "txn answer is not an object");
 	if (s && !json_is_boolean(s))
-		return fail(why, why_len, "\"succeeded\" is not a boolean");
+		return jv_why(why, why_len, -1,
+			      "\"succeeded\" is not a boolean");
 	if (r && !json_is_array(r))
-		return fail(why, why_len, "\"responses\" is not an array");
+		return jv_why(why, why_len, -1,
+			      "\"responses\" is not an array");
 	*succeeded = s && json_is_true(s);
 	*responses = r;
 	return 0;
@@ -301,8 +294,8 @@ int jv_ej_response(const json_t *responses, size_t i, const char *kind,
 
 	*out = json_object_get(r, kind);
 	if (!json_is_object(*out))
-		return fail(why, why_len, "txn response %zu is not a %s", i,
-			    kind);
+		return jv_why(why, why_len, -1, "txn response %zu is not a %s",
+			      i, kind);
 	return 0;
 }
 
@@ -366,40 +359,42 @@ int jv_ej_record_decode(const uint8_t *val, size_t len,
 
 	v = json_loadb((const char *)val, len, JSON_REJECT_DUPLICATES, &err);
 	if (!v)
-		return fail(why, why_len, "record is not JSON (%s)", err.text);
+		return jv_why(why, why_len, -1, "record is not JSON (%s)",
+			      err.text);
 	if (json_unpack_ex(v, &err, JSON_STRICT,
 			   "{s:I, s:s%, s:I, s:s%, s:o, s:o, s:o}", "v", &ver,
 			   "session_id", &id, &id_len, "receiver_index", &index,
 			   "owner_node", &owner, &owner_len, "owner_epoch",
 			   &epoch, "state_version", &version, "blob", &blob)) {
-		fail(why, why_len, "record: %s", err.text);
+		jv_why(why, why_len, -1, "record: %s", err.text);
 		goto out;
 	}
 	if (ver != EJ_RECORD_VERSION) {
-		fail(why, why_len, "record format %lld, want %d",
-		     (long long)ver, EJ_RECORD_VERSION);
+		jv_why(why, why_len, -1, "record format %lld, want %d",
+		       (long long)ver, EJ_RECORD_VERSION);
 		goto out;
 	}
 	if (jv_ej_id_parse(id, id_len, rec->session_id)) {
-		fail(why, why_len, "record session_id is not 32 hex digits");
+		jv_why(why, why_len, -1,
+		       "record session_id is not 32 hex digits");
 		goto out;
 	}
 	if (index < 0 || index > UINT32_MAX) {
-		fail(why, why_len, "record receiver_index out of range");
+		jv_why(why, why_len, -1, "record receiver_index out of range");
 		goto out;
 	}
 	rec->receiver_index = (uint32_t)index;
 	if (!owner_len || owner_len >= sizeof rec->owner_node ||
 	    memchr(owner, '\0', owner_len)) {
-		fail(why, why_len, "record owner_node empty or too long");
+		jv_why(why, why_len, -1, "record owner_node empty or too long");
 		goto out;
 	}
 	memcpy(rec->owner_node, owner, owner_len + 1);
 	if (!json_is_string(epoch) || !json_is_string(version) ||
 	    parse_u64(json_string_value(epoch), &rec->owner_epoch) ||
 	    parse_u64(json_string_value(version), &rec->state_version)) {
-		fail(why, why_len,
-		     "record owner_epoch/state_version not decimal strings");
+		jv_why(why, why_len, -1,
+		       "record owner_epoch/state_version not decimal strings");
 		goto out;
 	}
 	if (get_b64(v, "blob", rec->blob, sizeof rec->blob, &rec->len, why,

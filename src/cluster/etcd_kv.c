@@ -49,6 +49,20 @@ static void index_key(const struct jv_etcd_store *s, char *out, uint32_t index)
 	snprintf(out, JV_EJ_KEY_MAX, "%s/i/%08x", s->prefix, index);
 }
 
+/* The keys a write of o's session touches, and the index key's value. */
+struct keys {
+	char rec[JV_EJ_KEY_MAX], owner[JV_EJ_KEY_MAX], index[JV_EJ_KEY_MAX];
+	char hex[2 * JV_SESSION_ID_BYTES + 1];	/* the session id */
+};
+
+static void keys_of(const struct op *o, uint32_t index, struct keys *k)
+{
+	jv_etcd_key(o->s, k->rec, 's', o->id);
+	jv_etcd_key(o->s, k->owner, 'o', o->id);
+	index_key(o->s, k->index, index);
+	jv_ej_id_hex(o->id, k->hex);
+}
+
 /* ---- completing ---- */
 
 static void op_free(struct op *o)
@@ -129,6 +143,29 @@ static struct op *op_new(struct jv_etcd_store *s, enum op_kind kind, void *ud)
 	return o;
 }
 
+/* An operation of the store's user (get, put, del): 0 with *o, or the
+ * error its call returns. */
+static int user_op(struct jv_etcd_store *s, enum op_kind kind, void *ud,
+		   struct op **o)
+{
+	if (s->closing)
+		return JV_ERR_INVAL;
+	if (!(*o = op_new(s, kind, ud)))
+		return s->n_ops >= JV_STORE_INFLIGHT_MAX ? JV_ERR_LIMIT
+							  : JV_ERR_NOMEM;
+	return 0;
+}
+
+/* Writing and deleting are an owner's acts: not without a lease (false,
+ * o deferred UNAVAILABLE). */
+static bool lease_held(struct op *o)
+{
+	if (jv_etcd_lease_valid(o->s, jv_clock_now()))
+		return true;
+	defer(o, JV_STORE_UNAVAILABLE);
+	return false;
+}
+
 /* POST the next request of o, or defer UNAVAILABLE when its time is
  * spent or curl cannot take it. */
 static void post(struct op *o, const char *path, json_t *body,
@@ -179,6 +216,42 @@ static void complete_corrupt(struct op *o, const struct jv_etcd_reply *r,
 	complete(o, jv_etcd_corrupt(o->s, r, what, why), 0);
 }
 
+/* The answer to a range of one key: true with kv filled when the key
+ * exists, else false with o completed (NOTFOUND or what the answer
+ * amounts to). */
+static bool range_found(struct op *o, const struct jv_etcd_reply *r,
+			struct jv_ej_kv *kv)
+{
+	char why[JV_EJ_WHY_MAX];
+	json_t *j = answer(o, r, RANGE);
+	bool found;
+
+	if (!j)
+		return false;
+	if (jv_ej_range_one(j, &found, kv, why, sizeof why)) {
+		complete_corrupt(o, r, RANGE, why, j);
+		return false;
+	}
+	json_decref(j);
+	if (!found)
+		complete(o, JV_STORE_NOTFOUND, 0);
+	return found;
+}
+
+/* kv's value into o->rec; false with o completed CORRUPT. */
+static bool decode_rec(struct op *o, const struct jv_etcd_reply *r,
+		       const char *what, const struct jv_ej_kv *kv)
+{
+	char why[JV_EJ_WHY_MAX], rwhy[JV_EJ_WHY_MAX];
+
+	if (!jv_ej_record_decode(kv->val, kv->val_len, &o->rec, rwhy,
+				 sizeof rwhy))
+		return true;
+	snprintf(why, sizeof why, "%.128s: %.200s", kv->key, rwhy);
+	complete_corrupt(o, r, what, why, NULL);
+	return false;
+}
+
 /* ---- get ---- */
 
 static void get_rec_done(void *ud, const struct jv_etcd_reply *r);
@@ -207,16 +280,9 @@ static void get_index_done(void *ud, const struct jv_etcd_reply *r)
 	char why[JV_EJ_WHY_MAX];
 	struct op *o = ud;
 	struct jv_ej_kv kv;
-	json_t *j = answer(o, r, RANGE);
-	bool found;
 
-	if (!j)
+	if (!range_found(o, r, &kv))
 		return;
-	if (jv_ej_range_one(j, &found, &kv, why, sizeof why))
-		return complete_corrupt(o, r, RANGE, why, j);
-	json_decref(j);
-	if (!found)
-		return complete(o, JV_STORE_NOTFOUND, 0);
 	if (jv_ej_id_parse((const char *)kv.val, kv.val_len, o->id)) {
 		snprintf(why, sizeof why,
 			 "index key %.128s holds no 32-hex-digit session id",
@@ -228,7 +294,7 @@ static void get_index_done(void *ud, const struct jv_etcd_reply *r)
 
 static void get_rec_done(void *ud, const struct jv_etcd_reply *r)
 {
-	char why[JV_EJ_WHY_MAX], rwhy[JV_EJ_WHY_MAX];
+	char why[JV_EJ_WHY_MAX];
 	struct op *o = ud;
 	struct jv_ej_kv kv, owner;
 	const json_t *resp, *rs, *ro;
@@ -249,11 +315,8 @@ static void get_rec_done(void *ud, const struct jv_etcd_reply *r)
 					NULL);
 	if (!found)
 		return complete(o, JV_STORE_NOTFOUND, 0);
-	if (jv_ej_record_decode(kv.val, kv.val_len, &o->rec, rwhy,
-				sizeof rwhy)) {
-		snprintf(why, sizeof why, "%.128s: %.200s", kv.key, rwhy);
-		return complete_corrupt(o, r, TXN, why, NULL);
-	}
+	if (!decode_rec(o, r, TXN, &kv))
+		return;
 	if (memcmp(o->rec.session_id, o->id, sizeof o->id)) {
 		snprintf(why, sizeof why, "%.128s holds another session's record",
 			 kv.key);
@@ -272,12 +335,10 @@ int jv_etcd_get(struct jv_store *st, uint32_t index, jv_store_get_fn fn,
 	struct jv_etcd_store *s = (struct jv_etcd_store *)st;
 	char key[JV_EJ_KEY_MAX];
 	struct op *o;
+	int rc = user_op(s, OP_GET, ud, &o);
 
-	if (s->closing)
-		return JV_ERR_INVAL;
-	if (!(o = op_new(s, OP_GET, ud)))
-		return s->n_ops >= JV_STORE_INFLIGHT_MAX ? JV_ERR_LIMIT
-							  : JV_ERR_NOMEM;
+	if (rc)
+		return rc;
 	o->fn.get = fn;
 	o->index = index;
 	index_key(s, key, index);
@@ -316,14 +377,13 @@ static json_t *branches(json_t *cmp[], size_t n, json_t *writes)
 
 /* C & A1 / C & A2 (see the top), each with the extra compare in `more`
  * (stolen; NULL for none). */
-static void owner_branches(struct jv_etcd_store *s, const char *ks,
-			   const char *ko, uint64_t expected, json_t *more,
-			   json_t *out[2])
+static void owner_branches(const struct op *o, const struct keys *k,
+			   uint64_t expected, json_t *more, json_t *out[2])
 {
-	out[0] = json_pack("[o, o]", jv_ej_cmp_mod(ks, expected),
-			   jv_ej_cmp_value(ko, s->node));
-	out[1] = json_pack("[o, o]", jv_ej_cmp_mod(ks, expected),
-			   jv_ej_cmp_absent(ko));
+	out[0] = json_pack("[o, o]", jv_ej_cmp_mod(k->rec, expected),
+			   jv_ej_cmp_value(k->owner, o->s->base.node));
+	out[1] = json_pack("[o, o]", jv_ej_cmp_mod(k->rec, expected),
+			   jv_ej_cmp_absent(k->owner));
 	if (more) {
 		json_array_append(out[0], more);
 		json_array_append(out[1], more);
@@ -372,99 +432,76 @@ static void write_done(void *ud, const struct jv_etcd_reply *r)
 	complete(o, JV_STORE_OK, o->kind == OP_PUT ? rev : 0);
 }
 
+/* o's write: `writes` (stolen) under the first of the n compare sets in
+ * cmp (stolen) that holds. */
+static void post_write(struct op *o, json_t *cmp[], size_t n, json_t *writes)
+{
+	o->branches = n;
+	post(o, TXN, branches(cmp, n, writes), write_done);
+}
+
 int jv_etcd_put(struct jv_store *st, const struct jv_store_rec *rec,
 		uint64_t expected, jv_store_put_fn fn, void *ud)
 {
 	struct jv_etcd_store *s = (struct jv_etcd_store *)st;
-	char ks[JV_EJ_KEY_MAX], ki[JV_EJ_KEY_MAX], ko[JV_EJ_KEY_MAX];
-	char hex[2 * JV_SESSION_ID_BYTES + 1];
 	json_t *cmp[BRANCHES_MAX];
+	struct keys k;
+	size_t n = 0;
 	char *val;
 	struct op *o;
+	int rc = user_op(s, OP_PUT, ud, &o);
 
-	/* A node writes only records it owns (store.h), as sqlite:. */
-	if (s->closing || strcmp(rec->owner_node, s->node))
-		return JV_ERR_INVAL;
-	if (!(o = op_new(s, OP_PUT, ud)))
-		return s->n_ops >= JV_STORE_INFLIGHT_MAX ? JV_ERR_LIMIT
-							  : JV_ERR_NOMEM;
+	if (rc)
+		return rc;
 	o->fn.put = fn;
 	memcpy(o->id, rec->session_id, sizeof o->id);
-	if (!jv_etcd_lease_valid(s, jv_clock_now())) {
-		defer(o, JV_STORE_UNAVAILABLE);
+	if (!lease_held(o))
 		return 0;
-	}
 	if (!(val = jv_ej_record_encode(rec))) {
 		defer(o, JV_STORE_UNAVAILABLE);
 		return 0;
 	}
 	o->lease = s->lease_id;
-	jv_etcd_key(s, ks, 's', o->id);
-	jv_etcd_key(s, ko, 'o', o->id);
-	index_key(s, ki, rec->receiver_index);
-	jv_ej_id_hex(o->id, hex);
+	keys_of(o, rec->receiver_index, &k);
 	/* The usual update first: our own record, index unchanged. */
-	o->branches = 0;
 	if (expected) {
-		owner_branches(s, ks, ko, expected, jv_ej_cmp_mod(ki, expected),
-			       cmp);
-		o->branches = 2;
+		owner_branches(o, &k, expected,
+			       jv_ej_cmp_mod(k.index, expected), cmp);
+		n = 2;
 	}
-	owner_branches(s, ks, ko, expected, jv_ej_cmp_mod(ki, 0),
-		       cmp + o->branches);
-	o->branches += 2;
-	post(o, TXN,
-	     branches(cmp, o->branches,
-		      json_pack("[o, o, o]",
-				jv_ej_op_put(ks, val, strlen(val), 0),
-				jv_ej_op_put(ki, hex, strlen(hex), 0),
-				jv_ej_op_put(ko, s->node, strlen(s->node),
-					     s->lease_id))),
-	     write_done);
+	owner_branches(o, &k, expected, jv_ej_cmp_mod(k.index, 0), cmp + n);
+	post_write(o, cmp, n + 2,
+		   json_pack("[o, o, o]",
+			     jv_ej_op_put(k.rec, val, strlen(val), 0),
+			     jv_ej_op_put(k.index, k.hex, strlen(k.hex), 0),
+			     jv_ej_op_put(k.owner, s->base.node,
+					  strlen(s->base.node), s->lease_id)));
 	free(val);
 	return 0;
 }
 
 static void del_rec_done(void *ud, const struct jv_etcd_reply *r)
 {
-	char ks[JV_EJ_KEY_MAX], ki[JV_EJ_KEY_MAX], ko[JV_EJ_KEY_MAX];
-	char why[JV_EJ_WHY_MAX], rwhy[JV_EJ_WHY_MAX];
-	char hex[2 * JV_SESSION_ID_BYTES + 1];
-	json_t *cmp[2];
 	struct op *o = ud;
 	struct jv_ej_kv kv;
-	json_t *j = answer(o, r, RANGE);
-	bool found;
+	json_t *cmp[2], *index_del;
+	struct keys k;
 
-	if (!j)
+	if (!range_found(o, r, &kv))
 		return;
-	if (jv_ej_range_one(j, &found, &kv, why, sizeof why))
-		return complete_corrupt(o, r, RANGE, why, j);
-	json_decref(j);
-	if (!found)
-		return complete(o, JV_STORE_NOTFOUND, 0);
 	if (kv.mod_revision != o->expected)
 		return complete(o, JV_STORE_CONFLICT, 0);
-	if (jv_ej_record_decode(kv.val, kv.val_len, &o->rec, rwhy,
-				sizeof rwhy)) {
-		snprintf(why, sizeof why, "%.128s: %.200s", kv.key, rwhy);
-		return complete_corrupt(o, r, RANGE, why, NULL);
-	}
-	jv_etcd_key(o->s, ks, 's', o->id);
-	jv_etcd_key(o->s, ko, 'o', o->id);
-	index_key(o->s, ki, o->rec.receiver_index);
-	jv_ej_id_hex(o->id, hex);
-	owner_branches(o->s, ks, ko, o->expected, NULL, cmp);
-	o->branches = 2;
-	post(o, TXN,
-	     branches(cmp, o->branches,
-		      json_pack("[o, o, o]", jv_ej_op_delete(ks),
-				jv_ej_op_delete(ko),
-				jv_ej_op_txn(jv_ej_txn(
-					json_pack("[o]", jv_ej_cmp_value(ki, hex)),
-					json_pack("[o]", jv_ej_op_delete(ki)),
-					NULL)))),
-	     write_done);
+	if (!decode_rec(o, r, RANGE, &kv))
+		return;
+	keys_of(o, o->rec.receiver_index, &k);
+	owner_branches(o, &k, o->expected, NULL, cmp);
+	/* The index key goes only while it still names this session. */
+	index_del = jv_ej_txn(json_pack("[o]", jv_ej_cmp_value(k.index, k.hex)),
+			      json_pack("[o]", jv_ej_op_delete(k.index)), NULL);
+	post_write(o, cmp, 2,
+		   json_pack("[o, o, o]", jv_ej_op_delete(k.rec),
+			     jv_ej_op_delete(k.owner),
+			     jv_ej_op_txn(index_del)));
 }
 
 int jv_etcd_del(struct jv_store *st, const uint8_t id[JV_SESSION_ID_BYTES],
@@ -473,20 +510,15 @@ int jv_etcd_del(struct jv_store *st, const uint8_t id[JV_SESSION_ID_BYTES],
 	struct jv_etcd_store *s = (struct jv_etcd_store *)st;
 	char key[JV_EJ_KEY_MAX];
 	struct op *o;
+	int rc = user_op(s, OP_DEL, ud, &o);
 
-	if (s->closing)
-		return JV_ERR_INVAL;
-	if (!(o = op_new(s, OP_DEL, ud)))
-		return s->n_ops >= JV_STORE_INFLIGHT_MAX ? JV_ERR_LIMIT
-							  : JV_ERR_NOMEM;
+	if (rc)
+		return rc;
 	o->fn.put = fn;
 	o->expected = expected;
 	memcpy(o->id, id, sizeof o->id);
-	/* Deleting is an owner's act too: not without a lease. */
-	if (!jv_etcd_lease_valid(s, jv_clock_now())) {
-		defer(o, JV_STORE_UNAVAILABLE);
+	if (!lease_held(o))
 		return 0;
-	}
 	jv_etcd_key(s, key, 's', o->id);
 	post(o, RANGE, range_body(key), del_rec_done);
 	return 0;

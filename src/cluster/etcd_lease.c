@@ -40,13 +40,17 @@ static const char GRANT[] = "/v3/lease/grant", KEEPALIVE[] = "/v3/lease/keepaliv
 
 static void node_key(const struct jv_etcd_store *s, char *out)
 {
-	snprintf(out, JV_EJ_KEY_MAX, "%s/n/%s", s->prefix, s->node);
+	snprintf(out, JV_EJ_KEY_MAX, "%s/n/%s", s->prefix, s->base.node);
 }
 
-static jv_time proven_until(const struct jv_etcd_store *s, jv_time sent)
+/* An answer says the lease has ttl seconds from when etcd handled the
+ * request, which is after `sent`. */
+static void renewed(struct jv_etcd_store *s, uint64_t ttl, jv_time sent)
 {
-	return sent + s->ttl_ms -
-	       s->ttl_ms * JV_ETCD_LEASE_MARGIN_PERMILLE / 1000;
+	s->ttl_ms = (jv_time)ttl * 1000;
+	s->renewed_until = sent + s->ttl_ms -
+			   s->ttl_ms * JV_ETCD_LEASE_MARGIN_PERMILLE / 1000;
+	s->ka_due = sent + s->ttl_ms / 3;
 }
 
 static void retry_later(struct jv_etcd_store *s,
@@ -54,6 +58,27 @@ static void retry_later(struct jv_etcd_store *s,
 {
 	s->lstate = state;
 	s->lease_timer = jv_clock_now() + JV_ETCD_RETRY_MS;
+}
+
+/* A grant or a registration: `busy` while it is out, back to `retry`
+ * after JV_ETCD_RETRY_MS when curl cannot take it.  body is stolen. */
+static void lease_post(struct jv_etcd_store *s, const char *path,
+		       json_t *body, jv_etcd_done_fn done,
+		       enum jv_etcd_lease_state busy,
+		       enum jv_etcd_lease_state retry)
+{
+	s->lstate = busy;
+	s->lease_req = jv_etcd_http_post(&s->http, path, jv_ej_dump(body),
+					 JV_STORE_OP_TIMEOUT_MS, done, NULL, s);
+	if (!s->lease_req)
+		retry_later(s, retry);
+}
+
+/* {"ID": the lease}: the body of a keepalive and of the revoke. */
+static char *lease_id_body(const struct jv_etcd_store *s)
+{
+	return jv_ej_dump(json_pack("{s:o}", "ID",
+				    jv_ej_u64((uint64_t)s->lease_id)));
 }
 
 /* Tell on_lease what the lease is worth now (if that changed). */
@@ -107,9 +132,7 @@ static void grant_done(void *ud, const struct jv_etcd_reply *r)
 	}
 	json_decref(j);
 	s->lease_id = (int64_t)id;
-	s->ttl_ms = (jv_time)ttl * 1000;
-	s->renewed_until = proven_until(s, r->sent_ms);
-	s->ka_due = r->sent_ms + s->ttl_ms / 3;
+	renewed(s, ttl, r->sent_ms);
 	s->lstate = JV_ETCD_L_REGISTER;
 	s->lease_timer = 0;
 	jv_etcd_lease_tick(s, jv_clock_now());
@@ -124,13 +147,8 @@ static void grant(struct jv_etcd_store *s)
 {
 	jv_time ttl_s = (s->lease_ms + 999) / 1000;
 
-	s->lstate = JV_ETCD_L_GRANTING;
-	s->lease_req = jv_etcd_http_post(
-		&s->http, GRANT,
-		jv_ej_dump(json_pack("{s:I}", "TTL", (json_int_t)ttl_s)),
-		JV_STORE_OP_TIMEOUT_MS, grant_done, NULL, s);
-	if (!s->lease_req)
-		retry_later(s, JV_ETCD_L_GRANT);
+	lease_post(s, GRANT, json_pack("{s:I}", "TTL", (json_int_t)ttl_s),
+		   grant_done, JV_ETCD_L_GRANTING, JV_ETCD_L_GRANT);
 }
 
 /* ---- the node key ---- */
@@ -166,12 +184,13 @@ static void register_done(void *ud, const struct jv_etcd_reply *r)
 		if (!s->told_waiting)
 			jv_etcd_logf(&s->log,
 				     "node id %s is held by another live gateway (incarnation %s); waiting for its lease to expire",
-				     s->node, found ? (const char *)kv.val : "?");
+				     s->base.node,
+				     found ? (const char *)kv.val : "?");
 		s->told_waiting = true;
 		return retry_later(s, JV_ETCD_L_REGISTER);
 	}
 	if (s->told_waiting)
-		jv_etcd_logf(&s->log, "node id %s registered", s->node);
+		jv_etcd_logf(&s->log, "node id %s registered", s->base.node);
 	s->told_waiting = false;
 	s->lstate = JV_ETCD_L_HELD;
 	tell(s, jv_clock_now());
@@ -180,20 +199,16 @@ static void register_done(void *ud, const struct jv_etcd_reply *r)
 static void register_node(struct jv_etcd_store *s)
 {
 	char key[JV_EJ_KEY_MAX];
+	json_t *put;
 
 	node_key(s, key);
-	s->lstate = JV_ETCD_L_REGISTERING;
-	s->lease_req = jv_etcd_http_post(
-		&s->http, TXN,
-		jv_ej_dump(jv_ej_txn(
-			json_pack("[o]", jv_ej_cmp_absent(key)),
-			json_pack("[o]", jv_ej_op_put(key, s->incarnation,
-						      strlen(s->incarnation),
-						      s->lease_id)),
-			json_pack("[o]", jv_ej_op_range(key)))),
-		JV_STORE_OP_TIMEOUT_MS, register_done, NULL, s);
-	if (!s->lease_req)
-		retry_later(s, JV_ETCD_L_REGISTER);
+	put = jv_ej_op_put(key, s->incarnation, strlen(s->incarnation),
+			   s->lease_id);
+	lease_post(s, TXN,
+		   jv_ej_txn(json_pack("[o]", jv_ej_cmp_absent(key)),
+			     json_pack("[o]", put),
+			     json_pack("[o]", jv_ej_op_range(key))),
+		   register_done, JV_ETCD_L_REGISTERING, JV_ETCD_L_REGISTER);
 }
 
 /* ---- keepalive ---- */
@@ -234,9 +249,7 @@ static void keepalive_done(void *ud, const struct jv_etcd_reply *r)
 	if (!ttl)
 		return jv_etcd_lease_lost(s, s->lease_id,
 					  "etcd says it expired (TTL 0)");
-	s->ttl_ms = (jv_time)ttl * 1000;
-	s->renewed_until = proven_until(s, r->sent_ms);
-	s->ka_due = r->sent_ms + s->ttl_ms / 3;
+	renewed(s, ttl, r->sent_ms);
 	tell(s, jv_clock_now());
 	return;
 bad:
@@ -251,11 +264,8 @@ static void keepalive(struct jv_etcd_store *s, jv_time now)
 	/* An answer later than TTL/3 is worth less than a fresh try. */
 	if (budget > JV_STORE_OP_TIMEOUT_MS)
 		budget = JV_STORE_OP_TIMEOUT_MS;
-	s->ka_req = jv_etcd_http_post(
-		&s->http, KEEPALIVE,
-		jv_ej_dump(json_pack("{s:o}", "ID",
-				     jv_ej_u64((uint64_t)s->lease_id))),
-		(int)budget, keepalive_done, NULL, s);
+	s->ka_req = jv_etcd_http_post(&s->http, KEEPALIVE, lease_id_body(s),
+				      (int)budget, keepalive_done, NULL, s);
 	if (!s->ka_req)
 		s->ka_due = now + JV_ETCD_KEEPALIVE_RETRY_MS;
 }
@@ -268,7 +278,7 @@ void jv_etcd_lease_lost(struct jv_etcd_store *s, int64_t id, const char *why)
 		return;
 	jv_etcd_logf(&s->log,
 		     "lease %lld of node %s lost: %s; not owning until a new lease is registered",
-		     (long long)id, s->node, why);
+		     (long long)id, s->base.node, why);
 	jv_etcd_http_cancel(&s->http, s->lease_req);
 	jv_etcd_http_cancel(&s->http, s->ka_req);
 	s->lease_req = s->ka_req = NULL;
@@ -305,7 +315,7 @@ void jv_etcd_lease_tick(struct jv_etcd_store *s, jv_time now)
 	if (s->valid_until && now > s->valid_until) {
 		jv_etcd_logf(&s->log,
 			     "lease %lld of node %s not renewed in time; not owning until etcd answers",
-			     (long long)s->lease_id, s->node);
+			     (long long)s->lease_id, s->base.node);
 		tell(s, now);
 		if (s->closing)
 			return;
@@ -326,8 +336,7 @@ void jv_etcd_lease_stop(struct jv_etcd_store *s, bool revoke)
 	jv_etcd_http_cancel(&s->http, s->ka_req);
 	s->lease_req = s->ka_req = NULL;
 	if (revoke && s->lease_id) {
-		body = jv_ej_dump(json_pack("{s:o}", "ID",
-					    jv_ej_u64((uint64_t)s->lease_id)));
+		body = lease_id_body(s);
 		if (body)
 			(void)jv_etcd_http_post_sync(&s->http, REVOKE, body,
 						     JV_ETCD_REVOKE_BUDGET_MS);

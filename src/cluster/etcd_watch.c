@@ -229,7 +229,7 @@ static void fetched(struct jv_etcd_store *s, enum jv_store_status st,
 {
 	if (st == JV_STORE_NOTFOUND)
 		(void)idset_del(&s->mine, id);
-	if (st != JV_STORE_OK || !strcmp(rec->owner_node, s->node) ||
+	if (st != JV_STORE_OK || !strcmp(rec->owner_node, s->base.node) ||
 	    !idset_del(&s->mine, id))
 		return;
 	s->delivered++;
@@ -262,8 +262,8 @@ static int event(struct jv_etcd_store *s, const json_t *ev, char *why,
 		snprintf(why, why_len, "watch event on key %.64s", kv.key);
 		return -1;
 	}
-	if (strcmp((const char *)kv.val, s->node) && idset_has(&s->mine, id) &&
-	    jv_etcd_fetch(s, id, fetched))
+	if (strcmp((const char *)kv.val, s->base.node) &&
+	    idset_has(&s->mine, id) && jv_etcd_fetch(s, id, fetched))
 		jv_etcd_logf(&s->log, "out of memory reading a taken-over session");
 	return 0;
 }

@@ -4,8 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <sodium.h>
 
 #include "cluster/seal.h"
+#include "cluster/why.h"
 
 static const char ad_label[] = "jvpn-record-v1";
 
@@ -34,12 +33,23 @@ _Static_assert(JV_CLUSTER_KEY_BYTES ==
 		       crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	       "key size");
 
-static void make_ad(uint8_t ad[AD_LEN],
-		    const uint8_t session_id[JV_SESSION_ID_BYTES],
-		    uint32_t index)
+/* Both directions take the same pointers: a body may be empty. */
+static bool args_ok(const uint8_t *key, const uint8_t *session_id,
+		    const uint8_t *in, size_t len, const uint8_t *out,
+		    const size_t *out_len)
+{
+	return key && session_id && (in || !len) && out && out_len;
+}
+
+/* libsodium up and the associated data built: 0, or JV_ERR_IO. */
+static int make_ad(uint8_t ad[AD_LEN],
+		   const uint8_t session_id[JV_SESSION_ID_BYTES],
+		   uint32_t index)
 {
 	uint8_t *p = ad;
 
+	if (sodium_init() < 0)
+		return JV_ERR_IO;
 	memcpy(p, ad_label, AD_LABEL_LEN);
 	p += AD_LABEL_LEN;
 	memcpy(p, session_id, JV_SESSION_ID_BYTES);
@@ -48,6 +58,7 @@ static void make_ad(uint8_t ad[AD_LEN],
 	p[1] = (uint8_t)(index >> 8);
 	p[2] = (uint8_t)(index >> 16);
 	p[3] = (uint8_t)(index >> 24);
+	return 0;
 }
 
 int jv_seal_record(const uint8_t key[JV_CLUSTER_KEY_BYTES],
@@ -57,15 +68,15 @@ int jv_seal_record(const uint8_t key[JV_CLUSTER_KEY_BYTES],
 {
 	uint8_t ad[AD_LEN];
 	unsigned long long clen = 0;
+	int rc;
 
-	if (!key || !session_id || (!plain && len) || !out || !out_len)
+	if (!args_ok(key, session_id, plain, len, out, out_len))
 		return JV_ERR_INVAL;
 	if (len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX ||
 	    cap < JV_SEAL_OVERHEAD || len > cap - JV_SEAL_OVERHEAD)
 		return JV_ERR_NOSPACE;
-	if (sodium_init() < 0)
-		return JV_ERR_IO;
-	make_ad(ad, session_id, index);
+	if ((rc = make_ad(ad, session_id, index)))
+		return rc;
 	randombytes_buf(out, JV_SEAL_NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(
 		out + JV_SEAL_NONCE_BYTES, &clen, plain, len, ad, sizeof ad,
@@ -82,17 +93,17 @@ int jv_open_record(const uint8_t key[JV_CLUSTER_KEY_BYTES],
 	uint8_t ad[AD_LEN];
 	unsigned long long mlen = 0;
 	size_t plain_len;
+	int rc;
 
-	if (!key || !session_id || (!sealed && len) || !out || !out_len)
+	if (!args_ok(key, session_id, sealed, len, out, out_len))
 		return JV_ERR_INVAL;
 	if (len < JV_SEAL_OVERHEAD)
 		return JV_ERR_AUTH;
 	plain_len = len - JV_SEAL_OVERHEAD;
 	if (cap < plain_len)
 		return JV_ERR_NOSPACE;
-	if (sodium_init() < 0)
-		return JV_ERR_IO;
-	make_ad(ad, session_id, index);
+	if ((rc = make_ad(ad, session_id, index)))
+		return rc;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    out, &mlen, NULL, sealed + JV_SEAL_NONCE_BYTES,
 		    len - JV_SEAL_NONCE_BYTES, ad, sizeof ad, sealed,
@@ -102,21 +113,6 @@ int jv_open_record(const uint8_t key[JV_CLUSTER_KEY_BYTES],
 	}
 	*out_len = (size_t)mlen;
 	return 0;
-}
-
-static int fail(char *why, size_t why_len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t why_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
 }
 
 static bool blank(char c)
@@ -135,28 +131,29 @@ int jv_cluster_key_load(const char *path, uint8_t key[JV_CLUSTER_KEY_BYTES],
 	int fd, rc;
 
 	if (!path || !key)
-		return fail(why, why_len, JV_ERR_INVAL, "cluster key: no path");
+		return jv_why(why, why_len, JV_ERR_INVAL,
+			      "cluster key: no path");
 	sodium_memzero(key, JV_CLUSTER_KEY_BYTES);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return fail(why, why_len, JV_ERR_IO, "cluster key %s: %s", path,
-			    strerror(errno));
+		return jv_why(why, why_len, JV_ERR_IO, "cluster key %s: %s",
+			      path, strerror(errno));
 	if (fstat(fd, &sb) < 0) {
-		rc = fail(why, why_len, JV_ERR_IO, "cluster key %s: %s", path,
-			  strerror(errno));
+		rc = jv_why(why, why_len, JV_ERR_IO, "cluster key %s: %s", path,
+			    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		rc = fail(why, why_len, JV_ERR_STATE,
-			  "cluster key %s: not a regular file", path);
+		rc = jv_why(why, why_len, JV_ERR_STATE,
+			    "cluster key %s: not a regular file", path);
 		goto out;
 	}
 	/* Checked on the open descriptor, so a chmod between the check and
 	 * the read cannot slip a wider file past it. */
 	if (sb.st_mode & 077) {
-		rc = fail(why, why_len, JV_ERR_STATE,
-			  "cluster key %s: mode %04o lets group or others access it (chmod 600 %s)",
-			  path, (unsigned)(sb.st_mode & 07777), path);
+		rc = jv_why(why, why_len, JV_ERR_STATE,
+			    "cluster key %s: mode %04o lets group or others access it (chmod 600 %s)",
+			    path, (unsigned)(sb.st_mode & 07777), path);
 		goto out;
 	}
 	while (got < sizeof buf - 1) {
@@ -165,8 +162,9 @@ int jv_cluster_key_load(const char *path, uint8_t key[JV_CLUSTER_KEY_BYTES],
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rc = fail(why, why_len, JV_ERR_IO, "cluster key %s: %s",
-				  path, strerror(errno));
+			rc = jv_why(why, why_len, JV_ERR_IO,
+				    "cluster key %s: %s", path,
+				    strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -188,9 +186,9 @@ int jv_cluster_key_load(const char *path, uint8_t key[JV_CLUSTER_KEY_BYTES],
 		memcpy(key, tmp, JV_CLUSTER_KEY_BYTES);
 		rc = 0;
 	} else {
-		fail(why, why_len, JV_ERR_PARSE,
-		     "cluster key %s: not one base64 32-byte key (44 characters, as jvpn genkey prints)",
-		     path);
+		jv_why(why, why_len, JV_ERR_PARSE,
+		       "cluster key %s: not one base64 32-byte key (44 characters, as jvpn genkey prints)",
+		       path);
 	}
 out:
 	close(fd);

@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "cluster/store_impl.h"
+#include "cluster/why.h"
 #include "net/clock.h"
 
 enum {
@@ -71,7 +72,6 @@ struct sq_store {
 	sqlite3_stmt *get, *insert, *update, *del, *exists;
 	int lock_fd;
 	char path[JV_STORE_PATH_MAX];
-	char node[JV_NODE_ID_MAX];
 	uint8_t incarnation[SQ_INCARNATION_BYTES];
 	jv_store_lease_fn on_lease;
 	void *ud;
@@ -98,24 +98,6 @@ static const char schema_sql[] =
 	/* the incarnation of the open that wrote this revision */
 	" writer BLOB,"
 	" blob BLOB NOT NULL);";
-
-static void say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	/* One line, whatever SQLite's message held. */
-	for (char *p = why; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
 
 static void complain(struct sq_store *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -331,7 +313,7 @@ static enum jv_store_status delete_rec(struct sq_store *s,
 
 /* ---- the queue ---- */
 
-static struct sq_done *push(struct sq_store *s)
+static struct sq_done *push(struct sq_store *s, enum sq_kind kind, void *ud)
 {
 	struct sq_done *d;
 
@@ -340,6 +322,8 @@ static struct sq_done *push(struct sq_store *s)
 	d = &s->q[(s->head + s->count) % JV_STORE_INFLIGHT_MAX];
 	s->count++;
 	memset(d, 0, sizeof *d);
+	d->kind = kind;
+	d->ud = ud;
 	return d;
 }
 
@@ -386,51 +370,42 @@ static int deliver(struct sq_store *s)
 static int sq_get(struct jv_store *st, uint32_t index, jv_store_get_fn fn,
 		  void *ud)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_done *d = push(s);
+	struct sq_done *d = push((struct sq_store *)st, SQ_GET, ud);
 
 	if (!d)
 		return JV_ERR_LIMIT;
-	d->kind = SQ_GET;
 	d->index = index;
 	d->fn.get = fn;
-	d->ud = ud;
+	return 0;
+}
+
+/* A put (rec) or a del (id): it runs now, if there is room to queue
+ * its result. */
+static int write_op(struct jv_store *st, const struct jv_store_rec *rec,
+		    const uint8_t *id, uint64_t expected, jv_store_put_fn fn,
+		    void *ud)
+{
+	struct sq_store *s = (struct sq_store *)st;
+	struct sq_done *d = push(s, SQ_PUT, ud);
+
+	if (!d)
+		return JV_ERR_LIMIT;
+	d->fn.put = fn;
+	d->status = rec ? write_rec(s, rec, expected, &d->revision)
+			: delete_rec(s, id, expected);
 	return 0;
 }
 
 static int sq_put(struct jv_store *st, const struct jv_store_rec *rec,
 		  uint64_t expected, jv_store_put_fn fn, void *ud)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_done *d;
-
-	/* A node writes only records it owns (store.h: the record becomes
-	 * owned by this node); anything else is a caller bug. */
-	if (strcmp(rec->owner_node, s->node))
-		return JV_ERR_INVAL;
-	d = push(s);
-	if (!d)
-		return JV_ERR_LIMIT;
-	d->kind = SQ_PUT;
-	d->fn.put = fn;
-	d->ud = ud;
-	d->status = write_rec(s, rec, expected, &d->revision);
-	return 0;
+	return write_op(st, rec, NULL, expected, fn, ud);
 }
 
 static int sq_del(struct jv_store *st, const uint8_t id[JV_SESSION_ID_BYTES],
 		  uint64_t expected, jv_store_put_fn fn, void *ud)
 {
-	struct sq_store *s = (struct sq_store *)st;
-	struct sq_done *d = push(s);
-
-	if (!d)
-		return JV_ERR_LIMIT;
-	d->kind = SQ_PUT;
-	d->fn.put = fn;
-	d->ud = ud;
-	d->status = delete_rec(s, id, expected);
-	return 0;
+	return write_op(st, NULL, id, expected, fn, ud);
 }
 
 static jv_time sq_deadline(const struct jv_store *st)
@@ -489,22 +464,22 @@ static bool take_lock(struct sq_store *s, char *why, size_t why_len)
 	s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0600);
 	if (s->lock_fd < 0) {
-		say(why, why_len, "sqlite:%s: lock file %s: %s", s->path, lock,
-		    strerror(errno));
+		jv_why(why, why_len, -1, "sqlite:%s: lock file %s: %s", s->path,
+		       lock, strerror(errno));
 		return false;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
-			say(why, why_len, "sqlite:%s: lock %s: %s", s->path,
-			    lock, strerror(errno));
+			jv_why(why, why_len, -1, "sqlite:%s: lock %s: %s",
+			       s->path, lock, strerror(errno));
 			return false;
 		}
 		n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		say(why, why_len,
-		    "sqlite:%s: in use by another jvpn process (pid %s)",
-		    s->path, pid[0] ? pid : "unknown");
+		jv_why(why, why_len, -1,
+		       "sqlite:%s: in use by another jvpn process (pid %s)",
+		       s->path, pid[0] ? pid : "unknown");
 		return false;
 	}
 	/* The pid is for the operator's message only; the lock is the
@@ -512,8 +487,8 @@ static bool take_lock(struct sq_store *s, char *why, size_t why_len)
 	len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	if (ftruncate(s->lock_fd, 0) < 0 ||
 	    pwrite(s->lock_fd, pid, (size_t)len, 0) != len) {
-		say(why, why_len, "sqlite:%s: lock file %s: %s", s->path, lock,
-		    strerror(errno));
+		jv_why(why, why_len, -1, "sqlite:%s: lock file %s: %s", s->path,
+		       lock, strerror(errno));
 		return false;
 	}
 	return true;
@@ -529,8 +504,8 @@ static bool make_dir(struct sq_store *s, char *why, size_t why_len)
 
 	snprintf(dir, sizeof dir, "%s", s->path);
 	if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST) {
-		say(why, why_len, "sqlite:%s: directory %s: %s", s->path, dir,
-		    strerror(errno));
+		jv_why(why, why_len, -1, "sqlite:%s: directory %s: %s", s->path,
+		       dir, strerror(errno));
 		return false;
 	}
 	return true;
@@ -543,17 +518,19 @@ static bool make_file(struct sq_store *s, char *why, size_t why_len)
 
 	fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
-		say(why, why_len, "sqlite:%s: %s", s->path, strerror(errno));
+		jv_why(why, why_len, -1, "sqlite:%s: %s", s->path,
+		       strerror(errno));
 		return false;
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		say(why, why_len, "sqlite:%s: not a regular file", s->path);
+		jv_why(why, why_len, -1, "sqlite:%s: not a regular file",
+		       s->path);
 		close(fd);
 		return false;
 	}
 	if ((sb.st_mode & 077) && fchmod(fd, 0600) < 0) {
-		say(why, why_len, "sqlite:%s: chmod 600: %s", s->path,
-		    strerror(errno));
+		jv_why(why, why_len, -1, "sqlite:%s: chmod 600: %s", s->path,
+		       strerror(errno));
 		close(fd);
 		return false;
 	}
@@ -566,7 +543,8 @@ static bool exec(struct sq_store *s, const char *sql, char *why,
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
 		return true;
-	say(why, why_len, "sqlite:%s: %s", s->path, sqlite3_errmsg(s->db));
+	jv_why(why, why_len, -1, "sqlite:%s: %s", s->path,
+	       sqlite3_errmsg(s->db));
 	return false;
 }
 
@@ -619,14 +597,14 @@ static bool check_file(struct sq_store *s, char *why, size_t why_len)
 	int rc = query_text(s, "PRAGMA quick_check", row, sizeof row, &more);
 
 	if (rc != SQLITE_ROW) {
-		say(why, why_len, "sqlite:%s: %s", s->path,
-		    sqlite3_errmsg(s->db));
+		jv_why(why, why_len, -1, "sqlite:%s: %s", s->path,
+		       sqlite3_errmsg(s->db));
 		return false;
 	}
 	if (strcmp(row, "ok") || more) {
-		say(why, why_len,
-		    "sqlite:%s: database disk image is damaged (quick_check: %s); restore a backup or move the file away",
-		    s->path, first_problem(row));
+		jv_why(why, why_len, -1,
+		       "sqlite:%s: database disk image is damaged (quick_check: %s); restore a backup or move the file away",
+		       s->path, first_problem(row));
 		return false;
 	}
 	return true;
@@ -653,15 +631,16 @@ static bool check_schema(struct sq_store *s, char *why, size_t why_len)
 			"SELECT value FROM meta WHERE key = 'schema_version'",
 			text, sizeof text, NULL);
 	if (rc != SQLITE_ROW) {
-		say(why, why_len,
-		    "sqlite:%s: not a jvpn store (no schema version)", s->path);
+		jv_why(why, why_len, -1,
+		       "sqlite:%s: not a jvpn store (no schema version)",
+		       s->path);
 		goto fail;
 	}
 	version = strtoll(text, NULL, 10);
 	if (version != SQ_SCHEMA_VERSION) {
-		say(why, why_len,
-		    "sqlite:%s: schema version %s is not one this jvpn knows (%d)",
-		    s->path, text, SQ_SCHEMA_VERSION);
+		jv_why(why, why_len, -1,
+		       "sqlite:%s: schema version %s is not one this jvpn knows (%d)",
+		       s->path, text, SQ_SCHEMA_VERSION);
 		goto fail;
 	}
 	return exec(s, "COMMIT", why, why_len);
@@ -700,8 +679,8 @@ static bool prepare(struct sq_store *s, char *why, size_t why_len)
 			       &s->exists, NULL) == SQLITE_OK)
 		return true;
 	/* The schema version matched but the tables do not. */
-	say(why, why_len, "sqlite:%s: not a jvpn store: %s", s->path,
-	    sqlite3_errmsg(s->db));
+	jv_why(why, why_len, -1, "sqlite:%s: not a jvpn store: %s", s->path,
+	       sqlite3_errmsg(s->db));
 	return false;
 }
 
@@ -715,8 +694,8 @@ static bool open_db(struct sq_store *s, char *why, size_t why_len)
 				     SQLITE_OPEN_NOFOLLOW,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		say(why, why_len, "sqlite:%s: %s", s->path,
-		    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		jv_why(why, why_len, -1, "sqlite:%s: %s", s->path,
+		       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		return false;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -725,8 +704,9 @@ static bool open_db(struct sq_store *s, char *why, size_t why_len)
 		return false;
 	rc = query_text(s, "PRAGMA journal_mode=WAL", mode, sizeof mode, NULL);
 	if (rc != SQLITE_ROW || strcmp(mode, "wal")) {
-		say(why, why_len, "sqlite:%s: cannot use WAL mode: %s", s->path,
-		    rc == SQLITE_ROW ? mode : sqlite3_errmsg(s->db));
+		jv_why(why, why_len, -1, "sqlite:%s: cannot use WAL mode: %s",
+		       s->path,
+		       rc == SQLITE_ROW ? mode : sqlite3_errmsg(s->db));
 		return false;
 	}
 	/* FULL: the WAL is fsync'ed at every commit, so OK means on disk. */
@@ -742,17 +722,18 @@ struct jv_store *jv_store_sqlite_open(const struct jv_store_config *cfg,
 
 	(void)loop;	/* no descriptors: everything completes from tick */
 	if (!where[0]) {
-		say(why, why_len, "sqlite: no database path (want sqlite:PATH)");
+		jv_why(why, why_len, -1,
+		       "sqlite: no database path (want sqlite:PATH)");
 		return NULL;
 	}
 	if (strlen(where) >= JV_STORE_PATH_MAX) {
-		say(why, why_len, "sqlite:%s: path longer than %d bytes", where,
-		    JV_STORE_PATH_MAX - 1);
+		jv_why(why, why_len, -1, "sqlite:%s: path longer than %d bytes",
+		       where, JV_STORE_PATH_MAX - 1);
 		return NULL;
 	}
 	if (sodium_init() < 0) {
-		say(why, why_len, "sqlite:%s: libsodium failed to initialise",
-		    where);
+		jv_why(why, why_len, -1,
+		       "sqlite:%s: libsodium failed to initialise", where);
 		return NULL;
 	}
 	s = calloc(1, sizeof *s);
@@ -760,15 +741,14 @@ struct jv_store *jv_store_sqlite_open(const struct jv_store_config *cfg,
 		s->q = calloc(JV_STORE_INFLIGHT_MAX, sizeof *s->q);
 	if (!s || !s->q) {
 		free(s);
-		say(why, why_len, "sqlite:%s: out of memory", where);
+		jv_why(why, why_len, -1, "sqlite:%s: out of memory", where);
 		return NULL;
 	}
-	s->base.ops = &sq_ops;
+	jv_store_init(&s->base, &sq_ops, cfg);
 	s->lock_fd = -1;
 	s->on_lease = cfg->on_lease;
 	s->ud = cfg->ud;
 	snprintf(s->path, sizeof s->path, "%s", where);
-	snprintf(s->node, sizeof s->node, "%s", cfg->node_id);
 	randombytes_buf(s->incarnation, sizeof s->incarnation);
 	/* The lock before the file: a second process must not touch a
 	 * database in use, not even its mode. */

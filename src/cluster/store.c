@@ -2,25 +2,11 @@
 /* The ownership store's front: pick the backend by url scheme, check the
  * arguments both backends share, forward through ops (see store.h). */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cluster/store_impl.h"
-
-static void say(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
+#include "cluster/why.h"
 
 struct jv_store *jv_store_open(const struct jv_store_config *cfg,
 			       struct jv_loop *loop, char *why, size_t why_len)
@@ -29,30 +15,30 @@ struct jv_store *jv_store_open(const struct jv_store_config *cfg,
 	const char *url;
 	size_t node_len;
 
-	say(why, why_len, "%s", "");
+	jv_why(why, why_len, -1, "%s", "");
 	if (!cfg || !cfg->url || !cfg->url[0]) {
-		say(why, why_len,
-		    "store: no url (want sqlite:PATH or etcd:URL[,URL...])");
+		jv_why(why, why_len, -1,
+		       "store: no url (want sqlite:PATH or etcd:URL[,URL...])");
 		return NULL;
 	}
 	url = cfg->url;
 	if (strlen(url) >= JV_STORE_URL_MAX) {
-		say(why, why_len, "store: url longer than %d bytes",
-		    JV_STORE_URL_MAX - 1);
+		jv_why(why, why_len, -1, "store: url longer than %d bytes",
+		       JV_STORE_URL_MAX - 1);
 		return NULL;
 	}
 	node_len = cfg->node_id ? strlen(cfg->node_id) : 0;
 	if (!node_len) {
-		say(why, why_len, "%s: no node id", url);
+		jv_why(why, why_len, -1, "%s: no node id", url);
 		return NULL;
 	}
 	if (node_len >= JV_NODE_ID_MAX) {
-		say(why, why_len, "%s: node id longer than %d bytes", url,
-		    JV_NODE_ID_MAX - 1);
+		jv_why(why, why_len, -1, "%s: node id longer than %d bytes",
+		       url, JV_NODE_ID_MAX - 1);
 		return NULL;
 	}
 	if (!cfg->on_lease) {
-		say(why, why_len, "%s: no lease callback", url);
+		jv_why(why, why_len, -1, "%s: no lease callback", url);
 		return NULL;
 	}
 	if (!strncmp(url, sqlite, sizeof sqlite - 1))
@@ -61,9 +47,9 @@ struct jv_store *jv_store_open(const struct jv_store_config *cfg,
 	if (!strncmp(url, etcd, sizeof etcd - 1))
 		return jv_store_etcd_open(cfg, url + sizeof etcd - 1, loop, why,
 					  why_len);
-	say(why, why_len,
-	    "store url '%s': unknown scheme (want sqlite:PATH or etcd:URL[,URL...])",
-	    url);
+	jv_why(why, why_len, -1,
+	       "store url '%s': unknown scheme (want sqlite:PATH or etcd:URL[,URL...])",
+	       url);
 	return NULL;
 }
 
@@ -73,13 +59,21 @@ void jv_store_close(struct jv_store *st)
 		st->ops->close(st);
 }
 
+void jv_store_init(struct jv_store *st, const struct jv_store_ops *ops,
+		   const struct jv_store_config *cfg)
+{
+	st->ops = ops;
+	snprintf(st->node, sizeof st->node, "%s", cfg->node_id);
+}
+
 /* Checked here once so that both backends store only what the other could
- * store too. */
-static bool rec_ok(const struct jv_store_rec *rec)
+ * store too.  A node writes only records it owns (store.h: the record
+ * becomes owned by this node); anything else is a caller bug. */
+static bool rec_ok(const struct jv_store *st, const struct jv_store_rec *rec)
 {
 	return rec->len <= JV_STORE_BLOB_MAX &&
 	       memchr(rec->owner_node, '\0', sizeof rec->owner_node) &&
-	       rec->owner_node[0];
+	       rec->owner_node[0] && !strcmp(rec->owner_node, st->node);
 }
 
 int jv_store_get(struct jv_store *st, uint32_t index, jv_store_get_fn fn,
@@ -93,7 +87,7 @@ int jv_store_get(struct jv_store *st, uint32_t index, jv_store_get_fn fn,
 int jv_store_put(struct jv_store *st, const struct jv_store_rec *rec,
 		 uint64_t expected_revision, jv_store_put_fn fn, void *ud)
 {
-	if (!st || !rec || !fn || !rec_ok(rec))
+	if (!st || !rec || !fn || !rec_ok(st, rec))
 		return JV_ERR_INVAL;
 	return st->ops->put(st, rec, expected_revision, fn, ud);
 }

@@ -23,7 +23,13 @@ struct jv_store_ops {
 
 struct jv_store {
 	const struct jv_store_ops *ops;
+	char node[JV_NODE_ID_MAX];	/* this node: cfg->node_id */
 };
+
+/* The part of an open both backends share; cfg was checked by
+ * jv_store_open. */
+void jv_store_init(struct jv_store *st, const struct jv_store_ops *ops,
+		   const struct jv_store_config *cfg);
 
 /* Each returns NULL with a one-line reason in why.  `where` is the url
  * after its scheme ("sqlite:" or "etcd:" removed). */

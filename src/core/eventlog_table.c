@@ -179,11 +179,11 @@ static const struct jv_event_spec specs[] = {
 	},
 	[JV_EV_SESSION_OWNER_REJECTED] = {
 		.allowed = BASE | F(reason_code) | F(expected_state_version) |
-			   F(actual_state_version),
+			   F(actual_state_version) | F(released),
 		.reason_rule = JV_REASON_REQUIRED,
 		.reasons = R(STALE_STATE_VERSION) | R(NOT_AUTHORITATIVE_OWNER) |
 			   R(ATOMICITY_FAILED),
-		.emitted = "CAS lost or ownership unprovable (V2, C).",
+		.emitted = "CAS lost or ownership unprovable (V2, C); with details.released = true, the node's lease ended and it gave the session up (the end of its ownership interval, INV-15).",
 	},
 	[JV_EV_SESSION_OWNER_CONFLICT] = {
 		.allowed = BASE | F(reason_code) | F(conflicting_node_id),

@@ -270,8 +270,10 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	uint32_t index;
 	struct jv_dgram *d;
 
-	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key. */
-	if (jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK ||
+	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key.  A
+	 * node that does not hold its lease creates nothing (§9). */
+	if (now > g->lease_until ||
+	    jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK ||
 	    !jv_token_bucket_take(&g->hs_global, now)) {
 		g->hs_dropped++;
 		return;
@@ -333,7 +335,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		terminate_session(peer->pending, JV_IN_HANDSHAKE_FAIL,
 				  JV_REASON_NONE, NULL, now);
 	peer->pending = s;
-	gs->deadline = jv_sess_deadline(s, now);
+	gs->deadline = jv_gw_deadline(gs, now);
 }
 
 /* BIRTH -> ATTACHED on the first authenticated packet from the handshake
@@ -707,7 +709,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		s->dropped_replay++;
 		on_replay(g, s, &h, pkt, n, now);
 		jv_gw_note(g, gs);
-		gs->deadline = jv_sess_deadline(s, now);
+		gs->deadline = jv_gw_deadline(gs, now);
 		return len;
 	}
 	if (len < 0) {
@@ -721,7 +723,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 			terminate_session(s, JV_IN_SECURITY_FAIL, JV_REASON_NONE,
 					  NULL, now);
 		jv_gw_note(g, gs);
-		gs->deadline = jv_sess_deadline(s, now);
+		gs->deadline = jv_gw_deadline(gs, now);
 		return len;
 	}
 	s->rx_bytes += n;
@@ -775,7 +777,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	gw_evaluate(s, now);
 done:
 	jv_gw_note(g, gs);
-	gs->deadline = jv_sess_deadline(s, now);
+	gs->deadline = jv_gw_deadline(gs, now);
 	gs->eval_ms = now;
 	gs->eval_version = s->fsm.state_version;
 	return JV_OK;
@@ -853,7 +855,9 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			return 1;
 		jv_sess_clock(s, now);
 		if (jv_sess_terminated(s)) {
-			if (now >= s->tombstone_until_ms) {
+			jv_gw_note(g, gs);	/* its end must be stored */
+			if (now >= s->tombstone_until_ms &&
+			    jv_gw_record_settled(g, gs)) {
 				forget(g, i);	/* Z1 tombstone evicted */
 				continue;
 			}
@@ -864,7 +868,7 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			gw_evaluate(s, now);
 			jv_gw_note(g, gs);
 		}
-		gs->deadline = jv_sess_deadline(s, now);
+		gs->deadline = jv_gw_deadline(gs, now);
 		i++;
 	}
 	return 0;
@@ -903,7 +907,7 @@ int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
 	terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_OPERATOR_TERMINATED,
 			  NULL, now);
 	jv_gw_note(g, gws(s));
-	gws(s)->deadline = jv_sess_deadline(s, now);
+	gws(s)->deadline = jv_gw_deadline(gws(s), now);
 	return JV_OK;
 }
 

@@ -15,6 +15,7 @@ enum {
 	GW_LOOKUPS_MAX = 16,		/* unknown indexes queued for the store */
 	GW_LOOKUP_RATE = 100,		/* store lookups per second ... */
 	GW_LOOKUP_BURST = 200,		/* ... and burst (a restart's clients) */
+	GW_RECORD_RETRY_MS = 500,	/* a failed record write, again */
 };
 
 struct gw_peer {
@@ -55,6 +56,11 @@ struct gw_session {
 	/* durability (gateway_owner.c) */
 	struct gw_fingerprint stored;		/* as last handed out to write */
 	bool pending;				/* record changed, not handed out */
+	bool unwritten;				/* handed out, not yet durable */
+	bool disowned;				/* the store has another owner's
+						 * write: nothing more of ours */
+	jv_time retry_ms;			/* a failed write is offered
+						 * again then (JV_TIME_NEVER: none) */
 	bool queued;				/* in g->pendq */
 	struct gw_held_ack *held;		/* heap, while an ACK waits */
 };
@@ -112,6 +118,13 @@ void jv_gw_send_to(struct jv_session *s, const struct jv_addr *to,
 		   uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
 		   struct jv_pathval_slot *budget);
 void jv_gw_forget_session(struct jv_gateway *g, struct gw_session *gs);
+
+/* The session's next deadline: its timers and a record write to retry. */
+jv_time jv_gw_deadline(const struct gw_session *gs, jv_time now);
+/* A session may be forgotten (tombstone evicted) only once the store holds
+ * its last state: else a crash would resurrect it from an older record. */
+bool jv_gw_record_settled(const struct jv_gateway *g,
+			  const struct gw_session *gs);
 
 /* gateway_owner.c */
 /* After every engine entry for a session: mark its record pending if what

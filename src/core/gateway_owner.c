@@ -90,11 +90,32 @@ static void enqueue(struct jv_gateway *g, struct gw_session *gs)
 	}
 }
 
+jv_time jv_gw_deadline(const struct gw_session *gs, jv_time now)
+{
+	jv_time d = jv_sess_deadline(&gs->s, now);
+
+	/* A tombstone past its time waits for its record, not the clock. */
+	if (jv_sess_terminated(&gs->s) && d <= now &&
+	    (gs->pending || gs->unwritten))
+		d = JV_TIME_NEVER;
+	return gs->retry_ms < d ? gs->retry_ms : d;
+}
+
+bool jv_gw_record_settled(const struct jv_gateway *g,
+			  const struct gw_session *gs)
+{
+	return !g->durable || (!gs->pending && !gs->unwritten);
+}
+
 void jv_gw_note(struct jv_gateway *g, struct gw_session *gs)
 {
 	struct gw_fingerprint now;
 
-	if (!g->durable || gs->s.fsm.state == JV_STATE_BIRTH)
+	/* A due retry is spent whatever follows (else its deadline would
+	 * stay in the past). */
+	if (gs->retry_ms <= gs->s.last_now_ms)
+		gs->retry_ms = JV_TIME_NEVER;
+	if (!g->durable || gs->s.fsm.state == JV_STATE_BIRTH || gs->disowned)
 		return;
 	/* The first commit ends the window in which the client's old epoch
 	 * is accepted at all (PD-9). */
@@ -151,6 +172,7 @@ int jv_gateway_next_record(struct jv_gateway *g, struct jv_gw_record *r)
 		if (!gs->pending)
 			continue;
 		gs->pending = false;
+		gs->unwritten = true;
 		export(g, gs, r);
 		fingerprint(&gs->s, &gs->stored);
 		return 1;
@@ -210,6 +232,8 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 	switch (oc) {
 	case JV_RECORD_WRITTEN:
 		g->store_reachable = true;
+		/* durable unless a newer change waits for its own write */
+		gs->unwritten = gs->pending;
 		if (gs->held && gs->held->version <= state_version) {
 			jv_gw_send_to(&gs->s, &gs->held->to, gs->held->local,
 				      &gs->held->answer, out, NULL);
@@ -219,17 +243,23 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 		break;
 	case JV_RECORD_CONFLICT:
 		conflict(gs, now);
+		/* The record is another node's now: ours is never written
+		 * again (the session ended here, X6). */
+		gs->disowned = true;
+		gs->pending = gs->unwritten = false;
 		break;
 	case JV_RECORD_FAILED:
 		/* Unreachable: V2 refuses further commits until a write goes
 		 * through again.  The record is offered again at the
-		 * session's next input, not at once: a dead store is not
-		 * hammered in a loop. */
+		 * session's next input or GW_RECORD_RETRY_MS from now,
+		 * whichever is first (a terminated session has no next
+		 * input, and its end must reach the store), never in a loop. */
 		g->store_reachable = false;
 		memset(&gs->stored, 0, sizeof gs->stored);
+		gs->retry_ms = now + GW_RECORD_RETRY_MS;
 		break;
 	}
-	gs->deadline = jv_sess_deadline(&gs->s, now);
+	gs->deadline = jv_gw_deadline(gs, now);
 	return JV_OK;
 }
 
@@ -260,6 +290,16 @@ void jv_gw_owner_created(struct jv_gateway *g, struct gw_session *gs,
 	JV_EV_SET(&ev, owner_epoch, gs->s.owner_epoch);
 	jv_sess_emit(&gs->s, &ev, now);
 	fingerprint(&gs->s, &gs->stored);
+	gs->retry_ms = JV_TIME_NEVER;
+}
+
+unsigned jv_gateway_unwritten(const struct jv_gateway *g)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->nsess; i++)
+		n += g->sess[i]->pending || g->sess[i]->unwritten;
+	return n;
 }
 
 void jv_gw_release_all(struct jv_gateway *g, jv_time now)
@@ -268,18 +308,24 @@ void jv_gw_release_all(struct jv_gateway *g, jv_time now)
 		struct gw_session *gs = g->sess[g->nsess - 1];
 		struct jv_session *s = &gs->s;
 
-		if (!jv_sess_terminated(s) && s->fsm.state != JV_STATE_BIRTH) {
+		jv_sess_clock(s, now);
+		if (s->fsm.state == JV_STATE_BIRTH) {
+			/* Never stored, so no other node can resume it: its
+			 * handshake fails here (T02), explicitly. */
+			(void)jv_sess_input(s, JV_IN_HANDSHAKE_FAIL,
+					    JV_REASON_NONE, now, NULL, false);
+		} else if (!jv_sess_terminated(s)) {
 			struct jv_event ev;
 
 			/* The end of this node's ownership interval (INV-15):
 			 * another node may hold the session from now on. */
-			jv_sess_clock(s, now);
 			jv_ev_init(&ev, JV_EV_SESSION_OWNER_REJECTED);
 			JV_EV_SET(&ev, reason_code,
 				  JV_REASON_NOT_AUTHORITATIVE_OWNER);
 			JV_EV_SET(&ev, expected_state_version,
 				  s->fsm.state_version);
 			JV_EV_SET(&ev, actual_state_version, s->fsm.state_version);
+			JV_EV_SET(&ev, released, true);
 			jv_sess_emit(s, &ev, now);
 		}
 		jv_gw_forget_session(g, gs);
@@ -454,6 +500,7 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 	jv_sess_emit(s, &ev, now);
 
 	fingerprint(s, &gs->stored);	/* the caller just wrote it */
-	gs->deadline = jv_sess_deadline(s, now);
+	gs->retry_ms = JV_TIME_NEVER;
+	gs->deadline = jv_gw_deadline(gs, now);
 	return JV_OK;
 }

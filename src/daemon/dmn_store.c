@@ -337,7 +337,7 @@ void dmn_store_pump(struct jv_daemon *d)
 		if (jv_store_get(s->st, index, on_get, d) == 0)
 			s->inflight++;
 	/* Events go out once what they describe is durable. */
-	if (s->inflight == 0)
+	if (s->inflight == 0 && jv_gateway_unwritten(d->gw) == 0)
 		jv_evfile_release(&d->ev);
 }
 

@@ -984,16 +984,25 @@ static int own(struct t *t, const struct jv_event_origin *o,
 #define ACQ JV_EV_SESSION_OWNER_ACQUIRED
 #define XFER JV_EV_SESSION_OWNER_TRANSFERRED
 
-/* SessionOwnerRejected(not_authoritative_owner): the node lost its lease. */
-static int released(struct t *t, const struct jv_event_origin *o,
-		    jv_time ts, uint64_t v)
+/* SessionOwnerRejected(not_authoritative_owner), details.released: the
+ * node's lease ended.  Without `released` it is a V2 denial's event. */
+static int rejected(struct t *t, const struct jv_event_origin *o,
+		    jv_time ts, uint64_t v, bool release)
 {
 	struct jv_event e = E(JV_EV_SESSION_OWNER_REJECTED, ts, v);
 
 	JV_EV_SET(&e, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
 	JV_EV_SET(&e, expected_state_version, v);
 	JV_EV_SET(&e, actual_state_version, v);
+	if (release)
+		JV_EV_SET(&e, released, true);
 	return put(t, o, &e);
+}
+
+static int released(struct t *t, const struct jv_event_origin *o,
+		    jv_time ts, uint64_t v)
+{
+	return rejected(t, o, ts, v, true);
 }
 
 /* gw-1 creates, owns (epoch 1) and binds the session: lines 1-4. */
@@ -1058,6 +1067,16 @@ static void inv15_inv16_cluster(void **st)
 	run(t, &s);
 	expect(&s, 1, JV_AC_INV15, L(6));
 	assert_int_equal(s.oline[0], 5);
+
+	/* a V2 denial (store unreachable a moment) ends nothing: the node
+	 * still owns the session and its next commit is legal */
+	t->n = 0;
+	gw1_owns(t);
+	rejected(t, &t->g, 2000, 1, false);			/* 5 */
+	ssc(t, &t->g, 2500, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);			/* 6 */
+	run(t, &s);
+	expect(&s, 0);
 
 	/* two gateway nodes commit the same version, no ownership events:
 	 * a fork, named with both places */

@@ -143,10 +143,13 @@ class Node:
                        previous_transport=prev, new_transport=new,
                        candidate_count=1, explicit=True, auditable=True)
 
-    def rejected(self, ts, v):
+    def rejected(self, ts, v, released=True):
+        """released: the node's lease ended (the end of its ownership);
+        otherwise a V2 denial, which ends nothing."""
+        f = {"released": True} if released else {}
         return self.ev(ts, "SessionOwnerRejected", v,
                        reason_code="not_authoritative_owner",
-                       expected_state_version=v, actual_state_version=v)
+                       expected_state_version=v, actual_state_version=v, **f)
 
 
 def write_set(root, name, nodes, expect=None):
@@ -216,6 +219,7 @@ def good_takeover(root):
     n2 = Node("gw-2", "gateway")
     n2.attempt(5020, 2, GW2_TUPLE, 3)
     n2.result(5020, 2, False, "not_authoritative_owner", GW2_TUPLE, 3, True)
+    n2.rejected(5020, 2, released=False)        # a V2 denial: ends nothing
     n2.attempt(6520, 2, GW2_TUPLE, 4)
     n2.result(6520, 2, False, "not_authoritative_owner", GW2_TUPLE, 4, True)
     n2.transferred(10000, 2, 2, "gw-1")

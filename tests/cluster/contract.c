@@ -15,6 +15,7 @@
 #include "contract.h"
 #include "net/clock.h"
 #include "tap.h"
+#include "util.h"
 
 enum {
 	WAIT_MS = 5000,		/* the longest a completion may take here */
@@ -26,24 +27,15 @@ enum {
 
 struct node {
 	struct jv_store *st;
-	int leases;
-	jv_time lease_until;
+	struct probe p;			/* its lease reports */
 };
 
 struct suite {
 	const char *backend;
-	jv_contract_open_fn open;
+	jv_contract_where_fn where;
 	void *ctx;
 	struct node a, b;
 	char why[512];		/* the first reason a case failed or skipped */
-};
-
-struct got {
-	int calls;
-	enum jv_store_status status;
-	uint64_t revision;
-	bool had_rec;
-	struct jv_store_rec rec;
 };
 
 enum verdict { PASS, FAIL, SKIP };
@@ -71,37 +63,6 @@ static bool note(struct suite *su, const char *fmt, ...)
 			return FAIL;                                     \
 		}                                                        \
 	} while (0)
-
-/* ---- callbacks ---- */
-
-static void on_lease(void *ud, jv_time valid_until)
-{
-	struct node *n = ud;
-
-	n->leases++;
-	n->lease_until = valid_until;
-}
-
-static void on_get(void *ud, enum jv_store_status st,
-		   const struct jv_store_rec *rec)
-{
-	struct got *g = ud;
-
-	g->calls++;
-	g->status = st;
-	g->had_rec = rec != NULL;
-	if (rec)
-		g->rec = *rec;
-}
-
-static void on_put(void *ud, enum jv_store_status st, uint64_t revision)
-{
-	struct got *g = ud;
-
-	g->calls++;
-	g->status = st;
-	g->revision = revision;
-}
 
 /* ---- driving ---- */
 
@@ -134,13 +95,14 @@ static bool open_node(struct suite *su, struct node *n, bool fresh,
 	struct jv_store_config cfg = {
 		.node_id = id,
 		.lease_ms = LEASE_MS,
-		.on_lease = on_lease,
-		.ud = n,
+		.on_lease = probe_on_lease,
+		.ud = &n->p,
 	};
-	char why[256] = "";
+	char url[JV_STORE_URL_MAX], why[256] = "";
 
 	memset(n, 0, sizeof *n);
-	n->st = su->open(su->ctx, fresh, &cfg, why, sizeof why);
+	su->where(su->ctx, fresh, &cfg, url, sizeof url);
+	n->st = jv_store_open(&cfg, NULL, why, sizeof why);
 	if (!n->st)
 		return note(su, "open as %s: %s", id, why[0] ? why : "(no reason)");
 	return true;
@@ -150,13 +112,13 @@ static bool lease_held(struct suite *su, struct node *n)
 {
 	jv_time end = jv_clock_now() + WAIT_MS;
 
-	while ((!n->leases || n->lease_until < jv_clock_now()) &&
+	while ((!n->p.leases || n->p.lease_until < jv_clock_now()) &&
 	       jv_clock_now() < end)
 		poll_all(su);
-	if (n->leases && n->lease_until >= jv_clock_now())
+	if (n->p.leases && n->p.lease_until >= jv_clock_now())
 		return true;
 	return note(su, "no valid lease within %d ms (%d reports, last %llu)",
-		    WAIT_MS, n->leases, (unsigned long long)n->lease_until);
+		    WAIT_MS, n->p.leases, (unsigned long long)n->p.lease_until);
 }
 
 static bool ready(struct suite *su, struct node *n, bool fresh, const char *id)
@@ -173,12 +135,12 @@ static void close_node(struct node *n)
 /* Each helper checks that the completion did not run inside the call
  * (store.h), then waits for it. */
 static bool get_sync(struct suite *su, struct node *n, uint32_t index,
-		     struct got *g)
+		     struct probe *g)
 {
 	int rc;
 
 	memset(g, 0, sizeof *g);
-	rc = jv_store_get(n->st, index, on_get, g);
+	rc = jv_store_get(n->st, index, probe_on_get, g);
 	if (rc)
 		return note(su, "get %u returned %d", index, rc);
 	if (g->calls)
@@ -191,12 +153,12 @@ static bool get_sync(struct suite *su, struct node *n, uint32_t index,
 
 static bool put_sync(struct suite *su, struct node *n,
 		     const struct jv_store_rec *rec, uint64_t expected,
-		     struct got *g)
+		     struct probe *g)
 {
 	int rc;
 
 	memset(g, 0, sizeof *g);
-	rc = jv_store_put(n->st, rec, expected, on_put, g);
+	rc = jv_store_put(n->st, rec, expected, probe_on_put, g);
 	if (rc)
 		return note(su, "put returned %d", rc);
 	if (g->calls)
@@ -208,12 +170,12 @@ static bool put_sync(struct suite *su, struct node *n,
 
 static bool del_sync(struct suite *su, struct node *n,
 		     const struct jv_store_rec *rec, uint64_t expected,
-		     struct got *g)
+		     struct probe *g)
 {
 	int rc;
 
 	memset(g, 0, sizeof *g);
-	rc = jv_store_del(n->st, rec->session_id, expected, on_put, g);
+	rc = jv_store_del(n->st, rec->session_id, expected, probe_on_put, g);
 	if (rc)
 		return note(su, "del returned %d", rc);
 	if (g->calls)
@@ -221,22 +183,6 @@ static bool del_sync(struct suite *su, struct node *n,
 	if (!wait_calls(su, &g->calls, 1))
 		return note(su, "del: no completion within %d ms", WAIT_MS);
 	return true;
-}
-
-/* Values past INT64_MAX on purpose: a backend with signed integers must
- * still give back the same bits. */
-static void mk_rec(struct jv_store_rec *r, unsigned seed, const char *owner)
-{
-	memset(r, 0, sizeof *r);
-	for (unsigned i = 0; i < JV_SESSION_ID_BYTES; i++)
-		r->session_id[i] = (uint8_t)(seed * 37u + i);
-	r->receiver_index = 0x80000000u + seed;
-	snprintf(r->owner_node, sizeof r->owner_node, "%s", owner);
-	r->owner_epoch = UINT64_MAX - seed;
-	r->state_version = (UINT64_C(1) << 63) + seed;
-	r->len = 64 + seed % 64;
-	for (size_t i = 0; i < r->len; i++)
-		r->blob[i] = (uint8_t)(seed ^ (i * 7u));
 }
 
 static bool same_rec(const struct jv_store_rec *a, const struct jv_store_rec *b)
@@ -249,11 +195,24 @@ static bool same_rec(const struct jv_store_rec *a, const struct jv_store_rec *b)
 	       !memcmp(a->blob, b->blob, a->len);
 }
 
+/* n gets r back under its receiver index, as it was put; g holds what
+ * the get brought (its revision, owner_live). */
+static bool reads_back(struct suite *su, struct node *n,
+		       const struct jv_store_rec *r, struct probe *g)
+{
+	if (!get_sync(su, n, r->receiver_index, g))
+		return false;
+	if (g->status != JV_STORE_OK || !same_rec(&g->rec, r))
+		return note(su, "get %u: %s, not the record put",
+			    r->receiver_index, jv_store_status_name(g->status));
+	return true;
+}
+
 /* Create r on n; its revision in *rev. */
 static bool create(struct suite *su, struct node *n,
 		   const struct jv_store_rec *r, uint64_t *rev)
 {
-	struct got p;
+	struct probe p;
 
 	if (!put_sync(su, n, r, 0, &p))
 		return false;
@@ -265,12 +224,23 @@ static bool create(struct suite *su, struct node *n,
 	return true;
 }
 
+/* The start of most cases: gw-a up on fresh storage with its lease, and
+ * record `seed` of its own created there. */
+static bool one_record(struct suite *su, unsigned seed, struct jv_store_rec *r,
+		       uint64_t *rev)
+{
+	if (!ready(su, &su->a, true, "gw-a"))
+		return false;
+	mk_rec(r, seed, "gw-a");
+	return create(su, &su->a, r, rev);
+}
+
 /* ---- the cases ---- */
 
 static enum verdict lease_arrives(struct suite *su)
 {
 	CHECK(open_node(su, &su->a, true, "gw-a"));
-	CHECK(su->a.leases == 0);
+	CHECK(su->a.p.leases == 0);
 	CHECK(lease_held(su, &su->a));
 	return PASS;
 }
@@ -278,15 +248,12 @@ static enum verdict lease_arrives(struct suite *su)
 static enum verdict create_then_get(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got g;
+	struct probe g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 1, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && g.had_rec);
-	CHECK(same_rec(&g.rec, &r));
+	CHECK(one_record(su, 1, &r, &rev));
+	CHECK(reads_back(su, &su->a, &r, &g));
+	CHECK(g.had_rec);
 	CHECK(g.rec.revision == rev);
 	CHECK(g.rec.owner_live);
 	return PASS;
@@ -295,20 +262,17 @@ static enum verdict create_then_get(struct suite *su)
 static enum verdict second_create_conflicts(struct suite *su)
 {
 	struct jv_store_rec r, r2;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 2, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 2, &r, &rev));
 	r2 = r;
 	r2.state_version++;
 	r2.blob[0] ^= 0xff;
 	CHECK(put_sync(su, &su->a, &r2, 0, &p));
 	CHECK(p.status == JV_STORE_CONFLICT);
 	CHECK(p.revision == 0);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.revision == rev);
 	return PASS;
 }
@@ -316,7 +280,7 @@ static enum verdict second_create_conflicts(struct suite *su)
 static enum verdict receiver_index_is_unique(struct suite *su)
 {
 	struct jv_store_rec r, other;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
 	CHECK(ready(su, &su->a, true, "gw-a"));
@@ -326,28 +290,24 @@ static enum verdict receiver_index_is_unique(struct suite *su)
 	CHECK(create(su, &su->a, &r, &rev));
 	CHECK(put_sync(su, &su->a, &other, 0, &p));
 	CHECK(p.status == JV_STORE_CONFLICT);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	return PASS;
 }
 
 static enum verdict put_at_revision_grows_it(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 5, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 5, &r, &rev));
 	r.state_version++;
 	r.len = 10;
 	memset(r.blob, 0x5a, r.len);
 	CHECK(put_sync(su, &su->a, &r, rev, &p));
 	CHECK(p.status == JV_STORE_OK);
 	CHECK(p.revision > rev);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.revision == p.revision);
 	return PASS;
 }
@@ -355,12 +315,10 @@ static enum verdict put_at_revision_grows_it(struct suite *su)
 static enum verdict stale_put_conflicts_and_writes_nothing(struct suite *su)
 {
 	struct jv_store_rec r, stale, absent;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev1, rev2;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 6, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev1));
+	CHECK(one_record(su, 6, &r, &rev1));
 	r.state_version++;
 	CHECK(put_sync(su, &su->a, &r, rev1, &p));
 	CHECK(p.status == JV_STORE_OK);
@@ -371,8 +329,7 @@ static enum verdict stale_put_conflicts_and_writes_nothing(struct suite *su)
 	CHECK(put_sync(su, &su->a, &stale, rev1, &p));
 	CHECK(p.status == JV_STORE_CONFLICT);
 	CHECK(p.revision == 0);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.revision == rev2);
 	/* An update of a record that does not exist is stale too. */
 	mk_rec(&absent, 7, "gw-a");
@@ -385,7 +342,7 @@ static enum verdict stale_put_conflicts_and_writes_nothing(struct suite *su)
 
 static enum verdict absent_index_not_found(struct suite *su)
 {
-	struct got g;
+	struct probe g;
 
 	CHECK(ready(su, &su->a, true, "gw-a"));
 	CHECK(get_sync(su, &su->a, 0xdeadbeefu, &g));
@@ -397,12 +354,10 @@ static enum verdict absent_index_not_found(struct suite *su)
 static enum verdict del_is_cas(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev1, rev2;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 8, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev1));
+	CHECK(one_record(su, 8, &r, &rev1));
 	r.state_version++;
 	CHECK(put_sync(su, &su->a, &r, rev1, &p));
 	CHECK(p.status == JV_STORE_OK);
@@ -428,7 +383,7 @@ struct chain {
 	int outer_calls;
 	int rc;
 	int inner_calls_after_call;
-	struct got inner;
+	struct probe inner;
 };
 
 static void on_get_then_put(void *ud, enum jv_store_status st,
@@ -439,7 +394,7 @@ static void on_get_then_put(void *ud, enum jv_store_status st,
 	(void)st;
 	(void)rec;
 	c->outer_calls++;
-	c->rc = jv_store_put(c->st, &c->rec, 0, on_put, &c->inner);
+	c->rc = jv_store_put(c->st, &c->rec, 0, probe_on_put, &c->inner);
 	c->inner_calls_after_call = c->inner.calls;
 }
 
@@ -447,7 +402,7 @@ static enum verdict completions_never_inside_the_call(struct suite *su)
 {
 	static struct chain c;
 	struct jv_store_rec r;
-	struct got g;
+	struct probe g;
 	int rc;
 
 	CHECK(ready(su, &su->a, true, "gw-a"));
@@ -456,7 +411,7 @@ static enum verdict completions_never_inside_the_call(struct suite *su)
 	 * exactly once, an outstanding operation asks for a tick, and an
 	 * operation started from a completion waits for its own turn. */
 	memset(&g, 0, sizeof g);
-	rc = jv_store_get(su->a.st, r.receiver_index, on_get, &g);
+	rc = jv_store_get(su->a.st, r.receiver_index, probe_on_get, &g);
 	CHECK(rc == 0);
 	CHECK(jv_store_deadline(su->a.st) != JV_TIME_NEVER);
 	CHECK(g.calls == 0);
@@ -484,7 +439,7 @@ static enum verdict completions_never_inside_the_call(struct suite *su)
 static enum verdict blob_max_round_trips(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 	int rc;
 
@@ -494,11 +449,10 @@ static enum verdict blob_max_round_trips(struct suite *su)
 	for (size_t i = 0; i < r.len; i++)
 		r.blob[i] = (uint8_t)(i * 131u + 7u);
 	CHECK(create(su, &su->a, &r, &rev));
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	r.len = JV_STORE_BLOB_MAX + 1;
 	memset(&p, 0, sizeof p);
-	rc = jv_store_put(su->a.st, &r, rev, on_put, &p);
+	rc = jv_store_put(su->a.st, &r, rev, probe_on_put, &p);
 	CHECK(rc == JV_ERR_INVAL);
 	extra_polls(su);
 	CHECK(p.calls == 0);
@@ -514,20 +468,22 @@ static enum verdict blob_max_round_trips(struct suite *su)
 static enum verdict bad_arguments_refused(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got g;
+	struct probe g;
 
 	CHECK(ready(su, &su->a, true, "gw-a"));
 	mk_rec(&r, 11, "gw-a");
 	memset(&g, 0, sizeof g);
 	CHECK(jv_store_get(su->a.st, 1, NULL, &g) == JV_ERR_INVAL);
-	CHECK(jv_store_put(su->a.st, NULL, 0, on_put, &g) == JV_ERR_INVAL);
+	CHECK(jv_store_put(su->a.st, NULL, 0, probe_on_put, &g) ==
+	      JV_ERR_INVAL);
 	CHECK(jv_store_put(su->a.st, &r, 0, NULL, &g) == JV_ERR_INVAL);
-	CHECK(jv_store_del(su->a.st, NULL, 1, on_put, &g) == JV_ERR_INVAL);
+	CHECK(jv_store_del(su->a.st, NULL, 1, probe_on_put, &g) ==
+	      JV_ERR_INVAL);
 	r.owner_node[0] = '\0';
-	CHECK(jv_store_put(su->a.st, &r, 0, on_put, &g) == JV_ERR_INVAL);
+	CHECK(jv_store_put(su->a.st, &r, 0, probe_on_put, &g) == JV_ERR_INVAL);
 	memset(r.owner_node, 'x', sizeof r.owner_node);
-	CHECK(jv_store_put(su->a.st, &r, 0, on_put, &g) == JV_ERR_INVAL);
-	CHECK(jv_store_get(NULL, 1, on_get, &g) == JV_ERR_INVAL);
+	CHECK(jv_store_put(su->a.st, &r, 0, probe_on_put, &g) == JV_ERR_INVAL);
+	CHECK(jv_store_get(NULL, 1, probe_on_get, &g) == JV_ERR_INVAL);
 	extra_polls(su);
 	CHECK(g.calls == 0);
 	return PASS;
@@ -581,17 +537,15 @@ static enum verdict inflight_limit(struct suite *su)
 static enum verdict close_cancels_callbacks(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 12, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 12, &r, &rev));
 	memset(&p, 0, sizeof p);
 	memset(&g, 0, sizeof g);
 	r.state_version++;
-	CHECK(jv_store_put(su->a.st, &r, rev, on_put, &p) == 0);
-	CHECK(jv_store_get(su->a.st, r.receiver_index, on_get, &g) == 0);
+	CHECK(jv_store_put(su->a.st, &r, rev, probe_on_put, &p) == 0);
+	CHECK(jv_store_get(su->a.st, r.receiver_index, probe_on_get, &g) == 0);
 	close_node(&su->a);
 	CHECK(p.calls == 0 && g.calls == 0);
 	return PASS;
@@ -600,24 +554,20 @@ static enum verdict close_cancels_callbacks(struct suite *su)
 static enum verdict restart_sees_records_not_live(struct suite *su)
 {
 	struct jv_store_rec r;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 13, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 13, &r, &rev));
 	close_node(&su->a);
 	CHECK(ready(su, &su->a, false, "gw-a"));
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.revision == rev);
 	CHECK(!g.rec.owner_live);
 	/* PD-9: the restarted node acquires it again, owner_epoch + 1. */
 	r.owner_epoch++;
 	CHECK(put_sync(su, &su->a, &r, rev, &p));
 	CHECK(p.status == JV_STORE_OK);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.owner_live);
 	return PASS;
 }
@@ -625,25 +575,21 @@ static enum verdict restart_sees_records_not_live(struct suite *su)
 static enum verdict live_owner_blocks_other_node(struct suite *su)
 {
 	struct jv_store_rec r, theirs;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 14, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 14, &r, &rev));
 	if (!open_node(su, &su->b, false, "gw-b"))
 		return SKIP;
 	CHECK(lease_held(su, &su->b));
-	CHECK(get_sync(su, &su->b, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->b, &r, &g));
 	CHECK(g.rec.owner_live);
 	theirs = r;
 	snprintf(theirs.owner_node, sizeof theirs.owner_node, "gw-b");
 	theirs.owner_epoch++;
 	CHECK(put_sync(su, &su->b, &theirs, rev, &p));
 	CHECK(p.status == JV_STORE_CONFLICT);
-	CHECK(get_sync(su, &su->a, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->a, &r, &g));
 	CHECK(g.rec.revision == rev && g.rec.owner_live);
 	return PASS;
 }
@@ -651,24 +597,20 @@ static enum verdict live_owner_blocks_other_node(struct suite *su)
 static enum verdict other_node_takes_over_after_close(struct suite *su)
 {
 	struct jv_store_rec r, theirs;
-	struct got p, g;
+	struct probe p, g;
 	uint64_t rev;
 
-	CHECK(ready(su, &su->a, true, "gw-a"));
-	mk_rec(&r, 15, "gw-a");
-	CHECK(create(su, &su->a, &r, &rev));
+	CHECK(one_record(su, 15, &r, &rev));
 	close_node(&su->a);
 	CHECK(ready(su, &su->b, false, "gw-b"));
-	CHECK(get_sync(su, &su->b, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &r));
+	CHECK(reads_back(su, &su->b, &r, &g));
 	CHECK(!g.rec.owner_live);
 	theirs = r;
 	snprintf(theirs.owner_node, sizeof theirs.owner_node, "gw-b");
 	theirs.owner_epoch++;
 	CHECK(put_sync(su, &su->b, &theirs, rev, &p));
 	CHECK(p.status == JV_STORE_OK);
-	CHECK(get_sync(su, &su->b, r.receiver_index, &g));
-	CHECK(g.status == JV_STORE_OK && same_rec(&g.rec, &theirs));
+	CHECK(reads_back(su, &su->b, &theirs, &g));
 	CHECK(g.rec.owner_live);
 	return PASS;
 }
@@ -706,7 +648,8 @@ static const struct {
 	  other_node_takes_over_after_close },
 };
 
-int jv_contract_run(const char *backend, jv_contract_open_fn open, void *ctx)
+int jv_contract_run(const char *backend, jv_contract_where_fn where,
+		    void *ctx)
 {
 	static struct suite su;
 	enum verdict v;
@@ -714,7 +657,7 @@ int jv_contract_run(const char *backend, jv_contract_open_fn open, void *ctx)
 
 	memset(&su, 0, sizeof su);
 	su.backend = backend;
-	su.open = open;
+	su.where = where;
 	su.ctx = ctx;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		su.why[0] = '\0';

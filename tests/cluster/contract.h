@@ -14,21 +14,23 @@
 #include "cluster/store.h"
 
 /*
- * The backend under test opens a store with cfg, which the suite fills
- * except url and cluster_id: the factory copies cfg and sets those.
- * fresh: first move to new, empty storage (sqlite: a new file; etcd: a
- * new cluster_id prefix); otherwise open over the storage of the last
- * fresh open, as another node or as the same node restarted.  Returns
- * NULL with a reason in why when the store does not open; while another
- * store is open over the same storage that means the backend holds one
- * at a time (sqlite), and the cases that need two skip.
+ * Where the backend under test keeps a store: the suite fills cfg, the
+ * factory sets its url (written into url, url_len bytes) and what else
+ * the backend needs (etcd: cluster_id, the TLS files), and the suite
+ * opens it.  fresh: first move to new, empty storage (sqlite: a new
+ * file; etcd: a new cluster_id prefix); otherwise the storage of the last
+ * fresh call, as another node or as the same node restarted.  While
+ * another store is open over the same storage, a store that does not
+ * open means the backend holds one at a time (sqlite), and the cases
+ * that need two skip.
  */
-typedef struct jv_store *(*jv_contract_open_fn)(void *ctx, bool fresh,
-						const struct jv_store_config *cfg,
-						char *why, size_t why_len);
+typedef void (*jv_contract_where_fn)(void *ctx, bool fresh,
+				     struct jv_store_config *cfg, char *url,
+				     size_t url_len);
 
 /* Run every case, one TAP line each, names prefixed with backend.
  * Returns the number of failed cases. */
-int jv_contract_run(const char *backend, jv_contract_open_fn open, void *ctx);
+int jv_contract_run(const char *backend, jv_contract_where_fn where,
+		    void *ctx);
 
 #endif

@@ -24,13 +24,13 @@
 #include <sodium.h>
 
 #include "cluster/etcd_priv.h"
-#include "cluster/seal.h"
 #include "cluster/store.h"
 #include "contract.h"
 #include "etcd_harness.h"
 #include "net/clock.h"
 #include "net/loop.h"
 #include "tap.h"
+#include "util.h"
 
 enum {
 	LEASE_MS = 1000,	/* etcd raises it to its minimum, 2 s */
@@ -57,93 +57,34 @@ static void new_cluster_id(char *out, size_t len)
 	snprintf(out, len, "t%d-%u", (int)getpid(), ++clusters);
 }
 
-static struct jv_store *contract_open(void *ctx, bool fresh,
-				      const struct jv_store_config *cfg,
-				      char *why, size_t why_len)
+static void contract_where(void *ctx, bool fresh,
+			   struct jv_store_config *cfg, char *url,
+			   size_t url_len)
 {
 	struct factory *f = ctx;
-	struct jv_store_config c = *cfg;
-	char url[JV_STORE_URL_MAX];
 
 	if (fresh || !f->cluster[0])
 		new_cluster_id(f->cluster, sizeof f->cluster);
-	snprintf(url, sizeof url, "etcd:%s", f->member->url);
-	c.url = url;
-	c.cluster_id = f->cluster;
+	snprintf(url, url_len, "etcd:%s", f->member->url);
+	cfg->url = url;
+	cfg->cluster_id = f->cluster;
 	if (f->tls) {
-		c.ca_file = f->tls->ca;
-		c.cert_file = f->tls->client_cert;
-		c.key_file = f->tls->client_key;
+		cfg->ca_file = f->tls->ca;
+		cfg->cert_file = f->tls->client_cert;
+		cfg->key_file = f->tls->client_key;
 	}
-	return jv_store_open(&c, NULL, why, why_len);
 }
 
-/* ---- nodes and completions ---- */
+/* ---- nodes ---- */
 
 struct node {
 	struct jv_store *st;
-	int leases;
-	jv_time until;
-	int watches;
-	uint8_t watched_id[JV_SESSION_ID_BYTES];
-	char watched_owner[JV_NODE_ID_MAX];
-	uint64_t watched_epoch;
-};
-
-struct got {
-	int calls;
-	enum jv_store_status status;
-	uint64_t revision;
-	struct jv_store_rec rec;
-	struct jv_store *close_me;	/* closed from inside the callback */
+	struct probe p;			/* its lease and watch reports */
 };
 
 /* Every open node is polled while any test waits, so leases of the
  * nodes not under test keep being renewed. */
 static struct node *open_nodes[4];
-
-static void on_lease(void *ud, jv_time until)
-{
-	struct node *n = ud;
-
-	n->leases++;
-	n->until = until;
-}
-
-static void on_watch(void *ud, const uint8_t id[JV_SESSION_ID_BYTES],
-		     const char *owner, uint64_t epoch)
-{
-	struct node *n = ud;
-
-	n->watches++;
-	memcpy(n->watched_id, id, sizeof n->watched_id);
-	snprintf(n->watched_owner, sizeof n->watched_owner, "%s", owner);
-	n->watched_epoch = epoch;
-}
-
-static void on_get(void *ud, enum jv_store_status st,
-		   const struct jv_store_rec *rec)
-{
-	struct got *g = ud;
-
-	g->calls++;
-	g->status = st;
-	if (rec)
-		g->rec = *rec;
-	if (g->close_me) {
-		jv_store_close(g->close_me);
-		g->close_me = NULL;
-	}
-}
-
-static void on_put(void *ud, enum jv_store_status st, uint64_t rev)
-{
-	struct got *g = ud;
-
-	g->calls++;
-	g->status = st;
-	g->revision = rev;
-}
 
 static void pump_once(void)
 {
@@ -190,9 +131,9 @@ static bool open_node(struct node *n, const struct opts *o, char *why,
 		.ca_file = o->ca,
 		.cert_file = o->cert,
 		.key_file = o->key,
-		.on_lease = on_lease,
-		.on_watch = o->watch ? on_watch : NULL,
-		.ud = n,
+		.on_lease = probe_on_lease,
+		.on_watch = o->watch ? probe_on_watch : NULL,
+		.ud = &n->p,
 	};
 
 	memset(n, 0, sizeof *n);
@@ -229,7 +170,7 @@ static void crash_node(struct node *n)
 
 static bool lease_valid(const struct node *n)
 {
-	return n->leases && n->until > jv_clock_now();
+	return n->p.leases && n->p.lease_until > jv_clock_now();
 }
 
 static bool wait_lease(struct node *n, int ms)
@@ -242,10 +183,10 @@ static bool wait_lease(struct node *n, int ms)
 }
 
 static enum jv_store_status get_sync(struct node *n, uint32_t index,
-				     struct got *g)
+				     struct probe *g)
 {
 	memset(g, 0, sizeof *g);
-	if (jv_store_get(n->st, index, on_get, g) || g->calls)
+	if (jv_store_get(n->st, index, probe_on_get, g) || g->calls)
 		return (enum jv_store_status)-1;
 	pump_until(&g->calls, 1, WAIT_MS);
 	return g->calls == 1 ? g->status : (enum jv_store_status)-1;
@@ -253,26 +194,13 @@ static enum jv_store_status get_sync(struct node *n, uint32_t index,
 
 static enum jv_store_status put_sync(struct node *n,
 				     const struct jv_store_rec *r,
-				     uint64_t expected, struct got *g)
+				     uint64_t expected, struct probe *g)
 {
 	memset(g, 0, sizeof *g);
-	if (jv_store_put(n->st, r, expected, on_put, g) || g->calls)
+	if (jv_store_put(n->st, r, expected, probe_on_put, g) || g->calls)
 		return (enum jv_store_status)-1;
 	pump_until(&g->calls, 1, WAIT_MS);
 	return g->calls == 1 ? g->status : (enum jv_store_status)-1;
-}
-
-static void mk_rec(struct jv_store_rec *r, unsigned seed, const char *owner)
-{
-	memset(r, 0, sizeof *r);
-	for (unsigned i = 0; i < JV_SESSION_ID_BYTES; i++)
-		r->session_id[i] = (uint8_t)(seed * 13u + i + 1);
-	r->receiver_index = 0x1000 + seed;
-	snprintf(r->owner_node, sizeof r->owner_node, "%s", owner);
-	r->owner_epoch = 1;
-	r->state_version = seed;
-	r->len = 200;
-	memset(r->blob, (int)seed, r->len);
 }
 
 static const char *sname(int st)
@@ -292,17 +220,16 @@ static struct opts member_opts(const struct hx_etcd *m, const char *node,
 
 /* ---- no secret in clear in etcd (PD-9) ---- */
 
-static bool has(const uint8_t *hay, size_t n, const uint8_t *pat, size_t m)
+static bool has(const uint8_t *hay, size_t n,
+		const uint8_t pat[PD9_PATTERN_LEN])
 {
-	for (size_t i = 0; i + m <= n; i++)
-		if (!memcmp(hay + i, pat, m))
-			return true;
-	return false;
+	return memmem(hay, n, pat, PD9_PATTERN_LEN) != NULL;
 }
 
 /* Every value under the cluster's prefix, as etcd serves it, decoded: the
- * raw value and, for a record, its blob.  Whether pat occurs anywhere. */
-static bool dump_has(const char *cluster, const uint8_t *pat, size_t m,
+ * raw value and, for a record, its blob.  Whether a PD-9 pattern occurs
+ * anywhere. */
+static bool dump_has(const char *cluster, const uint8_t pat[PD9_PATTERN_LEN],
 		     unsigned *values)
 {
 	char prefix[64], end[64], k64[128], e64[128], body[512];
@@ -334,13 +261,13 @@ static bool dump_has(const char *cluster, const uint8_t *pat, size_t m,
 					    NULL, sodium_base64_VARIANT_ORIGINAL))
 			continue;
 		(*values)++;
-		found |= has(raw, n, pat, m);
+		found |= has(raw, n, pat);
 		rec = json_loadb((const char *)raw, n, 0, NULL);
 		v = rec ? json_string_value(json_object_get(rec, "blob")) : NULL;
 		if (v && !sodium_base642bin(blob, sizeof blob, v, strlen(v), NULL,
 					    &bn, NULL,
 					    sodium_base64_VARIANT_ORIGINAL))
-			found |= has(blob, bn, pat, m);
+			found |= has(blob, bn, pat);
 		json_decref(rec);
 	}
 	json_decref(j);
@@ -349,37 +276,24 @@ static bool dump_has(const char *cluster, const uint8_t *pat, size_t m,
 
 static void no_clear_secret_in_etcd(void)
 {
-	static const uint8_t secret[32] = "SECRET-ROOT-KEY-MATERIAL-0123456";
-	static const uint8_t cluster_key[32] = "CLUSTER-KEY-FOR-SEALING-RECORDS!";
-	static const uint8_t control[32] = "CONTROL-PATTERN-STORED-IN-CLEAR!";
 	char url[256], why[512], cluster[32];
-	uint8_t body[200];
+	uint8_t body[PD9_PLAIN_LEN];
 	struct jv_store_rec r, c;
 	struct node a;
-	struct got p;
-	size_t n = 0;
+	struct probe p;
 	unsigned values = 0;
 	bool ok;
 
 	new_cluster_id(cluster, sizeof cluster);
 	struct opts o = member_opts(&plain, "gw-s", cluster, url, sizeof url);
 	ok = open_node(&a, &o, why, sizeof why) && wait_lease(&a, WAIT_MS);
-	memset(body, 0x33, sizeof body);
-	memcpy(body + 50, secret, sizeof secret);
-	mk_rec(&r, 21, "gw-s");
-	ok = ok && jv_seal_record(cluster_key, r.session_id, r.receiver_index,
-				  body, sizeof body, r.blob, sizeof r.blob,
-				  &n) == 0;
-	r.len = n;
-	mk_rec(&c, 22, "gw-s");
-	memcpy(c.blob + 10, control, sizeof control);
+	ok = pd9_records(&r, &c, "gw-s", body) && ok;
 	ok = ok && put_sync(&a, &r, 0, &p) == JV_STORE_OK &&
 	     put_sync(&a, &c, 0, &p) == JV_STORE_OK;
 	/* the control proves the search sees what is stored */
-	ok = ok && dump_has(cluster, control, sizeof control, &values) &&
-	     values >= 2;
-	ok = ok && !dump_has(cluster, secret, sizeof secret, &values) &&
-	     !dump_has(cluster, cluster_key, sizeof cluster_key, &values);
+	ok = ok && dump_has(cluster, pd9_control, &values) && values >= 2;
+	ok = ok && !dump_has(cluster, pd9_secret, &values) &&
+	     !dump_has(cluster, pd9_cluster_key, &values);
 	tap_ok(ok, "etcd: a dump of the cluster's keys holds no sealed secret in clear (%u values)",
 	       values);
 	if (a.st)
@@ -393,7 +307,7 @@ static void crash_and_takeover(void)
 	char url[JV_STORE_URL_MAX], cl[48], why[256];
 	struct node a, a2, b;
 	struct jv_store_rec r, theirs;
-	struct got g, p;
+	struct probe g, p;
 	jv_time crashed, gone_at = 0;
 	const char *log;
 	struct opts o;
@@ -464,7 +378,7 @@ static void lease_loss_and_watch(void)
 	char url[JV_STORE_URL_MAX], cl[48], why[256], body[128], out[512];
 	struct node a, b;
 	struct jv_store_rec r, theirs;
-	struct got g, p;
+	struct probe g, p;
 	int leases;
 	struct opts o;
 	uint64_t rev;
@@ -493,9 +407,10 @@ static void lease_loss_and_watch(void)
 	/* An operator (or etcd) ends a's lease behind its back. */
 	hx_capture_begin();
 	snprintf(body, sizeof body, "{\"ID\":\"%lld\"}", (long long)id);
-	leases = a.leases;
+	leases = a.p.leases;
 	ok = hx_post(&plain, NULL, "/v3/lease/revoke", body, out, sizeof out) == 200;
-	ok = ok && pump_until(&a.leases, leases + 1, WAIT_MS) && a.until == 0;
+	ok = ok && pump_until(&a.p.leases, leases + 1, WAIT_MS) &&
+	     a.p.lease_until == 0;
 	tap_ok(ok, "etcd: a revoked lease is reported lost (on_lease 0)");
 	tap_ok(wait_lease(&a, WAIT_MS) && jv_store_etcd_lease_id(a.st) != id,
 	       "etcd: and replaced by a new lease");
@@ -509,9 +424,9 @@ static void lease_loss_and_watch(void)
 	theirs.owner_epoch = 7;
 	ok = put_sync(&b, &theirs, rev, &p) == JV_STORE_OK;
 	tap_ok(ok, "etcd: gw-b takes the session over");
-	ok = pump_until(&a.watches, 1, WAIT_MS) &&
-	     !memcmp(a.watched_id, r.session_id, sizeof a.watched_id) &&
-	     !strcmp(a.watched_owner, "gw-b") && a.watched_epoch == 7;
+	ok = pump_until(&a.p.watches, 1, WAIT_MS) &&
+	     !memcmp(a.p.watched_id, r.session_id, sizeof a.p.watched_id) &&
+	     !strcmp(a.p.watched_owner, "gw-b") && a.p.watched_epoch == 7;
 	tap_ok(ok, "etcd: gw-a is told by the watch (owner gw-b, epoch 7)");
 	r.state_version++;
 	tap_ok(put_sync(&a, &r, rev, &p) == JV_STORE_CONFLICT,
@@ -562,7 +477,7 @@ static void driven_by_the_loop(void)
 	struct node a;
 	struct jv_store_rec r;
 	struct jv_store *st;
-	struct got g, p;
+	struct probe g, p;
 	struct opts o;
 	int fds = 0;
 	bool ok;
@@ -578,14 +493,16 @@ static void driven_by_the_loop(void)
 	st = a.st;
 	forget(&a);	/* driven here, not by jv_store_poll */
 	a.st = st;
-	ok = ok && loop_until(&loop, a.st, &a.leases, 1, &fds) && a.until;
+	ok = ok && loop_until(&loop, a.st, &a.p.leases, 1, &fds) &&
+	     a.p.lease_until;
 	mk_rec(&r, 3, "gw-l");
 	memset(&p, 0, sizeof p);
-	ok = ok && jv_store_put(a.st, &r, 0, on_put, &p) == 0 &&
+	ok = ok && jv_store_put(a.st, &r, 0, probe_on_put, &p) == 0 &&
 	     loop_until(&loop, a.st, &p.calls, 1, &fds) &&
 	     p.status == JV_STORE_OK;
 	memset(&g, 0, sizeof g);
-	ok = ok && jv_store_get(a.st, r.receiver_index, on_get, &g) == 0 &&
+	ok = ok &&
+	     jv_store_get(a.st, r.receiver_index, probe_on_get, &g) == 0 &&
 	     loop_until(&loop, a.st, &g.calls, 1, &fds) &&
 	     g.status == JV_STORE_OK && g.rec.revision == p.revision;
 	tap_ok(ok && fds > 0,
@@ -602,7 +519,7 @@ static void close_inside_callback(void)
 {
 	char url[JV_STORE_URL_MAX], cl[48], why[256];
 	struct node a;
-	struct got g, g2;
+	struct probe g, g2;
 	struct opts o;
 	bool ok;
 
@@ -612,8 +529,8 @@ static void close_inside_callback(void)
 	memset(&g, 0, sizeof g);
 	memset(&g2, 0, sizeof g2);
 	g.close_me = g2.close_me = a.st;
-	ok = ok && jv_store_get(a.st, 1, on_get, &g) == 0 &&
-	     jv_store_get(a.st, 2, on_get, &g2) == 0;
+	ok = ok && jv_store_get(a.st, 1, probe_on_get, &g) == 0 &&
+	     jv_store_get(a.st, 2, probe_on_get, &g2) == 0;
 	/* Whichever completes first closes the store; the other must never
 	 * run, and nothing may touch the freed store (ASan). */
 	while (ok && g.calls == 0 && g2.calls == 0)
@@ -627,27 +544,41 @@ static void close_inside_callback(void)
 
 /* ---- endpoints that fail ---- */
 
-static void unreachable(void)
+/* a's store on the one endpoint 127.0.0.1:port (a `what` one), a get
+ * of index 1 on it: how it ends and how long it takes.  false when the
+ * store does not open (the capture ended, the case reported failed). */
+static bool get_at(struct node *a, int port, const char *what,
+		   enum jv_store_status *st, jv_time *took)
 {
 	char url[JV_STORE_URL_MAX], why[256];
+	struct opts o = { .url = url, .node = "gw-u" };
+	struct probe g;
+	jv_time t0;
+
+	snprintf(url, sizeof url, "etcd:http://127.0.0.1:%d", port);
+	if (!open_node(a, &o, why, sizeof why)) {
+		hx_capture_end();
+		tap_ok(false, "etcd: open on a %s endpoint: %s", what, why);
+		return false;
+	}
+	t0 = jv_clock_now();
+	*st = get_sync(a, 1, &g);
+	*took = jv_clock_now() - t0;
+	return true;
+}
+
+static void unreachable(void)
+{
 	struct jv_store_rec r;
 	struct node a;
-	struct got g, p;
-	struct opts o = { .url = url, .node = "gw-u" };
-	jv_time t0, took;
+	struct probe p;
+	jv_time took;
 	int port = hx_free_port(), silent = hx_silent_server();
 	enum jv_store_status st;
 
 	hx_capture_begin();
-	snprintf(url, sizeof url, "etcd:http://127.0.0.1:%d", port);
-	if (!open_node(&a, &o, why, sizeof why)) {
-		hx_capture_end();
-		tap_ok(false, "etcd: open on a dead endpoint: %s", why);
+	if (!get_at(&a, port, "dead", &st, &took))
 		return;
-	}
-	t0 = jv_clock_now();
-	st = get_sync(&a, 1, &g);
-	took = jv_clock_now() - t0;
 	tap_ok(st == JV_STORE_UNAVAILABLE && took <= JV_STORE_OP_TIMEOUT_MS + 200,
 	       "etcd: connection refused: get unavailable (%s, %lld ms)",
 	       sname(st), (long long)took);
@@ -656,15 +587,8 @@ static void unreachable(void)
 	       "etcd: no lease, so put is unavailable");
 	close_node(&a);
 
-	snprintf(url, sizeof url, "etcd:http://127.0.0.1:%d", silent);
-	if (!open_node(&a, &o, why, sizeof why)) {
-		hx_capture_end();
-		tap_ok(false, "etcd: open on a silent endpoint: %s", why);
+	if (!get_at(&a, silent, "silent", &st, &took))
 		return;
-	}
-	t0 = jv_clock_now();
-	st = get_sync(&a, 1, &g);
-	took = jv_clock_now() - t0;
 	tap_ok(st == JV_STORE_UNAVAILABLE &&
 		       took >= JV_STORE_OP_TIMEOUT_MS - 100 &&
 		       took <= JV_STORE_OP_TIMEOUT_MS + 500,
@@ -681,7 +605,7 @@ static void failover(void)
 	int port[2] = { hx_free_port(), hx_silent_server() };
 	struct jv_store_rec r;
 	struct node a;
-	struct got g, p;
+	struct probe g, p;
 	struct opts o = { .url = url, .node = "gw-f" };
 	jv_time t0;
 	bool ok;
@@ -767,7 +691,7 @@ static void garbage(void)
 	enum jv_store_status st;
 	const char *log;
 	struct node a;
-	struct got g;
+	struct probe g;
 	char *resp, *big;
 	int port;
 
@@ -821,9 +745,9 @@ static void tls_cases(void)
 	struct opts o;
 	const char *log;
 	struct node a;
-	struct got g;
+	struct probe g;
 
-	jv_contract_run("etcd https", contract_open, &f);
+	jv_contract_run("etcd https", contract_where, &f);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		new_cluster_id(cl, sizeof cl);
 		o = member_opts(&secure, "gw-t", cl, url, sizeof url);
@@ -835,7 +759,8 @@ static void tls_cases(void)
 		if (open_node(&a, &o, why, sizeof why)) {
 			st = get_sync(&a, 1, &g);
 			pump_for(100);
-			tap_ok(!a.leases, "etcd https, %s: no lease", bad[i].what);
+			tap_ok(!a.p.leases, "etcd https, %s: no lease",
+			       bad[i].what);
 			close_node(&a);
 		}
 		log = hx_capture_end();
@@ -865,7 +790,7 @@ static void open_errors(void)
 		{ "etcd:https://127.0.0.1:1", NULL, "/nonexistent/ca.pem",
 		  "No such file", 1000 },
 	};
-	struct node n;
+	struct probe p = { 0 };
 	char why[256];
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -875,8 +800,8 @@ static void open_errors(void)
 			.cluster_id = cases[i].cluster,
 			.lease_ms = cases[i].lease_ms,
 			.ca_file = cases[i].ca,
-			.on_lease = on_lease,
-			.ud = &n,
+			.on_lease = probe_on_lease,
+			.ud = &p,
 		};
 		struct jv_store *st;
 
@@ -916,7 +841,7 @@ int main(void)
 		tap_diag("%s", why);
 		return tap_done();
 	}
-	jv_contract_run("etcd", contract_open, &f);
+	jv_contract_run("etcd", contract_where, &f);
 	no_clear_secret_in_etcd();
 	crash_and_takeover();
 	lease_loss_and_watch();

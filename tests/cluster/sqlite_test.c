@@ -20,6 +20,7 @@
 #include "contract.h"
 #include "net/clock.h"
 #include "tap.h"
+#include "util.h"
 
 static char base[] = "/tmp/jvpn-sqlite-XXXXXX";
 
@@ -30,68 +31,21 @@ struct factory {
 	char path[JV_STORE_PATH_MAX];
 };
 
-static struct jv_store *contract_open(void *ctx, bool fresh,
-				      const struct jv_store_config *cfg,
-				      char *why, size_t why_len)
+static void contract_where(void *ctx, bool fresh,
+			   struct jv_store_config *cfg, char *url,
+			   size_t url_len)
 {
 	struct factory *f = ctx;
-	struct jv_store_config c = *cfg;
-	char url[JV_STORE_URL_MAX];
 
 	/* A directory per file, so every fresh open also creates one. */
 	if (fresh)
 		snprintf(f->path, sizeof f->path, "%s/c%u/store.db", base,
 			 ++f->files);
-	snprintf(url, sizeof url, "sqlite:%s", f->path);
-	c.url = url;
-	return jv_store_open(&c, NULL, why, why_len);
+	snprintf(url, url_len, "sqlite:%s", f->path);
+	cfg->url = url;
 }
 
 /* ---- helpers ---- */
-
-struct probe {
-	int leases;
-	jv_time lease_until;
-	int calls;
-	enum jv_store_status status;
-	uint64_t revision;
-	bool had_rec;
-	struct jv_store_rec rec;
-	struct jv_store *close_me;	/* closed from inside the callback */
-};
-
-static void on_lease(void *ud, jv_time until)
-{
-	struct probe *p = ud;
-
-	p->leases++;
-	p->lease_until = until;
-}
-
-static void on_get(void *ud, enum jv_store_status st,
-		   const struct jv_store_rec *rec)
-{
-	struct probe *p = ud;
-
-	p->calls++;
-	p->status = st;
-	p->had_rec = rec != NULL;
-	if (rec)
-		p->rec = *rec;
-	if (p->close_me) {
-		jv_store_close(p->close_me);
-		p->close_me = NULL;
-	}
-}
-
-static void on_put(void *ud, enum jv_store_status st, uint64_t rev)
-{
-	struct probe *p = ud;
-
-	p->calls++;
-	p->status = st;
-	p->revision = rev;
-}
 
 static struct jv_store *open_at(const char *path, const char *node,
 				struct probe *p, char *why, size_t why_len)
@@ -100,7 +54,7 @@ static struct jv_store *open_at(const char *path, const char *node,
 	struct jv_store_config c = {
 		.url = url,
 		.node_id = node,
-		.on_lease = on_lease,
+		.on_lease = probe_on_lease,
 		.ud = p,
 	};
 
@@ -109,25 +63,12 @@ static struct jv_store *open_at(const char *path, const char *node,
 	return jv_store_open(&c, NULL, why, why_len);
 }
 
-static void mk_rec(struct jv_store_rec *r, unsigned seed, const char *owner)
-{
-	memset(r, 0, sizeof *r);
-	for (unsigned i = 0; i < JV_SESSION_ID_BYTES; i++)
-		r->session_id[i] = (uint8_t)(seed * 11u + i);
-	r->receiver_index = 1000 + seed;
-	snprintf(r->owner_node, sizeof r->owner_node, "%s", owner);
-	r->owner_epoch = 1;
-	r->state_version = seed;
-	r->len = 100;
-	memset(r->blob, (int)seed, r->len);
-}
-
 /* The sqlite backend completes at the first poll. */
 static int put_now(struct jv_store *st, const struct jv_store_rec *r,
 		   uint64_t expected, struct probe *p)
 {
 	p->calls = 0;
-	if (jv_store_put(st, r, expected, on_put, p) != 0)
+	if (jv_store_put(st, r, expected, probe_on_put, p) != 0)
 		return -1;
 	jv_store_poll(st, 0);
 	return p->calls == 1 ? (int)p->status : -1;
@@ -136,7 +77,7 @@ static int put_now(struct jv_store *st, const struct jv_store_rec *r,
 static int get_now(struct jv_store *st, uint32_t index, struct probe *p)
 {
 	p->calls = 0;
-	if (jv_store_get(st, index, on_get, p) != 0)
+	if (jv_store_get(st, index, probe_on_get, p) != 0)
 		return -1;
 	jv_store_poll(st, 0);
 	return p->calls == 1 ? (int)p->status : -1;
@@ -173,12 +114,13 @@ static uint8_t *slurp(const char *path, size_t *n)
 	return buf;
 }
 
-/* Whether pattern occurs in path's bytes (a missing file holds nothing). */
-static bool file_has(const char *path, const uint8_t *pat, size_t n)
+/* Whether a PD-9 pattern occurs in path's bytes (a missing file holds
+ * nothing). */
+static bool file_has(const char *path, const uint8_t pat[PD9_PATTERN_LEN])
 {
 	size_t len;
 	uint8_t *buf = slurp(path, &len);
-	bool found = buf && memmem(buf, len, pat, n) != NULL;
+	bool found = buf && memmem(buf, len, pat, PD9_PATTERN_LEN) != NULL;
 
 	free(buf);
 	return found;
@@ -203,6 +145,28 @@ static bool write_bytes(const char *path, const void *p, size_t n)
 
 	if (fd >= 0)
 		close(fd);
+	return ok;
+}
+
+/* A store at path holding n records with full bodies, enough to span
+ * many pages, closed again; false if it did not open or a put failed. */
+static bool filled_store(const char *path, unsigned n, char *why,
+			 size_t why_len)
+{
+	struct probe p = { 0 };
+	struct jv_store_rec r;
+	struct jv_store *st = open_at(path, "gw1", &p, why, why_len);
+	bool ok = st != NULL;
+
+	for (unsigned i = 0; ok && i < n; i++) {
+		mk_rec(&r, i, "gw1");
+		r.receiver_index = i;
+		r.session_id[0] = (uint8_t)i;
+		r.session_id[1] = (uint8_t)(i >> 8);
+		r.len = JV_STORE_BLOB_MAX;
+		ok = put_now(st, &r, 0, &p) == JV_STORE_OK;
+	}
+	jv_store_close(st);
 	return ok;
 }
 
@@ -279,7 +243,7 @@ static void lease_and_deadline(void)
 	ok = ok && p.leases == 1;
 	tap_ok(ok, "sqlite: lease JV_TIME_NEVER once, from the first tick; then no deadline");
 
-	ok = st && jv_store_get(st, 7, on_get, &g) == 0 && g.calls == 0 &&
+	ok = st && jv_store_get(st, 7, probe_on_get, &g) == 0 && g.calls == 0 &&
 	     jv_store_deadline(st) <= jv_clock_now();
 	if (st)
 		jv_store_tick(st, jv_clock_now());
@@ -302,8 +266,8 @@ static void close_inside_callback(void)
 		return;
 	}
 	g1.close_me = st;
-	(void)!jv_store_get(st, 1, on_get, &g1);
-	(void)!jv_store_get(st, 2, on_get, &g2);
+	(void)!jv_store_get(st, 1, probe_on_get, &g1);
+	(void)!jv_store_get(st, 2, probe_on_get, &g2);
 	jv_store_poll(st, 0);
 	tap_ok(g1.calls == 1 && g2.calls == 0,
 	       "sqlite: close from inside a completion is safe and cancels the rest");
@@ -321,7 +285,7 @@ static void owner_must_be_this_node(void)
 	st = open_at(path, "gw1", &p, why, sizeof why);
 	mk_rec(&r, 1, "gw2");
 	if (st)
-		rc = jv_store_put(st, &r, 0, on_put, &p);
+		rc = jv_store_put(st, &r, 0, probe_on_put, &p);
 	jv_store_poll(st, 0);
 	tap_ok(rc == JV_ERR_INVAL && p.calls == 0,
 	       "sqlite: a record owned by another node id is refused (JV_ERR_INVAL)");
@@ -332,8 +296,8 @@ static void open_errors(void)
 {
 	struct probe p = { 0 };
 	char why[512];
-	struct jv_store_config c = { .node_id = "gw1", .on_lease = on_lease,
-				     .ud = &p };
+	struct jv_store_config c = { .node_id = "gw1",
+				     .on_lease = probe_on_lease, .ud = &p };
 	struct jv_store *st;
 	char path[JV_STORE_PATH_MAX];
 
@@ -360,7 +324,7 @@ static void open_errors(void)
 	st = jv_store_open(&c, NULL, why, sizeof why);
 	tap_ok(!st && strstr(why, "lease"),
 	       "store: a missing lease callback is refused: %s", why);
-	c.on_lease = on_lease;
+	c.on_lease = probe_on_lease;
 	snprintf(path, sizeof path, "sqlite:%s/no/such/dir/s.db", base);
 	st = jv_store_open(&c, NULL, why, sizeof why);
 	tap_ok(!st && strstr(why, "directory") && one_line(why),
@@ -373,7 +337,6 @@ static void damaged_files(void)
 	char path[JV_STORE_PATH_MAX], wal[JV_STORE_PATH_MAX + 8], why[512];
 	uint8_t junk[8192];
 	struct probe p = { 0 };
-	struct jv_store_rec r;
 	struct jv_store *st;
 	bool ok = true;
 	struct stat sb;
@@ -390,17 +353,7 @@ static void damaged_files(void)
 
 	/* A real store with enough rows to span many pages, then cut. */
 	snprintf(path, sizeof path, "%s/cut/s.db", base);
-	st = open_at(path, "gw1", &p, why, sizeof why);
-	ok = st != NULL;
-	for (unsigned i = 0; ok && i < 200; i++) {
-		mk_rec(&r, i, "gw1");
-		r.receiver_index = i;
-		r.session_id[0] = (uint8_t)i;
-		r.session_id[1] = (uint8_t)(i >> 8);
-		r.len = JV_STORE_BLOB_MAX;
-		ok = put_now(st, &r, 0, &p) == JV_STORE_OK;
-	}
-	jv_store_close(st);
+	ok = filled_store(path, 200, why, sizeof why);
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	ok = ok && access(wal, F_OK) != 0 && stat(path, &sb) == 0 &&
 	     truncate(path, sb.st_size / 2) == 0;
@@ -418,16 +371,7 @@ static void damaged_files(void)
 
 	/* A page in the middle overwritten. */
 	snprintf(path, sizeof path, "%s/scribbled/s.db", base);
-	st = open_at(path, "gw1", &p, why, sizeof why);
-	ok = st != NULL;
-	for (unsigned i = 0; ok && i < 100; i++) {
-		mk_rec(&r, i, "gw1");
-		r.receiver_index = i;
-		r.session_id[0] = (uint8_t)i;
-		r.len = JV_STORE_BLOB_MAX;
-		ok = put_now(st, &r, 0, &p) == JV_STORE_OK;
-	}
-	jv_store_close(st);
+	ok = filled_store(path, 100, why, sizeof why);
 	{
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 
@@ -557,41 +501,29 @@ static void file_modes(void)
  * record body nor the cluster key is ever in the file or its WAL. */
 static void no_clear_secret_in_file(void)
 {
-	static const uint8_t secret[32] = "SECRET-ROOT-KEY-MATERIAL-0123456";
-	static const uint8_t cluster_key[32] = "CLUSTER-KEY-FOR-SEALING-RECORDS!";
-	static const uint8_t control[32] = "CONTROL-PATTERN-STORED-IN-CLEAR!";
 	char path[JV_STORE_PATH_MAX], wal[JV_STORE_PATH_MAX + 8], why[512];
-	uint8_t plain[200];
+	uint8_t plain[PD9_PLAIN_LEN];
 	struct probe p = { 0 };
 	struct jv_store_rec r, c;
 	struct jv_store *st;
-	size_t n = 0;
 	bool ok, sealed_ok;
 
 	snprintf(path, sizeof path, "%s/secret/s.db", base);
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	st = open_at(path, "gw1", &p, why, sizeof why);
-	memset(plain, 0x33, sizeof plain);
-	memcpy(plain + 50, secret, sizeof secret);
-	mk_rec(&r, 1, "gw1");
-	sealed_ok = jv_seal_record(cluster_key, r.session_id, r.receiver_index,
-				   plain, sizeof plain, r.blob, sizeof r.blob,
-				   &n) == 0;
-	r.len = n;
-	mk_rec(&c, 2, "gw1");
-	memcpy(c.blob + 10, control, sizeof control);
+	sealed_ok = pd9_records(&r, &c, "gw1", plain);
 	ok = st && sealed_ok && put_now(st, &r, 0, &p) == JV_STORE_OK &&
 	     put_now(st, &c, 0, &p) == JV_STORE_OK;
 	/* The control proves the search sees what is written (it sits in
 	 * the WAL until the checkpoint at close). */
-	ok = ok && (file_has(path, control, 32) || file_has(wal, control, 32));
-	ok = ok && !file_has(path, secret, 32) && !file_has(wal, secret, 32) &&
-	     !file_has(path, cluster_key, 32) &&
-	     !file_has(wal, cluster_key, 32);
+	ok = ok && (file_has(path, pd9_control) || file_has(wal, pd9_control));
+	ok = ok && !file_has(path, pd9_secret) && !file_has(wal, pd9_secret) &&
+	     !file_has(path, pd9_cluster_key) &&
+	     !file_has(wal, pd9_cluster_key);
 	tap_ok(ok, "sqlite: a sealed secret is not in the db or its WAL while open");
 	jv_store_close(st);
-	ok = file_has(path, control, 32) && !file_has(path, secret, 32) &&
-	     !file_has(path, cluster_key, 32) && !file_has(wal, secret, 32);
+	ok = file_has(path, pd9_control) && !file_has(path, pd9_secret) &&
+	     !file_has(path, pd9_cluster_key) && !file_has(wal, pd9_secret);
 	tap_ok(ok, "sqlite: nor in the db after the checkpoint at close");
 
 	st = open_at(path, "gw1", &p, why, sizeof why);
@@ -600,7 +532,7 @@ static void no_clear_secret_in_file(void)
 		uint8_t back[sizeof plain];
 		size_t m = 0;
 
-		ok = jv_open_record(cluster_key, p.rec.session_id,
+		ok = jv_open_record(pd9_cluster_key, p.rec.session_id,
 				    p.rec.receiver_index, p.rec.blob, p.rec.len,
 				    back, sizeof back, &m) == 0 &&
 		     m == sizeof plain && !memcmp(back, plain, m);
@@ -626,7 +558,7 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	jv_contract_run("sqlite", contract_open, &f);
+	jv_contract_run("sqlite", contract_where, &f);
 	second_open_in_use();
 	restart_keeps_records();
 	lease_and_deadline();

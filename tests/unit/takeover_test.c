@@ -796,6 +796,42 @@ static void restart_after_clock_step_back(void **st)
 	lab_free();
 }
 
+static enum jv_state stored_state(void)
+{
+	for (unsigned i = 0; i < STOREMAX; i++) {
+		struct jv_gw_record r;
+		if (L.store[i].used &&
+		    jv_gw_record_decode(L.store[i].bytes, JV_RECORD_SIZE, &r,
+					NULL) == 0)
+			return r.state;
+	}
+	return JV_STATE_COUNT;
+}
+
+/* A session that ends while the store is down: its end is written once
+ * the store answers again (no input arrives for a terminated session), and
+ * its tombstone stays until then, so no later adoption resurrects it. */
+static void end_reaches_the_store_after_an_outage(void **st)
+{
+	(void)st;
+	lab_new(0);
+	run(T0 + 2000, 20);
+	L.gw[0].store_down = true;
+	jv_out_reset(&L.out);
+	(void)jv_client_terminate(L.c, L.now, &L.out);
+	enqueue(&L.out, true, -1);
+	run(T0 + 2500, 0);
+	assert_int_equal(count(&L.gw[0].ev, JV_EV_SESSION_TERMINATED), 1);
+	assert_int_equal(stored_state(), JV_STATE_ATTACHED);	/* not yet */
+	run(T0 + 20000, 0);		/* past the tombstone: kept, unwritten */
+	assert_int_equal(jv_gateway_unwritten(L.gw[0].g), 1);
+	L.gw[0].store_down = false;
+	run(T0 + 21000, 0);
+	assert_int_equal(stored_state(), JV_STATE_TERMINATED);
+	assert_int_equal(jv_gateway_unwritten(L.gw[0].g), 0);
+	lab_free();
+}
+
 static void record_round_trip_and_bad_input(void **st)
 {
 	struct jv_gw_record r, back;
@@ -846,6 +882,7 @@ int main(void)
 		cmocka_unit_test(lease_end_releases_and_stops_forwarding),
 		cmocka_unit_test(conflict_ends_session),
 		cmocka_unit_test(restart_after_clock_step_back),
+		cmocka_unit_test(end_reaches_the_store_after_an_outage),
 	};
 
 	if (sodium_init() < 0)
