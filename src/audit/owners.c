@@ -38,10 +38,13 @@
 
 #include "replay.h"
 
+/* The end of a node's ownership (its lease ended): the engine marks it
+ * details.released; a V2 denial carries the same reason but is not one. */
 static bool is_release(const struct jv_event *ev)
 {
 	return ev->type == JV_EV_SESSION_OWNER_REJECTED &&
-	       reason_of(ev) == JV_REASON_NOT_AUTHORITATIVE_OWNER;
+	       reason_of(ev) == JV_REASON_NOT_AUTHORITATIVE_OWNER &&
+	       JV_EV_HAS(ev, released) && ev->released;
 }
 
 /* May node act for the session now? */
