@@ -36,6 +36,10 @@ void jv_switch_record_commit(struct jv_switch_limiter *l, jv_time now);
 
 /* TransportSwitch commits in (now - 60 000, now]. */
 unsigned jv_switch_count(const struct jv_switch_limiter *l, jv_time now);
+/* Those commits' times, oldest first, into out; returns how many (what a
+ * session record carries, so a restart keeps the 60 s cap, PD-9). */
+unsigned jv_switch_recent(const struct jv_switch_limiter *l, jv_time now,
+			  jv_time out[JV_SWITCH_HISTORY_MAX]);
 
 /*
  * §6.4 step 3, in order; the first failing gate decides:

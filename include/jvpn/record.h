@@ -32,7 +32,8 @@ enum jv_record_limits {
 			 + 8 + 1 + 8				/* epoch, state */
 			 + 4 * 8 + 1 + 8 + 8			/* times, counts */
 			 + 1 + 16 + 2 + 4			/* binding */
-			 + 8 + 32 + 32 + 8 + 32,		/* keys, root */
+			 + 8 + 32 + 32 + 8 + 32		/* keys, root */
+			 + 1 + 8 * JV_SWITCH_HISTORY_MAX,	/* recent switches */
 };
 
 struct jv_gw_record {
@@ -59,6 +60,10 @@ struct jv_gw_record {
 	uint8_t key_i2r[32], key_r2i[32];	/* ... its keys */
 	jv_time keys_birth_ms;
 	uint8_t root[32];
+	/* the switch commits of the last 60 s, oldest first: the cap of
+	 * INV-08 holds across a restart or a takeover */
+	uint8_t nswitches;
+	jv_time switches[JV_SWITCH_HISTORY_MAX];
 };
 
 /* Returns JV_RECORD_SIZE, or JV_ERR_NOSPACE. */

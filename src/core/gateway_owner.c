@@ -158,6 +158,8 @@ static void export(const struct jv_gateway *g, const struct gw_session *gs,
 	memcpy(r->key_r2i, e->send_key, sizeof r->key_r2i);
 	r->keys_birth_ms = e->birth_ms;
 	memcpy(r->root, s->root, sizeof r->root);
+	r->nswitches = (uint8_t)jv_switch_recent(&s->limiter, s->last_now_ms,
+						 r->switches);
 }
 
 int jv_gateway_next_record(struct jv_gateway *g, struct jv_gw_record *r)
@@ -456,6 +458,9 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 	s->volatile_reason = rec->volatile_reason;
 	s->last_switch_commit_ms = not_after(rec->last_switch_commit_ms, now);
 	s->total_switches = rec->total_switches;
+	for (unsigned i = 0; i < rec->nswitches; i++)
+		jv_switch_record_commit(&s->limiter,
+					not_after(rec->switches[i], now));
 	s->stable_since_ms = now;
 	jv_nonce_window_restore(&s->nonces, rec->nonce_hwm);
 	jv_fsm_restore(&s->fsm, rec->state, rec->state_version);

@@ -62,6 +62,17 @@ unsigned jv_switch_count(const struct jv_switch_limiter *l, jv_time now)
 	return n;
 }
 
+unsigned jv_switch_recent(const struct jv_switch_limiter *l, jv_time now,
+			  jv_time out[JV_SWITCH_HISTORY_MAX])
+{
+	unsigned n = 0;
+
+	for (uint32_t k = 0; k < l->count; k++)
+		if (in_rate_window(commit_at(l, k), now))
+			out[n++] = commit_at(l, k);
+	return n;
+}
+
 /* The ring holds NH commits, so a larger cap could never be reached:
  * clamp it (fail closed) rather than never limiting. */
 static unsigned rate_cap(const struct jv_policy *p)

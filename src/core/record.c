@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "jvpn/ratelimit.h"
 #include "jvpn/record.h"
 
 struct wcur {
@@ -78,10 +79,9 @@ int jv_gw_record_encode(const struct jv_gw_record *r, uint8_t *out, size_t cap)
 	put_bytes(&c, r->key_r2i, sizeof r->key_r2i);
 	put(&c, r->keys_birth_ms, 8);
 	put_bytes(&c, r->root, sizeof r->root);
-	_Static_assert(JV_RECORD_SIZE == 1 + 16 + 32 + 4 + 4 + JV_NODE_ID_MAX +
-			       8 + 1 + 8 + 4 * 8 + 1 + 8 + 8 + 1 + 16 + 2 + 4 +
-			       8 + 32 + 32 + 8 + 32,
-		       "JV_RECORD_SIZE matches the fields written");
+	put(&c, r->nswitches, 1);
+	for (unsigned i = 0; i < JV_SWITCH_HISTORY_MAX; i++)
+		put(&c, i < r->nswitches ? r->switches[i] : 0, 8);
 	return (int)(c.p - out);
 }
 
@@ -139,6 +139,14 @@ int jv_gw_record_decode(const uint8_t *in, size_t n, struct jv_gw_record *r,
 	get_bytes(&c, r->key_r2i, sizeof r->key_r2i);
 	r->keys_birth_ms = get(&c, 8);
 	get_bytes(&c, r->root, sizeof r->root);
+	r->nswitches = (uint8_t)get(&c, 1);
+	if (r->nswitches > JV_SWITCH_HISTORY_MAX)
+		return bad(why, "record holds more switches than it can");
+	for (unsigned i = 0; i < JV_SWITCH_HISTORY_MAX; i++)
+		r->switches[i] = get(&c, 8);
+	for (unsigned i = r->nswitches; i < JV_SWITCH_HISTORY_MAX; i++)
+		if (r->switches[i] != 0)
+			return bad(why, "record has switch times past its count");
 	if (r->owner_epoch == 0)
 		return bad(why, "record owner epoch is 0");
 	if (r->bound && r->bound_remote.port == 0)

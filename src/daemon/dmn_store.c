@@ -39,8 +39,7 @@ struct srec {
 	uint8_t id[JV_SESSION_ID_BYTES];
 	uint64_t revision;		/* last written or read */
 	bool busy;			/* a write in flight */
-	bool has_next;			/* a newer record waits for it */
-	struct jv_gw_record next;
+	struct jv_gw_record *next;	/* a newer record waiting for it */
 };
 
 struct dmn_store {
@@ -190,16 +189,19 @@ static void on_put(void *ud, enum jv_store_status st, uint64_t new_revision)
 	dmn_room(d);
 	(void)jv_gateway_record_done(d->gw, op->index, op->version, oc,
 				     jv_clock_now(), d->out);
-	if (e && oc == JV_RECORD_WRITTEN && op->terminated && !e->has_next) {
+	if (e && oc == JV_RECORD_WRITTEN && op->terminated && !e->next) {
 		/* A terminated session is never adopted again: the record
 		 * can go once its last state is written. */
 		if (jv_store_del(s->st, e->id, e->revision, on_del, d) == 0)
 			s->inflight++;
 		e->index = 0;
-	} else if (e && e->has_next && !e->busy) {
-		e->has_next = false;
-		put_record(d, e, &e->next);
-		jv_gw_record_wipe(&e->next);
+	} else if (e && e->next && !e->busy) {
+		struct jv_gw_record *next = e->next;
+
+		e->next = NULL;
+		put_record(d, e, next);
+		jv_gw_record_wipe(next);
+		free(next);
 	}
 	sodium_memzero(op, sizeof *op);
 	free(op);
@@ -326,8 +328,17 @@ void dmn_store_pump(struct jv_daemon *d)
 						     JV_RECORD_FAILED,
 						     jv_clock_now(), d->out);
 		} else if (e->busy) {
-			e->next = r;
-			e->has_next = true;
+			/* keep only the newest: it supersedes any older one */
+			if (!e->next)
+				e->next = malloc(sizeof *e->next);
+			if (e->next)
+				*e->next = r;
+			else
+				(void)jv_gateway_record_done(d->gw, r.local_index,
+							     r.state_version,
+							     JV_RECORD_FAILED,
+							     jv_clock_now(),
+							     d->out);
 		} else {
 			put_record(d, e, &r);
 		}
@@ -395,14 +406,13 @@ int dmn_store_open(struct jv_daemon *d, char *why, size_t n)
 		s->cap <<= 1;
 	s->recs = calloc(s->cap, sizeof *s->recs);
 	s->log_budget = 64;
-	d->store = s;
 	if (!s->recs) {
 		snprintf(why, n, "out of memory");
-		return JV_ERR_NOMEM;
+		goto fail;
 	}
 	if (cfg->cluster_key_file[0]) {
 		if (jv_cluster_key_load(cfg->cluster_key_file, s->key, why, n))
-			return JV_ERR_INVAL;
+			goto fail;
 	} else {
 		crypto_generichash(s->key, sizeof s->key,
 				   (const uint8_t *)label, sizeof label - 1,
@@ -410,10 +420,16 @@ int dmn_store_open(struct jv_daemon *d, char *why, size_t n)
 	}
 	s->st = jv_store_open(&sc, &d->loop, why, n);
 	if (!s->st)
-		return JV_ERR_IO;
+		goto fail;
+	d->store = s;
 	jv_evfile_hold(&d->ev, true);
 	dmn_log(d, "session store %s (node %s)", cfg->store_url, cfg->node_id);
 	return 0;
+fail:
+	free(s->recs);
+	sodium_memzero(s, sizeof *s);
+	free(s);
+	return JV_ERR_IO;
 }
 
 void dmn_store_close(struct jv_daemon *d)
@@ -428,7 +444,10 @@ void dmn_store_close(struct jv_daemon *d)
 	jv_store_close(s->st);
 	jv_evfile_hold(&d->ev, false);
 	for (unsigned i = 0; i < s->cap; i++)
-		jv_gw_record_wipe(&s->recs[i].next);
+		if (s->recs[i].next) {
+			jv_gw_record_wipe(s->recs[i].next);
+			free(s->recs[i].next);
+		}
 	free(s->recs);
 	sodium_memzero(s, sizeof *s);
 	free(s);

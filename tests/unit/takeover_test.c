@@ -847,6 +847,8 @@ static void record_round_trip_and_bad_input(void **st)
 	r.volatile_reason = JV_REASON_HEARTBEAT_TIMEOUT;
 	r.bound = true;
 	r.bound_remote.port = 4000;
+	r.nswitches = 2;
+	memset(r.switches + 2, 0, sizeof r.switches - 2 * sizeof r.switches[0]);
 	assert_int_equal(jv_gw_record_encode(&r, buf, sizeof buf), JV_RECORD_SIZE);
 	assert_int_equal(jv_gw_record_decode(buf, JV_RECORD_SIZE, &back, &why), 0);
 	assert_memory_equal(back.root, r.root, 32);
