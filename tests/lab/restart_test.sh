@@ -10,7 +10,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=15
+N=16
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 command -v tcpdump >/dev/null 2>&1 || tap_skip_all $N "tcpdump is not installed (make deps)"
 . "$HERE/lablib.sh"
@@ -91,6 +91,18 @@ sleep 0.3
 pairs=$($LABTOOL pcap-pairs "$LAB_DIR/paths.pcap")
 tap_check "no (receiver, key epoch, counter) used twice in the capture (total, dups: $pairs)" \
 	[ "${pairs#* }" = 0 ] && [ "${pairs% *}" -gt 100 ]
+# Nothing secret in clear on disk: the store holds sealed bodies only (the
+# session keys are not known here; the gateway's private key is, and the
+# cluster key derives from it, so neither may appear).
+secret_on_disk() {
+	python3 - "$LAB_DIR/gateway.key" "$LAB_DIR"/state/sessions.db* <<'PY'
+import base64, sys
+key = base64.b64decode(open(sys.argv[1]).read().strip())
+hits = [f for f in sys.argv[2:] if key in open(f, "rb").read()]
+sys.exit(1 if hits else 0)
+PY
+}
+tap_check "the session store holds no private key in clear" secret_on_disk
 if tap_have_audit; then
 	if out=$("$JVPN" audit --quiet --epsilon 50 "$LAB_DIR/client.jsonl" \
 		 "$LAB_DIR/gateway.jsonl" 2>&1); then
