@@ -14,10 +14,10 @@
 #     client's session id before and after, SessionCreated beyond the
 #     first on either side, the TCP connection's end (eof or not), and
 #     `jvpn audit` of both logs.
-#  2. wireguard-go and OpenVPN (set up as bench/peers.sh does) in the same
-#     two namespaces, once each: the same kill -9 of the server process and
-#     restart 1 s later with the same configuration; the recovery is
-#     capped at 60 s.
+#  2. wireguard-go and OpenVPN (set up as bench/peers.sh does, from
+#     bench/peerlib.sh) in the same two namespaces, once each: the same
+#     kill -9 of the server process and restart 1 s later with the same
+#     configuration; the recovery is capped at 60 s.
 #  3. jvpn, two gateway nodes over a 3-member etcd cluster (the lab of
 #     tests/lab/clusterlib.sh, OwnerLeaseMs 2000): RUNS cycles, each with
 #     a fresh session (INV-08's 8 switches a minute would otherwise slow
@@ -38,12 +38,8 @@
 # Ends with name=value lines; "-" where a figure could not be measured.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
-case $build in /*) ;; *) build=$here/$build ;; esac
-JVPN=$build/src/cli/jvpn
-export JVPN
-[ -x "$JVPN" ] || { echo "gateway_loss.sh: no $JVPN (build first: make build)" >&2; exit 2; }
-[ "$(id -u)" -eq 0 ] || { echo "gateway_loss.sh: needs root (network namespaces)" >&2; exit 2; }
+. "$here/bench/peerlib.sh"
+peer_build "${1:-build}"
 
 RUNS=${RUNS:-5}
 PEERS=${PEERS-wggo openvpn}
@@ -51,46 +47,24 @@ CLUSTER=${CLUSTER:-1}
 CAP_S=60		# peers: how long to wait for the first answer
 TCP_RATE=2000000
 
-need_pkgs=()
-want() {	# command package
-	command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2")
-}
 want nft nftables
 case " $PEERS " in *" wggo "*) want wireguard-go wireguard-go; want wg wireguard-tools ;; esac
 case " $PEERS " in *" openvpn "*) want openvpn openvpn; want openssl openssl ;; esac
 [ "$CLUSTER" = 1 ] && { want etcd etcd-server; want etcdctl etcd-client; }
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	echo "gateway_loss.sh: installing ${need_pkgs[*]} (apt-get)" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null 2>&1
-		  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1; } ||
-		echo "gateway_loss.sh: apt-get install ${need_pkgs[*]} failed" >&2
-fi
+peer_install
 
 . "$here/tests/lab/lablib.sh"
 . "$here/tests/lab/clusterlib.sh"
 
-lab_init
-WG_C=${LAB_ID}wc	# wireguard-go's UAPI sockets are in /var/run/wireguard,
-WG_G=${LAB_ID}wg	# shared by every namespace: names unique to this run
-OV_C=${LAB_ID}oc
-OV_G=${LAB_ID}og
-gl_cleanup() {
-	lab_cleanup
-	local rc=$?
-	rm -f "/var/run/wireguard/$WG_C.sock" "/var/run/wireguard/$WG_G.sock"
-	return $rc
-}
-trap gl_cleanup EXIT
+peer_init	# lab_init, the peers' names, their cleanup (bench/peerlib.sh)
 
 # ---- helpers -------------------------------------------------------------------
 
-# ping_start DEST FILE: 20 Hz ping from the client namespace (-D stamps).
+# ping_start DEST FILE: 20 Hz ping from the client namespace (-D stamps):
+# lablib's lab_ping, aimed at DEST (LAB_TUN_G for that call only).
 ping_start() {
-	ip netns exec "$NS_C" ping -D -n -i 0.05 -W 1 -c 5000 "$1" >"$2" 2>&1 &
-	PING_PID=$!
-	lab_track $PING_PID
+	LAB_TUN_G=$1 lab_ping 5000 0.05 "$2"
+	PING_PID=$LAB_PING_PID
 }
 
 # wait_reply FILE T_MS CAP_S: ms from T_MS to the first reply after it
@@ -115,23 +89,10 @@ outage() {
 }
 
 # tcp_start DEST SECONDS NAME: one TCP connection client -> gateway
-# through the tunnel, TCP_RATE bytes/s (the lab's tcp-source and sink).
+# through the tunnel, TCP_RATE bytes/s: lablib's lab_tcp, aimed at DEST.
 tcp_start() {
-	TCP_NAME=$3
-	rm -f "$LAB_DIR/$3.json"
-	ip netns exec "$NS_G" $LABTOOL tcp-sink 5001 "$LAB_DIR/$3.json" &
-	TCP_SINK=$!
-	lab_track $TCP_SINK
-	local i=0
-	while ! ip netns exec "$NS_G" ss -Hltn 'sport = :5001' | grep -q 5001; do
-		[ $i -ge 100 ] && lab_die "TCP sink did not start"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	ip netns exec "$NS_C" $LABTOOL tcp-source "$1" 5001 "$2" $TCP_RATE \
-		2>"$LAB_DIR/$3-source.err" &
-	TCP_SRC=$!
-	lab_track $TCP_SRC
+	LAB_TUN_G=$1 lab_tcp "$2" $TCP_RATE "$3"
+	TCP_NAME=$LAB_TCP_NAME TCP_SRC=$LAB_TCP_SRC_PID TCP_SINK=$LAB_TCP_SINK_PID
 }
 
 # tcp_end DEADLINE_S: wait for the connection to end; TCP_RESULT is eof
@@ -263,11 +224,6 @@ echo
 
 # ---- 2. the peers -----------------------------------------------------------------
 
-wanted() {
-	case " $PEERS " in *" $1 "*) return 0 ;; esac
-	return 1
-}
-
 # peer_restart NAME DEST PING_FILE KILL_PID RESTART_FN: under a 20 Hz ping
 # and one TCP connection, kill -9 the server, RESTART_FN 1 s later; sets
 # P_GAP, P_OUT (ms or -), P_TCP (TCP_RESULT), P_TKILL, P_TSTART.
@@ -303,48 +259,25 @@ peer_report() {	# label
 wg_gap=- wg_out=- wg_tcp=- wg_hs=-
 if wanted wggo; then
 echo "2a. wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null) (user space, TUN), set up as bench/peers.sh:"
-echo "   one peer, endpoint $LAB_A_G:51821 on path a, no persistent-keepalive (wireguard-go's"
+echo "   one peer, endpoint $LAB_A_G:$WG_PORT on path a, no persistent-keepalive (wireguard-go's"
 echo "   fixed timers: a new handshake when data sent gets no answer for 15 s, i.e."
 echo "   keepalive-timeout 10 s + rekey-timeout 5 s); kill -9 of the gateway's wireguard-go,"
 echo "   the same key, port, peer and address 1 s later"
-wg_start() {	# ns ifname -> pid in WG_PID
-	rm -f "/var/run/wireguard/$2.sock"
-	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
-		wireguard-go -f "$2" >>"$LAB_DIR/$2.log" 2>&1 &
-	WG_PID=$!
-	lab_track $WG_PID
-	local i=0
-	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
-		[ $i -ge 100 ] && return 1
-		kill -0 $WG_PID 2>/dev/null || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
 wg_server() {	# the gateway side, from its config file; WG_G_PID
 	wg_start "$NS_G" "$WG_G" || return 1
 	WG_G_PID=$WG_PID
-	ip netns exec "$NS_G" wg setconf "$WG_G" "$LAB_DIR/wg-g.conf" &&
-	ip -n "$NS_G" addr add 198.19.1.1/24 dev "$WG_G" &&
-	ip -n "$NS_G" link set "$WG_G" up
+	wg_conf_server
 }
 if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
 	echo "   not measured: wireguard-go or wg is missing and could not be installed"
 else
-	(umask 077; wg genkey >"$LAB_DIR/wg-g.key"; wg genkey >"$LAB_DIR/wg-c.key"
-	 printf '[Interface]\nPrivateKey = %s\nListenPort = 51821\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 198.19.1.2/32\n' \
-		"$(cat "$LAB_DIR/wg-g.key")" "$(wg pubkey <"$LAB_DIR/wg-c.key")" >"$LAB_DIR/wg-g.conf")
-	if wg_server && wg_start "$NS_C" "$WG_C" &&
-		ip netns exec "$NS_C" wg set "$WG_C" private-key "$LAB_DIR/wg-c.key" \
-			peer "$(wg pubkey <"$LAB_DIR/wg-g.key")" endpoint $LAB_A_G:51821 \
-			allowed-ips 198.19.1.0/24 &&
-		ip -n "$NS_C" addr add 198.19.1.2/24 dev "$WG_C" &&
-		ip -n "$NS_C" link set "$WG_C" up &&
-		t0=$(lab_now) && ping_start 198.19.1.1 "$LAB_DIR/wg-up.txt" &&
+	wg_keys
+	if wg_server && wg_start "$NS_C" "$WG_C" && wg_conf_client &&
+		t0=$(lab_now) && ping_start $WG_TUN_G "$LAB_DIR/wg-up.txt" &&
 		[ "$(wait_reply "$LAB_DIR/wg-up.txt" "$t0" 10)" != - ]; then
 		lab_stop_pid "$PING_PID" 2
 		hs0=$(ip netns exec "$NS_C" wg show "$WG_C" latest-handshakes | cut -f2)
-		peer_restart wg 198.19.1.1 "$LAB_DIR/wg-ping.txt" "$WG_G_PID" wg_server
+		peer_restart wg $WG_TUN_G "$LAB_DIR/wg-ping.txt" "$WG_G_PID" wg_server
 		hs1=$(ip netns exec "$NS_C" wg show "$WG_C" latest-handshakes | cut -f2)
 		peer_report
 		wg_gap=$P_GAP wg_out=$P_OUT
@@ -372,38 +305,6 @@ echo "   tls-crypt, server mode; client with remote $LAB_A_G then $LAB_B_G, keep
 echo "   (ping every 1 s, ping-restart after 5 s of silence), persist-tun, persist-key,"
 echo "   its address pinned by client-config-dir, disable-dco; kill -9 of the server,"
 echo "   the same config 1 s later"
-ov_pki() {	# CA, certificates, configs: as bench/peers.sh
-	mkdir -p "$ovdir/ccd" && chmod 700 "$ovdir" || return 1
-	(cd "$ovdir" || exit 1
-	 umask 077
-	 ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-	 # shellcheck disable=SC2086
-	 openssl req -x509 $ec -keyout ca.key -out ca.crt -days 2 -subj /CN=jvpn-bench-ca \
-		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign &&
-	 printf 'extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n' >srv.ext &&
-	 printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n' >cli.ext &&
-	 for who in srv cli; do
-		# shellcheck disable=SC2086
-		openssl req $ec -keyout $who.key -out $who.csr -subj "/CN=lab-$who" &&
-		openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-days 2 -extfile $who.ext -out $who.crt || exit 1
-	 done &&
-	 openvpn --genkey secret tc.key) >/dev/null 2>&1 || return 1
-	echo "ifconfig-push 198.19.2.2 255.255.255.0" >"$ovdir/ccd/lab-cli"
-	printf '%s\n' "dev $OV_G" "dev-type tun" "proto udp4" "port 1194" multihome \
-		"topology subnet" "server 198.19.2.0 255.255.255.0" "client-config-dir $ovdir/ccd" \
-		"ca $ovdir/ca.crt" "cert $ovdir/srv.crt" "key $ovdir/srv.key" "dh none" \
-		"tls-crypt $ovdir/tc.key" "keepalive 1 5" disable-dco "verb 3" >"$ovdir/server.conf"
-	printf '%s\n' client "dev $OV_C" "dev-type tun" "proto udp4" "remote $LAB_A_G 1194" \
-		"remote $LAB_B_G 1194" nobind persist-key persist-tun "remote-cert-tls server" \
-		"ca $ovdir/ca.crt" "cert $ovdir/cli.crt" "key $ovdir/cli.key" \
-		"tls-crypt $ovdir/tc.key" "keepalive 1 5" disable-dco "verb 3" >"$ovdir/client.conf"
-}
-ov_count() {	# file pattern
-	local n
-	n=$(grep -c "$2" "$1" 2>/dev/null)
-	echo "${n:-0}"
-}
 ov_server() {	# OV_G_PID; the log of each start apart
 	OV_N=$((${OV_N:-0} + 1))
 	ip netns exec "$NS_G" openvpn --config "$ovdir/server.conf" \
@@ -418,20 +319,13 @@ elif ! ov_pki; then
 else
 	ov_server
 	sleep 0.5
-	ip netns exec "$NS_C" openvpn --config "$ovdir/client.conf" --log "$ovdir/client.log" &
-	lab_track $!
-	i=0
-	while [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" = 0 ] &&
-		[ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ov_client
 	t0=$(lab_now)
-	ping_start 198.19.2.1 "$LAB_DIR/ov-up.txt"
+	ping_start $OV_TUN_G "$LAB_DIR/ov-up.txt"
 	if [ "$(wait_reply "$LAB_DIR/ov-up.txt" "$t0" 10)" != - ]; then
 		lab_stop_pid "$PING_PID" 2
 		n0=$(ov_count "$ovdir/client.log" 'Peer Connection Initiated')
-		peer_restart ov 198.19.2.1 "$LAB_DIR/ov-ping.txt" "$OV_G_PID" ov_server
+		peer_restart ov $OV_TUN_G "$LAB_DIR/ov-ping.txt" "$OV_G_PID" ov_server
 		n1=$(ov_count "$ovdir/client.log" 'Peer Connection Initiated')
 		pr=$(ov_count "$ovdir/client.log" 'SIGUSR1\[soft,ping-restart\]')
 		peer_report

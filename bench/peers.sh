@@ -42,32 +42,18 @@
 # could not be measured (the prose says why).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
-case $build in /*) ;; *) build=$here/$build ;; esac
-JVPN=$build/src/cli/jvpn
-export JVPN
-[ -x "$JVPN" ] || { echo "peers.sh: no $JVPN (build first: make build)" >&2; exit 2; }
-[ "$(id -u)" -eq 0 ] || { echo "peers.sh: needs root (network namespaces)" >&2; exit 2; }
+. "$here/bench/peerlib.sh"	# what gateway_loss.sh shares with this script
+peer_build "${1:-build}"
+PEERS=${PEERS:-jvpn wggo openvpn}
 
 # ---- tools, from Debian only, installed only when missing ----------------------
-need_pkgs=()
-want() {	# command package
-	command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2")
-}
 want iperf3 iperf3
 want wireguard-go wireguard-go
 want wg wireguard-tools
 want openvpn openvpn
 want openssl openssl
 want nft nftables
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	echo "peers.sh: installing ${need_pkgs[*]} (apt-get)" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1 ||
-		{ apt-get update -q >/dev/null 2>&1
-		  apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >/dev/null 2>&1; } ||
-		echo "peers.sh: apt-get install ${need_pkgs[*]} failed" >&2
-fi
+peer_install
 command -v iperf3 >/dev/null || { echo "peers.sh: needs iperf3" >&2; exit 2; }
 command -v nft >/dev/null || { echo "peers.sh: needs nft" >&2; exit 2; }
 
@@ -76,27 +62,9 @@ command -v nft >/dev/null || { echo "peers.sh: needs nft" >&2; exit 2; }
 PING_MS=10
 FAIL_S=${FAIL_S:-30}	# how long path a stays cut
 TCP_RATE=2000000	# bytes/s of the failover TCP stream
-WG_PORT=51821
-OVPN_PORT=1194
-WG_TUN_G=198.19.1.1
-WG_TUN_C=198.19.1.2
-OV_TUN_G=198.19.2.1
-OV_TUN_C=198.19.2.2
+# the peers' ports and tunnel addresses: WG_*, OVPN_PORT, OV_* (peerlib.sh)
 
-# shellcheck disable=SC2119
-lab_init
-WG_C=${LAB_ID}wc	# wireguard-go's UAPI sockets live in /var/run/wireguard,
-WG_G=${LAB_ID}wg	# shared by every namespace: names unique to this run
-OV_C=${LAB_ID}oc
-OV_G=${LAB_ID}og
-peers_cleanup() {
-	lab_cleanup
-	local rc=$?
-	# wireguard-go removes its socket on SIGTERM; not if it had to be killed
-	rm -f "/var/run/wireguard/$WG_C.sock" "/var/run/wireguard/$WG_G.sock"
-	return $rc
-}
-trap peers_cleanup EXIT
+peer_init	# lab_init, the peers' names, their cleanup (bench/peerlib.sh)
 
 # ---- measurement helpers (python, written into the lab's private dir) ---------
 PT=$LAB_DIR/peertool.py
@@ -445,11 +413,6 @@ failover() {
 		echo survived || echo 'did NOT survive'); resume after the cut: $2 ms; ${*:3}"
 }
 
-wanted() {	# peer: in PEERS (default: all three)
-	case " ${PEERS:-jvpn wggo openvpn} " in *" $1 "*) return 0 ;; esac
-	return 1
-}
-
 ratio() {	# a b
 	python3 -c 'import sys
 a, b = sys.argv[1], sys.argv[2]
@@ -522,19 +485,6 @@ wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=-
 if wanted wggo; then
 echo "wireguard-go (userspace, TUN; one peer, endpoint $LAB_A_G:$WG_PORT on path a, $WG_TUN_C -> $WG_TUN_G):"
 echo "  WireGuard has one endpoint per peer and no multipath: nothing in it can move to path b."
-wg_start() {	# ns ifname keyfile -> pid in WG_PID
-	ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
-		wireguard-go -f "$2" >"$LAB_DIR/$2.log" 2>&1 &
-	WG_PID=$!
-	lab_track $WG_PID
-	local i=0
-	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
-		[ $i -ge 100 ] && return 1
-		kill -0 $WG_PID 2>/dev/null || return 1
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
 wg_ok=0
 if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
 	echo "  not measured: wireguard-go or wg is missing and could not be installed"
@@ -542,17 +492,8 @@ elif ! wg_start "$NS_G" "$WG_G" || ! wg_start "$NS_C" "$WG_C"; then
 	echo "  not measured: wireguard-go did not start:"
 	cat "$LAB_DIR/$WG_G.log" "$LAB_DIR/$WG_C.log" 2>/dev/null | sed 's/^/    /'
 else
-	(umask 077; wg genkey >"$LAB_DIR/wg-g.key"; wg genkey >"$LAB_DIR/wg-c.key")
-	wg_gpub=$(wg pubkey <"$LAB_DIR/wg-g.key")
-	wg_cpub=$(wg pubkey <"$LAB_DIR/wg-c.key")
-	ip netns exec "$NS_G" wg set "$WG_G" listen-port $WG_PORT \
-		private-key "$LAB_DIR/wg-g.key" peer "$wg_cpub" allowed-ips $WG_TUN_C/32 &&
-	ip netns exec "$NS_C" wg set "$WG_C" private-key "$LAB_DIR/wg-c.key" \
-		peer "$wg_gpub" endpoint $LAB_A_G:$WG_PORT allowed-ips 198.19.1.0/24 &&
-	ip -n "$NS_G" addr add $WG_TUN_G/24 dev "$WG_G" &&
-	ip -n "$NS_C" addr add $WG_TUN_C/24 dev "$WG_C" &&
-	ip -n "$NS_G" link set "$WG_G" up &&
-	ip -n "$NS_C" link set "$WG_C" up && wg_ok=1
+	wg_keys
+	wg_conf_server && wg_conf_client && wg_ok=1
 	if [ $wg_ok = 1 ] && wait_ping $WG_TUN_G 10; then
 		measure wggo $WG_TUN_G "wireguard-go"
 		failover wggo $WG_TUN_G
@@ -572,67 +513,6 @@ if wanted openvpn; then
 ovdir=$LAB_DIR/ovpn
 echo "OpenVPN ($(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f2), UDP, TLS with a CA made here, server mode; client with" \
 	"remote $LAB_A_G then remote $LAB_B_G, keepalive 1 5, $OV_TUN_C -> $OV_TUN_G):"
-ov_pki() {
-	mkdir -p "$ovdir/ccd" && chmod 700 "$ovdir" || return 1
-	(cd "$ovdir" || exit 1
-	 umask 077
-	 ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-	 # shellcheck disable=SC2086
-	 openssl req -x509 $ec -keyout ca.key -out ca.crt -days 2 -subj /CN=jvpn-bench-ca \
-		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign &&
-	 printf 'extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n' >srv.ext &&
-	 printf 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n' >cli.ext &&
-	 for who in srv cli; do
-		# shellcheck disable=SC2086
-		openssl req $ec -keyout $who.key -out $who.csr -subj "/CN=lab-$who" &&
-		openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-			-days 2 -extfile $who.ext -out $who.crt || exit 1
-	 done &&
-	 openvpn --genkey secret tc.key) >/dev/null 2>&1 || return 1
-	echo "ifconfig-push $OV_TUN_C 255.255.255.0" >"$ovdir/ccd/lab-cli"
-	cat >"$ovdir/server.conf" <<EOF
-dev $OV_G
-dev-type tun
-proto udp4
-port $OVPN_PORT
-multihome
-topology subnet
-server 198.19.2.0 255.255.255.0
-client-config-dir $ovdir/ccd
-ca $ovdir/ca.crt
-cert $ovdir/srv.crt
-key $ovdir/srv.key
-dh none
-tls-crypt $ovdir/tc.key
-keepalive 1 5
-disable-dco
-verb 3
-EOF
-	cat >"$ovdir/client.conf" <<EOF
-client
-dev $OV_C
-dev-type tun
-proto udp4
-remote $LAB_A_G $OVPN_PORT
-remote $LAB_B_G $OVPN_PORT
-nobind
-persist-key
-persist-tun
-remote-cert-tls server
-ca $ovdir/ca.crt
-cert $ovdir/cli.crt
-key $ovdir/cli.key
-tls-crypt $ovdir/tc.key
-keepalive 1 5
-disable-dco
-verb 3
-EOF
-}
-ov_count() {	# file pattern: how many lines match (0 if no file yet)
-	local n
-	n=$(grep -c "$2" "$1" 2>/dev/null)
-	echo "${n:-0}"
-}
 if ! command -v openvpn >/dev/null || ! command -v openssl >/dev/null; then
 	echo "  not measured: openvpn or openssl is missing and could not be installed"
 elif ! ov_pki; then
@@ -641,14 +521,7 @@ else
 	ip netns exec "$NS_G" openvpn --config "$ovdir/server.conf" --log "$ovdir/server.log" &
 	lab_track $!
 	sleep 0.5
-	ip netns exec "$NS_C" openvpn --config "$ovdir/client.conf" --log "$ovdir/client.log" &
-	lab_track $!
-	i=0
-	while [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" = 0 ] &&
-		[ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	ov_client
 	if [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" != 0 ] &&
 		wait_ping $OV_TUN_G 10; then
 		measure openvpn $OV_TUN_G "OpenVPN"
