@@ -114,7 +114,7 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 
 /* Sessions whose record is not durable yet (pending or in flight): the
  * caller holds its event log while there are any (evfile hold), so no
- * line describes a transition the store does not hold.  O(sessions). */
+ * line describes a transition the store does not hold.  O(1). */
 unsigned jv_gateway_unwritten(const struct jv_gateway *g);
 
 /*

@@ -268,10 +268,10 @@ static void emit_rotated(struct jv_session *s, jv_time now, enum jv_reason r)
 
 /*
  * The session has a new owner (PD-9), heard on `path`, and we now seal
- * under its owner epoch's keys.  Its view of the validator version is the authoritative
- * one, even if lower than what the old owner last showed us (that one's
- * newest transitions may never have reached the store): take the version
- * from its messages afresh.
+ * under its owner epoch's keys.  Its view of the validator version is the
+ * authoritative one, even if lower than what the old owner last showed us
+ * (that one's newest transitions may never have reached the store): take
+ * the version from its messages afresh.
  */
 static void followed_owner(struct jv_session *s, jv_time now, int path)
 {
@@ -429,9 +429,8 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 	if (len < 0) {
 		/* Perhaps the first packet of a new owner (PD-9): a restarted
 		 * or another gateway node that took the session over. */
-		uint64_t followed;
 		int flen = jv_keys_open_new_owner(s, &h, pkt, n, pt, sizeof pt,
-						  now, &followed);
+						  now);
 		if (flen < 0) {
 			if (len == JV_ERR_REPLAY)
 				s->dropped_replay++;

@@ -58,6 +58,8 @@ fail:
 
 static void session_free(struct jv_gateway *g, struct gw_session *gs)
 {
+	if (gs->pending || gs->unwritten)
+		g->nunwritten--;
 	free(gs->held);
 	jv_table_remove(&g->table, gs->s.local_index);
 	jv_sess_destroy(&gs->s);
@@ -272,7 +274,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 
 	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key.  A
 	 * node that does not hold its lease creates nothing (§9). */
-	if (now > g->lease_until ||
+	if (!jv_gw_leased(g, now) ||
 	    jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK ||
 	    !jv_token_bucket_take(&g->hs_global, now)) {
 		g->hs_dropped++;
@@ -430,8 +432,8 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 	}
 	if (!bound_from)
 		budget = jv_pathval_received(&s->pathval, from, local, n, now);
-	s->not_owner = !jv_gw_is_owner(g, now);
-	jv_validate_request(s, r, from, local, now, &answer);
+	jv_validate_request(s, r, from, local, jv_gw_is_owner(g, now), now,
+			    &answer);
 	if (answer.type == 0)
 		return;
 	/* PD-9: an ACK waits until its commit is durable. */
@@ -442,6 +444,23 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 	bound_from = s->bound >= 0 &&
 		     jv_addr_equal(&s->paths[s->bound].remote, from);
 	jv_gw_send_to(s, from, local, &answer, out, bound_from ? NULL : budget);
+}
+
+/* A heartbeat or probe is answered where it came from, with the
+ * validator's version (OP-4), within the 3x budget off the binding. */
+static void answer_alive(struct jv_session *s, const struct jv_ctrl *m,
+			 const struct jv_addr *from, uint32_t local, size_t n,
+			 bool on_binding, jv_time now, struct jv_out *out)
+{
+	struct jv_ctrl a = *m;
+	struct jv_pathval_slot *budget = NULL;
+
+	a.type = m->type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
+					      : JV_CTRL_PROBE_ACK;
+	a.hb.state_version = s->fsm.state_version;
+	if (!on_binding)
+		budget = jv_pathval_received(&s->pathval, from, local, n, now);
+	jv_gw_send_to(s, from, local, &a, out, budget);
 }
 
 static void on_control(struct jv_gateway *g, struct gw_session *gs,
@@ -460,19 +479,9 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		}
 		gw_revalidate_on_heartbeat(s, now);
 		__attribute__((fallthrough));	/* answered like a probe */
-	case JV_CTRL_PROBE: {
-		struct jv_ctrl a = *m;
-		struct jv_pathval_slot *budget = NULL;
-
-		a.type = m->type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
-						      : JV_CTRL_PROBE_ACK;
-		a.hb.state_version = s->fsm.state_version;	/* OP-4 */
-		if (!on_binding)
-			budget = jv_pathval_received(&s->pathval, from, local,
-						     n, now);
-		jv_gw_send_to(s, from, local, &a, out, budget);
+	case JV_CTRL_PROBE:
+		answer_alive(s, m, from, local, n, on_binding, now, out);
 		return;
-	}
 	case JV_CTRL_PATH_RESPONSE:
 		if (!nonce_sane(g, m->path_response.nonce) ||
 		    !jv_pathval_match(&s->pathval, from, m->path_response.data,
@@ -630,14 +639,7 @@ static void on_stale(struct jv_gateway *g, struct gw_session *gs, int type,
 		s->dropped_stale++;
 		return;
 	}
-	struct jv_ctrl a = m;
-	a.type = m.type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
-					     : JV_CTRL_PROBE_ACK;
-	a.hb.state_version = s->fsm.state_version;
-	jv_gw_send_to(s, from, local, &a, out,
-		      on_binding ? NULL
-				 : jv_pathval_received(&s->pathval, from, local,
-						       n, now));
+	answer_alive(s, &m, from, local, n, on_binding, now, out);
 }
 
 static void deliver(const struct jv_session *s, const uint8_t *pt, int len,
@@ -683,7 +685,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	if (!gs || jv_sess_terminated(&gs->s)) {
 		g->dropped_unknown++;
 		/* Perhaps a session this node can resume (PD-9). */
-		if (!gs && now <= g->lease_until)
+		if (!gs && jv_gw_leased(g, now))
 			jv_gw_want_lookup(g, h.receiver_index, now);
 		return JV_ERR_NOTFOUND;
 	}
@@ -701,7 +703,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 			goto done;
 		}
 	}
-	if (len >= 0 && s->cur.confirmed)
+	if (len >= 0 && s->stale && s->cur.confirmed)
 		/* The client follows the new owner epoch: its old one
 		 * admits nothing any more. */
 		jv_keys_close_stale(s, now);
@@ -750,7 +752,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	if (type == JV_MSG_DATA && on_binding && !rotated &&
 	    gs->eval_ms == now && gs->eval_version == s->fsm.state_version &&
 	    s->paths[s->bound].health.last_ack_ms == now &&
-	    now <= g->lease_until) {
+	    jv_gw_leased(g, now)) {
 		s->paths[s->bound].rx_packets++;
 		deliver(s, pt, len, out);
 		return JV_OK;
@@ -763,7 +765,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	if (type == JV_MSG_DATA) {
 		if (!on_binding) {
 			unauthorized(s, from, local, n, now, out);
-		} else if (now <= g->lease_until) {
+		} else if (jv_gw_leased(g, now)) {
 			/* Past the lease another node may own the session:
 			 * forward nothing (§9, fail closed). */
 			deliver(s, pt, len, out);
@@ -795,7 +797,8 @@ int jv_gateway_send(struct jv_gateway *g, uint32_t peer, const uint8_t *ip,
 	if (!g || peer >= g->npeers || !ip || n == 0 || n > JV_MTU_MAX)
 		return JV_ERR_INVAL;
 	s = g->peers[peer].live;
-	if (!s || s->bound < 0 || jv_sess_terminated(s) || now > g->lease_until)
+	if (!s || s->bound < 0 || jv_sess_terminated(s) ||
+	    !jv_gw_leased(g, now))
 		return JV_ERR_STATE;
 	jv_sess_clock(s, now);
 	d = jv_out_dgram(out);
@@ -826,20 +829,16 @@ static void forget(struct jv_gateway *g, unsigned i)
 	g->sess[i] = g->sess[--g->nsess];
 }
 
-void jv_gw_forget_session(struct jv_gateway *g, struct gw_session *gs)
+void jv_gw_forget(struct jv_gateway *g, unsigned i)
 {
-	for (unsigned i = 0; i < g->nsess; i++)
-		if (g->sess[i] == gs) {
-			forget(g, i);
-			return;
-		}
+	forget(g, i);
 }
 
 int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 {
 	if (now > g->last_now)
 		g->last_now = now;
-	if (now > g->lease_until) {
+	if (!jv_gw_leased(g, now)) {
 		jv_gw_release_all(g, now);
 		return 0;
 	}

@@ -93,6 +93,7 @@ struct jv_gateway {
 	bool store_reachable;
 	uint32_t *pendq;			/* indexes of pending records */
 	unsigned npend;
+	unsigned nunwritten;			/* sessions pending or unwritten */
 	uint32_t lookq[GW_LOOKUPS_MAX];		/* unknown indexes to look up */
 	unsigned nlook;
 	struct jv_token_bucket lookup_bucket;	/* store lookups: the costly
@@ -117,7 +118,15 @@ static inline struct gw_session *gws(struct jv_session *s)
 void jv_gw_send_to(struct jv_session *s, const struct jv_addr *to,
 		   uint32_t local, const struct jv_ctrl *m, struct jv_out *out,
 		   struct jv_pathval_slot *budget);
-void jv_gw_forget_session(struct jv_gateway *g, struct gw_session *gs);
+/* Free session g->sess[i] (the last one takes its place). */
+void jv_gw_forget(struct jv_gateway *g, unsigned i);
+
+/* Within the node's lease: it may create, forward and look sessions up
+ * (§9: past it another node may own them). */
+static inline bool jv_gw_leased(const struct jv_gateway *g, jv_time now)
+{
+	return now <= g->lease_until;
+}
 
 /* The session's next deadline: its timers and a record write to retry. */
 jv_time jv_gw_deadline(const struct gw_session *gs, jv_time now);

@@ -81,9 +81,24 @@ static bool fingerprint_equal(const struct gw_fingerprint *a,
 	       jv_addr_equal(&a->bound_remote, &b->bound_remote);
 }
 
+/* The one writer of pending/unwritten, so g->nunwritten stays their count
+ * (the caller's event log waits for it to reach 0, on every loop pass). */
+static void durability(struct jv_gateway *g, struct gw_session *gs,
+		       bool pending, bool unwritten)
+{
+	bool was = gs->pending || gs->unwritten;
+
+	gs->pending = pending;
+	gs->unwritten = unwritten;
+	if (was && !pending && !unwritten)
+		g->nunwritten--;
+	else if (!was && (pending || unwritten))
+		g->nunwritten++;
+}
+
 static void enqueue(struct jv_gateway *g, struct gw_session *gs)
 {
-	gs->pending = true;
+	durability(g, gs, true, gs->unwritten);
 	if (!gs->queued && g->npend < g->max_sessions) {
 		g->pendq[g->npend++] = gs->s.local_index;
 		gs->queued = true;
@@ -173,8 +188,7 @@ int jv_gateway_next_record(struct jv_gateway *g, struct jv_gw_record *r)
 		gs->queued = false;
 		if (!gs->pending)
 			continue;
-		gs->pending = false;
-		gs->unwritten = true;
+		durability(g, gs, false, true);
 		export(g, gs, r);
 		fingerprint(&gs->s, &gs->stored);
 		return 1;
@@ -235,7 +249,7 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 	case JV_RECORD_WRITTEN:
 		g->store_reachable = true;
 		/* durable unless a newer change waits for its own write */
-		gs->unwritten = gs->pending;
+		durability(g, gs, gs->pending, gs->pending);
 		if (gs->held && gs->held->version <= state_version) {
 			jv_gw_send_to(&gs->s, &gs->held->to, gs->held->local,
 				      &gs->held->answer, out, NULL);
@@ -248,7 +262,7 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 		/* The record is another node's now: ours is never written
 		 * again (the session ended here, X6). */
 		gs->disowned = true;
-		gs->pending = gs->unwritten = false;
+		durability(g, gs, false, false);
 		break;
 	case JV_RECORD_FAILED:
 		/* Unreachable: V2 refuses further commits until a write goes
@@ -269,7 +283,7 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 
 bool jv_gw_is_owner(const struct jv_gateway *g, jv_time now)
 {
-	return now <= g->lease_until && g->store_reachable;
+	return jv_gw_leased(g, now) && g->store_reachable;
 }
 
 void jv_gateway_set_lease(struct jv_gateway *g, jv_time valid_until_ms)
@@ -297,11 +311,7 @@ void jv_gw_owner_created(struct jv_gateway *g, struct gw_session *gs,
 
 unsigned jv_gateway_unwritten(const struct jv_gateway *g)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < g->nsess; i++)
-		n += g->sess[i]->pending || g->sess[i]->unwritten;
-	return n;
+	return g->nunwritten;
 }
 
 void jv_gw_release_all(struct jv_gateway *g, jv_time now)
@@ -330,7 +340,7 @@ void jv_gw_release_all(struct jv_gateway *g, jv_time now)
 			JV_EV_SET(&ev, released, true);
 			jv_sess_emit(s, &ev, now);
 		}
-		jv_gw_forget_session(g, gs);
+		jv_gw_forget(g, g->nsess - 1);
 	}
 	g->npend = 0;
 }

@@ -314,11 +314,10 @@ int jv_keys_open_stale(struct jv_session *s, const struct jv_wire_hdr *h,
 
 int jv_keys_open_new_owner(struct jv_session *s, const struct jv_wire_hdr *h,
 			   const uint8_t *pkt, size_t n, uint8_t *out,
-			   size_t cap, jv_time now, uint64_t *followed)
+			   size_t cap, jv_time now)
 {
 	uint64_t number;
 
-	*followed = 0;
 	if (!s->cur.valid)
 		return JV_ERR_NOTFOUND;
 	/* The new owner numbered its epoch two above the one it restored,
@@ -353,7 +352,6 @@ int jv_keys_open_new_owner(struct jv_session *s, const struct jv_wire_hdr *h,
 		s->keys_birth_ms = now;
 		s->last_rekey_ms = now;
 		s->rekey_pending_epoch = 0;
-		*followed = e;
 		return rc;
 	}
 	return JV_ERR_NOTFOUND;

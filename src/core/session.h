@@ -175,7 +175,6 @@ struct jv_session {
 	struct jv_token_bucket ctl_bucket;
 	struct jv_token_bucket replay_bucket;	/* reports of replayed requests */
 	unsigned security_failures;
-	bool not_owner;				/* V2 fails: lease or store lost */
 	jv_time last_switch_commit_ms;
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
 	struct jv_pathval pathval;
@@ -317,12 +316,11 @@ JV_MUST_CHECK int jv_keys_open_stale(struct jv_session *s,
  * one or two above ours, may be the first of a new owner: try owner
  * epochs owner_epoch + 1 .. + JV_OWNER_LOOKAHEAD;
  * on success follow it (the keys of that epoch become current, the old
- * ones previous) and set *followed.  Returns as jv_keys_open. */
+ * ones previous).  Returns as jv_keys_open. */
 JV_MUST_CHECK int jv_keys_open_new_owner(struct jv_session *s,
 					 const struct jv_wire_hdr *h,
 					 const uint8_t *pkt, size_t n,
-					 uint8_t *out, size_t cap, jv_time now,
-					 uint64_t *followed);
+					 uint8_t *out, size_t cap, jv_time now);
 
 /* First time the current epoch is due for rotation by age:
  * JV_REKEY_AFTER_MS, or sooner so that KEY_MAX_AGE_MS is never reached. */
@@ -362,11 +360,12 @@ struct jv_reattach_req {
 
 /*
  * Run V2-V10 and the commit (spec §7.4, §7.6) on an authenticated request
- * from `from`; fill the answer (ACK or DENY) into *answer.  Never mutates
- * on a deny (INV-10).
+ * from `from`; fill the answer (ACK or DENY) into *answer.  `owner`: this
+ * node can prove it owns the session (V2: its lease unexpired and its
+ * store reachable).  Never mutates on a deny (INV-10).
  */
 void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
-			 const struct jv_addr *from, uint32_t local,
+			 const struct jv_addr *from, uint32_t local, bool owner,
 			 jv_time now, struct jv_ctrl *answer);
 
 /* A request whose packet was a replay (caught by the counter window before

@@ -105,7 +105,7 @@ void jv_validate_replayed(struct jv_session *s, const struct jv_reattach_req *r,
 }
 
 void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
-			 const struct jv_addr *from, uint32_t local,
+			 const struct jv_addr *from, uint32_t local, bool owner,
 			 jv_time now, struct jv_ctrl *answer)
 {
 	const struct jv_policy *p = &s->policy;
@@ -120,7 +120,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	/* V2: the node must be able to prove it owns the session: its lease
 	 * unexpired and its store reachable (§9: fail closed; retryable for
 	 * the requester, who may reach another node). */
-	if (s->not_owner) {
+	if (!owner) {
 		jv_ev_init(&ev, JV_EV_SESSION_OWNER_REJECTED);
 		JV_EV_SET(&ev, reason_code, JV_REASON_NOT_AUTHORITATIVE_OWNER);
 		JV_EV_SET(&ev, expected_state_version, r->state_version);

@@ -36,6 +36,7 @@
 /* What this process knows of one session's record in the store. */
 struct srec {
 	uint32_t index;			/* 0: free slot */
+	bool gone;			/* tombstone: its session finished */
 	uint8_t id[JV_SESSION_ID_BYTES];
 	uint64_t revision;		/* last written or read */
 	bool busy;			/* a write in flight */
@@ -56,29 +57,38 @@ struct op {
 	uint32_t index;
 	uint64_t version;
 	bool terminated;
-	bool adopt;
 	struct jv_gw_record rec;	/* adopt: the record to install */
 	char prev_owner[JV_NODE_ID_MAX];
 };
 
+/* Open addressing with linear probing; a finished session's slot becomes a
+ * tombstone (`gone`), so the probe chains through it stay whole. */
 static struct srec *srec_find(struct dmn_store *s, uint32_t index, bool make)
 {
 	unsigned h = (index * 2654435761u) & (s->cap - 1);
+	struct srec *free_slot = NULL;
 
 	for (unsigned i = 0; i < s->cap; i++, h = (h + 1) & (s->cap - 1)) {
 		struct srec *r = &s->recs[h];
 
+		if (r->gone) {
+			if (!free_slot)
+				free_slot = r;
+			continue;
+		}
 		if (r->index == index)
 			return r;
 		if (r->index == 0) {
-			if (!make)
-				return NULL;
-			memset(r, 0, sizeof *r);
-			r->index = index;
-			return r;
+			if (!free_slot)
+				free_slot = r;
+			break;
 		}
 	}
-	return NULL;
+	if (!make || !free_slot)
+		return NULL;
+	memset(free_slot, 0, sizeof *free_slot);
+	free_slot->index = index;
+	return free_slot;
 }
 
 /* One line "store: <what> <a><b>", bounded: a broken store must not flood
@@ -194,7 +204,7 @@ static void on_put(void *ud, enum jv_store_status st, uint64_t new_revision)
 		 * can go once its last state is written. */
 		if (jv_store_del(s->st, e->id, e->revision, on_del, d) == 0)
 			s->inflight++;
-		e->index = 0;
+		e->gone = true;
 	} else if (e && e->next && !e->busy) {
 		struct jv_gw_record *next = e->next;
 
