@@ -48,5 +48,13 @@ else
 	echo "fuzz SKIP fuzz: clang not installed" >>"$results"
 fi
 
+# Mutation run: every listed security check broken on purpose must make
+# its unit test fail (tools/mutate.sh, tests/mutants/*.txt).
+echo "== mutation run"
+tools/mutate.sh >"$results.mut" 2>&1 || status=1
+cat "$results.mut"
+grep '^mutants ' "$results.mut" >>"$results"
+rm -f "$results.mut"
+
 python3 tools/tap_summary.py --total "$results"
 [ "$status" -eq 0 ] && ! grep -q ' FAIL ' "$results"

@@ -829,6 +829,101 @@ static void end_reaches_the_store_after_an_outage(void **st)
 	run(T0 + 21000, 0);
 	assert_int_equal(stored_state(), JV_STATE_TERMINATED);
 	assert_int_equal(jv_gateway_unwritten(L.gw[0].g), 0);
+
+	/* a restarted node never takes an ended session back: not even
+	 * within its transportless TTL, and whatever copy of the client's
+	 * packets reaches it */
+	for (unsigned i = 0; i < STOREMAX; i++) {
+		struct jv_gw_record r, next;
+		if (!L.store[i].used)
+			continue;
+		assert_int_equal(jv_gw_record_decode(L.store[i].bytes,
+						     JV_RECORD_SIZE, &r, NULL), 0);
+		assert_int_equal(jv_gateway_prepare_adopt(L.gw[0].g, &r,
+							  r.unbound_since_ms + 1,
+							  &next),
+				 JV_ERR_STATE);
+	}
+	node_kill(0);
+	node_start(0, "gw1", 44);
+	for (unsigned i = 0; i < L.nup; i++) {
+		jv_out_reset(&L.out);
+		(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[0], L.up[i].buf,
+				      L.up[i].len, L.now, &L.out);
+		drive_store(&L.gw[0]);
+	}
+	assert_int_equal(L.gw[0].adopted, 0);
+	lab_free();
+}
+
+/* The client follows a restarted gateway before it noticed any outage (no
+ * commit follows): from then on the old epoch admits nothing, and a copy of
+ * a heartbeat sent before the kill gets no answer, only a replay report. */
+static void old_epoch_closed_once_the_client_follows(void **st)
+{
+	struct pkt old;
+	unsigned replays;
+	uint64_t v;
+
+	(void)st;
+	lab_new(0);
+	run(T0 + 2000, 20);
+	old = L.up[L.nup / 2];	/* one the new node never saw */
+	node_kill(0);
+	node_start(0, "gw1", 44);
+	run(T0 + 2150, 20);
+	assert_non_null(last_of(&L.cs, JV_EV_KEY_ROTATED));
+	assert_int_equal(last_of(&L.cs, JV_EV_KEY_ROTATED)->reason,
+			 JV_REASON_OWNER_TAKEOVER);
+	struct jv_session_status gst;
+	assert_int_equal(jv_gateway_status(L.gw[0].g, 0, &gst), 0);
+	v = gst.state_version;
+	replays = count(&L.gw[0].ev, JV_EV_SECURITY_REPLAY_DETECTED);
+	jv_out_reset(&L.out);
+	(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[old.path], old.buf,
+			      old.len, L.now, &L.out);
+	assert_int_equal(L.out.ndgram, 0);
+	assert_true(count(&L.gw[0].ev, JV_EV_SECURITY_REPLAY_DETECTED) > replays);
+	assert_int_equal(jv_gateway_status(L.gw[0].g, 0, &gst), 0);
+	assert_int_equal(gst.state_version, v);		/* no commit made */
+	lab_free();
+}
+
+/* §9: a node without its lease creates no session at all. */
+static void no_handshake_without_the_lease(void **st)
+{
+	(void)st;
+	lab_new(0);
+	jv_gateway_set_lease(L.gw[0].g, 0);
+	run(T0 + 3000, 0);
+	assert_int_equal(count(&L.gw[0].ev, JV_EV_SESSION_CREATED), 0);
+	assert_int_not_equal(jv_client_state(L.c), JV_STATE_ATTACHED);
+	lab_free();
+}
+
+/* CP-2 against the store: a flood of packets for random indexes asks the
+ * store for at most the lookup bucket's burst, not one read each. */
+static void lookup_flood_is_bounded(void **st)
+{
+	uint8_t pkt[JV_WIRE_DATA_MIN + 16];
+	unsigned lookups = 0;
+	uint32_t index;
+
+	(void)st;
+	lab_new(0);
+	memset(pkt, 0, sizeof pkt);
+	for (unsigned i = 0; i < 2000; i++) {
+		struct jv_wire_hdr h = { .type = JV_MSG_DATA, .counter = i,
+					 .receiver_index = 0x9e3779b9u * (i + 1) };
+		jv_wire_hdr_encode(&h, pkt);
+		jv_out_reset(&L.out);
+		(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[0], pkt, sizeof pkt,
+				      L.now, &L.out);
+		while (jv_gateway_next_lookup(L.gw[0].g, &index) == 1)
+			lookups++;
+	}
+	assert_true(lookups > 0);
+	assert_true(lookups <= 200);	/* GW_LOOKUP_BURST, all at one ms */
 	lab_free();
 }
 
@@ -885,6 +980,9 @@ int main(void)
 		cmocka_unit_test(conflict_ends_session),
 		cmocka_unit_test(restart_after_clock_step_back),
 		cmocka_unit_test(end_reaches_the_store_after_an_outage),
+		cmocka_unit_test(no_handshake_without_the_lease),
+		cmocka_unit_test(old_epoch_closed_once_the_client_follows),
+		cmocka_unit_test(lookup_flood_is_bounded),
 	};
 
 	if (sodium_init() < 0)
