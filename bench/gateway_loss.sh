@@ -170,16 +170,11 @@ for i in $(seq 1 "$RUNS"); do
 	ping_start $LAB_TUN_G "$LAB_DIR/jv$i-ping.txt"
 	tcp_start $LAB_TUN_G 5 "jv$i-tcp"
 	sleep 1.5
-	tkill=$(lab_now)
-	kill -9 "$LAB_GATEWAY_PID"
-	wait "$LAB_GATEWAY_PID" 2>/dev/null
+	lab_crash_gateway
+	tkill=$LAB_KILL_MS
 	sleep 1
-	rm -f "$LAB_DIR/gateway.sock"
-	tstart=$(lab_now)
-	ip netns exec "$NS_G" "$JVPN" up "$LAB_DIR/gateway.conf" \
-		2>>"$LAB_DIR/gateway.log" &
-	LAB_GATEWAY_PID=$!
-	lab_wait_socket "$LAB_DIR/gateway.sock" gateway
+	lab_restart_gateway
+	tstart=$LAB_START_MS
 	gap=$(wait_reply "$LAB_DIR/jv$i-ping.txt" "$tstart" 10)
 	tcp_end 30
 	lab_stop_pid "$PING_PID" 2

@@ -200,6 +200,24 @@ lab_start_gateway() {
 	lab_wait_socket "$LAB_DIR/gateway.sock" gateway
 }
 
+# lab_crash_gateway: kill -9 of the gateway (LAB_KILL_MS: when).
+lab_crash_gateway() {
+	LAB_KILL_MS=$(lab_now)
+	kill -9 "$LAB_GATEWAY_PID"
+	wait "$LAB_GATEWAY_PID" 2>/dev/null
+}
+
+# lab_restart_gateway: the same config started again, its log continued
+# (LAB_START_MS: when the process starts).
+lab_restart_gateway() {
+	rm -f "$LAB_DIR/gateway.sock"
+	LAB_START_MS=$(lab_now)
+	ip netns exec "$NS_G" "$JVPN" up "$LAB_DIR/gateway.conf" \
+		2>>"$LAB_DIR/gateway.log" &
+	LAB_GATEWAY_PID=$!
+	lab_wait_socket "$LAB_DIR/gateway.sock" gateway
+}
+
 lab_start_client() {
 	ip netns exec "$NS_C" "$JVPN" up "$LAB_DIR/client.conf" \
 		2>"$LAB_DIR/client.log" &

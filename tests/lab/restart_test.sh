@@ -37,16 +37,11 @@ tap_check "a reattach before the kill (moves to b)" lab_wait_field client sessio
 lab_restore a
 sleep 1.5
 
-tkill=$(lab_now)
-kill -9 "$LAB_GATEWAY_PID"
-wait "$LAB_GATEWAY_PID" 2>/dev/null
+lab_crash_gateway
+tkill=$LAB_KILL_MS
 sleep 1
-rm -f "$LAB_DIR/gateway.sock"
-tstart=$(lab_now)
-ip netns exec "$NS_G" "$JVPN" up "$LAB_DIR/gateway.conf" \
-	2>>"$LAB_DIR/gateway.log" &
-LAB_GATEWAY_PID=$!
-lab_wait_socket "$LAB_DIR/gateway.sock" gateway
+lab_restart_gateway
+tstart=$LAB_START_MS
 followed() {	# the client follows the new owner's keys, then ATTACHED
 	local i=0
 	while [ "$($LABTOOL last-reason "$LAB_DIR/client.jsonl" KeyRotated)" != owner_takeover ]; do
