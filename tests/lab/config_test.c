@@ -223,6 +223,68 @@ static void gateway_default_listen(void **st)
 #define IFACE_G "[Interface]\nRole = gateway\nPrivateKey = " GW_KEY "\nAddress = 10.8.0.1/24\nListenPort = 51820\n"
 #define PEER_G "[Peer]\nPublicKey = " CL_PUB "\nAllowedIPs = 10.8.0.2/32\n"
 
+/* PD-9: the session store's defaults and the [Cluster] section. */
+static void gateway_store(void **st)
+{
+	struct jv_config *c;
+
+	(void)st;
+	c = parse_ok(IFACE_G "Name = jvx\n" PEER_G);
+	assert_string_equal(c->state_dir, "/var/lib/jvpn/jvx");
+	assert_string_equal(c->store_url, "sqlite:/var/lib/jvpn/jvx/sessions.db");
+	assert_int_equal(c->owner_lease_ms, 0);
+	jv_config_free(c);
+
+	c = parse_ok(IFACE_G "StateDir = off\n" PEER_G);
+	assert_string_equal(c->store_url, "");
+	jv_config_free(c);
+
+	c = parse_ok(IFACE_G PEER_G "[Cluster]\n"
+		     "Store = etcd:https://10.0.9.1:2379,https://[fd00::9]:2379\n"
+		     "CaFile = /etc/jvpn/ca.pem\nCertFile = /etc/jvpn/gw.pem\n"
+		     "KeyFile = /etc/jvpn/gw.key\n");
+	assert_int_equal(c->owner_lease_ms, JV_CFG_LEASE_MS_DEFAULT);
+	assert_string_equal(c->ca_file, "/etc/jvpn/ca.pem");
+	jv_config_free(c);
+}
+
+static void cluster_errors(void **st)
+{
+	(void)st;
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = redis:x\n", JV_ERR_PARSE, 10,
+		  "Store", "must be sqlite:/path or etcd:https://host:port");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = sqlite:rel/s.db\n",
+		  JV_ERR_PARSE, 10, "Store", "absolute path");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:https://h:2379/v3\n",
+		  JV_ERR_PARSE, 10, "Store", "endpoints http(s)://host:port");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:http://h:2379,ftp://h:1\n",
+		  JV_ERR_PARSE, 10, "Store", "endpoints http(s)://host:port");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:http://h\n",
+		  JV_ERR_PARSE, 10, "Store", "endpoints http(s)://host:port");
+	parse_err(IFACE_G PEER_G "[Cluster]\nOwnerLeaseMs = 500\n",
+		  JV_ERR_PARSE, 10, "OwnerLeaseMs", "[1000, 60000]");
+	/* sqlite's lease is the process: etcd-only keys are refused */
+	parse_err(IFACE_G PEER_G "[Cluster]\nOwnerLeaseMs = 2000\n",
+		  JV_ERR_INVAL, 10, "OwnerLeaseMs", "only for Store = etcd");
+	/* OP-22: the lease below the recovery window (fast: 3000) */
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:http://h:2379\n"
+		  "OwnerLeaseMs = 3000\n[Policy]\nversion = 1.0\nprofile = fast\n",
+		  JV_ERR_INVAL, 11, "OwnerLeaseMs",
+		  "not below the policy's switching.recovery_window_ms (3000)");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:https://h:2379\n"
+		  "CertFile = /c.pem\n", JV_ERR_INVAL, 11, "CertFile",
+		  "CertFile and KeyFile go together");
+	parse_err(IFACE_G PEER_G "[Cluster]\nStore = etcd:http://h:2379\n"
+		  "CaFile = /ca.pem\n", JV_ERR_INVAL, 11, "CaFile",
+		  "need https:// endpoints");
+	parse_err(IFACE_C PEER_C "[Cluster]\nStore = sqlite:/s.db\n",
+		  JV_ERR_INVAL, 8, "Cluster", "[Cluster] is for Role = gateway");
+	parse_err(IFACE_C "StateDir = /x\n" PEER_C, JV_ERR_INVAL, 5, "StateDir",
+		  "only for Role = gateway");
+	parse_err(IFACE_G PEER_G "[Cluster]\n[Cluster]\n", JV_ERR_PARSE, 10,
+		  "Cluster", "second [Cluster] section");
+}
+
 static void errors_name_file_line_key(void **st)
 {
 	(void)st;
@@ -446,6 +508,8 @@ int main(void)
 		cmocka_unit_test(client_default_transport),
 		cmocka_unit_test(gateway_parses),
 		cmocka_unit_test(gateway_default_listen),
+		cmocka_unit_test(gateway_store),
+		cmocka_unit_test(cluster_errors),
 		cmocka_unit_test(errors_name_file_line_key),
 		cmocka_unit_test(errors_of_whole_file),
 		cmocka_unit_test(policy_errors_keep_lines),
