@@ -41,7 +41,9 @@ struct jv_policy;
 	X(SESSION_OWNER_CONFLICT, SessionOwnerConflict)                 \
 	X(POLICY_LIMIT_TRIGGERED, PolicyLimitTriggered)                 \
 	X(POLICY_UPDATE, PolicyUpdate)                                  \
-	X(AUDIT_CHECK, AuditCheck)
+	X(AUDIT_CHECK, AuditCheck)                                      \
+	X(TRANSPORT_DAMPED, TransportDamped)                            \
+	X(TRANSPORT_REUSED, TransportReused)
 
 enum jv_event_type {
 #define JV_EVENT_ENUM_(id, name) JV_EV_##id,
@@ -111,6 +113,8 @@ int jv_event_type_from_name(const char *name);
 	X(origin, "details.origin", STR)                                \
 	X(suppressed_count, "details.suppressed_count", U64)            \
 	X(released, "details.released", BOOL)                          \
+	X(trigger_class, "trigger_class", STR)                          \
+	X(flap_penalty, "details.flap_penalty", U64)                    \
 	X(policy, "details.policy", POLICY)
 
 enum jv_event_field {

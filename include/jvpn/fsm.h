@@ -52,6 +52,8 @@ enum jv_input {
 					 * session) */
 	JV_IN_OWNERSHIP_CONFLICT,	/* X6 */
 	JV_IN_FATAL,			/* X7; arg: invariant_violation or fatal_protocol_error */
+	JV_IN_PLANNED_SWITCH,		/* T13 (PD-7, PD-8); arg: failback or
+					 * operator_migration */
 	JV_IN_COUNT
 };
 

@@ -73,6 +73,11 @@ struct jv_policy {
 	uint64_t switch_cooldown_ms;		/* SWITCH_COOLDOWN_MS */
 	uint64_t recovery_window_ms;		/* RECOVERY_WINDOW_MS */
 	double switch_improvement_factor;	/* SWITCH_IMPROVEMENT_FACTOR */
+	uint32_t flap_penalty;			/* FLAP_PENALTY, 0 = no damping (PD-7) */
+	uint64_t flap_half_life_ms;		/* FLAP_HALF_LIFE_MS */
+	uint32_t flap_suppress;			/* FLAP_SUPPRESS */
+	uint32_t flap_reuse;			/* FLAP_REUSE */
+	uint64_t failback_stable_ms;		/* 0 = no fail-back (PD-7) */
 
 	/* transport */
 	bool enforce_hysteresis;		/* ENFORCE_HYSTERESIS */

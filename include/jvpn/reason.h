@@ -68,7 +68,9 @@
 	X(AUDIT_RECOVERY_TIMELINE, audit_recovery_timeline)             \
 	/* [R] additions of this project */                             \
 	X(NAT_REBINDING, nat_rebinding)                                 \
-	X(OWNER_TAKEOVER, owner_takeover)
+	X(OWNER_TAKEOVER, owner_takeover)                               \
+	X(FAILBACK, failback)                                           \
+	X(OPERATOR_MIGRATION, operator_migration)
 
 enum jv_reason {
 	JV_REASON_NONE = -1,	/* "no reason code": never serialized */

@@ -31,6 +31,11 @@ struct jv_candidate {
 	/* after that, excluded until stability_ms >= LOSS_WINDOW_MS (§6.3.3);
 	 * clear it when the result's restabilized_mask says so */
 	bool needs_restabilize;
+	/* PD-7 flap damping: a damped candidate is taken only when the
+	 * binding is gone or lost and no undamped one is eligible; then the
+	 * least-penalised one */
+	bool damped;
+	double flap_penalty;
 	struct jv_health_snapshot h;
 };
 
@@ -39,6 +44,19 @@ struct jv_select_binding {
 	char id[JV_TRANSPORT_ID_MAX];
 	bool dead;			/* declared DEAD (TransportDead) */
 	struct jv_health_snapshot h;
+};
+
+/* Why the operator-ordered candidate is not eligible (the refusal names
+ * it). */
+enum jv_target_why {
+	JV_TARGET_OK,
+	JV_TARGET_UNKNOWN,	/* no such candidate (or it is the binding) */
+	JV_TARGET_EVICTED,	/* no successful probe for CANDIDATE_TTL_MS */
+	JV_TARGET_REFUSED,	/* protocol not allowed or blacklisted */
+	JV_TARGET_EXCLUDED,	/* its attempt failed: cooldown, then restabilise */
+	JV_TARGET_UNHEALTHY,	/* silent, lossy, slow or hard-failed */
+	JV_TARGET_DAMPED,	/* flap penalty above FLAP_SUPPRESS (PD-7) */
+	JV_TARGET_MIN_COUNT,	/* fewer than CANDIDATE_MIN_COUNT eligible */
 };
 
 enum jv_select_outcome {
@@ -56,6 +74,11 @@ struct jv_select_result {
 	enum jv_reason reason;
 	unsigned candidate_set_size;	/* eligible candidates (§6.4.1) */
 	bool hysteresis_blocked;	/* w existed but did not beat b */
+	/* PD-7: the binding is null, dead, silent or in a drop run, so a
+	 * switch (or revalidation) now is forced, not discretionary */
+	bool forced;
+	bool damped_fallback;		/* every live candidate was damped */
+	enum jv_target_why target_why;	/* operator-ordered target */
 	uint32_t evict_mask;		/* bit i: drop candidates[i] (§6.3.1) */
 	uint32_t eligible_mask;		/* bit i: passed every filter */
 	uint32_t restabilized_mask;	/* bit i: clear needs_restabilize */
@@ -78,7 +101,15 @@ struct jv_select_result {
  * blacklisted, not excluded, healthy (loss <= threshold, or if undefined
  * >= 1 ACK in the window and no drop run; not silent; no pending hard
  * failure; p95 <= latency threshold if set and measured; score >= score
- * threshold if set).  Ranking (§6.4.1): loss ascending (undefined counts
+ * threshold if set), not damped (PD-7: unless the binding is gone or lost
+ * and every healthy candidate is damped; then the least-penalised one).
+ *
+ * Hysteresis: a candidate displaces a live binding only if its score,
+ * computed from the pessimistic end of its estimates (the upper Wilson
+ * bound of its loss ratio given its sample count, srtt + jitter), exceeds
+ * SWITCH_IMPROVEMENT_FACTOR times the binding's from the optimistic end
+ * (lower loss bound, srtt - jitter): two paths whose estimates differ by
+ * sampling noise do not displace each other (decisions D-013).  Ranking (§6.4.1): loss ascending (undefined counts
  * as 0, as in the score), p95 (srtt if no p95; unmeasured last) ascending,
  * stability descending, transport_id ascending (byte order).
  *

@@ -175,10 +175,31 @@ int jv_client_path_down(struct jv_client *c, int path, jv_time now,
 int jv_client_path_up(struct jv_client *c, int path, jv_time now,
 		      struct jv_out *out);
 
-/* Operator: switch to transport `id` (still subject to policy gates). */
+/* The answer to an operator's switch order. */
+struct jv_switch_answer {
+	/* JV_REASON_NONE: started (ATTACHED: the migration's attempt is
+	 * under way) or queued (VOLATILE/DEGRADED: decided at the next
+	 * evaluation, the outcome is in the events); else why not:
+	 * switch_rate_limited, cooldown_active (until_ms says when it would
+	 * pass), no_candidate_transports or policy_denied (detail says why) */
+	enum jv_reason refused;
+	jv_time until_ms;
+	const char *detail;		/* static English text, or NULL */
+};
+
+/*
+ * Operator: switch to transport `id`.  From ATTACHED this is a planned
+ * migration (PD-8: make-before-break, a discretionary switch refused only
+ * by the cap and the cooldown, or when the target is not eligible); from
+ * VOLATILE or DEGRADED the order is carried out by the next §6.4
+ * evaluation.  Returns JV_OK with *ans filled, JV_ERR_NOTFOUND (no such
+ * transport), JV_ERR_STATE (no session, or RECOVERING/TERMINATED),
+ * JV_ERR_INVAL.
+ */
 JV_MUST_CHECK int jv_client_request_switch(struct jv_client *c,
 					   const char *id, jv_time now,
-					   struct jv_out *out);
+					   struct jv_out *out,
+					   struct jv_switch_answer *ans);
 /* Operator: terminate (X5 operator_terminated); the peer is told. */
 int jv_client_terminate(struct jv_client *c, jv_time now, struct jv_out *out);
 

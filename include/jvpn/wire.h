@@ -61,7 +61,7 @@ enum jv_wire_sizes {
 	JV_WIRE_INITIATION_SIZE = 132,
 	JV_WIRE_RESPONSE_SIZE = 92,
 	/* Control plaintexts: the largest, and fixed field sizes. */
-	JV_CTRL_MAX = 96,
+	JV_CTRL_MAX = 97,
 	JV_WIRE_IP_SIZE = 16,		/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
 	JV_WIRE_CHALLENGE_SIZE = 8,
 };
@@ -170,6 +170,18 @@ struct jv_wire_candidate {
 	uint16_t remote_port;
 };
 
+/*
+ * PD-7: a switch is forced when the binding is dead, hard-failed or silent
+ * (or in a drop run: PD-6 scores it 0), discretionary otherwise.  Only
+ * discretionary switches count toward MAX_SWITCHES_PER_MIN.  The requester
+ * says which; the validator counts by it (a requester that lies gains only
+ * switches of its own session, still spaced by the cooldown).
+ */
+enum jv_trigger_class {
+	JV_CLASS_DISCRETIONARY = 0,
+	JV_CLASS_FORCED = 1,
+};
+
 struct jv_ctrl_reattach_request {
 	uint8_t session_id[JV_SESSION_ID_BYTES];
 	uint64_t nonce;				/* strictly increasing, >= 1 */
@@ -179,6 +191,7 @@ struct jv_ctrl_reattach_request {
 	enum jv_reason trigger_reason;		/* may be JV_REASON_NONE */
 	enum jv_reason recovery_reason;		/* may be JV_REASON_NONE */
 	struct jv_wire_candidate candidate;
+	uint8_t trigger_class;			/* enum jv_trigger_class */
 };
 
 struct jv_ctrl_reattach_ack {

@@ -68,6 +68,8 @@ static const char *const reason_meaning[] = {
 	[JV_REASON_AUDIT_RECOVERY_TIMELINE] = "Audit summary: a recovery timeline.",
 	[JV_REASON_NAT_REBINDING] = "Gateway trigger: a validated NAT rebinding moves the binding to the new address (PD-2).",
 	[JV_REASON_OWNER_TAKEOVER] = "Rekey trigger: a new owner of the session (a restarted or another gateway node) sends under its owner epoch's keys and the client follows (PD-9).",
+	[JV_REASON_FAILBACK] = "Recovery reason: the client moves back to a transport of lower Priority that has been stable for switching.failback_stable_ms and is not damped (PD-7); a discretionary switch.",
+	[JV_REASON_OPERATOR_MIGRATION] = "Recovery reason: `jvpn switch NAME` moves an ATTACHED session make-before-break (PD-8); a discretionary switch.",
 };
 _Static_assert(sizeof(reason_meaning) / sizeof(reason_meaning[0]) ==
 	       JV_REASON_COUNT, "every reason code needs a meaning");
@@ -123,6 +125,8 @@ static const char *const field_meaning[] = {
 	[JV_F_origin] = "\"peer\" when the termination came from the peer.",
 	[JV_F_suppressed_count] = "Identical events left out since the last one written (spec §8.5).",
 	[JV_F_released] = "SessionOwnerRejected: true when the node's lease ended and it gave the session up (the end of its ownership interval, INV-15); absent on a V2 denial.",
+	[JV_F_trigger_class] = "PD-7: `forced` (the binding was dead, hard-failed or silent: bounded only by SWITCH_COOLDOWN_MS and detection time) or `discretionary` (quality, fail-back, operator migration: counted toward MAX_SWITCHES_PER_MIN, INV-08).",
+	[JV_F_flap_penalty] = "TransportDamped/TransportReused: the transport's flap penalty at that time, rounded (PD-7; +FLAP_PENALTY per flap, halving every FLAP_HALF_LIFE_MS).",
 	[JV_F_policy] = "Policy snapshot, keys as in docs/policy.md.",
 };
 _Static_assert(sizeof(field_meaning) / sizeof(field_meaning[0]) ==

@@ -53,6 +53,11 @@ static const char *const input_doc[JV_IN_COUNT] = {
 				 "transport (§6.2)",
 	[JV_IN_INSTABILITY] = "`instability(r)`, any other §6.2 condition; r is "
 			      "the first true in §2.4 order",
+	[JV_IN_PLANNED_SWITCH] = "`planned_switch(r, c)`: fail-back to a "
+				 "transport of lower Priority (r = `failback`, "
+				 "PD-7) or `jvpn switch` (r = "
+				 "`operator_migration`, PD-8) from a working "
+				 "binding",
 	[JV_IN_REQUEST_ACCEPTED] = "validator: a request for a different binding "
 				   "passed V0-V10 while ATTACHED; argument = "
 				   "its `trigger_reason`",

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jvpn switch TRANSPORT [--socket PATH | --config FILE]: ask the client
- * to move its session to TRANSPORT.  Still subject to policy (cooldown,
- * rate, candidate health), and by spec §6.4 never started from ATTACHED:
- * the daemon says so instead of pretending.
+ * to move its session to TRANSPORT.  From ATTACHED a planned migration
+ * (PD-8, make-before-break); still subject to policy (cooldown, the
+ * discretionary cap, candidate health and damping), and a refusal says
+ * which rule and until when.
  */
 
 #include <stdio.h>

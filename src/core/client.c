@@ -529,23 +529,35 @@ int jv_client_path_up(struct jv_client *c, int path, jv_time now,
 }
 
 int jv_client_request_switch(struct jv_client *c, const char *id,
-			     jv_time now, struct jv_out *out)
+			     jv_time now, struct jv_out *out,
+			     struct jv_switch_answer *ans)
 {
 	struct jv_session *s = &c->s;
 	bool known = false;
 
 	jv_sess_clock(&c->s, now);
 
-	if (!id)
+	if (!id || !ans)
 		return JV_ERR_INVAL;
+	memset(ans, 0, sizeof *ans);
+	ans->refused = JV_REASON_NONE;
 	for (unsigned i = 0; i < s->npaths; i++)
 		known |= !strcmp(s->paths[i].id, id);
 	if (!known && id[0])
 		return JV_ERR_NOTFOUND;
-	/* §6.4: no attempt is ever started from ATTACHED; the order waits
-	 * for the next evaluation in VOLATILE or DEGRADED. */
-	if (!c->have_session || (s->fsm.state != JV_STATE_VOLATILE &&
-				 s->fsm.state != JV_STATE_DEGRADED))
+	if (!c->have_session)
+		return JV_ERR_STATE;
+	/* PD-8: a planned migration from a working binding. */
+	if (s->fsm.state == JV_STATE_ATTACHED && id[0]) {
+		int rc = jv_cl_migrate(c, id, now, out, ans);
+
+		jv_cl_evaluate(c, now, out);
+		return rc;
+	}
+	/* Otherwise the order waits for the next §6.4 evaluation in
+	 * VOLATILE or DEGRADED. */
+	if (s->fsm.state != JV_STATE_VOLATILE &&
+	    s->fsm.state != JV_STATE_DEGRADED)
 		return JV_ERR_STATE;
 	snprintf(s->operator_order_buf, sizeof s->operator_order_buf, "%s", id);
 	s->operator_order = s->operator_order_buf;

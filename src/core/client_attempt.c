@@ -82,6 +82,55 @@ static void emit_result(struct jv_session *s, bool ok, enum jv_reason r,
 	jv_sess_emit(s, &ev, now);
 }
 
+/* ---- flap damping (PD-7) ---------------------------------------------- */
+
+static void emit_damping(struct jv_session *s, enum jv_event_type t,
+			 const struct jv_path *p, jv_time now)
+{
+	struct jv_event ev;
+	double pen = jv_flap_penalty(&p->flap, &s->policy, now);
+
+	jv_ev_init(&ev, t);
+	JV_EV_SET(&ev, transport_id, p->id);
+	JV_EV_SET(&ev, flap_penalty, (uint64_t)(pen + 0.5));
+	jv_sess_emit(s, &ev, now);
+}
+
+/* Path i flapped: it died as the binding or failed an attempt. */
+static void flapped(struct jv_session *s, int i, jv_time now)
+{
+	if (jv_flap_charge(&s->paths[i].flap, &s->policy, now))
+		emit_damping(s, JV_EV_TRANSPORT_DAMPED, &s->paths[i], now);
+}
+
+void jv_cl_release_damped(struct jv_session *s, jv_time now)
+{
+	for (unsigned i = 0; i < s->npaths; i++)
+		if (s->paths[i].used &&
+		    jv_flap_release(&s->paths[i].flap, &s->policy, now))
+			emit_damping(s, JV_EV_TRANSPORT_REUSED, &s->paths[i],
+				     now);
+}
+
+/* PD-6/PD-7: the binding is gone, hard-failed, silent or in a drop run,
+ * so moving off it now is forced. */
+static bool binding_lost(const struct jv_session *s, jv_time now)
+{
+	const struct jv_path *b;
+
+	if (s->bound < 0)
+		return true;
+	b = &s->paths[s->bound];
+	return b->down || jv_health_hard_failed(&b->health) ||
+	       jv_health_is_silent(&b->health, &s->policy, now) ||
+	       b->health.consecutive_drops >= s->policy.max_consecutive_drops;
+}
+
+static const char *class_name(bool forced)
+{
+	return forced ? "forced" : "discretionary";
+}
+
 /* ---- the reattach attempt (RECOVERING) -------------------------------- */
 
 /*
@@ -150,6 +199,10 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	r->state_version = s->ack_state_version;
 	r->trigger_reason = s->att.trigger;
 	r->recovery_reason = s->att.recovery;
+	/* a discretionary attempt whose binding is lost meanwhile is forced
+	 * from then on (PD-7) */
+	s->att.forced |= binding_lost(s, now);
+	r->trigger_class = s->att.forced ? JV_CLASS_FORCED : JV_CLASS_DISCRETIONARY;
 	memcpy(r->candidate.transport_id, p->id, sizeof p->id);
 	r->candidate.proto = (uint8_t)p->proto;
 	memcpy(r->candidate.remote_ip, p->remote.ip, sizeof p->remote.ip);
@@ -158,12 +211,14 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 }
 
 static void attempt_begin(struct jv_client *c, int cand, enum jv_reason why,
-			  unsigned set_size, jv_time now, struct jv_out *out)
+			  unsigned set_size, bool forced, jv_time now,
+			  struct jv_out *out)
 {
 	struct jv_session *s = &c->s;
 	struct jv_event ev;
 
 	s->att.cand = cand;
+	s->att.forced = forced;
 	s->att.ordinal++;
 	s->att.copies = 0;
 	s->att.nnonces = 0;
@@ -209,6 +264,8 @@ static size_t gather(struct jv_client *c, jv_time now,
 		cand[n].last_probe_ok_ms = p->last_probe_ok_ms;
 		cand[n].excluded_until_ms = p->excluded_until_ms;
 		cand[n].needs_restabilize = p->needs_restabilize;
+		cand[n].damped = p->flap.damped;
+		cand[n].flap_penalty = jv_flap_penalty(&p->flap, &s->policy, now);
 		jv_health_snapshot(&p->health, &s->policy, now, &cand[n].h);
 		map[n++] = (int)i;
 	}
@@ -252,8 +309,9 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 
 	bool change = r.outcome == JV_SELECT_SWITCH;
 	int target = change ? map[r.winner] : s->bound;
+	/* PD-7: a forced switch passes the cooldown gate only. */
 	enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy, now,
-					      change, true);
+					      change && !r.forced, true);
 	if (gate == JV_REASON_SWITCH_RATE_LIMITED) {
 		unsigned cnt = jv_switch_count(&s->limiter, now);
 		bool was_volatile = s->fsm.state == JV_STATE_VOLATILE;
@@ -280,13 +338,15 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 	JV_EV_SET(&annot, from_transport, jv_sess_bound_id(s));
 	JV_EV_SET(&annot, candidate_set_size, change ? r.candidate_set_size : 1);
 	JV_EV_SET(&annot, candidate_transport, s->paths[target].id);
+	JV_EV_SET(&annot, trigger_class, class_name(r.forced));
 	if (jv_sess_input(s, JV_IN_SWITCH_START, r.reason, now, &annot,
 			  false) != 1)
 		return;
 	s->operator_order = NULL;
 	s->att.tried_mask = 0;
 	s->att.ordinal = 0;
-	attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
+	attempt_begin(c, target, r.reason, r.candidate_set_size, r.forced, now,
+		      out);
 }
 
 static bool rate_capped(const struct jv_session *s, jv_time now);
@@ -299,10 +359,23 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 	struct jv_session *s = &c->s;
 	struct jv_path *p = &s->paths[s->att.cand];
 	const char *last = p->id;
+	bool planned = s->att.recovery == JV_REASON_FAILBACK ||
+		       s->att.recovery == JV_REASON_OPERATOR_MIGRATION;
 
 	p->excluded_until_ms = now + s->policy.switch_cooldown_ms;
 	p->needs_restabilize = true;
 	s->att.tried_mask |= 1u << s->att.cand;
+	flapped(s, s->att.cand, now);
+
+	/* A planned switch (T13) whose target does not answer goes back to
+	 * the binding it left, which still works: revalidated, T44. */
+	if (planned && !binding_lost(s, now) && s->att.cand != s->bound &&
+	    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE, now,
+			  NULL, false) == 0) {
+		attempt_begin(c, s->bound, JV_REASON_HEALTH_RECOVERED, 1, false,
+			      now, out);
+		return;
+	}
 
 	struct jv_select_binding b;
 	struct jv_candidate cand[JV_MAX_TRANSPORTS];
@@ -318,18 +391,20 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		int target = change ? map[r.winner] : s->bound;
 
 		if (!(s->att.tried_mask & (1u << target)) &&
-		    jv_switch_gates(&s->limiter, &s->policy, now, change,
-				    true) == JV_REASON_NONE &&
+		    jv_switch_gates(&s->limiter, &s->policy, now,
+				    change && !r.forced, true) == JV_REASON_NONE &&
 		    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
 				  now, NULL, false) == 0) {
-			attempt_begin(c, target, r.reason, r.candidate_set_size, now, out);
+			attempt_begin(c, target, r.reason, r.candidate_set_size,
+				      r.forced, now, out);
 			return;
 		}
 	}
 	/* No other candidate: while this one's path is up it stays the
 	 * candidate, retried with fresh nonces until the recovery window
 	 * decides (T46, RW-1); only a dead path exhausts the episode (T45). */
-	if (!p->down && (s->bound == s->att.cand || !rate_capped(s, now))) {
+	if (!p->down && (s->bound == s->att.cand || s->att.forced ||
+			 !rate_capped(s, now))) {
 		p->excluded_until_ms = 0;
 		p->needs_restabilize = false;
 		s->att.tried_mask &= ~(1u << s->att.cand);
@@ -385,14 +460,16 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	int cand = s->att.cand;
 	int old = s->bound;
 	bool change = old != cand;
+	bool forced = s->att.forced || binding_lost(s, now);
 	char prev[JV_TRANSPORT_ID_MAX] = "";
 	struct jv_health_snapshot h;
 	uint64_t nonce = a->nonce;
 	jv_time started = s->att.start_ms;
 
-	/* Never commit a switch past the per-minute cap (INV-08), even if
-	 * the validator agreed: the attempt then ends by its window. */
-	if (change && rate_capped(s, now))
+	/* Never commit a discretionary switch past the per-minute cap
+	 * (INV-08 as amended by PD-7), even if the validator agreed: the
+	 * attempt then ends by its window. */
+	if (change && !forced && rate_capped(s, now))
 		return;
 	if (old >= 0)
 		snprintf(prev, sizeof prev, "%s", s->paths[old].id);
@@ -405,7 +482,8 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	if (change) {
 		struct jv_event ev;
 
-		jv_switch_record_commit(&s->limiter, now);
+		if (!forced)
+			jv_switch_record_commit(&s->limiter, now);
 		s->total_switches++;
 		jv_ev_init(&ev, JV_EV_TRANSPORT_SWITCH);
 		JV_EV_SET(&ev, reason_code, JV_REASON_REATTACH_SUCCESS);
@@ -417,10 +495,15 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 		JV_EV_SET(&ev, switch_latency_ms, now - started);
 		JV_EV_SET(&ev, explicit, true);
 		JV_EV_SET(&ev, auditable, true);
+		JV_EV_SET(&ev, trigger_class, class_name(forced));
 		jv_sess_emit(s, &ev, now);
 	}
 	emit_result(s, true, JV_REASON_REATTACH_SUCCESS, s->paths[cand].id,
 		    nonce, false, now);
+	/* a binding left because it was lost died as the binding (PD-7);
+	 * one declared dead was charged then */
+	if (change && forced && old >= 0)
+		flapped(s, old, now);
 	s->att.cand = -1;
 	/* The bound path gets a heartbeat at once, so the new binding's
 	 * detection windows have samples from the start. */
@@ -458,16 +541,19 @@ void jv_cl_on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
 	case JV_IN_DENY_VALIDATION:
 	case JV_IN_DENY_FATAL: {
 		struct jv_path *p = &s->paths[s->att.cand];
+		int failed = s->att.cand;
 		p->excluded_until_ms = now + s->policy.switch_cooldown_ms;
 		p->needs_restabilize = true;
 		if (jv_sess_input(s, in, d->reason, now, NULL,
 				  in == JV_IN_DENY_FATAL) != 1)
 			return;
 		emit_result(s, false, d->reason, cand, d->nonce, false, now);
-		if (in == JV_IN_DENY_FATAL)
+		if (in == JV_IN_DENY_FATAL) {
 			jv_sess_emit_terminated(s, d->reason, NULL, now);
-		else
-			emit_switch_denied(s, d->reason, cand, 1, now, false);
+			return;
+		}
+		emit_switch_denied(s, d->reason, cand, 1, now, false);
+		flapped(s, failed, now);
 		return;
 	}
 	default:
@@ -483,21 +569,177 @@ static bool rate_capped(const struct jv_session *s, jv_time now)
 }
 
 /*
- * The binding is declared dead (T10/T20/T30/T47).  An attempt that was
- * revalidating it would now bind a transport to an empty binding: a
- * switch, which must fit under MAX_SWITCHES_PER_MIN like any other
- * (INV-08); if it does not, the candidate is abandoned (T44/T45).
+ * The binding is declared dead (T10/T20/T30/T47): it flapped (PD-7).  An
+ * attempt that was revalidating it would now bind a transport to an empty
+ * binding: a forced switch from here on.
  */
-static void binding_died(struct jv_client *c, jv_time now, struct jv_out *out)
+static void binding_died(struct jv_client *c, jv_time now)
 {
 	struct jv_session *s = &c->s;
 	int old = s->bound;
 
 	jv_sess_binding_dead(s, jv_health_hard_failed(&s->paths[old].health),
 			     now);
-	if (s->fsm.state == JV_STATE_RECOVERING && s->att.cand == old &&
-	    rate_capped(s, now))
-		attempt_abandon(c, now, out);
+	flapped(s, old, now);
+	if (s->fsm.state == JV_STATE_RECOVERING)
+		s->att.forced = true;
+}
+
+/* T13: a discretionary switch from a working binding, which keeps
+ * carrying data until the commit (PD-7 fail-back, PD-8 migration). */
+static void planned_start(struct jv_client *c, int target, enum jv_reason why,
+			  unsigned set_size, jv_time now, struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	struct jv_event annot;
+
+	jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
+	JV_EV_SET(&annot, from_transport, jv_sess_bound_id(s));
+	JV_EV_SET(&annot, candidate_set_size, set_size);
+	JV_EV_SET(&annot, candidate_transport, s->paths[target].id);
+	JV_EV_SET(&annot, trigger_class, class_name(false));
+	if (jv_sess_input(s, JV_IN_PLANNED_SWITCH, why, now, &annot,
+			  false) != 1)
+		return;
+	s->volatile_reason = JV_REASON_NONE;	/* no instability triggered it */
+	s->att.tried_mask = 0;
+	s->att.ordinal = 0;
+	attempt_begin(c, target, why, set_size, false, now, out);
+}
+
+/*
+ * Select with the operator-ordered (or fail-back) target `id` from a
+ * working binding.  Returns the target's path index, or -1 with *why set.
+ */
+static int planned_target(struct jv_client *c, const char *id, jv_time now,
+			  struct jv_select_result *r)
+{
+	struct jv_select_binding b;
+	struct jv_candidate cand[JV_MAX_TRANSPORTS];
+	int map[JV_MAX_TRANSPORTS];
+	bool have_b;
+	size_t n = gather(c, now, &b, &have_b, cand, map);
+
+	if (!have_b || jv_select(&b, cand, n, &c->s.policy, now, id, r) != JV_OK)
+		return -1;
+	return r->outcome == JV_SELECT_SWITCH ? map[r->winner] : -1;
+}
+
+/*
+ * PD-7 fail-back, ATTACHED only: the transport of lowest Priority below
+ * the binding's that has been stable for FAILBACK_STABLE_MS, is not damped
+ * and passes the candidate filters; a discretionary switch, so the cap and
+ * the cooldown gate it (the timers come back when they would pass).
+ */
+static void failback_evaluate(struct jv_client *c, jv_time now,
+			      struct jv_out *out)
+{
+	struct jv_session *s = &c->s;
+	const struct jv_policy *p = &s->policy;
+	int best = -1;
+
+	if (!p->failback_stable_ms || s->bound < 0)
+		return;
+	for (unsigned i = 0; i < s->npaths; i++) {
+		const struct jv_path *q = &s->paths[i];
+		struct jv_health_snapshot h;
+
+		if (!q->used || q->down || q->flap.damped ||
+		    q->priority >= s->paths[s->bound].priority)
+			continue;
+		jv_health_snapshot(&q->health, p, now, &h);
+		if (h.stability_ms < p->failback_stable_ms)
+			continue;
+		if (best < 0 || q->priority < s->paths[best].priority)
+			best = (int)i;
+	}
+	if (best < 0 || jv_switch_gates(&s->limiter, p, now, true, true) !=
+			JV_REASON_NONE)
+		return;
+
+	struct jv_select_result r;
+	int target = planned_target(c, s->paths[best].id, now, &r);
+	if (target == best)
+		planned_start(c, target, JV_REASON_FAILBACK,
+			      r.candidate_set_size, now, out);
+}
+
+jv_time jv_cl_failback_deadline(const struct jv_session *s, jv_time now)
+{
+	const struct jv_policy *p = &s->policy;
+	jv_time d = JV_TIME_NEVER;
+
+	if (!p->failback_stable_ms || s->bound < 0 ||
+	    s->fsm.state != JV_STATE_ATTACHED)
+		return d;
+	for (unsigned i = 0; i < s->npaths; i++) {
+		const struct jv_path *q = &s->paths[i];
+		struct jv_health_snapshot h;
+		jv_time t;
+
+		if (!q->used || q->down || q->flap.damped ||
+		    q->priority >= s->paths[s->bound].priority)
+			continue;
+		jv_health_snapshot(&q->health, p, now, &h);
+		t = h.stability_ms < p->failback_stable_ms
+		    ? now + (p->failback_stable_ms - h.stability_ms)
+		    : jv_switch_next_allowed(&s->limiter, p, now, true);
+		if (t <= now)
+			t = now + 1;
+		if (t < d)
+			d = t;
+	}
+	return d;
+}
+
+int jv_cl_migrate(struct jv_client *c, const char *id, jv_time now,
+		  struct jv_out *out, struct jv_switch_answer *ans)
+{
+	struct jv_session *s = &c->s;
+	struct jv_select_result r;
+	enum jv_reason gate;
+	int target;
+
+	memset(ans, 0, sizeof *ans);
+	ans->refused = JV_REASON_NONE;
+	if (s->bound >= 0 && !strncmp(s->paths[s->bound].id, id,
+				      JV_TRANSPORT_ID_MAX)) {
+		ans->refused = JV_REASON_POLICY_DENIED;
+		ans->detail = "it is already the bound transport";
+		return JV_OK;
+	}
+	target = planned_target(c, id, now, &r);
+	if (target < 0) {
+		static const char *const why[] = {
+			[JV_TARGET_OK] = "it is not eligible",
+			[JV_TARGET_UNKNOWN] = "no such candidate",
+			[JV_TARGET_EVICTED] = "no successful probe within transport.candidate_ttl_ms (dead or unreachable)",
+			[JV_TARGET_REFUSED] = "its protocol is not in transport.allowed_protocols",
+			[JV_TARGET_EXCLUDED] = "its last attempt failed; excluded for switching.switch_cooldown_ms, then until stable for one loss window",
+			[JV_TARGET_UNHEALTHY] = "it is not healthy (silent, lossy, slow or failed)",
+			[JV_TARGET_DAMPED] = "it is damped: its flap penalty is above switching.flap_suppress (PD-7)",
+			[JV_TARGET_MIN_COUNT] = "fewer than transport.candidate_min_count candidates are eligible",
+		};
+		ans->refused = r.reason == JV_REASON_POLICY_DENIED
+			       ? JV_REASON_POLICY_DENIED
+			       : JV_REASON_NO_CANDIDATE_TRANSPORTS;
+		ans->detail = why[r.target_why];
+		return JV_OK;
+	}
+	/* PD-8: refused only by the discretionary cap and the cooldown. */
+	gate = jv_switch_gates(&s->limiter, &s->policy, now, true, true);
+	if (gate != JV_REASON_NONE) {
+		ans->refused = gate;
+		ans->until_ms = jv_switch_next_allowed(&s->limiter, &s->policy,
+						       now, true);
+		ans->detail = gate == JV_REASON_SWITCH_RATE_LIMITED
+			      ? "switching.max_switches_per_min discretionary switches in the last 60 s"
+			      : "switching.switch_cooldown_ms since the last attempt";
+		return JV_OK;
+	}
+	planned_start(c, target, JV_REASON_OPERATOR_MIGRATION,
+		      r.candidate_set_size, now, out);
+	return JV_OK;
 }
 
 void jv_cl_evaluate(struct jv_client *c, jv_time now,
@@ -515,11 +757,13 @@ void jv_cl_evaluate(struct jv_client *c, jv_time now,
 
 		if (jv_sess_check_terminal(s, now))
 			return;
+		if (round == 0)
+			jv_cl_release_damped(s, now);
 		/* (8) transport_dead of the binding. */
 		if (s->bound >= 0 &&
 		    jv_health_condition(&s->paths[s->bound].health, &s->policy,
 					now) == JV_REASON_TRANSPORT_DEAD) {
-			binding_died(c, now, out);
+			binding_died(c, now);
 			continue;
 		}
 		/* (9) the reattach attempt. */
@@ -575,9 +819,11 @@ void jv_cl_evaluate(struct jv_client *c, jv_time now,
 				continue;
 			}
 		}
-		/* (13) switch evaluation. */
+		/* (13) switch evaluation; fail-back from a working binding. */
 		if (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED)
 			switch_evaluate(c, now, out);
+		else if (st == JV_STATE_ATTACHED)
+			failback_evaluate(c, now, out);
 		if (s->fsm.state_version == v)
 			break;
 	}

@@ -60,6 +60,12 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 		  jv_time now);
 void jv_cl_on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
 		   jv_time now, struct jv_out *out);
+/* PD-8: planned migration from ATTACHED to `id` (jv_client_request_switch). */
+int jv_cl_migrate(struct jv_client *c, const char *id, jv_time now,
+		  struct jv_out *out, struct jv_switch_answer *ans);
+/* PD-7: damped transports whose penalty decayed below FLAP_REUSE are
+ * released (TransportReused). */
+void jv_cl_release_damped(struct jv_session *s, jv_time now);
 
 /* client_probe.c */
 void jv_cl_expire_inflight(struct jv_session *s, jv_time now);

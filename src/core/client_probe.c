@@ -79,7 +79,7 @@ void jv_cl_send_probes(struct jv_client *c, jv_time now, struct jv_out *out)
 		jv_cl_send_ctrl(s, (int)i, &m, out);
 		inflight_push(s, p, m.hb.seq, now);
 		p->next_probe_ms = now + (bound ? s->policy.heartbeat_interval_ms
-					   : jv_sess_standby_interval(s));
+					   : jv_sess_standby_interval(s, (int)i));
 	}
 }
 

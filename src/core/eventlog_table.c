@@ -45,10 +45,10 @@ static const struct jv_event_spec specs[] = {
 			   F(candidate_set_size) | F(candidate_transport) |
 			   F(loss_ratio) | F(latency_estimate_ms) |
 			   F(consecutive_drops) | F(heartbeat_age_ms) |
-			   F(origin),
+			   F(origin) | F(trigger_class),
 		.required = F(previous_state) | F(new_state),
 		.reason_rule = JV_REASON_REQUIRED,
-		.emitted = "Every committed transition, exactly once per state_version (into RECOVERING also from_transport, candidate_set_size, candidate_transport).",
+		.emitted = "Every committed transition, exactly once per state_version (into RECOVERING also from_transport, candidate_set_size, candidate_transport, trigger_class).",
 	},
 	[JV_EV_TRANSPORT_ATTACHED] = {
 		.allowed = BASE | F(reason_code),
@@ -68,11 +68,12 @@ static const struct jv_event_spec specs[] = {
 		.allowed = BASE | F(reason_code) | F(previous_transport) |
 			   F(new_transport) | F(candidate_count) |
 			   F(loss_ratio) | F(latency_estimate_ms) |
-			   F(switch_latency_ms) | F(explicit) | F(auditable),
+			   F(switch_latency_ms) | F(explicit) | F(auditable) |
+			   F(trigger_class),
 		.required = F(previous_transport) | F(new_transport),
 		.reason_rule = JV_REASON_REQUIRED,
 		.reasons = R(REATTACH_SUCCESS),
-		.emitted = "Binding changed by a validated reattach (T40); previous_transport is null if there was none.",
+		.emitted = "Binding changed by a validated reattach (T40); previous_transport is null if there was none; trigger_class says whether the switch was forced (the binding dead, hard-failed or silent) or discretionary (PD-7).",
 	},
 	[JV_EV_TRANSPORT_SWITCH_DENIED] = {
 		.allowed = BASE | F(reason_code) | F(candidate_transport) |
@@ -219,6 +220,19 @@ static const struct jv_event_spec specs[] = {
 			   R(AUDIT_RECOVERY_TIMELINE),
 		.emitted = "Runtime self-check (optional).",
 	},
+	/* PD-7: flap damping of one transport (requester only). */
+	[JV_EV_TRANSPORT_DAMPED] = {
+		.allowed = BASE | F(flap_penalty),
+		.required = F(transport_id) | F(flap_penalty),
+		.reason_rule = JV_REASON_FORBIDDEN,
+		.emitted = "Requester: a transport's flap penalty rose above switching.flap_suppress; it is no candidate while another live one exists (PD-7).",
+	},
+	[JV_EV_TRANSPORT_REUSED] = {
+		.allowed = BASE | F(flap_penalty),
+		.required = F(transport_id) | F(flap_penalty),
+		.reason_rule = JV_REASON_FORBIDDEN,
+		.emitted = "Requester: a damped transport's flap penalty decayed below switching.flap_reuse; it is a candidate again (PD-7).",
+	},
 };
 /* A type appended to JV_EVENT_TYPES without a row fails here; a row left
  * empty in the middle fails the events-doc generator and the unit test. */
@@ -280,6 +294,7 @@ static const char *const v_mode[] = { "strict", "grace", NULL };
 static const char *const v_check[] = { "NO_IDENTITY_RESET",
 				       "NO_DUAL_ACTIVE_BINDING", NULL };
 static const char *const v_result[] = { "PASS", "FAIL", NULL };
+static const char *const v_class[] = { "forced", "discretionary", NULL };
 
 static const struct {
 	enum jv_event_type type;
@@ -293,6 +308,8 @@ static const struct {
 	{ JV_EV_SECURITY_REPLAY_DETECTED, JV_F_freshness_marker_type, v_marker },
 	{ JV_EV_AUDIT_CHECK, JV_F_check, v_check },
 	{ JV_EV_AUDIT_CHECK, JV_F_result, v_result },
+	{ JV_EV_TRANSPORT_SWITCH, JV_F_trigger_class, v_class },
+	{ JV_EV_SESSION_STATE_CHANGE, JV_F_trigger_class, v_class },
 };
 
 const char *const *jv_event_field_values(enum jv_event_type t,

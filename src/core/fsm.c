@@ -36,6 +36,7 @@ static const char *const input_names[JV_IN_COUNT] = {
 	[JV_IN_TERMINATE_CMD] = "terminate_cmd",
 	[JV_IN_OWNERSHIP_CONFLICT] = "ownership_conflict",
 	[JV_IN_FATAL] = "fatal",
+	[JV_IN_PLANNED_SWITCH] = "planned_switch",
 };
 
 const char *jv_input_name(enum jv_input in)
@@ -69,7 +70,11 @@ int jv_input_from_name(const char *name)
 /* switch_start(r, c), requester §6.4 step 2 or the request's recovery_reason. */
 #define ARGS_RECOVERY                                                   \
 	(R(LOSS_RECOVERY) | R(DEAD_TRANSPORT_RECOVERY) |                 \
-	 R(POLICY_FORCED_RECOVERY) | R(HEALTH_RECOVERED))
+	 R(POLICY_FORCED_RECOVERY) | R(HEALTH_RECOVERED) |                \
+	 ARGS_PLANNED)
+/* planned_switch(r, c): fail-back (PD-7), operator migration (PD-8); a
+ * validator that is VOLATILE or DEGRADED itself takes them as T21/T31. */
+#define ARGS_PLANNED (R(FAILBACK) | R(OPERATOR_MIGRATION))
 /* switch_gate_fail(g), g other than switch_rate_limited. */
 #define ARGS_GATE                                                       \
 	(R(COOLDOWN_ACTIVE) | R(NO_CANDIDATE_TRANSPORTS) | R(POLICY_DENIED))
@@ -131,6 +136,14 @@ const struct jv_fsm_rule jv_fsm_table[] = {
 	      "even for transport_dead (T40 replaces it)"),
 	NOOP("T12", S(ATTACHED), IN(REVALIDATE_ACCEPTED), 0,
 	     "ReattachResult(SUCCESS)"),
+	/* PD-7 fail-back and PD-8 operator migration: a discretionary
+	 * switch from a working binding, which keeps carrying data until
+	 * the commit (make-before-break).  On the validator the same commit
+	 * continues with T40. */
+	TRANS("T13", S(ATTACHED), IN(PLANNED_SWITCH), ST(RECOVERING),
+	      NONE, ARGS_PLANNED, 0,
+	      "ReattachAttempt; SessionStateChange carries from_transport, "
+	      "candidate_set_size, candidate_transport, trigger_class"),
 
 	TRANS("T20", S(VOLATILE), IN(TRANSPORT_DEAD), ST(VOLATILE),
 	      RS(TRANSPORT_DEAD), 0, CLEAR,

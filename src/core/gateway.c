@@ -494,6 +494,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		r.trigger = JV_REASON_NAT_REBINDING;
 		r.recovery = JV_REASON_LOSS_RECOVERY;
 		r.path_response = true;
+		r.forced = true;	/* the old address no longer answers */
 		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
 			 "nat-rebinding");
 		r.cand.proto = JV_PROTO_UDP;
@@ -517,6 +518,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		r.state_version = q->state_version;
 		r.trigger = q->trigger_reason;
 		r.recovery = q->recovery_reason;
+		r.forced = q->trigger_class == JV_CLASS_FORCED;
 		r.cand = q->candidate;
 		on_request(g, s, &r, from, local, n, now, out);
 		return;

@@ -146,6 +146,11 @@ enum field_id {
 	F_COOLDOWN,
 	F_RECOVERY_WINDOW,
 	F_IMPROVEMENT,
+	F_FLAP_PENALTY,
+	F_FLAP_HALF_LIFE,
+	F_FLAP_SUPPRESS,
+	F_FLAP_REUSE,
+	F_FAILBACK_STABLE,
 	F_HYSTERESIS,
 	F_PROTOCOLS,
 	F_MAX_CANDIDATES,
@@ -261,6 +266,22 @@ static const struct jv_policy_field fields[F_COUNT] = {
 	[F_IMPROVEMENT] = REAL("switching.switch_improvement_factor",
 		switch_improvement_factor, "SWITCH_IMPROVEMENT_FACTOR", 1.10, 1.0, 10.0, 0,
 		"factor", "Hysteresis: a candidate's score must exceed current x factor."),
+	/* PD-7: per-transport flap damping in the manner of RFC 2439. */
+	[F_FLAP_PENALTY] = COUNT("switching.flap_penalty", flap_penalty,
+		"FLAP_PENALTY", 1000, 0, 1000000, 0, "penalty",
+		"Added to a transport's flap penalty each time it dies as the binding or fails an attempt; 0 = no damping."),
+	[F_FLAP_HALF_LIFE] = MS("switching.flap_half_life_ms", flap_half_life_ms,
+		"FLAP_HALF_LIFE_MS", 30000, 30000, 1, CAP, 0,
+		"Half-life of the flap penalty's exponential decay."),
+	[F_FLAP_SUPPRESS] = COUNT("switching.flap_suppress", flap_suppress,
+		"FLAP_SUPPRESS", 3000, 1, 100000000, 0, "penalty",
+		"Above this penalty a transport is damped: no candidate while another live one exists (TransportDamped)."),
+	[F_FLAP_REUSE] = COUNT("switching.flap_reuse", flap_reuse,
+		"FLAP_REUSE", 750, 1, 100000000, 0, "penalty",
+		"A damped transport is a candidate again once its penalty decays below this (TransportReused)."),
+	[F_FAILBACK_STABLE] = MS("switching.failback_stable_ms", failback_stable_ms,
+		"", 30000, 10000, 0, CAP, 0,
+		"Fail-back: move back to a transport of lower Priority once it has been stable this long and is not damped; 0 = off."),
 
 	[F_HYSTERESIS] = BOOL("transport.enforce_hysteresis", enforce_hysteresis,
 		"ENFORCE_HYSTERESIS", 1, 0, 0, "Apply the hysteresis gate."),
@@ -362,6 +383,12 @@ static const struct jv_policy_rel rels[] = {
 	 * happen would always expire (KeyExpired). */
 	{ F_KEY_MAX_AGE, F_REKEY_INTERVAL, JV_REL_GT, 1, true, "OP-11 [R]" },
 	{ F_OWNER_LEASE, F_RECOVERY_WINDOW, JV_REL_LT, 1, true, "§4, OP-22" },
+	/* A reuse level at or above the suppress level would damp and
+	 * release in the same instant. */
+	{ F_FLAP_REUSE, F_FLAP_SUPPRESS, JV_REL_LT, 1, false, "PD-7 [R]" },
+	/* Fail-back needs the transport stable (§6.2), which takes one
+	 * full loss window. */
+	{ F_FAILBACK_STABLE, F_LOSS_WINDOW, JV_REL_GE, 1, true, "PD-7 [R]" },
 };
 
 #define NRELS (sizeof(rels) / sizeof(rels[0]))

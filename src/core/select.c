@@ -56,7 +56,7 @@ static bool snapshot_ok(const struct jv_health_snapshot *h)
 {
 	if (h->loss_defined && !(h->loss_ratio >= 0.0 && h->loss_ratio <= 1.0))
 		return false;
-	return !isnan(h->score) && !isnan(h->srtt_ms);
+	return !isnan(h->score) && !isnan(h->srtt_ms) && !isnan(h->jitter_ms);
 }
 
 static int invalid(struct jv_select_result *out, int idx, const char *why)
@@ -97,7 +97,7 @@ static int validate(const struct jv_select_binding *b,
 			return invalid(out, (int)i, "candidate id is empty or not NUL-terminated");
 		if (!one_proto(c[i].proto))
 			return invalid(out, (int)i, "candidate proto is not exactly one of udp, quic, tcp");
-		if (!snapshot_ok(&c[i].h))
+		if (!snapshot_ok(&c[i].h) || isnan(c[i].flap_penalty))
 			return invalid(out, (int)i, "candidate loss ratio outside [0, 1] or NaN metric");
 		for (size_t j = 0; j < i; j++) {
 			if (!strncmp(c[i].id, c[j].id, JV_TRANSPORT_ID_MAX))
@@ -166,11 +166,75 @@ static uint32_t evict(const struct jv_candidate *c, size_t n, uint32_t skip,
 	return mask;
 }
 
+/* A binding the session has lost (PD-6 scores it 0): silent, or in a run
+ * of drops.  Leaving it is forced (PD-7). */
+static bool lost(const struct jv_select_binding *b, const struct jv_policy *p)
+{
+	return silent(&b->h, p) ||
+	       b->h.consecutive_drops >= p->max_consecutive_drops;
+}
+
+/*
+ * Confidence bound of a loss ratio observed as `phat` over n samples: the
+ * Wilson score interval, which stays inside [0, 1] and is honest for small
+ * n and for 0 or 1 observed (where the normal approximation collapses to
+ * a point).  sign +1: upper bound, -1: lower.
+ */
+static double wilson(double phat, uint32_t samples, int sign)
+{
+	/* two-sided 95 %: one comparison of two bounds is then about a
+	 * 99.7 % one-sided test, so a switch between two equally good paths
+	 * needs a very unlucky sample, not an ordinary one */
+	const double z = 1.96;
+	double n = samples ? (double)samples : 1.0;
+	double z2n = z * z / n;
+	double centre = phat + z2n / 2.0;
+	double half = z * sqrt(phat * (1.0 - phat) / n + z2n / (4.0 * n));
+	double v = (centre + sign * half) / (1.0 + z2n);
+
+	return v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+}
+
+/*
+ * Hysteresis (§6.4 step 2) made statistically sound: w displaces the live
+ * binding b only if w's score at the pessimistic end of its estimates
+ * beats b's at the optimistic end by SWITCH_IMPROVEMENT_FACTOR.  A
+ * candidate whose loss is still undefined (fewer than MIN_LOSS_SAMPLES)
+ * has shown nothing (D-012); a binding whose loss is undefined is taken
+ * at loss 0.
+ */
+static bool significantly_better(const struct jv_health_snapshot *w,
+				 const struct jv_health_snapshot *b,
+				 const struct jv_policy *p)
+{
+	if (!w->loss_defined)
+		return false;
+	double w_loss = wilson(w->loss_ratio, w->loss_samples, +1);
+	double b_loss = b->loss_defined
+			? wilson(b->loss_ratio, b->loss_samples, -1) : 0.0;
+	double w_rtt = w->srtt_ms + w->jitter_ms;
+	double b_rtt = b->srtt_ms > b->jitter_ms ? b->srtt_ms - b->jitter_ms : 0.0;
+	double sw = jv_health_score(true, w_loss, w->jitter_ms, w_rtt);
+	double sb = jv_health_score(true, b_loss, b->jitter_ms, b_rtt);
+
+	return sw > sb * p->switch_improvement_factor;
+}
+
+static void take(struct jv_select_result *out, const struct jv_candidate *c,
+		 unsigned i)
+{
+	out->eligible_mask |= 1u << i;
+	out->candidate_set_size++;
+	if (out->best < 0 || jv_candidate_rank_cmp(&c[i], &c[out->best]) < 0)
+		out->best = (int)i;
+}
+
 int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 	      size_t n, const struct jv_policy *p, jv_time now,
 	      const char *ordered, struct jv_select_result *out)
 {
-	uint32_t skip = 0, refused = 0;
+	uint32_t skip = 0, refused = 0, damped = 0;
+	enum jv_target_why why[JV_MAX_TRANSPORTS];
 	int w = -1, target = -1;
 	unsigned min_count;
 	int err;
@@ -183,8 +247,10 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 	err = validate(b, c, n, p, ordered, out);
 	if (err)
 		return err;
+	out->forced = !b || b->dead || lost(b, p);
 
 	for (unsigned i = 0; i < n; i++) {
+		why[i] = JV_TARGET_OK;
 		if (b && !strncmp(c[i].id, b->id, JV_TRANSPORT_ID_MAX))
 			skip |= 1u << i;
 		if (ordered && ordered[0] &&
@@ -197,26 +263,58 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 	for (unsigned i = 0; i < n; i++) {
 		const struct jv_candidate *ci = &c[i];
 
-		if ((skip | out->evict_mask) & (1u << i))
+		if (skip & (1u << i))
 			continue;
+		if (out->evict_mask & (1u << i)) {
+			why[i] = JV_TARGET_EVICTED;
+			continue;
+		}
 		if (!(ci->proto & p->allowed_protocols) || ci->blacklisted) {
 			refused |= 1u << i;
+			why[i] = JV_TARGET_REFUSED;
 			continue;
 		}
-		if (now < ci->excluded_until_ms)
+		if (now < ci->excluded_until_ms) {
+			why[i] = JV_TARGET_EXCLUDED;
 			continue;
+		}
 		if (ci->needs_restabilize) {
-			if (ci->h.stability_ms < p->loss_window_ms)
+			if (ci->h.stability_ms < p->loss_window_ms) {
+				why[i] = JV_TARGET_EXCLUDED;
 				continue;
+			}
 			out->restabilized_mask |= 1u << i;
 		}
-		if (!healthy(&ci->h, p))
+		if (!healthy(&ci->h, p)) {
+			why[i] = JV_TARGET_UNHEALTHY;
 			continue;
-		out->eligible_mask |= 1u << i;
-		out->candidate_set_size++;
-		if (out->best < 0 ||
-		    jv_candidate_rank_cmp(ci, &c[out->best]) < 0)
-			out->best = (int)i;
+		}
+		if (ci->damped) {
+			damped |= 1u << i;
+			why[i] = JV_TARGET_DAMPED;
+			continue;
+		}
+		take(out, c, i);
+	}
+
+	/* PD-7: damping never leaves a session without a binding.  When the
+	 * binding is gone or lost and every live candidate is damped, the
+	 * least-penalised one (then the usual rank) is taken. */
+	if (!out->candidate_set_size && damped && out->forced &&
+	    !(ordered && ordered[0])) {
+		int least = -1;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (!(damped & (1u << i)))
+				continue;
+			if (least < 0 ||
+			    c[i].flap_penalty < c[least].flap_penalty ||
+			    (c[i].flap_penalty == c[least].flap_penalty &&
+			     jv_candidate_rank_cmp(&c[i], &c[least]) < 0))
+				least = (int)i;
+		}
+		take(out, c, (unsigned)least);
+		out->damped_fallback = true;
 	}
 
 	min_count = p->candidate_min_count ? p->candidate_min_count : 1;
@@ -226,6 +324,10 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 		else if (target >= 0 && (out->eligible_mask & (1u << target)))
 			w = target;
 	}
+	if (ordered && ordered[0])
+		out->target_why = target < 0 ? JV_TARGET_UNKNOWN
+				  : why[target] != JV_TARGET_OK ? why[target]
+				  : w < 0 ? JV_TARGET_MIN_COUNT : JV_TARGET_OK;
 
 	/* An order that cannot be carried out is refused, whatever b is. */
 	if (ordered && w < 0) {
@@ -246,19 +348,11 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 	}
 	if (w >= 0) {
 		/* PD-6: a silent binding, or one in a drop run, scores 0 and
-		 * loses hysteresis to any eligible candidate at once. */
-		bool lost = silent(&b->h, p) ||
-			    b->h.consecutive_drops >= p->max_consecutive_drops;
-		/* Leaving a live binding needs evidence: a candidate whose
-		 * loss is still undefined (fewer than MIN_LOSS_SAMPLES) has
-		 * not shown that it is better, whatever its score says (its
-		 * score counts unknown loss as none).  The client probes
-		 * candidates faster while VOLATILE/DEGRADED so the evidence
-		 * comes within one loss window (decisions D-012). */
-		bool beats = c[w].h.loss_defined &&
-			     c[w].h.score > b->h.score * p->switch_improvement_factor;
-
-		if (!p->enforce_hysteresis || ordered || lost || beats) {
+		 * loses hysteresis to any eligible candidate at once.  The
+		 * client probes candidates faster while VOLATILE/DEGRADED so
+		 * their evidence comes within one loss window (D-012). */
+		if (!p->enforce_hysteresis || ordered || out->forced ||
+		    significantly_better(&c[w].h, &b->h, p)) {
 			out->outcome = JV_SELECT_SWITCH;
 			out->winner = w;
 			out->reason = ordered ? JV_REASON_POLICY_FORCED_RECOVERY

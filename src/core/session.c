@@ -382,11 +382,31 @@ void jv_tuple_id(const struct jv_addr *a, char out[JV_TRANSPORT_ID_MAX])
  * must be defined for it to displace a live binding (D-012), and its health
  * must be known before it is needed (make-before-break).
  */
-jv_time jv_sess_standby_interval(const struct jv_session *s)
+jv_time jv_sess_standby_interval(const struct jv_session *s, int path)
 {
 	const struct jv_policy *p = &s->policy;
-	jv_time fast = p->loss_window_ms / (p->min_loss_samples + 1);
+	const struct jv_path *q = &s->paths[path];
+	bool deciding = s->fsm.state == JV_STATE_VOLATILE ||
+			s->fsm.state == JV_STATE_DEGRADED ||
+			s->fsm.state == JV_STATE_RECOVERING;
+	/* While a switch is being decided, enough samples per window that a
+	 * clean candidate can show it is significantly better than a lossy
+	 * binding (select.c: a 0-loss candidate's upper bound falls below
+	 * 10 % only past about 40 samples); otherwise enough for its loss
+	 * to be defined within one window (D-012). */
+	uint64_t per_window = (uint64_t)p->min_loss_samples *
+			      (deciding ? JV_DECIDING_SAMPLES_FACTOR : 1) + 1;
+	jv_time fast = p->loss_window_ms / per_window;
 
+	if (deciding && q->health.rtt_measured) {
+		/* never more probes in flight than can be tracked: each waits
+		 * up to 3 x srtt for its answer */
+		jv_time srtt = (jv_time)(q->health.srtt_us / 1000) + 1;
+		jv_time floor = 3 * srtt / (JV_INFLIGHT_MAX - 1) + 1;
+
+		if (fast < floor)
+			fast = floor;
+	}
 	if (fast < 10)
 		fast = 10;
 	return fast < p->standby_probe_interval_ms ? fast
@@ -409,7 +429,7 @@ jv_time jv_sess_drop_timeout(const struct jv_session *s, int path)
 	 * must not have every probe declared lost before it can answer. */
 	if (path == s->bound || !p->health.rtt_measured)
 		return hb;
-	iv = jv_sess_standby_interval(s);
+	iv = jv_sess_standby_interval(s, path);
 	srtt3 = hb > s->policy.heartbeat_interval_ms ? hb : 0;	/* 3 x srtt part */
 	return srtt3 > iv ? srtt3 : iv;
 }

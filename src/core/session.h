@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jvpn/damping.h"
 #include "jvpn/eventlog.h"
 #include "jvpn/fsm.h"
 #include "jvpn/health.h"
@@ -32,6 +33,7 @@ enum jv_engine_limits {
 	JV_REKEY_AFTER_MS = 120000,		/* rotate keys this old */
 	JV_KEY_GRACE_MS = 10000,		/* previous epoch still accepted */
 	JV_INFLIGHT_MAX = 8,			/* heartbeats/probes awaiting ACK */
+	JV_DECIDING_SAMPLES_FACTOR = 4,		/* probe rate x while a switch is decided */
 	JV_ATTEMPT_COPIES = 3,			/* OP-8: copies per candidate */
 	JV_ATTEMPT_RETX_MIN_MS = 250,		/* OP-8: retransmit floor */
 	JV_HANDSHAKE_RETRY_MS = 1000,		/* first retry; doubles */
@@ -81,6 +83,7 @@ struct jv_path {
 	jv_time last_probe_ok_ms;
 	jv_time excluded_until_ms;
 	bool needs_restabilize;
+	struct jv_flap flap;			/* client: PD-7 damping */
 	uint64_t tx_packets, rx_packets;
 };
 
@@ -97,6 +100,10 @@ struct jv_attempt {
 	enum jv_reason recovery;		/* §6.4 outcome reason */
 	uint32_t tried_mask;			/* candidates abandoned this episode */
 	unsigned set_size;			/* eligible candidates at the start */
+	/* PD-7: forced (the binding was gone or lost when it started, or
+	 * died during it) or discretionary; only discretionary attempts
+	 * are held to MAX_SWITCHES_PER_MIN */
+	bool forced;
 };
 
 struct jv_session {
@@ -338,13 +345,17 @@ struct jv_inner *jv_out_inner(struct jv_out *out);
 
 /* Probe cadence of a standby, and when a heartbeat/probe on `path` counts
  * as dropped (session.c, D-012). */
-jv_time jv_sess_standby_interval(const struct jv_session *s);
+jv_time jv_sess_standby_interval(const struct jv_session *s, int path);
 jv_time jv_sess_drop_timeout(const struct jv_session *s, int path);
 
 /* ---- timers (timers.c) ------------------------------------------------ */
 
 /* The session's next deadline (every timer listed in timers.c). */
 jv_time jv_sess_deadline(const struct jv_session *s, jv_time now);
+/* Client, ATTACHED: when a fail-back may next become possible (a lower-
+ * Priority transport reaching FAILBACK_STABLE_MS of stability, or the
+ * gates opening), JV_TIME_NEVER if none (client_attempt.c). */
+jv_time jv_cl_failback_deadline(const struct jv_session *s, jv_time now);
 
 /* ---- gateway-side validation (validate.c) ----------------------------- */
 
@@ -356,6 +367,7 @@ struct jv_reattach_req {
 	enum jv_reason recovery;
 	struct jv_wire_candidate cand;
 	bool path_response;		/* PD-2: from a PATH_RESPONSE */
+	bool forced;			/* PD-7 trigger class, as the requester says */
 };
 
 /*

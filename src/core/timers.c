@@ -21,6 +21,8 @@
  *                                                        (OP-5; jv_sess_drop_timeout)
  *   reattach retransmit         RECOVERING (client)      previous copy + max(250, 2 x srtt) (OP-8)
  *   switch gates                VOLATILE/DEGRADED        jv_switch_next_allowed (cooldown, cap)
+ *   flap damping release        client, damped path      jv_flap_reuse_at (PD-7)
+ *   fail-back                   client, ATTACHED         jv_cl_failback_deadline (PD-7)
  *   rekey                       client, keys, bound      jv_keys_rekey_due, not before the
  *                                                        OP-11 interval; then REKEY retransmit
  *   previous epoch              after a rotation, once   rotation + JV_KEY_GRACE_MS + 1
@@ -100,6 +102,13 @@ jv_time jv_sess_deadline(const struct jv_session *s, jv_time now)
 	if (client && (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED))
 		d = min_t(d, later(jv_switch_next_allowed(&s->limiter, p, now,
 							  true), now));
+	if (client) {
+		for (unsigned i = 0; i < s->npaths; i++)
+			if (s->paths[i].used)
+				d = min_t(d, jv_flap_reuse_at(&s->paths[i].flap,
+							      p, now));
+		d = min_t(d, jv_cl_failback_deadline(s, now));
+	}
 	/* As maybe_rekey() (client.c): only over a binding, and no sooner
 	 * than OP-11 lets it happen (rekey_interval_ms after the last
 	 * rotation). */

@@ -20,7 +20,15 @@ static bool recovery_permitted(enum jv_reason r)
 	return r == JV_REASON_LOSS_RECOVERY ||
 	       r == JV_REASON_DEAD_TRANSPORT_RECOVERY ||
 	       r == JV_REASON_POLICY_FORCED_RECOVERY ||
-	       r == JV_REASON_HEALTH_RECOVERED;
+	       r == JV_REASON_HEALTH_RECOVERED ||
+	       r == JV_REASON_FAILBACK ||
+	       r == JV_REASON_OPERATOR_MIGRATION;
+}
+
+/* PD-7 fail-back and PD-8 migration: from a working binding (T13). */
+static bool planned(enum jv_reason r)
+{
+	return r == JV_REASON_FAILBACK || r == JV_REASON_OPERATOR_MIGRATION;
 }
 
 static void deny(struct jv_ctrl *a, const struct jv_reattach_req *r,
@@ -175,7 +183,11 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	/* V9: policy. */
 	bool change = s->bound < 0 ||
 		      !jv_addr_equal(&s->paths[s->bound].remote, from);
-	if (change && jv_switch_count(&s->limiter, now) >= p->max_switches_per_min) {
+	/* PD-7: only discretionary switches count toward the cap; a planned
+	 * one is discretionary whatever the request says. */
+	bool forced = r->forced && !planned(r->recovery);
+	if (change && !forced &&
+	    jv_switch_count(&s->limiter, now) >= p->max_switches_per_min) {
 		why = JV_REASON_SWITCH_RATE_LIMITED;
 		goto denied;
 	}
@@ -189,7 +201,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 		return;
 	}
 	if (!recovery_permitted(r->recovery) ||
-	    (st == JV_STATE_ATTACHED && change &&
+	    (st == JV_STATE_ATTACHED && change && !planned(r->recovery) &&
 	     !jv_fsm_lookup(JV_STATE_ATTACHED, JV_IN_REQUEST_ACCEPTED, r->trigger))) {
 		why = JV_REASON_POLICY_DENIED;
 		goto denied;
@@ -224,25 +236,33 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	if (had)
 		snprintf(prev, sizeof prev, "%s", s->paths[s->bound].id);
 
-	if (st == JV_STATE_ATTACHED &&
-	    jv_sess_input(s, JV_IN_REQUEST_ACCEPTED, r->trigger, now, NULL,
-			  false) != 1)
-		goto fatal;
 	struct jv_event annot;
 	jv_ev_init(&annot, JV_EV_SESSION_STATE_CHANGE);
 	JV_EV_SET(&annot, from_transport, had ? prev : NULL);
 	JV_EV_SET(&annot, candidate_set_size, 1);
 	JV_EV_SET(&annot, candidate_transport, s->paths[slot].id);
-	if (jv_sess_input(s, JV_IN_SWITCH_START, r->recovery, now, &annot,
-			  false) != 1 ||
-	    jv_sess_input(s, JV_IN_REATTACH_OK, JV_REASON_NONE, now, NULL,
+	JV_EV_SET(&annot, trigger_class, forced ? "forced" : "discretionary");
+	if (st == JV_STATE_ATTACHED && planned(r->recovery)) {
+		/* T13 then T40, one commit */
+		if (jv_sess_input(s, JV_IN_PLANNED_SWITCH, r->recovery, now,
+				  &annot, false) != 1)
+			goto fatal;
+	} else if ((st == JV_STATE_ATTACHED &&
+		    jv_sess_input(s, JV_IN_REQUEST_ACCEPTED, r->trigger, now,
+				  NULL, false) != 1) ||
+		   jv_sess_input(s, JV_IN_SWITCH_START, r->recovery, now,
+				 &annot, false) != 1) {
+		goto fatal;
+	}
+	if (jv_sess_input(s, JV_IN_REATTACH_OK, JV_REASON_NONE, now, NULL,
 			  false) != 1)
 		goto fatal;
 	s->paths[slot].local = local;
 	jv_sess_bind(s, slot, now);
 	jv_pathval_forget(&s->pathval, from);
 	if (change) {
-		jv_switch_record_commit(&s->limiter, now);
+		if (!forced)
+			jv_switch_record_commit(&s->limiter, now);
 		s->last_switch_commit_ms = now;
 		s->total_switches++;
 		jv_ev_init(&ev, JV_EV_TRANSPORT_SWITCH);
@@ -253,6 +273,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 		JV_EV_SET(&ev, switch_latency_ms, 0);
 		JV_EV_SET(&ev, explicit, true);
 		JV_EV_SET(&ev, auditable, true);
+		JV_EV_SET(&ev, trigger_class, forced ? "forced" : "discretionary");
 		jv_sess_emit(s, &ev, now);
 	}
 	emit_result(s, r, true, JV_REASON_REATTACH_SUCCESS, now);

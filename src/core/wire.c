@@ -127,6 +127,8 @@ static const uint8_t reason_code[JV_REASON_COUNT] = {
 	[JV_REASON_AUDIT_RECOVERY_TIMELINE] = 50,
 	[JV_REASON_NAT_REBINDING] = 51,
 	[JV_REASON_OWNER_TAKEOVER] = 52,
+	[JV_REASON_FAILBACK] = 53,
+	[JV_REASON_OPERATOR_MIGRATION] = 54,
 };
 
 int jv_wire_reason_to_u8(enum jv_reason r, uint8_t *code)
@@ -170,7 +172,7 @@ static const uint8_t ctrl_sizes[JV_CTRL_TYPE_MAX + 1] = {
 	[JV_CTRL_PATH_RESPONSE] = 1 + JV_WIRE_CHALLENGE_SIZE + 8 + 8,
 	[JV_CTRL_REATTACH_REQUEST] = 1 + JV_SESSION_ID_BYTES + 8 + 2 + 8 +
 				     8 + 1 + 1 + JV_TRANSPORT_ID_MAX + 1 +
-				     JV_WIRE_IP_SIZE + 2,
+				     JV_WIRE_IP_SIZE + 2 + 1,
 	[JV_CTRL_REATTACH_ACK] = 1 + 8 + 8 + JV_TRANSPORT_ID_MAX,
 	[JV_CTRL_REATTACH_DENY] = 1 + 8 + 1 + 1 + 4 + 8,
 	[JV_CTRL_REKEY] = 1 + 1,
@@ -179,7 +181,7 @@ static const uint8_t ctrl_sizes[JV_CTRL_TYPE_MAX + 1] = {
 };
 
 _Static_assert(1 + JV_SESSION_ID_BYTES + 8 + 2 + 8 + 8 + 1 + 1 +
-	       JV_TRANSPORT_ID_MAX + 1 + JV_WIRE_IP_SIZE + 2 == JV_CTRL_MAX,
+	       JV_TRANSPORT_ID_MAX + 1 + JV_WIRE_IP_SIZE + 2 + 1 == JV_CTRL_MAX,
 	       "REATTACH_REQUEST is the largest control message");
 
 static const char *const ctrl_names[JV_CTRL_TYPE_MAX + 1] = {
@@ -445,6 +447,9 @@ int jv_ctrl_encode(const struct jv_ctrl *m, uint8_t *out, size_t cap)
 		put_u8(&c, q->candidate.proto);
 		put_bytes(&c, q->candidate.remote_ip, JV_WIRE_IP_SIZE);
 		put_le(&c, q->candidate.remote_port, 2);
+		if (q->trigger_class > JV_CLASS_FORCED)
+			return JV_ERR_INVAL;
+		put_u8(&c, q->trigger_class);
 		break;
 	}
 	case JV_CTRL_REATTACH_ACK:
@@ -525,6 +530,9 @@ int jv_ctrl_decode(const uint8_t *buf, size_t n, struct jv_ctrl *m,
 		q->candidate.proto = get_u8(&c);
 		get_bytes(&c, q->candidate.remote_ip, JV_WIRE_IP_SIZE);
 		q->candidate.remote_port = (uint16_t)get_le(&c, 2);
+		q->trigger_class = get_u8(&c);
+		if (q->trigger_class > JV_CLASS_FORCED)
+			return fail(why, "reattach_request.trigger_class (byte 96): not 0 (discretionary) or 1 (forced)");
 		break;
 	}
 	case JV_CTRL_REATTACH_ACK:

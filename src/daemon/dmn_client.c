@@ -299,10 +299,12 @@ json_t *dmn_client_switch(struct jv_daemon *d, const char *arg)
 {
 	enum jv_state st = jv_client_state(d->client);
 	char names[JV_MAX_TRANSPORTS * JV_TRANSPORT_ID_MAX] = "";
+	struct jv_switch_answer ans;
+	jv_time now = jv_clock_now();
 	int rc;
 
 	dmn_room(d);
-	rc = jv_client_request_switch(d->client, arg, jv_clock_now(), d->out);
+	rc = jv_client_request_switch(d->client, arg, now, d->out, &ans);
 	if (rc == JV_ERR_NOTFOUND) {
 		size_t pos = 0;
 
@@ -314,8 +316,6 @@ json_t *dmn_client_switch(struct jv_daemon *d, const char *arg)
 				 arg, names);
 	}
 	if (rc == JV_ERR_STATE) {
-		if (st == JV_STATE_ATTACHED)
-			return dmn_error("switch refused: the session is ATTACHED and spec §6.4 starts no reattach from ATTACHED; an operator switch is honoured only while the session is VOLATILE or DEGRADED (policy still applies)");
 		if (st == JV_STATE_RECOVERING)
 			return dmn_error("switch refused: a reattach attempt is already in progress (RECOVERING); try again when it ends");
 		return dmn_error("switch refused: no live session (state %s)",
@@ -323,6 +323,17 @@ json_t *dmn_client_switch(struct jv_daemon *d, const char *arg)
 	}
 	if (rc)
 		return dmn_error("switch failed: %s", jv_strerror(rc));
+	if (ans.refused != JV_REASON_NONE && ans.until_ms &&
+	    ans.until_ms != JV_TIME_NEVER)
+		return dmn_error("switch to %s refused (%s): %s; possible in %.1f s",
+				 arg, jv_reason_name(ans.refused), ans.detail,
+				 (double)(ans.until_ms - now) / 1000.0);
+	if (ans.refused == JV_REASON_SWITCH_RATE_LIMITED)
+		return dmn_error("switch to %s refused (%s): switching.max_switches_per_min is 0 (switching disabled)",
+				 arg, jv_reason_name(ans.refused));
+	if (ans.refused != JV_REASON_NONE)
+		return dmn_error("switch to %s refused (%s): %s", arg,
+				 jv_reason_name(ans.refused), ans.detail);
 	st = jv_client_state(d->client);
 	dmn_log(d, "operator asked to switch to %s (state now %s)", arg,
 		jv_state_name(st));

@@ -1603,8 +1603,10 @@ static int run_action(struct world *w, const struct sim_action *a)
 		break;
 	case SIM_ACT_SWITCH:
 		if (w->client) {
+			struct jv_switch_answer ans;
+
 			rc = jv_client_request_switch(w->client, name, w->now,
-						      w->out);
+						      w->out, &ans);
 			done(w, EP_CLIENT);
 		}
 		break;
