@@ -42,6 +42,16 @@ unsigned jv_switch_recent(const struct jv_switch_limiter *l, jv_time now,
 			  jv_time out[JV_SWITCH_HISTORY_MAX]);
 
 /*
+ * Is a switch of this class held to MAX_SWITCHES_PER_MIN?  PD-7: only
+ * discretionary ones, except that a cap of 0 disables switching
+ * altogether (an operator pinning the session to its binding).
+ */
+static inline bool jv_switch_is_capped(const struct jv_policy *p, bool forced)
+{
+	return !forced || p->max_switches_per_min == 0;
+}
+
+/*
  * §6.4 step 3, in order; the first failing gate decides:
  *  (a) only if binding_changes: fewer than MAX_SWITCHES_PER_MIN commits in
  *      the window, else switch_rate_limited (0 = switching disabled; the

@@ -77,7 +77,10 @@ struct jv_select_result {
 	/* PD-7: the binding is null, dead, silent or in a drop run, so a
 	 * switch (or revalidation) now is forced, not discretionary */
 	bool forced;
-	bool damped_fallback;		/* every live candidate was damped */
+	bool damped_fallback;		/* every eligible candidate was damped */
+	/* the binding was lost and no candidate passed the filters: one that
+	 * answers now was taken anyway (PD-7, LIV-10) */
+	bool alive_fallback;
 	enum jv_target_why target_why;	/* operator-ordered target */
 	uint32_t evict_mask;		/* bit i: drop candidates[i] (§6.3.1) */
 	uint32_t eligible_mask;		/* bit i: passed every filter */
@@ -101,8 +104,11 @@ struct jv_select_result {
  * blacklisted, not excluded, healthy (loss <= threshold, or if undefined
  * >= 1 ACK in the window and no drop run; not silent; no pending hard
  * failure; p95 <= latency threshold if set and measured; score >= score
- * threshold if set), not damped (PD-7: unless the binding is gone or lost
- * and every healthy candidate is damped; then the least-penalised one).
+ * threshold if set), not damped.  PD-7 / LIV-10: when the binding is gone
+ * or lost and nothing passes, the least-penalised damped candidate that
+ * passes the other filters is taken, else the least-penalised one that
+ * answers now (an ACK in the window, no drop run, not silent or failed)
+ * whatever its loss window or restabilisation says.
  *
  * Hysteresis: a candidate displaces a live binding only if its score,
  * computed from the pessimistic end of its estimates (the upper Wilson

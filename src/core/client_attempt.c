@@ -96,11 +96,19 @@ static void emit_damping(struct jv_session *s, enum jv_event_type t,
 	jv_sess_emit(s, &ev, now);
 }
 
-/* Path i flapped: it died as the binding or failed an attempt. */
+/* Path i flapped: it died as the binding or failed an attempt.  One
+ * flap per fall: further failures before it answers again (an attempt
+ * retried on a path that stays unreachable) are the same fall, as a
+ * route is withdrawn once however long it stays down (RFC 2439). */
 static void flapped(struct jv_session *s, int i, jv_time now)
 {
-	if (jv_flap_charge(&s->paths[i].flap, &s->policy, now))
-		emit_damping(s, JV_EV_TRANSPORT_DAMPED, &s->paths[i], now);
+	struct jv_path *p = &s->paths[i];
+
+	if (p->flap_fallen)
+		return;
+	p->flap_fallen = true;
+	if (jv_flap_charge(&p->flap, &s->policy, now))
+		emit_damping(s, JV_EV_TRANSPORT_DAMPED, p, now);
 }
 
 void jv_cl_release_damped(struct jv_session *s, jv_time now)
@@ -311,7 +319,8 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 	int target = change ? map[r.winner] : s->bound;
 	/* PD-7: a forced switch passes the cooldown gate only. */
 	enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy, now,
-					      change && !r.forced, true);
+					      change && jv_switch_is_capped(&s->policy, r.forced),
+					      true);
 	if (gate == JV_REASON_SWITCH_RATE_LIMITED) {
 		unsigned cnt = jv_switch_count(&s->limiter, now);
 		bool was_volatile = s->fsm.state == JV_STATE_VOLATILE;
@@ -392,7 +401,8 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 
 		if (!(s->att.tried_mask & (1u << target)) &&
 		    jv_switch_gates(&s->limiter, &s->policy, now,
-				    change && !r.forced, true) == JV_REASON_NONE &&
+				    change && jv_switch_is_capped(&s->policy, r.forced),
+				    true) == JV_REASON_NONE &&
 		    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
 				  now, NULL, false) == 0) {
 			attempt_begin(c, target, r.reason, r.candidate_set_size,
@@ -403,7 +413,8 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 	/* No other candidate: while this one's path is up it stays the
 	 * candidate, retried with fresh nonces until the recovery window
 	 * decides (T46, RW-1); only a dead path exhausts the episode (T45). */
-	if (!p->down && (s->bound == s->att.cand || s->att.forced ||
+	if (!p->down && (s->bound == s->att.cand ||
+			 !jv_switch_is_capped(&s->policy, s->att.forced) ||
 			 !rate_capped(s, now))) {
 		p->excluded_until_ms = 0;
 		p->needs_restabilize = false;
@@ -469,7 +480,8 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	/* Never commit a discretionary switch past the per-minute cap
 	 * (INV-08 as amended by PD-7), even if the validator agreed: the
 	 * attempt then ends by its window. */
-	if (change && !forced && rate_capped(s, now))
+	if (change && jv_switch_is_capped(&s->policy, forced) &&
+	    rate_capped(s, now))
 		return;
 	if (old >= 0)
 		snprintf(prev, sizeof prev, "%s", s->paths[old].id);
@@ -504,6 +516,10 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 	 * one declared dead was charged then */
 	if (change && forced && old >= 0)
 		flapped(s, old, now);
+	if (change)
+		s->operator_pinned = !forced &&
+			(s->att.recovery == JV_REASON_OPERATOR_MIGRATION ||
+			 s->att.recovery == JV_REASON_POLICY_FORCED_RECOVERY);
 	s->att.cand = -1;
 	/* The bound path gets a heartbeat at once, so the new binding's
 	 * detection windows have samples from the start. */
@@ -638,7 +654,7 @@ static void failback_evaluate(struct jv_client *c, jv_time now,
 	const struct jv_policy *p = &s->policy;
 	int best = -1;
 
-	if (!p->failback_stable_ms || s->bound < 0)
+	if (!p->failback_stable_ms || s->bound < 0 || s->operator_pinned)
 		return;
 	for (unsigned i = 0; i < s->npaths; i++) {
 		const struct jv_path *q = &s->paths[i];
@@ -669,7 +685,7 @@ jv_time jv_cl_failback_deadline(const struct jv_session *s, jv_time now)
 	const struct jv_policy *p = &s->policy;
 	jv_time d = JV_TIME_NEVER;
 
-	if (!p->failback_stable_ms || s->bound < 0 ||
+	if (!p->failback_stable_ms || s->bound < 0 || s->operator_pinned ||
 	    s->fsm.state != JV_STATE_ATTACHED)
 		return d;
 	for (unsigned i = 0; i < s->npaths; i++) {

@@ -95,6 +95,7 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
 		return;	/* late (already counted as a drop) or unknown */
 	jv_health_on_ack(&p->health, &s->policy, now, (uint32_t)(now - sent));
 	p->last_probe_ok_ms = now;
+	p->flap_fallen = false;		/* up again: its next fall is a flap */
 }
 
 /*

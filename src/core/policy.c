@@ -256,7 +256,7 @@ static const struct jv_policy_field fields[F_COUNT] = {
 	[F_MAX_SWITCHES] = COUNT("switching.max_switches_per_min", max_switches_per_min,
 		"MAX_SWITCHES_PER_MIN", 8, 0, JV_POLICY_SWITCHES_CAP, JV_PF_REQUIRED,
 		"count / 60 s",
-		"Max TransportSwitch per sliding 60 000 ms; 0 = switching disabled."),
+		"Max discretionary TransportSwitch per sliding 60 000 ms (PD-7: forced switches are not counted); 0 = switching disabled, forced switches included."),
 	[F_COOLDOWN] = MS("switching.switch_cooldown_ms", switch_cooldown_ms,
 		"SWITCH_COOLDOWN_MS", 1500, 500, 0, CAP, 0,
 		"Min gap between attempt starts; exclusion time of a failed candidate."),

@@ -220,6 +220,40 @@ static bool significantly_better(const struct jv_health_snapshot *w,
 	return sw > sb * p->switch_improvement_factor;
 }
 
+/* Alive: answering now (an ACK in the window, no drop run, not silent, no
+ * hard failure), whatever its loss window still says. */
+static uint32_t alive_mask(const struct jv_candidate *c, size_t n,
+			   uint32_t skip, const struct jv_policy *p, jv_time now)
+{
+	uint32_t m = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct jv_health_snapshot *h = &c[i].h;
+
+		if ((skip & (1u << i)) || now < c[i].excluded_until_ms)
+			continue;
+		if (h->acked_in_window >= 1 && h->consecutive_drops == 0 &&
+		    !silent(h, p) && !h->hard_failed)
+			m |= 1u << i;
+	}
+	return m;
+}
+
+/* The least-penalised candidate of mask, then by rank; -1 if none. */
+static int fallback(const struct jv_candidate *c, size_t n, uint32_t mask,
+		    int least)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (least < 0 || c[i].flap_penalty < c[least].flap_penalty ||
+		    (c[i].flap_penalty == c[least].flap_penalty &&
+		     jv_candidate_rank_cmp(&c[i], &c[least]) < 0))
+			least = (int)i;
+	}
+	return least;
+}
+
 static void take(struct jv_select_result *out, const struct jv_candidate *c,
 		 unsigned i)
 {
@@ -297,24 +331,23 @@ int jv_select(const struct jv_select_binding *b, const struct jv_candidate *c,
 		take(out, c, i);
 	}
 
-	/* PD-7: damping never leaves a session without a binding.  When the
-	 * binding is gone or lost and every live candidate is damped, the
-	 * least-penalised one (then the usual rank) is taken. */
-	if (!out->candidate_set_size && damped && out->forced &&
-	    !(ordered && ordered[0])) {
-		int least = -1;
+	/* PD-7 / LIV-10: a lost binding is left for any transport that is
+	 * alive.  First the damped ones that pass every filter, then those
+	 * that answer but fail a quality filter or are still restabilising
+	 * after a failed attempt (a path back from the dead carries its dead
+	 * window for a while, and waiting for it to clear is an outage);
+	 * each time the least-penalised, then the usual rank. */
+	if (!out->candidate_set_size && out->forced && !(ordered && ordered[0])) {
+		int least = fallback(c, n, damped, -1);
 
-		for (unsigned i = 0; i < n; i++) {
-			if (!(damped & (1u << i)))
-				continue;
-			if (least < 0 ||
-			    c[i].flap_penalty < c[least].flap_penalty ||
-			    (c[i].flap_penalty == c[least].flap_penalty &&
-			     jv_candidate_rank_cmp(&c[i], &c[least]) < 0))
-				least = (int)i;
+		if (least < 0)
+			least = fallback(c, n, alive_mask(c, n, skip | refused,
+							  p, now), -1);
+		if (least >= 0) {
+			take(out, c, (unsigned)least);
+			out->damped_fallback = c[least].damped;
+			out->alive_fallback = !(damped & (1u << least));
 		}
-		take(out, c, (unsigned)least);
-		out->damped_fallback = true;
 	}
 
 	min_count = p->candidate_min_count ? p->candidate_min_count : 1;

@@ -84,6 +84,7 @@ struct jv_path {
 	jv_time excluded_until_ms;
 	bool needs_restabilize;
 	struct jv_flap flap;			/* client: PD-7 damping */
+	bool flap_fallen;			/* charged; cleared by its next ACK */
 	uint64_t tx_packets, rx_packets;
 };
 
@@ -170,6 +171,9 @@ struct jv_session {
 	struct jv_attempt att;
 	uint64_t total_switches;
 	const char *operator_order;		/* pending request_switch, or NULL */
+	/* PD-8: the operator chose the binding; no fail-back undoes that
+	 * until a forced switch moves the session again */
+	bool operator_pinned;
 	char operator_order_buf[JV_TRANSPORT_ID_MAX];
 
 	/* requester */

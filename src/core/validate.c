@@ -186,7 +186,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	/* PD-7: only discretionary switches count toward the cap; a planned
 	 * one is discretionary whatever the request says. */
 	bool forced = r->forced && !planned(r->recovery);
-	if (change && !forced &&
+	if (change && jv_switch_is_capped(p, forced) &&
 	    jv_switch_count(&s->limiter, now) >= p->max_switches_per_min) {
 		why = JV_REASON_SWITCH_RATE_LIMITED;
 		goto denied;

@@ -44,7 +44,7 @@ enum {
 #define REKEY_DGRAM CTRL_DGRAM(2)
 #define ACK_DGRAM CTRL_DGRAM(1 + 8 + 8 + 32)
 #define REQUEST_DGRAM \
-	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2)
+	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2 + 1)
 
 struct pkt {
 	jv_time at;

@@ -91,6 +91,7 @@ static const struct cell expect[JV_STATE_COUNT][JV_IN_COUNT] = {
 		[JV_IN_INSTABILITY] = GO("T10", VOLATILE, R_ARG),
 		[JV_IN_REQUEST_ACCEPTED] = GO("T11", VOLATILE, R_ARG),
 		[JV_IN_REVALIDATE_ACCEPTED] = NOP("T12"),
+		[JV_IN_PLANNED_SWITCH] = GO("T13", RECOVERING, R_ARG),
 		[JV_IN_VOLATILE_TIMEOUT] = ABS("F2"),
 		[JV_IN_RECOVERY_TIMEOUT] = ABS("F3"),
 		X_COLUMNS,
@@ -159,7 +160,10 @@ static bool admitted(enum jv_input in, int arg)
 			      RSN(NAT_REBINDING));
 	case JV_IN_SWITCH_START:
 		return ONE_OF(arg, RSN(LOSS_RECOVERY), RSN(DEAD_TRANSPORT_RECOVERY),
-			      RSN(POLICY_FORCED_RECOVERY), RSN(HEALTH_RECOVERED));
+			      RSN(POLICY_FORCED_RECOVERY), RSN(HEALTH_RECOVERED),
+			      RSN(FAILBACK), RSN(OPERATOR_MIGRATION));
+	case JV_IN_PLANNED_SWITCH:	/* PD-7 fail-back, PD-8 migration */
+		return ONE_OF(arg, RSN(FAILBACK), RSN(OPERATOR_MIGRATION));
 	case JV_IN_GATE_FAIL:
 		return ONE_OF(arg, RSN(COOLDOWN_ACTIVE),
 			      RSN(NO_CANDIDATE_TRANSPORTS), RSN(POLICY_DENIED));
@@ -220,7 +224,7 @@ static const char *const names[JV_IN_COUNT] = {
 	"deny_retryable", "deny_fatal", "candidate_abandoned",
 	"candidates_exhausted", "session_ttl", "transport_ttl",
 	"security_fail", "key_expired", "terminate_cmd", "ownership_conflict",
-	"fatal",
+	"fatal", "planned_switch",
 };
 
 /* ---- the full matrix ---------------------------------------------------- */
@@ -344,18 +348,18 @@ static void every_pair_matches_the_spec(void **st)
 	 * Size of the matrix, counted by hand from §2.3 (guards the hand
 	 * matrix and admitted() against each other).  Transitions: X1-X7
 	 * give 5 + 9 (X5) + 2 (X7) = 16 per live state; BIRTH 2 + 16,
-	 * ATTACHED 1 + 4 + 6 + 16, VOLATILE 1 + 4 + 1 + 1 + 16, DEGRADED
-	 * 1 + 4 + 16, RECOVERING 1 + 1 + 3 + 5 + 1 + 1 + 1 + 2 + 16.
+	 * ATTACHED 1 + 4 + 6 + 2 (T13) + 16, VOLATILE 1 + 6 + 1 + 1 + 16,
+	 * DEGRADED 1 + 6 + 16, RECOVERING 1 + 1 + 3 + 5 + 1 + 1 + 1 + 2 + 16.
 	 * No-ops: T12 1, T23 3, T32 1 + 3, T43 5, T44 1.  Absorbed: F1 4 x 3,
 	 * F2 3, F3 3, and Z1 for every input and tested argument.
 	 */
 	const size_t nargs = JV_REASON_COUNT + 3;
 
-	assert_int_equal(tally[E_TRANS], 18 + 27 + 23 + 21 + 30);
+	assert_int_equal(tally[E_TRANS], 18 + 29 + 25 + 23 + 30);
 	assert_int_equal(tally[E_NOOP], 14);
 	assert_int_equal(tally[E_ABS], 18 + JV_IN_COUNT * nargs);
 	assert_int_equal(tally[E_REJ], JV_STATE_COUNT * JV_IN_COUNT * nargs -
-					       119 - 14 - 18 -
+					       125 - 14 - 18 -
 					       JV_IN_COUNT * nargs);
 }
 
@@ -363,7 +367,7 @@ static void every_pair_matches_the_spec(void **st)
 static void every_spec_row_is_exercised(void **st)
 {
 	static const char *const ids[] = {
-		"T01", "T02", "T10", "T11", "T12", "T20", "T21", "T22", "T23",
+		"T01", "T02", "T10", "T11", "T12", "T13", "T20", "T21", "T22", "T23",
 		"T24", "T30", "T31", "T32", "T40", "T41", "T42", "T43", "T44",
 		"T45", "T46", "T47", "T48", "X1", "X2", "X3", "X4", "X5", "X6",
 		"X7", "F1", "F2", "F3", "Z1",

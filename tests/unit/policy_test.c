@@ -134,6 +134,11 @@ static void custom_policy(struct jv_policy *p)
 	p->switch_cooldown_ms = 0;
 	p->recovery_window_ms = 10000;
 	p->switch_improvement_factor = 1.25;
+	p->flap_penalty = 500;
+	p->flap_half_life_ms = 20000;
+	p->flap_suppress = 2500;
+	p->flap_reuse = 600;
+	p->failback_stable_ms = 20000;
 	p->enforce_hysteresis = false;
 	p->allowed_protocols = JV_PROTO_TCP;
 	p->max_candidate_count = 16;
@@ -183,6 +188,11 @@ static void defaults_are_the_spec_values(void **st)
 	assert_int_equal(p.switch_cooldown_ms, 1500);
 	assert_int_equal(p.recovery_window_ms, 8000);
 	assert_true(p.switch_improvement_factor == 1.10);
+	assert_int_equal(p.flap_penalty, 1000);		/* PD-7 */
+	assert_int_equal(p.flap_half_life_ms, 30000);
+	assert_int_equal(p.flap_suppress, 3000);
+	assert_int_equal(p.flap_reuse, 750);
+	assert_int_equal(p.failback_stable_ms, 30000);
 	assert_true(p.enforce_hysteresis);
 	assert_int_equal(p.allowed_protocols, JV_PROTO_UDP | JV_PROTO_QUIC);
 	assert_int_equal(p.max_candidate_count, 3);
@@ -213,6 +223,7 @@ static void fast_profile_is_pd3(void **st)
 		"volatility.transport_dead_ms", "volatility.loss_window_ms",
 		"switching.switch_cooldown_ms", "switching.recovery_window_ms",
 		"volatility.standby_probe_interval_ms", "profile",
+		"switching.failback_stable_ms",
 	};
 	struct jv_policy def, fast;
 	struct jv_diag d;
@@ -228,6 +239,7 @@ static void fast_profile_is_pd3(void **st)
 	assert_int_equal(fast.switch_cooldown_ms, 500);
 	assert_int_equal(fast.recovery_window_ms, 3000);
 	assert_int_equal(fast.standby_probe_interval_ms, 100);	/* PD-4 */
+	assert_int_equal(fast.failback_stable_ms, 10000);	/* PD-7 */
 	assert_int_equal(fast.latency_window_ms, 2000);		/* >= 2 x 100 */
 	assert_int_equal(fast.profile, JV_PROFILE_FAST);
 	/* All else default. */
@@ -266,7 +278,10 @@ static void table_is_sound(void **st)
 		"volatility.latency_window_ms", "volatility.latency_volatile_threshold_ms",
 		"volatility.standby_probe_interval_ms", "switching.max_switches_per_min",
 		"switching.switch_cooldown_ms", "switching.recovery_window_ms",
-		"switching.switch_improvement_factor", "transport.enforce_hysteresis",
+		"switching.switch_improvement_factor", "switching.flap_penalty",
+		"switching.flap_half_life_ms", "switching.flap_suppress",
+		"switching.flap_reuse", "switching.failback_stable_ms",
+		"transport.enforce_hysteresis",
 		"transport.allowed_protocols", "transport.max_candidate_count",
 		"transport.candidate_min_count", "transport.candidate_score_threshold",
 		"transport.candidate_ttl_ms", "security.reattach_proof_max_age_ms",
@@ -444,8 +459,8 @@ static void every_bound_is_checked(void **st)
 		}
 	}
 	/* Every field with a lower or upper bound was hit (x 2 profiles). */
-	assert_int_equal(below, 2 * 27);
-	assert_int_equal(above, 2 * 27);
+	assert_int_equal(below, 2 * 30);
+	assert_int_equal(above, 2 * 32);
 }
 
 static void off_and_zero_values(void **st)
@@ -574,6 +589,28 @@ static void messages_name_field_value_and_range(void **st)
 	assert_true(jv_diag_format(&d, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "volatility.loss_window_ms = 900: must be >= 2 x "
 			    "volatility.heartbeat_interval_ms (2 x 500 = 1000)");
+
+	/* PD-7: the damping levels and the fail-back bound (issue 9) */
+	jv_policy_default(&p);
+	p.flap_reuse = 3000;
+	assert_int_equal(jv_policy_validate(&p, &d), JV_ERR_INVAL);
+	assert_true(jv_diag_format(&d, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "switching.flap_reuse = 3000: "
+			    "must be < switching.flap_suppress (3000)");
+	jv_policy_default(&p);
+	p.flap_half_life_ms = 0;
+	assert_int_equal(jv_policy_validate(&p, &d), JV_ERR_INVAL);
+	assert_true(jv_diag_format(&d, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "switching.flap_half_life_ms = 0: "
+			    "must be in [1, 604800000]");
+	jv_policy_default(&p);
+	p.failback_stable_ms = 1999;
+	assert_int_equal(jv_policy_validate(&p, &d), JV_ERR_INVAL);
+	assert_true(jv_diag_format(&d, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "switching.failback_stable_ms = 1999: "
+			    "must be >= volatility.loss_window_ms (2000)");
+	p.failback_stable_ms = 0;		/* off */
+	assert_int_equal(jv_policy_validate(&p, &d), 0);
 
 	jv_policy_default(&p);
 	p.heartbeat_interval_ms = 5;

@@ -27,7 +27,7 @@ static struct jv_health_snapshot hs(double loss, uint32_t p95,
 	struct jv_health_snapshot h = {
 		.loss_ratio = loss,
 		.loss_defined = true,
-		.loss_samples = 20,
+		.loss_samples = 200,	/* a window of fast probes (D-012) */
 		.acked_in_window = 4,
 		.rtt_measured = true,
 		.srtt_ms = p95,
@@ -53,12 +53,15 @@ static struct jv_candidate cand(const char *id, double loss, uint32_t p95,
 	return c;
 }
 
+/* A binding that carries data (many samples) whose §6.1 score is `score`
+ * through its loss alone (no latency), so hysteresis compares loss. */
 static struct jv_select_binding bind(const char *id, double score,
 				     jv_time stability)
 {
 	struct jv_select_binding b = {
-		.h = hs(0.3, 50, stability, score),
+		.h = hs((100.0 - score) / 200.0, 0, stability, score),
 	};
+	b.h.loss_samples = 2000;
 	strcpy(b.id, id);
 	return b;
 }
@@ -174,29 +177,80 @@ static void determinism_under_shuffle(void **st)
 	assert_int_equal(perms, 120);
 }
 
-static void hysteresis_factor_is_strict(void **st)
+/*
+ * Hysteresis on confidence bounds (D-013): a candidate displaces a live
+ * binding only if it is better beyond sampling noise, given the sample
+ * counts on both sides.
+ */
+static void hysteresis_needs_significance(void **st)
 {
 	(void)st;
 	struct jv_policy p;
-	struct jv_candidate c[1] = { cand("p2", 0.0, 50, 3000, 60.0) };
-	struct jv_select_binding b = bind("p1", 40.0, 500);
+	struct jv_candidate c[1] = { cand("p2", 0.0, 0, 3000, 100.0) };
+	struct jv_select_binding b = bind("p1", 70.0, 500);	/* 15 % loss */
+	struct jv_select_result r;
 
 	policy_defaults(&p);
-	p.switch_improvement_factor = 1.5;	/* 40 x 1.5 = 60 exactly */
-	struct jv_select_result r = run(&b, c, 1, &p, NULL);
+	/* 0 lost of 10 probes could still be a 25 % path: not evidence */
+	c[0].h.loss_samples = 10;
+	r = run(&b, c, 1, &p, NULL);
 	assert_int_equal(r.outcome, JV_SELECT_DENY);
 	assert_int_equal(r.reason, JV_REASON_POLICY_DENIED);
 	assert_true(r.hysteresis_blocked);
 	assert_int_equal(r.winner, -1);
 	assert_int_equal(r.best, 0);		/* candidate_transport of the denial */
 	assert_int_equal(r.candidate_set_size, 1);
-
-	c[0].h.score = 60.000001;
+	/* 0 of 60: significantly better than 15 % of 2000 */
+	c[0].h.loss_samples = 60;
 	r = run(&b, c, 1, &p, NULL);
 	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
 	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
 	assert_int_equal(r.winner, 0);
 	assert_false(r.hysteresis_blocked);
+	assert_false(r.forced);			/* a discretionary switch */
+
+	/* S5: equal paths whose estimates differ by sampling noise (10 %
+	 * of 40 probes against 20 % of a data window) do not displace */
+	b = bind("p1", 60.0, 500);		/* 20 % */
+	c[0] = cand("p2", 0.10, 0, 3000, 80.0);
+	c[0].h.loss_samples = 40;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_true(r.hysteresis_blocked);
+	/* the same difference with ample evidence on both sides does, if
+	 * it clears the factor */
+	c[0].h.loss_samples = 4000;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	p.switch_improvement_factor = 1.5;	/* 78 > 1.5 x 62 fails */
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	p.switch_improvement_factor = 1.10;
+
+	/* latency counts beyond its spread: 10 ms against 300 +- 20 ms */
+	b = bind("p1", 100.0, 500);		/* no loss */
+	b.h.srtt_ms = 300;
+	b.h.jitter_ms = 20;
+	c[0] = cand("p2", 0.0, 10, 3000, 99.0);
+	c[0].h.loss_samples = 4000;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	/* ... but not 10 ms against 40 +- 10 ms (within the factor) */
+	b.h.srtt_ms = 40;
+	b.h.jitter_ms = 10;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+
+	/* an undefined loss has shown nothing, whatever its score says */
+	b = bind("p1", 40.0, 500);
+	c[0] = cand("p2", 0.0, 0, 3000, 100.0);
+	c[0].h.loss_defined = false;
+	c[0].h.loss_samples = 3;
+	r = run(&b, c, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_true(r.hysteresis_blocked);
+	c[0].h.loss_defined = true;
+	c[0].h.loss_samples = 10;		/* defined, still no evidence */
 
 	/* ENFORCE_HYSTERESIS false: any winner switches */
 	c[0].h.score = 1.0;
@@ -433,13 +487,22 @@ static void step2_outcomes(void **st)
 	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
 	assert_int_equal(r.reason, JV_REASON_HEALTH_RECOVERED);
 	assert_false(r.hysteresis_blocked);
-	/* live, no winner, silent: revalidate loss_recovery */
+	/* silent binding, a lossy candidate that answers: taken (PD-7,
+	 * LIV-10: a path that answers beats one that does not) */
 	b.h.stability_ms = 0;
 	b.h.heartbeat_age_ms = 2001;
+	r = run(&b, bad, 1, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
+	assert_true(r.forced);
+	assert_true(r.alive_fallback);
+	/* ... one that does not answer either: revalidate loss_recovery */
+	bad[0].h.consecutive_drops = 1;
 	r = run(&b, bad, 1, &p, NULL);
 	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
 	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
 	assert_int_equal(r.winner, -1);
+	bad[0].h.consecutive_drops = 0;
 	/* live, no winner, neither: deny no_candidate_transports */
 	b.h.heartbeat_age_ms = 100;
 	r = run(&b, bad, 1, &p, NULL);
@@ -511,6 +574,110 @@ static void binding_is_never_its_own_candidate(void **st)
 	assert_int_equal(r.winner, 1);
 	assert_int_equal(r.eligible_mask, 2u);
 	assert_int_equal(r.candidate_set_size, 1);
+}
+
+/* PD-7: damped candidates are taken last, and only to keep a binding. */
+static void damped_candidates_are_taken_last(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[3] = {
+		cand("p2", 0.0, 10, 3000, 99),
+		cand("p3", 0.0, 20, 3000, 98),
+		cand("p4", 0.0, 30, 3000, 97),
+	};
+	struct jv_select_binding b = bind("p1", 10, 0);
+	struct jv_select_result r;
+
+	policy_defaults(&p);
+	c[0].damped = true;
+	c[0].flap_penalty = 4000;
+	/* the best-ranked is damped: the next undamped one wins */
+	r = run(&b, c, 3, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.winner, 1);
+	assert_int_equal(r.candidate_set_size, 2);
+	assert_false(r.damped_fallback);
+	/* all damped, binding live (lossy): no switch to a flapping path */
+	c[1].damped = c[2].damped = true;
+	c[1].flap_penalty = 3500;
+	c[2].flap_penalty = 3200;
+	r = run(&b, c, 3, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_false(r.forced);
+	/* all damped, binding silent: the least-penalised one is taken */
+	b.h.heartbeat_age_ms = p.heartbeat_volatile_ms + 1;
+	r = run(&b, c, 3, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_true(r.forced);
+	assert_true(r.damped_fallback);
+	assert_int_equal(r.winner, 2);
+	/* ... and with no binding at all; equal penalties: by rank */
+	c[1].flap_penalty = 3200;
+	r = run(NULL, c, 3, &p, NULL);
+	assert_int_equal(r.reason, JV_REASON_DEAD_TRANSPORT_RECOVERY);
+	assert_int_equal(r.winner, 1);
+	/* an unhealthy one that answers is the last resort */
+	c[1].h.heartbeat_age_ms = p.heartbeat_volatile_ms + 1;
+	c[2].h.loss_ratio = 0.5;
+	c[0].h.hard_failed = true;
+	r = run(NULL, c, 3, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_int_equal(r.winner, 2);
+	assert_true(r.alive_fallback);
+	/* none that answers: nothing to take */
+	c[2].h.consecutive_drops = 1;
+	r = run(NULL, c, 3, &p, NULL);
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	/* still within a failed attempt's cooldown: not yet */
+	c[2].h.consecutive_drops = 0;
+	c[2].excluded_until_ms = NOW + 1;
+	assert_int_equal(run(NULL, c, 3, &p, NULL).outcome, JV_SELECT_DENY);
+}
+
+/* PD-7 class and the refusal an operator order gets. */
+static void forced_class_and_order_refusals(void **st)
+{
+	(void)st;
+	struct jv_policy p;
+	struct jv_candidate c[2] = {
+		cand("p2", 0.0, 10, 3000, 99),
+		cand("p3", 0.0, 10, 3000, 99),
+	};
+	struct jv_select_binding b = bind("p1", 95, 3000);
+	struct jv_select_result r;
+
+	policy_defaults(&p);
+	r = run(&b, c, 2, &p, "p2");
+	assert_int_equal(r.outcome, JV_SELECT_SWITCH);
+	assert_false(r.forced);
+	assert_int_equal(r.target_why, JV_TARGET_OK);
+	b.h.consecutive_drops = p.max_consecutive_drops;	/* PD-6 */
+	assert_true(run(&b, c, 2, &p, NULL).forced);
+	b.h.consecutive_drops = 0;
+	b.dead = true;
+	assert_true(run(&b, c, 2, &p, NULL).forced);
+	b.dead = false;
+
+	c[0].damped = true;
+	r = run(&b, c, 2, &p, "p2");
+	assert_int_equal(r.outcome, JV_SELECT_DENY);
+	assert_int_equal(r.target_why, JV_TARGET_DAMPED);
+	c[0].damped = false;
+	c[0].excluded_until_ms = NOW + 1;
+	assert_int_equal(run(&b, c, 2, &p, "p2").target_why, JV_TARGET_EXCLUDED);
+	c[0].excluded_until_ms = 0;
+	c[0].h.heartbeat_age_ms = p.heartbeat_volatile_ms + 1;
+	assert_int_equal(run(&b, c, 2, &p, "p2").target_why, JV_TARGET_UNHEALTHY);
+	c[0].last_probe_ok_ms = NOW - p.candidate_ttl_ms - 1;
+	assert_int_equal(run(&b, c, 2, &p, "p2").target_why, JV_TARGET_EVICTED);
+	assert_int_equal(run(&b, c, 2, &p, "p1").target_why, JV_TARGET_UNKNOWN);
+	assert_int_equal(run(&b, c, 2, &p, "zz").target_why, JV_TARGET_UNKNOWN);
+	c[1].blacklisted = true;
+	r = run(&b, c, 2, &p, "p3");
+	assert_int_equal(r.target_why, JV_TARGET_REFUSED);
+	assert_int_equal(r.reason, JV_REASON_POLICY_DENIED);
 }
 
 static void bad_input_is_refused(void **st)
@@ -595,7 +762,7 @@ int main(void)
 		cmocka_unit_test(ranking_keys_in_order),
 		cmocka_unit_test(ties_broken_by_id_byte_order),
 		cmocka_unit_test(determinism_under_shuffle),
-		cmocka_unit_test(hysteresis_factor_is_strict),
+		cmocka_unit_test(hysteresis_needs_significance),
 		cmocka_unit_test(pd6_silent_or_dropping_binding_loses_hysteresis),
 		cmocka_unit_test(each_filter_excludes),
 		cmocka_unit_test(eviction_by_ttl_and_count),
@@ -603,6 +770,8 @@ int main(void)
 		cmocka_unit_test(step2_outcomes),
 		cmocka_unit_test(operator_orders),
 		cmocka_unit_test(binding_is_never_its_own_candidate),
+		cmocka_unit_test(damped_candidates_are_taken_last),
+		cmocka_unit_test(forced_class_and_order_refusals),
 		cmocka_unit_test(bad_input_is_refused),
 	};
 	return cmocka_run_group_tests_name("select", tests, NULL, NULL);
