@@ -749,8 +749,8 @@ int jv_cl_migrate(struct jv_client *c, const char *id, jv_time now,
 		ans->until_ms = jv_switch_next_allowed(&s->limiter, &s->policy,
 						       now, true);
 		ans->detail = gate == JV_REASON_SWITCH_RATE_LIMITED
-			      ? "switching.max_switches_per_min discretionary switches in the last 60 s"
-			      : "switching.switch_cooldown_ms since the last attempt";
+			      ? "switching.max_switches_per_min discretionary switches already in the last 60 s"
+			      : "less than switching.switch_cooldown_ms since the last attempt";
 		return JV_OK;
 	}
 	planned_start(c, target, JV_REASON_OPERATOR_MIGRATION,

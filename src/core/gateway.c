@@ -765,7 +765,10 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 
 	if (type == JV_MSG_DATA) {
-		if (!on_binding) {
+		bool left = !on_binding && now <= s->left_until_ms &&
+			    jv_addr_equal(&s->left, from);
+
+		if (!on_binding && !left) {
 			unauthorized(s, from, local, n, now, out);
 		} else if (jv_gw_leased(g, now)) {
 			/* Past the lease another node may own the session:

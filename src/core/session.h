@@ -188,6 +188,11 @@ struct jv_session {
 	unsigned security_failures;
 	jv_time last_switch_commit_ms;
 	jv_time stable_since_ms;		/* OP-3: bound transport heard steadily */
+	/* PD-8 make-before-break: the tuple a switch just left, whose data
+	 * (sent before the requester saw the ACK) is still delivered for
+	 * SWITCH_COOLDOWN_MS instead of being taken for a NAT rebinding */
+	struct jv_addr left;
+	jv_time left_until_ms;
 	struct jv_pathval pathval;
 
 	/* counters */

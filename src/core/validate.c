@@ -258,6 +258,10 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 			  false) != 1)
 		goto fatal;
 	s->paths[slot].local = local;
+	if (had) {
+		s->left = s->paths[s->bound].remote;
+		s->left_until_ms = now + p->switch_cooldown_ms;
+	}
 	jv_sess_bind(s, slot, now);
 	jv_pathval_forget(&s->pathval, from);
 	if (change) {

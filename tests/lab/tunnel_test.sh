@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Handshake and ping through the tunnel on path a; status, the refused
-# switch from ATTACHED (spec §6.4), events, operator terminate and the
-# daemon's clean exit (TUN, routes and control socket gone).
+# Handshake and ping through the tunnel on path a; status, a planned
+# migration from ATTACHED (PD-8: make-before-break, refused by the
+# cooldown), events, operator terminate and the daemon's clean exit (TUN,
+# routes and control socket gone).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 17 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 22 "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
-tap_plan 17
+tap_plan 22
 lab_init
 lab_net
 lab_keys
@@ -28,10 +29,29 @@ tap_check "20 pings through the tunnel, none lost" grep -q " 0% packet loss" <<<
 route=$(ip -n "$NS_C" route show 198.19.0.0/24)
 tap_check "tunnel prefix routed via jvc0" grep -q "dev jvc0" <<<"$route"
 
-err=$("$JVPN" switch b --socket "$LAB_DIR/client.sock" 2>&1)
+# PD-8: a planned migration under a 20 Hz ping; the old binding carries
+# the traffic until the commit, so nothing is lost.
+ip netns exec "$NS_C" ping -n -c 40 -i 0.05 -W 1 $LAB_TUN_G >"$LAB_DIR/mig.ping" 2>&1 &
+pinger=$!
+lab_track $pinger
+sleep 0.5
+out=$("$JVPN" switch b --socket "$LAB_DIR/client.sock" 2>&1)
 rc=$?
-tap_check "switch from ATTACHED is refused (exit 1)" [ $rc -eq 1 ]
-tap_check "the refusal cites spec §6.4" grep -q "§6.4 starts no reattach from ATTACHED" <<<"$err"
+# a second order right away (the first commits in one lab round trip, well
+# inside the fast profile's 500 ms cooldown): refused, saying until when
+err=$("$JVPN" switch a --socket "$LAB_DIR/client.sock" 2>&1)
+rc2=$?
+tap_check "switch b from ATTACHED is accepted (exit 0)" [ $rc -eq 0 ]
+tap_check "the session moves to b" lab_wait_field client session.bound_transport b 5
+tap_check "an immediate second switch is refused (exit 1)" [ $rc2 -eq 1 ]
+tap_check "the refusal names the cooldown and when" \
+	grep -Eq "refused \(cooldown_active\).*possible in [0-9.]+ s" <<<"$err"
+err=$("$JVPN" switch nope --socket "$LAB_DIR/client.sock" 2>&1)
+tap_check "an unknown transport is named as such" grep -q "no transport named 'nope'" <<<"$err"
+wait $pinger
+tap_check "no ping lost across the migration" grep -q " 0% packet loss" "$LAB_DIR/mig.ping"
+n=$(lab_select client 'event_type=TransportSwitch' --print=trigger_class | grep -c discretionary)
+tap_eq "one discretionary TransportSwitch in the client log" 1 "$n"
 
 nev=$("$JVPN" events --socket "$LAB_DIR/client.sock" | grep -c '"event_type"')
 tap_check "jvpn events prints the client's log ($nev lines)" [ "$nev" -ge 3 ]
