@@ -18,13 +18,14 @@
  * that does not own the session at its ts_ms (owners.c, INV-15) is held
  * against the stream but does not move it.  Each stream replays states and
  * the binding and is checked against INV-01..INV-17 and LIV-01..LIV-05,
- * LIV-09 with the policy carried by its SessionCreated.
+ * LIV-09, LIV-10 (what a log can prove of it) with the policy carried by
+ * its SessionCreated.
  *
  * Memory is per stream, never per line: a live stream holds a fixed-size
- * record (policy snapshot, binding, a ring of recent switch times, the
- * owner and the last commits of a gateway stream, ...); once its
- * SessionTerminated is seen it shrinks to a few bytes kept to catch events
- * after the end.  Nothing is accumulated per event: findings and the
+ * record (policy snapshot, binding, a ring of recent discretionary switch
+ * times, the open LIV-10 episode, the owner and the last commits of a
+ * gateway stream, ...); once its SessionTerminated is seen it shrinks to a
+ * few bytes kept to catch events after the end.  Nothing is accumulated per event: findings and the
  * reconstructed timeline go out through callbacks as they are found, so
  * the caller decides what to keep.
  *
@@ -54,11 +55,11 @@
 	X(INV05, "INV-05", "single binding: the binding replay never fails") \
 	X(INV06, "INV-06", "coupling: ATTACHED has a binding, BIRTH/TERMINATED have none") \
 	X(INV07, "INV-07", "validated attach: RECOVERING->ATTACHED with ReattachResult(SUCCESS)") \
-	X(INV08, "INV-08", "switch rate: at most MAX_SWITCHES_PER_MIN per 60 000 ms") \
+	X(INV08, "INV-08", "switch rate: at most MAX_SWITCHES_PER_MIN discretionary switches per 60 000 ms") \
 	X(INV09, "INV-09", "cooldown: requester attempts SWITCH_COOLDOWN_MS apart") \
 	X(INV10, "INV-10", "non-mutating denial on the gateway") \
 	X(INV11, "INV-11", "replay: gateway SUCCESS nonces strictly increasing") \
-	X(INV12, "INV-12", "recovery entry: candidate named, set size and rate respected") \
+	X(INV12, "INV-12", "recovery entry: candidate named, set size and discretionary rate respected") \
 	X(INV13, "INV-13", "reason codes: present and from §8.3 where required") \
 	X(INV14, "INV-14", "justified termination: lifetime / transportless TTL really exceeded") \
 	X(INV15, "INV-15", "ownership: owner intervals do not overlap, owner commits") \
@@ -69,7 +70,8 @@
 	X(LIV03, "LIV-03", "recovery bound: RECOVERING left within RECOVERY_WINDOW_MS") \
 	X(LIV04, "LIV-04", "volatile bound: VOLATILE left within VOLATILE_TO_DEGRADED_MS") \
 	X(LIV05, "LIV-05", "explicit outcome of every requester RECOVERING episode") \
-	X(LIV09, "LIV-09", "replay never attaches: no SUCCESS for a rejected nonce")
+	X(LIV09, "LIV-09", "replay never attaches: no SUCCESS for a rejected nonce") \
+	X(LIV10, "LIV-10", "flap survival (PD-7): no rate refusal while the binding is lost, a forced switch in time")
 
 enum jv_audit_check {
 #define JV_AUDIT_CHECK_ENUM_(id, name, what) JV_AC_##id,
@@ -128,6 +130,8 @@ enum jv_audit_entry_kind {
 	JV_AE_OWNER,		/* ownership acquired / transferred */
 	JV_AE_POLICY,		/* PolicyUpdate */
 	JV_AE_TERMINATED,	/* SessionTerminated */
+	JV_AE_DAMPED,		/* TransportDamped: `to_transport` (PD-7) */
+	JV_AE_REUSED,		/* TransportReused: `to_transport` */
 	JV_AE_OPEN,		/* end of log: state still open, duration so far */
 };
 
@@ -143,8 +147,14 @@ struct jv_audit_entry {
 	enum jv_state from, to;		/* STATE, OPEN (from) */
 	jv_time duration_ms;		/* STATE, OPEN */
 	enum jv_reason reason;		/* JV_REASON_NONE if none */
+	/* SWITCH, and STATE into RECOVERING: the PD-7 trigger_class is
+	 * forced (absent, as in logs from before PD-7: discretionary) */
+	bool forced;
 	const char *from_transport;	/* SWITCH, DEAD */
-	const char *to_transport;	/* SWITCH, ATTACH; DENIAL: candidate */
+	const char *to_transport;	/* SWITCH, ATTACH; DENIAL: candidate;
+					   SECURITY, DAMPED, REUSED: the
+					   transport */
+	uint64_t flap_penalty;		/* DAMPED, REUSED */
 	const char *detail;		/* status, violation_type, owner, ... */
 	uint64_t nonce;			/* DENIAL / SECURITY when has_nonce */
 	bool has_nonce;
@@ -184,6 +194,8 @@ struct jv_audit_report {
 	unsigned terminated;		/* streams that reached TERMINATED */
 	uint64_t terminations[JV_REASON_COUNT];	/* by reason */
 	uint64_t switches;		/* TransportSwitch events */
+	uint64_t switches_forced;	/* of which trigger_class forced (PD-7) */
+	uint64_t damped;		/* TransportDamped events */
 	uint64_t denials;		/* switch denied/failed, reattach denied */
 	uint64_t security;		/* security events */
 	uint64_t volatile_ms, degraded_ms;	/* summed over streams; an open

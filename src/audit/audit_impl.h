@@ -150,9 +150,26 @@ struct au_live {
 	bool outage;
 	jv_time outage_since;
 
-	/* INV-08, INV-12: ring of recent TransportSwitch times */
+	/* INV-08, INV-12: ring of recent discretionary TransportSwitch
+	 * times (PD-7: forced ones do not count toward the cap) */
 	jv_time sw[JV_SWITCH_HISTORY_MAX];
 	unsigned nsw;
+
+	/*
+	 * LIV-10 (client): the binding was lost (a forced situation, PD-7)
+	 * at lost_ms, its last sign of life as the log tells it, until the
+	 * stream is ATTACHED again; the episode ends with the group of
+	 * that transition (lost_closing), whose switch it judges.
+	 */
+	bool lost, lost_closing;
+	jv_time lost_ms;
+	au_at lost_at;			/* the transition that showed it */
+	enum jv_reason lost_reason;	/* its reason */
+	unsigned lost_attempts;		/* ReattachAttempts since */
+	bool lost_blind;		/* a denial for want of candidates
+					   since: which transport was alive is
+					   not in the log */
+	bool lost_rep;			/* rate refusal reported (once) */
 
 	/* INV-09 */
 	bool have_attempt;

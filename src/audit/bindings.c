@@ -2,9 +2,10 @@
 /*
  * The replay of a stream's binding and reattaches (top of spec §3):
  * TransportAttached / TransportSwitch / TransportDead against the binding
- * (INV-05, INV-07, INV-08), requester attempts (INV-09), gateway requests
- * and their results (INV-10, INV-11), outcomes of RECOVERING (LIV-05) and
- * rejected nonces (LIV-09).
+ * (INV-05, INV-07, INV-08 as amended by PD-7), requester attempts
+ * (INV-09), gateway requests and their results (INV-10, INV-11), outcomes
+ * of RECOVERING (LIV-05) and rejected nonces (LIV-09).  What they mean for
+ * LIV-10 is flaps.c's.
  */
 
 #include <inttypes.h>
@@ -41,6 +42,37 @@ void au_on_attached(struct jv_audit *a, struct au_live *l,
 	au_emit(a, l, &e);
 }
 
+/*
+ * INV-08 as amended by PD-7: discretionary switches only are counted and
+ * capped; a forced one is bounded by the cooldown and detection alone,
+ * unless the cap is 0 (switching disabled, forced switches included).
+ */
+static void inv08(struct jv_audit *a, struct au_live *l,
+		  const struct jv_event *ev, au_at line)
+{
+	bool forced = ev_forced(ev);
+	unsigned n;
+
+	if (!forced) {
+		l->sw[l->nsw % JV_SWITCH_HISTORY_MAX] = ev->ts_ms;
+		l->nsw++;
+	}
+	if (!l->have_policy || !au_capped(l, forced))
+		return;
+	if (forced) {
+		au_viol(a, JV_AC_INV08, line, &l->pub, "forced TransportSwitch "
+			"while MAX_SWITCHES_PER_MIN is 0: switching is "
+			"disabled");
+		return;
+	}
+	n = au_switches_within(l, ev->ts_ms);
+	if (n > l->pol.max_switches_per_min)
+		au_viol(a, JV_AC_INV08, line, &l->pub, "%u discretionary "
+			"TransportSwitch in the 60 000 ms ending here "
+			"(MAX_SWITCHES_PER_MIN %u; forced ones are not "
+			"counted)", n, l->pol.max_switches_per_min);
+}
+
 void au_on_switch(struct jv_audit *a, struct au_live *l,
 		      const struct jv_parsed_event *p, au_at line)
 {
@@ -73,21 +105,14 @@ void au_on_switch(struct jv_audit *a, struct au_live *l,
 		au_viol(a, JV_AC_INV05, line, &l->pub, "TransportSwitch to "
 			"null: a switch names its new transport");
 
-	l->sw[l->nsw % JV_SWITCH_HISTORY_MAX] = ev->ts_ms;
-	l->nsw++;
-	if (l->have_policy) {
-		unsigned n = au_switches_within(l, ev->ts_ms);
-		if (n > l->pol.max_switches_per_min)
-			au_viol(a, JV_AC_INV08, line, &l->pub,
-				"%u TransportSwitch "
-				"in the 60 000 ms ending here "
-				"(MAX_SWITCHES_PER_MIN %u)", n,
-				l->pol.max_switches_per_min);
-	}
+	inv08(a, l, ev, line);
+	au_flap_switch(a, l, ev, line);				/* LIV-10 */
 	a->r.switches++;
+	a->r.switches_forced += ev_forced(ev);
 	au_entry_init(a, &e, JV_AE_SWITCH, p, line);
 	e.from_transport = from;
 	e.to_transport = to;
+	e.forced = ev_forced(ev);
 	au_emit(a, l, &e);
 	if (to)
 		au_bind_set(l, to);
@@ -117,6 +142,7 @@ void au_on_dead(struct jv_audit *a, struct au_live *l,
 			"TransportDead %s but the "
 			"binding is %s", str_or_null(tid),
 			au_tid_show(&l->binding));
+	au_flap_dead(l, ev);
 	au_entry_init(a, &e, JV_AE_DEAD, p, line);
 	e.from_transport = tid;
 	e.detail = STR(ev, detection);
@@ -165,6 +191,7 @@ void au_on_attempt(struct jv_audit *a, struct au_live *l,
 			ev->ts_ms - l->last_attempt, l->pol.switch_cooldown_ms);
 	l->have_attempt = true;
 	l->last_attempt = ev->ts_ms;
+	au_flap_attempt(l);
 }
 
 static bool fatal_deny(enum jv_reason r)
@@ -264,6 +291,7 @@ void au_on_denial(struct jv_audit *a, struct au_live *l,
 	case JV_EV_TRANSPORT_SWITCH_FAILED:
 		a->r.denials++;
 		au_outcome(l, ev->type);
+		au_flap_denial(a, l, ev, line);			/* LIV-10 */
 		e.to_transport = STR(ev, candidate_transport);
 		e.detail = ev->type == JV_EV_TRANSPORT_SWITCH_DENIED ?
 			   "switch denied" : "switch failed";

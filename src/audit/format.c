@@ -25,6 +25,8 @@ static const char *const kind_names[] = {
 	[JV_AE_OWNER] = "owner",
 	[JV_AE_POLICY] = "policy",
 	[JV_AE_TERMINATED] = "terminated",
+	[JV_AE_DAMPED] = "damped",
+	[JV_AE_REUSED] = "reused",
 	[JV_AE_OPEN] = "open",
 };
 
@@ -139,6 +141,18 @@ static const char *opt(const char *s)
 	return s ? s : "null";
 }
 
+/* PD-7 class of a switch or of an entry into RECOVERING. */
+static const char *trigger_class(const struct jv_audit_entry *e)
+{
+	return e->forced ? "forced" : "discretionary";
+}
+
+static bool has_class(const struct jv_audit_entry *e)
+{
+	return e->kind == JV_AE_SWITCH ||
+	       (e->kind == JV_AE_STATE && e->to == JV_STATE_RECOVERING);
+}
+
 int jv_audit_format_entry(const struct jv_audit_stream *s,
 			  const struct jv_audit_entry *e, char *buf, size_t n)
 {
@@ -164,6 +178,10 @@ int jv_audit_format_entry(const struct jv_audit_stream *s,
 			put(&o, "%s -> %s (%s), in %s for %" PRIu64 " ms so far",
 			    st(e->from), st(e->to), opt(why), st(e->from),
 			    e->duration_ms);
+		else if (has_class(e))
+			put(&o, "%s -> %s (%s, %s), after %" PRIu64 " ms in %s",
+			    st(e->from), st(e->to), opt(why),
+			    trigger_class(e), e->duration_ms, st(e->from));
 		else
 			put(&o, "%s -> %s (%s), after %" PRIu64 " ms in %s",
 			    st(e->from), st(e->to), opt(why), e->duration_ms,
@@ -173,8 +191,8 @@ int jv_audit_format_entry(const struct jv_audit_stream *s,
 		put(&o, "bound to %s", opt(e->to_transport));
 		break;
 	case JV_AE_SWITCH:
-		put(&o, "switch %s -> %s", opt(e->from_transport),
-		    opt(e->to_transport));
+		put(&o, "switch %s -> %s (%s)", opt(e->from_transport),
+		    opt(e->to_transport), trigger_class(e));
 		break;
 	case JV_AE_DEAD:
 		put(&o, "%s dead (%s), binding cleared", opt(e->from_transport),
@@ -209,6 +227,15 @@ int jv_audit_format_entry(const struct jv_audit_stream *s,
 	case JV_AE_TERMINATED:
 		put(&o, "TERMINATED: %s, session age %" PRIu64 " ms",
 		    opt(why), e->duration_ms);
+		break;
+	case JV_AE_DAMPED:
+		put(&o, "%s damped (flap penalty %" PRIu64 "): no candidate "
+		    "while another live one exists", opt(e->to_transport),
+		    e->flap_penalty);
+		break;
+	case JV_AE_REUSED:
+		put(&o, "%s reused (flap penalty %" PRIu64 "): a candidate "
+		    "again", opt(e->to_transport), e->flap_penalty);
 		break;
 	case JV_AE_OPEN:
 		put(&o, "end of log: still %s, %" PRIu64 " ms so far",
@@ -313,11 +340,15 @@ json_t *jv_audit_entry_json(const struct jv_audit_entry *e)
 	    e->kind == JV_AE_TERMINATED)
 		rc |= set_u64(o, "duration_ms", e->duration_ms);
 	rc |= set_str(o, "reason", jv_reason_name(e->reason));
+	if (has_class(e))
+		rc |= set_str(o, "trigger_class", trigger_class(e));
 	rc |= set_str(o, "from_transport", e->from_transport);
 	rc |= set_str(o, "to_transport", e->to_transport);
 	rc |= set_str(o, "detail", e->detail);
 	if (e->has_nonce)
 		rc |= set_u64(o, "nonce", e->nonce);
+	if (e->kind == JV_AE_DAMPED || e->kind == JV_AE_REUSED)
+		rc |= set_u64(o, "flap_penalty", e->flap_penalty);
 	rc |= set_str(o, "policy_version", e->policy_version);
 	if (rc) {
 		json_decref(o);
@@ -364,6 +395,10 @@ json_t *jv_audit_report_json(const struct jv_audit_report *r)
 	rc |= json_object_set_new(o, "terminations", term);
 	term = NULL;
 	rc |= set_u64(o, "switches", r->switches);
+	rc |= set_u64(o, "switches_forced", r->switches_forced);
+	rc |= set_u64(o, "switches_discretionary",
+		      r->switches - r->switches_forced);
+	rc |= set_u64(o, "damped", r->damped);
 	rc |= set_u64(o, "denials", r->denials);
 	rc |= set_u64(o, "security_events", r->security);
 	rc |= set_u64(o, "volatile_ms", r->volatile_ms);

@@ -158,7 +158,8 @@ void au_bind_clear(struct au_live *l, jv_time ts, au_at line)
 	l->binding_known = true;
 }
 
-/* TransportSwitch times in (now - 60 000, now] (spec §6.4 window). */
+/* Discretionary TransportSwitch times in (now - 60 000, now] (spec §6.4
+ * window, INV-08 as amended by PD-7). */
 unsigned au_switches_within(const struct au_live *l, jv_time now)
 {
 	unsigned n = 0;
@@ -261,6 +262,7 @@ void au_group_close(struct jv_audit *a, struct au_live *l,
 				"SessionTerminated as its outcome (exactly one "
 				"needed)", sname(l->g_next), tr);
 	}
+	au_flap_group_close(l);
 	group_reset(l);
 }
 
@@ -612,6 +614,10 @@ int au_replay_event(struct jv_audit *a, const struct jv_parsed_event *p,
 			break;
 		case JV_EV_AUDIT_CHECK:
 			au_on_audit_check(a, l, p, line);
+			break;
+		case JV_EV_TRANSPORT_DAMPED:
+		case JV_EV_TRANSPORT_REUSED:
+			au_on_damping(a, l, p, line);
 			break;
 		default:	/* KeyRotated, KeyExpired: no state */
 			break;

@@ -7,8 +7,8 @@
  * obligations, time bounds, the dispatch of each event), states.c
  * (identity, versions, transitions, termination, policy), owners.c (the
  * owners of a gateway stream: INV-15, INV-16, the liveness grace of an
- * ownership change) and bindings.c (the binding replay, reattach attempts
- * and results, nonces).
+ * ownership change), bindings.c (the binding replay, reattach attempts
+ * and results, nonces) and flaps.c (PD-7: LIV-10, damping).
  */
 
 #include <string.h>
@@ -70,6 +70,22 @@ static inline bool origin_peer(const struct jv_event *ev)
 }
 
 
+/* PD-7: a switch (or entry into RECOVERING) whose trigger_class says
+ * forced; absent, as in logs from before PD-7, it reads as discretionary,
+ * so those logs keep their meaning. */
+static inline bool ev_forced(const struct jv_event *ev)
+{
+	return str_is(STR(ev, trigger_class), "forced");
+}
+
+/* Held to MAX_SWITCHES_PER_MIN (INV-08, INV-12 as amended by PD-7): a
+ * discretionary switch; a forced one only when the cap is 0, which
+ * disables switching altogether. */
+static inline bool au_capped(const struct au_live *l, bool forced)
+{
+	return !forced || l->pol.max_switches_per_min == 0;
+}
+
 static inline bool is_owner_change(enum jv_event_type t)
 {
 	return t == JV_EV_SESSION_OWNER_ACQUIRED ||
@@ -91,6 +107,18 @@ void au_group_close(struct jv_audit *a, struct au_live *l,
 void au_commit_close(struct jv_audit *a, struct au_live *l);
 void au_version_check(struct jv_audit *a, struct au_live *l,
 		      const struct jv_parsed_event *p, au_at line);
+
+/* flaps.c: LIV-10 (what a client log proves of it) and damping */
+void au_flap_transition(struct jv_audit *a, struct au_live *l,
+			const struct jv_event *ev, enum jv_state cur,
+			au_at line);
+void au_flap_dead(struct au_live *l, const struct jv_event *ev);
+void au_flap_attempt(struct au_live *l);
+void au_flap_denial(struct jv_audit *a, struct au_live *l,
+		    const struct jv_event *ev, au_at line);
+void au_flap_switch(struct jv_audit *a, struct au_live *l,
+		    const struct jv_event *ev, au_at line);
+void au_flap_group_close(struct au_live *l);
 
 /* owners.c */
 enum au_own_verdict {
@@ -138,5 +166,7 @@ AU_HANDLER(au_on_attempt);
 AU_HANDLER(au_on_result);
 AU_HANDLER(au_on_denial);
 AU_HANDLER(au_on_security);
+/* flaps.c */
+AU_HANDLER(au_on_damping);
 
 #endif

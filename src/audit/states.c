@@ -4,7 +4,7 @@
  * (INV-02; a version another gateway node committed too is INV-16, see
  * owners.c), transitions against the FSM table (INV-03), the entry into
  * RECOVERING (INV-12), termination (INV-04, INV-14) and the policy in
- * force (§5).
+ * force (§5).  What a transition means for LIV-10 is flaps.c's.
  */
 
 #include <inttypes.h>
@@ -87,12 +87,19 @@ static void inv12(struct jv_audit *a, struct au_live *l,
 				ev->candidate_set_size,
 				l->pol.candidate_min_count);
 	}
+	/* PD-7: the rate part holds for discretionary entries and counts
+	 * discretionary switches only */
+	if (!au_capped(l, ev_forced(ev)))
+		return;
 	n = au_switches_within(l, ev->ts_ms);
 	if (n >= l->pol.max_switches_per_min)
-		au_viol(a, JV_AC_INV12, line, &l->pub, "switch attempt to %s "
-			"with %u TransportSwitch in the preceding 60 000 ms "
-			"(MAX_SWITCHES_PER_MIN %u)", cand, n,
-			l->pol.max_switches_per_min);
+		au_viol(a, JV_AC_INV12, line, &l->pub, "%s switch attempt to "
+			"%s with %u discretionary TransportSwitch in the "
+			"preceding 60 000 ms (MAX_SWITCHES_PER_MIN %u%s)",
+			ev_forced(ev) ? "forced" : "discretionary", cand, n,
+			l->pol.max_switches_per_min,
+			l->pol.max_switches_per_min ? "" :
+			": switching disabled");
 }
 
 void au_on_state_change(struct jv_audit *a, struct au_live *l,
@@ -162,6 +169,7 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 	e.from = cur;
 	e.to = next;
 	e.duration_ms = dur;
+	e.forced = next == ST(RECOVERING) && ev_forced(ev);
 	au_emit(a, l, &e);
 	if (l->state_known && next != cur) {
 		if (cur == ST(VOLATILE))
@@ -208,9 +216,11 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 			   prev == ST(ATTACHED) && next == ST(VOLATILE);
 	}
 
-	/* recovery latency: out of ATTACHED until back (§8.4) */
+	/* recovery latency: out of ATTACHED until back (§8.4); a planned
+	 * switch (T13: fail-back, migration) keeps its working binding until
+	 * the commit, so it is no outage */
 	if (l->state_known && cur == ST(ATTACHED) && next != ST(ATTACHED) &&
-	    next != ST(TERMINATED)) {
+	    next != ST(TERMINATED) && next != ST(RECOVERING)) {
 		l->outage = true;
 		l->outage_since = ts;
 	}
@@ -230,6 +240,7 @@ void au_on_state_change(struct jv_audit *a, struct au_live *l,
 	}
 	if (l->req_open)
 		l->req_mutated = true;				/* INV-10 */
+	au_flap_transition(a, l, ev, cur, line);		/* LIV-10 */
 
 	l->g_open = true;
 	l->g_line = line;

@@ -378,8 +378,11 @@ static void print_summary(const char *file, const struct jv_audit_report *r)
 			any = true;
 		}
 	printf("%s\n", any ? ")" : "");
-	printf("  %" PRIu64 " switches, %" PRIu64 " denials, %" PRIu64
-	       " security events\n", r->switches, r->denials, r->security);
+	printf("  %" PRIu64 " switches (%" PRIu64 " forced, %" PRIu64
+	       " discretionary), %" PRIu64 " denials, %" PRIu64
+	       " security events, %" PRIu64 " dampings\n", r->switches,
+	       r->switches_forced, r->switches - r->switches_forced,
+	       r->denials, r->security, r->damped);
 	printf("  time in VOLATILE %" PRIu64 " ms, in DEGRADED %" PRIu64
 	       " ms\n", r->volatile_ms, r->degraded_ms);
 	print_latency("client", &r->recovery[JV_ROLE_CLIENT]);

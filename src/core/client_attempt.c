@@ -377,13 +377,23 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 	flapped(s, s->att.cand, now);
 
 	/* A planned switch (T13) whose target does not answer goes back to
-	 * the binding it left, which still works: revalidated, T44. */
-	if (planned && !binding_lost(s, now) && s->att.cand != s->bound &&
-	    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE, now,
-			  NULL, false) == 0) {
-		attempt_begin(c, s->bound, JV_REASON_HEALTH_RECOVERED, 1, false,
-			      now, out);
-		return;
+	 * the binding it left, which still works: revalidated, T44, once the
+	 * cooldown since the attempt start has passed (INV-09); until then
+	 * the attempt waits (attempt_progress comes back at next_tx_ms). */
+	if (planned && !binding_lost(s, now) && s->att.cand != s->bound) {
+		jv_time ok = jv_switch_next_allowed(&s->limiter, &s->policy,
+						    now, false);
+
+		if (ok > now) {
+			s->att.next_tx_ms = ok;
+			return;
+		}
+		if (jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
+				  now, NULL, false) == 0) {
+			attempt_begin(c, s->bound, JV_REASON_HEALTH_RECOVERED,
+				      1, false, now, out);
+			return;
+		}
 	}
 
 	struct jv_select_binding b;

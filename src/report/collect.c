@@ -237,6 +237,9 @@ static struct rp_stream *stream_of(struct jv_report_file *f,
 		st->marks[RP_MINOR] = st->marks[RP_MAJOR];
 		st->points.size = sizeof(struct rp_point);
 		st->points.max = JV_REPORT_POINT_CAP;
+		st->damps.size = sizeof(struct rp_damp);
+		st->damps.max = RP_DAMP_CAP;
+		st->rec_reason = JV_REASON_NONE;
 		st->open.state = RP_UNKNOWN;
 		st->term_reason = JV_REASON_NONE;
 		f->live[s->index] = st;
@@ -253,6 +256,7 @@ static void stream_free(struct rp_stream *st)
 	for (int c = 0; c < RP_CLASSES; c++)
 		rp_sample_free(&st->marks[c]);
 	rp_sample_free(&st->points);
+	rp_sample_free(&st->damps);
 	free(st->bands);
 	free(st);
 }
@@ -292,6 +296,7 @@ static void add_mark(struct jv_report_file *f, struct rp_stream *st,
 	m->ts = e->ts_ms;
 	m->line = e->line;
 	m->kind = e->kind;
+	m->forced = e->forced;
 	rp_copy_tid(m->label, sizeof m->label, label);
 	/* truncated text is still terminated: keep it */
 	if (jv_audit_format_entry(s, e, m->text, sizeof m->text) ==
@@ -326,6 +331,107 @@ static void add_point(struct jv_report_file *f, struct rp_stream *st,
 	st->any_lat |= p->has_lat;
 }
 
+/* ---- PD-7: damping and planned switches -------------------------------- */
+
+static struct rp_damp *damp_find(struct rp_stream *st, const char *tid)
+{
+	char id[RP_TID_MAX];
+
+	rp_copy_tid(id, sizeof id, tid);
+	for (unsigned i = 0; i < st->ndamp_open; i++)
+		if (!strcmp(st->damp_open[i].tid, id))
+			return &st->damp_open[i];
+	return NULL;
+}
+
+/* An interval ends (reused at e, or at the end of the log: e NULL). */
+static void damp_close(struct jv_report_file *f, struct rp_stream *st,
+		       unsigned i, const struct jv_audit_entry *e)
+{
+	struct rp_damp *d = &st->damp_open[i], *keep;
+	bool nomem = false;
+
+	d->t1 = e ? e->ts_ms : st->last;
+	if (d->t1 < d->t0)
+		d->t1 = d->t0;
+	d->line1 = e ? e->line : 0;
+	d->pen1 = e ? e->flap_penalty : 0;
+	keep = rp_sample_slot(&st->damps, &nomem);
+	if (nomem)
+		f->failed = true;
+	if (keep)
+		*keep = *d;
+	st->damp_open[i] = st->damp_open[--st->ndamp_open];
+}
+
+static int damp_cmp(const void *a, const void *b)
+{
+	const struct rp_damp *x = a, *y = b;
+
+	return x->t0 < y->t0 ? -1 : x->t0 > y->t0;
+}
+
+/* The stream ended: every interval still open ends with the log, and
+ * all go in time order (they were kept in the order they ended). */
+static void damp_finish(struct jv_report_file *f, struct rp_stream *st)
+{
+	while (st->ndamp_open)
+		damp_close(f, st, st->ndamp_open - 1, NULL);
+	if (st->damps.n)
+		qsort(st->damps.v, st->damps.n, st->damps.size, damp_cmp);
+}
+
+static void on_damping(struct jv_report_file *f, struct rp_stream *st,
+		       const struct jv_audit_entry *e)
+{
+	struct rp_damp *d = damp_find(st, e->to_transport);
+
+	if (e->kind == JV_AE_REUSED) {
+		if (d)
+			damp_close(f, st, (unsigned)(d - st->damp_open), e);
+		return;
+	}
+	st->ndamped++;
+	if (d)
+		return;		/* damped twice: the first one stands */
+	if (st->ndamp_open == RP_DAMP_OPEN_MAX) {
+		st->damp_untracked++;
+		return;
+	}
+	d = &st->damp_open[st->ndamp_open++];
+	memset(d, 0, sizeof *d);
+	d->t0 = e->ts_ms;
+	d->line0 = e->line;
+	d->pen0 = e->flap_penalty;
+	rp_copy_tid(d->tid, sizeof d->tid, e->to_transport);
+}
+
+/* A switch: its label names a planned one (fail-back, PD-7; operator
+ * migration, PD-8) by the reason of the RECOVERING it concludes. */
+static void on_switch(struct jv_report_file *f, struct rp_stream *st,
+		      const struct jv_audit_stream *s,
+		      const struct jv_audit_entry *e)
+{
+	const char *why = NULL;
+	char label[RP_LABEL_MAX];
+
+	st->nswitch++;
+	st->nforced += e->forced;
+	if (st->rec_reason == JV_REASON_FAILBACK) {
+		st->nfailback_sw++;
+		why = " fail-back";
+	} else if (st->rec_reason == JV_REASON_OPERATOR_MIGRATION) {
+		st->nmigration_sw++;
+		why = " migration";
+	}
+	set_binding(st, e->to_transport, e->ts_ms);
+	snprintf(label, sizeof label, "%s -> %s%s",
+		 e->from_transport ? e->from_transport : "none",
+		 e->to_transport ? e->to_transport : "none", why ? why : "");
+	add_mark(f, st, RP_MAJOR, s, e, label);
+	add_point(f, st, e, JV_EV_TRANSPORT_SWITCH);
+}
+
 static int initial_state(const struct jv_audit_entry *e)
 {
 	switch (e->kind) {
@@ -347,10 +453,15 @@ static void on_transition(struct jv_report_file *f, struct rp_stream *st,
 	st->transitions++;
 	band_end(st, e->ts_ms, e->from);
 	band_store(f, st, &st->open);
+	if (e->to == JV_STATE_RECOVERING && e->from != JV_STATE_RECOVERING) {
+		st->rec_reason = e->reason;
+		st->nfailback += e->reason == JV_REASON_FAILBACK;
+		st->nmigration += e->reason == JV_REASON_OPERATOR_MIGRATION;
+	}
 	/* recovery latency: out of ATTACHED until back (§8.4), as the
-	 * auditor measures it */
+	 * auditor measures it (a planned switch is no outage) */
 	if (e->from == JV_STATE_ATTACHED && e->to != JV_STATE_ATTACHED &&
-	    e->to != JV_STATE_TERMINATED) {
+	    e->to != JV_STATE_TERMINATED && e->to != JV_STATE_RECOVERING) {
 		st->outage = true;
 		st->outage_since = e->ts_ms;
 	}
@@ -404,13 +515,11 @@ static void on_entry(void *ud, const struct jv_audit_stream *s,
 		add_mark(f, st, RP_MAJOR, s, e, label);
 		break;
 	case JV_AE_SWITCH:
-		st->nswitch++;
-		set_binding(st, e->to_transport, e->ts_ms);
-		snprintf(label, sizeof label, "%s -> %s",
-			 e->from_transport ? e->from_transport : "none",
-			 e->to_transport ? e->to_transport : "none");
-		add_mark(f, st, RP_MAJOR, s, e, label);
-		add_point(f, st, e, JV_EV_TRANSPORT_SWITCH);
+		on_switch(f, st, s, e);
+		break;
+	case JV_AE_DAMPED:
+	case JV_AE_REUSED:
+		on_damping(f, st, e);
 		break;
 	case JV_AE_DEAD:
 		st->ndead++;
@@ -492,9 +601,11 @@ static void on_stream_end(void *ud, const struct jv_audit_stream *s)
 		return;
 	if (st->started)
 		band_end(st, st->last, RP_UNKNOWN);
+	damp_finish(f, st);
 	detailed = f->budget->streams > 0 && f->budget->bytes > 0;
 	if (st->merge > 1 || st->marks[RP_MAJOR].stride > 1 ||
-	    st->marks[RP_MINOR].stride > 1 || st->points.stride > 1)
+	    st->marks[RP_MINOR].stride > 1 || st->points.stride > 1 ||
+	    st->damps.stride > 1)
 		f->thinned++;
 	if (f->rows_written < JV_REPORT_ROWS_MAX) {
 		if (rp_render_row(f->rows, f, st, detailed))

@@ -46,7 +46,10 @@ static const char style[] =
 	".bl.light{fill:#fff}\n"
 	".lane,.tk{font:10px sans-serif;fill:#555}"
 	".swt{font:10px sans-serif;fill:#4a2c8a}\n"
-	".m-switch{fill:#6a3fb5}.swl{stroke:#6a3fb5;stroke-dasharray:2 2}"
+	".m-switch{fill:#6a3fb5}.m-switch.forced{fill:#b0003a}"
+	".swl{stroke:#6a3fb5;stroke-dasharray:2 2}"
+	".damp{fill:#c9a227;fill-opacity:.55;stroke:#8a6d00;stroke-width:.5}"
+	".dl{font:9px sans-serif;fill:#3d3000;pointer-events:none}\n"
 	".m-attach{fill:#2e9d4a}.m-dead{stroke:#000;stroke-width:2;"
 	"fill:none}.m-denial{fill:#d32f2f}.m-security{fill:#8e24aa}"
 	".m-end{fill:#222}.m-other{fill:#777}\n"
@@ -116,8 +119,13 @@ int jv_report_page_head(FILE *out, const struct jv_report_verdict *v,
 	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
 		fprintf(out, "<li><span class=\"key %s\"></span> %s</li>\n",
 			rp_state_class(states[i]), rp_state_name(states[i]));
-	fputs("<li><span style=\"color:#6a3fb5\">&#9660;</span> switch "
-	      "(from -&gt; to)</li>\n"
+	fputs("<li><span style=\"color:#b0003a\">&#9660;</span> forced "
+	      "switch, <span style=\"color:#6a3fb5\">&#9660;</span> "
+	      "discretionary switch (from -&gt; to; fail-back and migration "
+	      "named)</li>\n"
+	      "<li><span style=\"color:#c9a227\">&#9644;</span> transport "
+	      "damped (flap penalty above switching.flap_suppress, PD-7)"
+	      "</li>\n"
 	      "<li><span style=\"color:#2e9d4a\">&#9679;</span> bound</li>\n"
 	      "<li>&#10005; transport dead</li>\n"
 	      "<li><span style=\"color:#d32f2f\">|</span> denial</li>\n"
@@ -253,9 +261,12 @@ static void file_summary(FILE *out, const struct jv_report_file *f,
 			any = true;
 		}
 	fprintf(out, "%s</td></tr>\n", any ? ")" : "");
-	kv(out, "switches, denials, security events");
-	fprintf(out, "%" PRIu64 ", %" PRIu64 ", %" PRIu64 "</td></tr>\n",
-		r->switches, r->denials, r->security);
+	kv(out, "switches (forced, discretionary), denials, security "
+	   "events, dampings");
+	fprintf(out, "%" PRIu64 " (%" PRIu64 ", %" PRIu64 "), %" PRIu64 ", %"
+		PRIu64 ", %" PRIu64 "</td></tr>\n", r->switches,
+		r->switches_forced, r->switches - r->switches_forced,
+		r->denials, r->security, r->damped);
 	kv(out, "time in VOLATILE, DEGRADED");
 	fprintf(out, "%" PRIu64 " ms, %" PRIu64 " ms</td></tr>\n",
 		r->volatile_ms, r->degraded_ms);

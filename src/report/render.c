@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A finished stream as HTML: one overview row, and a section with the
- * SVG timeline (lanes: switches, state bands, other events, time axis,
- * RTT and loss when the log has them), the summary table and the table
- * of state intervals (the same bands, for text readers).  Hover text is
+ * SVG timeline (lanes: switches, state bands, other events, damped
+ * transports when there are any, time axis, RTT and loss when the log has
+ * them), the summary table and the tables of state intervals and damped
+ * transports (the same bands, for text readers).  Hover text is
  * an SVG <title> holding the auditor's own line for the entry.
  *
  * Colours come from classes of the page's style sheet (page.c), so the
@@ -204,9 +205,9 @@ static void draw_mark(FILE *out, const struct geo *g, const struct rp_mark *m,
 	case JV_AE_SWITCH:
 		fprintf(out, "<line class=\"swl\" x1=\"%.2f\" y1=\"%.1f\" "
 			"x2=\"%.2f\" y2=\"%.1f\"/>\n", x, yst, x, yst + hst);
-		fprintf(out, "<polygon class=\"m-switch\" points=\"%.2f,%.1f "
-			"%.2f,%.1f %.2f,%.1f\">", x - 4.5, ysw, x + 4.5, ysw,
-			x, ysw + 9);
+		fprintf(out, "<polygon class=\"m-switch %s\" points=\"%.2f,"
+			"%.1f %.2f,%.1f %.2f,%.1f\">", m->forced ? "forced" :
+			"disc", x - 4.5, ysw, x + 4.5, ysw, x, ysw + 9);
 		break;
 	case JV_AE_ATTACH:
 		fprintf(out, "<circle class=\"m-attach\" cx=\"%.2f\" "
@@ -285,6 +286,95 @@ static void switch_labels(FILE *out, const struct geo *g,
 		fputs("</text>\n", out);
 		k++;
 	}
+}
+
+/* ---- damped transports (PD-7) ----------------------------------------- */
+
+enum { DAMP_ROWS_MAX = 4, DAMP_ROW_H = 12 };
+
+/* The row of a transport in the damped lane: one per transport, the
+ * ones past DAMP_ROWS_MAX share the last. */
+static unsigned damp_row(const char rows[][RP_TID_MAX], unsigned n,
+			 const char *tid)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(rows[i], tid))
+			return i;
+	return n ? n - 1 : 0;
+}
+
+static unsigned damp_rows(const struct rp_stream *s,
+			  char rows[][RP_TID_MAX])
+{
+	const struct rp_damp *d = (const void *)s->damps.v;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->damps.n; i++) {
+		bool seen = false;
+
+		for (unsigned k = 0; k < n; k++)
+			seen |= !strcmp(rows[k], d[i].tid);
+		if (!seen && n < DAMP_ROWS_MAX)
+			memcpy(rows[n++], d[i].tid, RP_TID_MAX);
+	}
+	return n;
+}
+
+static void damp_title(FILE *out, const struct rp_stream *s,
+		       const struct rp_damp *d)
+{
+	fputs("<title>", out);
+	rp_esc(out, d->tid);
+	fputs(" damped ", out);
+	put_rel(out, d->t0, s->t0);
+	fputs(" .. ", out);
+	put_rel(out, d->t1, s->t0);
+	fputs(" (", out);
+	rp_put_ms(out, d->t1 - d->t0);
+	fprintf(out, "), flap penalty %" PRIu64, d->pen0);
+	if (d->line1)
+		fprintf(out, " .. %" PRIu64 " when reused (lines %lu .. %lu)",
+			d->pen1, d->line0, d->line1);
+	else
+		fprintf(out, ", still damped at the end of the log (line %lu)",
+			d->line0);
+	fputs("</title>", out);
+}
+
+static void damp_lane(FILE *out, const struct geo *g,
+		      const struct rp_stream *s, double y)
+{
+	const struct rp_damp *d = (const void *)s->damps.v;
+	char rows[DAMP_ROWS_MAX][RP_TID_MAX];
+	unsigned n = damp_rows(s, rows);
+
+	lane_name(out, y + 9, "damped");
+	for (size_t i = 0; i < s->damps.n; i++) {
+		double x0 = gx(g, d[i].t0), w = gx(g, d[i].t1) - x0;
+		double yr = y + DAMP_ROW_H * damp_row(rows, n, d[i].tid);
+
+		if (w < 0.6)
+			w = 0.6;
+		fprintf(out, "<rect class=\"damp\" x=\"%.2f\" y=\"%.1f\" "
+			"width=\"%.2f\" height=\"%d\">", x0, yr, w,
+			DAMP_ROW_H - 2);
+		damp_title(out, s, &d[i]);
+		fputs("</rect>\n", out);
+		if (w >= 6.5 * (double)strlen(d[i].tid) + 6) {
+			fprintf(out, "<text class=\"dl\" x=\"%.2f\" "
+				"y=\"%.1f\">", x0 + 3, yr + DAMP_ROW_H - 4);
+			rp_esc(out, d[i].tid);
+			fputs("</text>\n", out);
+		}
+	}
+}
+
+static double damp_lane_h(const struct rp_stream *s)
+{
+	char rows[DAMP_ROWS_MAX][RP_TID_MAX];
+	unsigned n = damp_rows(s, rows);
+
+	return n ? DAMP_ROW_H * n + 6 : 0;
 }
 
 /* ---- axis and path figures -------------------------------------------- */
@@ -379,7 +469,7 @@ static void svg(FILE *out, const struct jv_report_file *f,
 	size_t nsw = count_switch_marks(s);
 	bool labels = nsw && nsw <= SWITCH_LABELS_MAX &&
 		      s->marks[RP_MAJOR].stride == 1;
-	double y = 2, ysw, yst, yev, yax, h;
+	double y = 2, ysw, yst, yev, ydamp, yax, h;
 
 	geo_init(&g, s);
 	if (labels)
@@ -390,6 +480,8 @@ static void svg(FILE *out, const struct jv_report_file *f,
 	y += 32;
 	yev = y;
 	y += 18;
+	ydamp = y;
+	y += damp_lane_h(s);
 	yax = y;
 	y += 22;
 	h = y + (s->any_lat ? PANEL_H + 8 : 0) +
@@ -423,6 +515,8 @@ static void svg(FILE *out, const struct jv_report_file *f,
 		for (size_t i = 0; i < s->marks[c].n; i++)
 			draw_mark(out, &g, &m[i], ysw, yst, 28, yev);
 	}
+	if (s->damps.n)
+		damp_lane(out, &g, s, ydamp);
 	if (s->open_at_end)
 		fprintf(out, "<line class=\"eol\" x1=\"%.2f\" y1=\"%.1f\" "
 			"x2=\"%.2f\" y2=\"%.1f\"><title>end of the log</title>"
@@ -505,9 +599,9 @@ int rp_render_row(FILE *out, const struct jv_report_file *f,
 	fputs("</td>", out);
 	td_ms(out, life_ms(s));
 	fprintf(out, "<td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-		PRIu64 "</td><td class=\"num\">%" PRIu64 "</td><td "
-		"class=\"num\">%" PRIu64 "</td>", s->transitions, s->nswitch,
-		s->ndenial, s->nsecurity);
+		PRIu64 " (%" PRIu64 " forced)</td><td class=\"num\">%" PRIu64
+		"</td><td class=\"num\">%" PRIu64 "</td>", s->transitions,
+		s->nswitch, s->nforced, s->ndenial, s->nsecurity);
 	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
 		td_ms(out, s->in_state[shown[i]]);
 	fputs("<td>", out);
@@ -560,7 +654,17 @@ static void summary(FILE *out, const struct rp_stream *s)
 	kv_head(out, "transitions");
 	fprintf(out, "%" PRIu64 "</td></tr>\n", s->transitions);
 	kv_head(out, "switches");
-	fprintf(out, "%" PRIu64 "</td></tr>\n", s->nswitch);
+	fprintf(out, "%" PRIu64 ": %" PRIu64 " forced, %" PRIu64
+		" discretionary (PD-7)</td></tr>\n", s->nswitch, s->nforced,
+		s->nswitch - s->nforced);
+	kv_head(out, "fail-backs");
+	fprintf(out, "%" PRIu64 " started, %" PRIu64 " switched"
+		"</td></tr>\n", s->nfailback, s->nfailback_sw);
+	kv_head(out, "operator migrations");
+	fprintf(out, "%" PRIu64 " started, %" PRIu64 " switched"
+		"</td></tr>\n", s->nmigration, s->nmigration_sw);
+	kv_head(out, "dampings");
+	fprintf(out, "%" PRIu64 "</td></tr>\n", s->ndamped);
 	kv_head(out, "transport deaths");
 	fprintf(out, "%" PRIu64 "</td></tr>\n", s->ndead);
 	kv_head(out, "denials");
@@ -636,6 +740,38 @@ static void intervals(FILE *out, const struct rp_stream *s)
 	fputs("</tbody></table></details>\n", out);
 }
 
+/* The damped intervals (PD-7), in time order (collect.c sorts them). */
+static void damped_table(FILE *out, const struct rp_stream *s)
+{
+	const struct rp_damp *d = (const void *)s->damps.v;
+
+	if (!s->damps.n)
+		return;
+	fprintf(out, "<details><summary>Damped transports (%zu intervals)"
+		"</summary>\n<table class=\"iv damped\"><thead><tr><th>"
+		"transport</th><th>from</th><th>to</th><th>duration</th>"
+		"<th>flap penalty</th><th>lines</th></tr></thead><tbody>\n",
+		s->damps.n);
+	for (size_t i = 0; i < s->damps.n; i++) {
+		fputs("<tr><td>", out);
+		rp_esc(out, d[i].tid);
+		fputs("</td><td class=\"num\">", out);
+		put_rel(out, d[i].t0, s->t0);
+		fputs("</td><td class=\"num\">", out);
+		put_rel(out, d[i].t1, s->t0);
+		fputs(d[i].line1 ? "</td>" : " (end of log)</td>", out);
+		td_ms(out, d[i].t1 - d[i].t0);
+		fprintf(out, "<td class=\"num\">%" PRIu64, d[i].pen0);
+		if (d[i].line1)
+			fprintf(out, " .. %" PRIu64, d[i].pen1);
+		fprintf(out, "</td><td>%lu", d[i].line0);
+		if (d[i].line1)
+			fprintf(out, " .. %lu", d[i].line1);
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table></details>\n", out);
+}
+
 static void notes(FILE *out, const struct rp_stream *s)
 {
 	static const char *const what[RP_CLASSES] = {
@@ -658,6 +794,14 @@ static void notes(FILE *out, const struct rp_stream *s)
 	if (s->points.stride > 1)
 		fprintf(out, "<p class=\"note\">RTT / loss points: %zu of %"
 			PRIu64 " shown.</p>\n", s->points.n, s->points.seen);
+	if (s->damps.stride > 1)
+		fprintf(out, "<p class=\"note\">Damped intervals: %zu of %"
+			PRIu64 " shown (evenly spread).</p>\n", s->damps.n,
+			s->damps.seen);
+	if (s->damp_untracked)
+		fprintf(out, "<p class=\"note\">%" PRIu64 " dampings of more "
+			"than %d transports damped at once are not drawn.</p>\n",
+			s->damp_untracked, RP_DAMP_OPEN_MAX);
 }
 
 int rp_render_stream(FILE *out, const struct jv_report_file *f,
@@ -681,6 +825,7 @@ int rp_render_stream(FILE *out, const struct jv_report_file *f,
 	svg(out, f, s);
 	summary(out, s);
 	intervals(out, s);
+	damped_table(out, s);
 	fputs("</section>\n", out);
 	return ferror(out) ? JV_ERR_IO : 0;
 }

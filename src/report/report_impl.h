@@ -47,8 +47,23 @@ struct rp_mark {
 	jv_time ts;
 	unsigned long line;
 	enum jv_audit_entry_kind kind;
+	bool forced;			/* SWITCH: trigger_class (PD-7) */
 	char label[RP_LABEL_MAX];	/* short: "p1 -> p2", a reason */
 	char text[RP_TEXT_MAX];		/* the auditor's timeline line */
+};
+
+/* A transport damped (PD-7): TransportDamped until TransportReused, or
+ * to the end of the log (line1 0). */
+struct rp_damp {
+	jv_time t0, t1;
+	unsigned long line0, line1;
+	uint64_t pen0, pen1;		/* flap penalty at each end */
+	char tid[RP_TID_MAX];
+};
+
+enum {
+	RP_DAMP_OPEN_MAX = JV_MAX_TRANSPORTS,	/* damped at once */
+	RP_DAMP_CAP = 128,		/* intervals kept per stream */
 };
 
 struct rp_point {
@@ -80,6 +95,14 @@ struct rp_stream {
 	bool any_loss, any_lat;
 
 	uint64_t nswitch, ndenial, nsecurity, ndead;
+	/* PD-7, PD-8: switch classes, planned switches by name, damping */
+	uint64_t nforced;
+	enum jv_reason rec_reason;	/* of the latest entry into RECOVERING */
+	uint64_t nfailback, nfailback_sw, nmigration, nmigration_sw;
+	struct rp_damp damp_open[RP_DAMP_OPEN_MAX];
+	unsigned ndamp_open;
+	struct rp_sample damps;		/* ended intervals */
+	uint64_t ndamped, damp_untracked;
 	uint64_t in_state[JV_STATE_COUNT];	/* as the auditor counts */
 
 	bool outage;			/* out of ATTACHED (§8.4) */

@@ -51,6 +51,10 @@ struct t {
 	struct jv_event_origin c, g, g2;
 	struct jv_policy pol;
 	jv_time eps;
+	const char *cls;	/* trigger_class of sw() and ssc_rec(); NULL:
+				   absent, as before PD-7 */
+	bool lat_set;		/* sw() carries switch_latency_ms lat */
+	uint64_t lat;
 };
 
 static const char SID[] = "5f3a0c1d2e3f405162738495a6b7c8d9";
@@ -144,6 +148,22 @@ static int ssc_rec(struct t *t, const struct jv_event_origin *o, jv_time ts,
 	JV_EV_SET(&e, from_transport, from);
 	JV_EV_SET(&e, candidate_transport, cand);
 	JV_EV_SET(&e, candidate_set_size, set);
+	if (t->cls)
+		JV_EV_SET(&e, trigger_class, t->cls);
+	return put(t, o, &e);
+}
+
+/* a transition that carries the binding's heartbeat age */
+static int ssc_age(struct t *t, const struct jv_event_origin *o, jv_time ts,
+		   uint64_t v, enum jv_state prev, enum jv_state next,
+		   enum jv_reason r, uint64_t age)
+{
+	struct jv_event e = E(JV_EV_SESSION_STATE_CHANGE, ts, v);
+
+	JV_EV_SET(&e, previous_state, prev);
+	JV_EV_SET(&e, new_state, next);
+	JV_EV_SET(&e, reason_code, r);
+	JV_EV_SET(&e, heartbeat_age_ms, age);
 	return put(t, o, &e);
 }
 
@@ -178,6 +198,10 @@ static int sw(struct t *t, const struct jv_event_origin *o, jv_time ts,
 	JV_EV_SET(&e, new_transport, to);
 	JV_EV_SET(&e, explicit, true);
 	JV_EV_SET(&e, auditable, true);
+	if (t->lat_set)
+		JV_EV_SET(&e, switch_latency_ms, t->lat);
+	if (t->cls)
+		JV_EV_SET(&e, trigger_class, t->cls);
 	return put(t, o, &e);
 }
 
@@ -202,6 +226,17 @@ static int result(struct t *t, const struct jv_event_origin *o, jv_time ts,
 	JV_EV_SET(&e, candidate_transport, "p2");
 	JV_EV_SET(&e, nonce, nonce);
 	JV_EV_SET(&e, retryable, false);
+	return put(t, o, &e);
+}
+
+static int damping(struct t *t, const struct jv_event_origin *o,
+		   enum jv_event_type ty, jv_time ts, uint64_t v,
+		   const char *tid, uint64_t penalty)
+{
+	struct jv_event e = E(ty, ts, v);
+
+	JV_EV_SET(&e, transport_id, tid);
+	JV_EV_SET(&e, flap_penalty, penalty);
 	return put(t, o, &e);
 }
 
@@ -826,6 +861,322 @@ static void inv08_inv09_inv12_rate(void **st)
 	std_client(t);
 	run(t, &s);
 	expect(&s, 1, JV_AC_INV12, L(6));
+	free(t);
+}
+
+/* INV-08 and INV-12 as amended by PD-7: only discretionary switches are
+ * counted and capped; a log without trigger_class reads as discretionary
+ * (the test above). */
+static void inv08_inv12_forced_not_counted(void **st)
+{
+	struct t *t = t_new();
+	struct seen s;
+	uint64_t v;
+
+	(void)st;
+	t->pol.max_switches_per_min = 2;
+	assert_int_equal(jv_policy_validate(&t->pol, NULL), 0);
+	/* three forced switches in 4 s under a cap of 2: bounded by the
+	 * cooldown and detection alone */
+	t->cls = "forced";
+	v = born_attached(t, &t->c);
+	flap(t, 5000, 2000, 3, &v);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.r.switches, 3);
+	assert_int_equal(s.r.switches_forced, 3);
+
+	/* the same switches, discretionary: the third breaks the cap */
+	t->n = 0;
+	t->cls = "discretionary";
+	v = born_attached(t, &t->c);
+	flap(t, 5000, 2000, 3, &v);
+	run(t, &s);
+	expect(&s, 2, JV_AC_INV12, L(20), JV_AC_INV08, L(23));
+	assert_int_equal(s.r.switches_forced, 0);
+
+	/* forced ones do not fill the window of later discretionary ones */
+	t->n = 0;
+	t->cls = "forced";
+	v = born_attached(t, &t->c);
+	flap(t, 5000, 2000, 4, &v);
+	t->cls = "discretionary";
+	flap(t, 13000, 2000, 2, &v);
+	run(t, &s);
+	expect(&s, 0);
+
+	/* a cap of 0 disables switching, forced switches included */
+	t->n = 0;
+	t->cls = "forced";
+	t->pol.max_switches_per_min = 0;
+	v = born_attached(t, &t->c);
+	flap(t, 5000, 2000, 1, &v);
+	run(t, &s);
+	expect(&s, 2, JV_AC_INV12, L(6), JV_AC_INV08, L(9));
+	free(t);
+}
+
+/* LIV-10 (a): nothing refused for the rate cap while the binding is
+ * lost. */
+static void liv10_no_rate_refusal_when_lost(void **st)
+{
+	struct t *t = t_new();
+	const struct jv_event_origin *c = &t->c;
+	struct seen s;
+
+	(void)st;
+	born_attached(t, c);
+	ssc(t, c, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD);
+	dead(t, c, 5000, 2, "p1");
+	ssc(t, c, 5000, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_SWITCH_RATE_LIMITED);				/* 6 */
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 5000, 3,
+	       JV_REASON_SWITCH_RATE_LIMITED);
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 6500, 3,
+	       JV_REASON_SWITCH_RATE_LIMITED);			/* 8 */
+	run(t, &s);
+	expect(&s, 1, JV_AC_LIV10, L(6));	/* once per episode */
+
+	/* the binding silent, not yet dead: lost all the same (PD-6) */
+	edit(t, 4, "\"transport_dead\"", "\"heartbeat_timeout\"");
+	t->n = 4;
+	ssc(t, c, 5000, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_SWITCH_RATE_LIMITED);				/* 5 */
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 5000, 3,
+	       JV_REASON_SWITCH_RATE_LIMITED);
+	run(t, &s);
+	expect(&s, 1, JV_AC_LIV10, L(5));
+
+	/* left for loss: the switch would be discretionary, the cap holds */
+	edit(t, 4, "\"heartbeat_timeout\"", "\"loss_threshold_exceeded\"");
+	run(t, &s);
+	expect(&s, 0);
+
+	/* a cap of 0 pins the session to its binding: no LIV-10 */
+	edit(t, 4, "\"loss_threshold_exceeded\"", "\"heartbeat_timeout\"");
+	edit(t, 1, "\"switching.max_switches_per_min\":8",
+	     "\"switching.max_switches_per_min\":0");
+	run(t, &s);
+	expect(&s, 0);
+
+	/* DEGRADED for loss, then the binding dies: the next gate refusal
+	 * for the rate is the finding */
+	t->n = 0;
+	born_attached(t, c);
+	ssc(t, c, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_LOSS_THRESHOLD_EXCEEDED);
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 5000, 2,
+	       JV_REASON_SWITCH_RATE_LIMITED);			/* 5 */
+	ssc(t, c, 9001, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_VOLATILE_PERSISTED);
+	ssc(t, c, 9500, 4, JV_STATE_DEGRADED, JV_STATE_DEGRADED,
+	    JV_REASON_TRANSPORT_DEAD);
+	dead(t, c, 9500, 4, "p1");
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 9600, 4,
+	       JV_REASON_SWITCH_RATE_LIMITED);			/* 9 */
+	run(t, &s);
+	expect(&s, 1, JV_AC_LIV10, L(9));
+
+	/* the validator's stream is not held to it (it does not select) */
+	t->n = 0;
+	born_attached(t, &t->g);
+	ssc(t, &t->g, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_HEARTBEAT_TIMEOUT);
+	ssc(t, &t->g, 5000, 3, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_SWITCH_RATE_LIMITED);
+	run(t, &s);
+	expect(&s, 0);
+	free(t);
+}
+
+/*
+ * The client leaves ATTACHED at 5000 for a silence of `age` ms (its binding
+ * lost at 5000 - age), enters RECOVERING toward p2 at `at` and commits a
+ * forced switch 40 ms later.  Lines 1..9.
+ */
+static void lost_then_switch(struct t *t, enum jv_reason why, uint64_t age,
+			     jv_time at)
+{
+	const struct jv_event_origin *c = &t->c;
+
+	born_attached(t, c);
+	ssc_age(t, c, 5000, 2, JV_STATE_ATTACHED, JV_STATE_VOLATILE, why,
+		age);							/* 4 */
+	t->cls = "forced";
+	ssc_rec(t, c, at, 3, JV_STATE_VOLATILE, "p1", "p2", 1,
+		JV_REASON_LOSS_RECOVERY);				/* 5 */
+	attempt(t, c, at, 3, "p2", 1);
+	ssc(t, c, at + 40, 4, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	t->lat_set = true;
+	t->lat = 40;
+	sw(t, c, at + 40, 4, "p1", "p2");				/* 8 */
+	result(t, c, at + 40, 4, true, JV_REASON_REATTACH_SUCCESS, 1);
+}
+
+/* LIV-10 (b): a forced switch by the episode's first attempt commits by
+ * the loss + HEARTBEAT_VOLATILE_MS + SWITCH_COOLDOWN_MS + its round trip
+ * + 1 + ε.  Default policy: 2000 + 1500; lost at 2999, so due by
+ * 2999 + 3500 + 40 + 1 = 6540. */
+static void liv10_forced_switch_in_time(void **st)
+{
+	struct t *t = t_new();
+	const struct jv_event_origin *c = &t->c;
+	struct seen s;
+
+	(void)st;
+	lost_then_switch(t, JV_REASON_HEARTBEAT_TIMEOUT, 2001, 6500);
+	run(t, &s);
+	expect(&s, 0);
+	t->n = 0;
+	lost_then_switch(t, JV_REASON_HEARTBEAT_TIMEOUT, 2001, 6501);
+	run(t, &s);
+	expect(&s, 1, JV_AC_LIV10, L(8));
+	assert_non_null(strstr(s.msg[0], "3542 ms after the binding was "
+			       "lost at 2999"));
+	t->eps = 50;
+	run(t, &s);
+	expect(&s, 0);
+	t->eps = 0;
+
+	/* a discretionary switch is not held to it */
+	t->n = 0;
+	lost_then_switch(t, JV_REASON_HEARTBEAT_TIMEOUT, 2001, 6501);
+	edit(t, 8, "\"forced\"", "\"discretionary\"");
+	run(t, &s);
+	expect(&s, 0);
+
+	/* no candidate for a while: which transport lived is not in the log */
+	t->n = 0;
+	lost_then_switch(t, JV_REASON_HEARTBEAT_TIMEOUT, 2001, 6501);
+	t->n = 4;
+	simple(t, c, JV_EV_TRANSPORT_SWITCH_DENIED, 5000, 2,
+	       JV_REASON_NO_CANDIDATE_TRANSPORTS);
+	t->cls = "forced";
+	ssc_rec(t, c, 6501, 3, JV_STATE_VOLATILE, "p1", "p2", 1,
+		JV_REASON_LOSS_RECOVERY);
+	attempt(t, c, 6501, 3, "p2", 1);
+	ssc(t, c, 6541, 4, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, c, 6541, 4, "p1", "p2");
+	result(t, c, 6541, 4, true, JV_REASON_REATTACH_SUCCESS, 1);
+	run(t, &s);
+	expect(&s, 0);
+
+	/* a first candidate that did not answer: the second attempt's
+	 * switch is not judged */
+	t->n = 0;
+	lost_then_switch(t, JV_REASON_CONSECUTIVE_DROP_EXCEEDED, 2001, 5000);
+	t->n = 6;
+	attempt(t, c, 6501, 3, "p3", 2);
+	ssc(t, c, 6541, 4, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, c, 6541, 4, "p1", "p3");
+	result(t, c, 6541, 4, true, JV_REASON_REATTACH_SUCCESS, 2);
+	run(t, &s);
+	expect(&s, 0);
+
+	/* a hard failure is the loss itself, whatever the age of the last
+	 * answer: lost at 5000, due by 8541 */
+	t->n = 0;
+	lost_then_switch(t, JV_REASON_TRANSPORT_DEAD, 3000, 8500);
+	t->n = 4;
+	dead(t, c, 5000, 2, "p1");
+	ssc_rec(t, c, 8500, 3, JV_STATE_VOLATILE, NULL, "p2", 1,
+		JV_REASON_DEAD_TRANSPORT_RECOVERY);
+	attempt(t, c, 8500, 3, "p2", 1);
+	ssc(t, c, 8540, 4, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, c, 8540, 4, NULL, "p2");					/* 9 */
+	result(t, c, 8540, 4, true, JV_REASON_REATTACH_SUCCESS, 1);
+	run(t, &s);
+	expect(&s, 0);
+	/* a silence declared dead: lost at its last answer, 2000 */
+	edit(t, 5, "\"hard_failure\"", "\"silence\"");
+	run(t, &s);
+	expect(&s, 1, JV_AC_LIV10, L(9));
+	free(t);
+}
+
+/* T13 (PD-7 fail-back, PD-8 migration): from a working binding, no
+ * outage; on the gateway T13 and T40 are one commit. */
+static void planned_switch_t13(void **st)
+{
+	struct t *t = t_new();
+	const struct jv_event_origin *g = &t->g, *c = &t->c;
+	struct seen s;
+
+	(void)st;
+	t->cls = "discretionary";
+	born_attached(t, g);
+	attempt(t, g, 95489, 1, "p2", 1);
+	ssc_rec(t, g, 95489, 2, JV_STATE_ATTACHED, "p1", "p2", 1,
+		JV_REASON_FAILBACK);					/* 5 */
+	ssc(t, g, 95489, 3, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, g, 95489, 3, "p1", "p2");
+	result(t, g, 95489, 3, true, JV_REASON_REATTACH_SUCCESS, 1);
+	born_attached(t, c);
+	ssc_rec(t, c, 140000, 2, JV_STATE_ATTACHED, "p1", "p2", 1,
+		JV_REASON_OPERATOR_MIGRATION);
+	attempt(t, c, 140000, 2, "p2", 1);
+	ssc(t, c, 140040, 3, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS);
+	sw(t, c, 140040, 3, "p1", "p2");
+	result(t, c, 140040, 3, true, JV_REASON_REATTACH_SUCCESS, 1);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.r.switches, 2);
+	assert_int_equal(s.r.recovery[JV_ROLE_GATEWAY].count, 0);
+	assert_int_equal(s.r.recovery[JV_ROLE_CLIENT].count, 0);
+
+	/* only fail-back and migration leave ATTACHED for RECOVERING */
+	edit(t, 5, "\"failback\"", "\"loss_recovery\"");
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV03, L(5));
+
+	/* planned switches are discretionary: held to the cap */
+	edit(t, 5, "\"loss_recovery\"", "\"failback\"");
+	edit(t, 1, "\"switching.max_switches_per_min\":8",
+	     "\"switching.max_switches_per_min\":0");
+	edit(t, 9, "\"switching.max_switches_per_min\":8",
+	     "\"switching.max_switches_per_min\":0");
+	run(t, &s);
+	expect(&s, 4, JV_AC_INV12, L(5), JV_AC_INV08, L(7),
+	       JV_AC_INV12, L(12), JV_AC_INV08, L(15));
+	free(t);
+}
+
+/* TransportDamped / TransportReused: on the timeline, counted, replayed
+ * like any event of the stream. */
+static void damping_on_the_timeline(void **st)
+{
+	struct t *t = t_new();
+	const struct jv_event_origin *c = &t->c;
+	struct seen s;
+
+	(void)st;
+	std_client(t);
+	t->n = 10;
+	damping(t, c, JV_EV_TRANSPORT_DAMPED, 5040, 4, "p1", 3100);
+	damping(t, c, JV_EV_TRANSPORT_REUSED, 8000, 4, "p1", 749);	/* 12 */
+	ssc(t, c, 9000, 5, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+	    JV_REASON_OPERATOR_TERMINATED);
+	terminated(t, c, 9000, 5, JV_REASON_OPERATOR_TERMINATED, 8000, 0);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.kinds[JV_AE_DAMPED], 1);
+	assert_int_equal(s.kinds[JV_AE_REUSED], 1);
+	assert_int_equal(s.r.damped, 1);
+	edit(t, 12, "\"state_version\":4", "\"state_version\":3");
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV02, L(12));
+	/* no reason code on them */
+	edit(t, 12, "\"state_version\":3",
+	     "\"state_version\":4,\"reason_code\":\"failback\"");
+	run(t, &s);
+	expect(&s, 1, JV_AC_INV13, L(12));
 	free(t);
 }
 
@@ -1686,6 +2037,10 @@ static void fast_reader_agrees_with_strict(void **st)
 	JV_EV_SET(&e, candidate_transport, NULL);
 	JV_EV_SET(&e, suppressed_count, 3);
 	put(t, &t->c, &e);
+	/* PD-7: a string field at the top level, a number in details */
+	t->cls = "forced";
+	sw(t, &t->c, 9000, 5, "p2", "p1");
+	damping(t, &t->c, JV_EV_TRANSPORT_DAMPED, 9000, 5, "p2", 3001);
 	rechain(t);
 	for (int k = 0; k < t->n; k++) {
 		char *line = t->line[k], m[JV_EVENT_LINE_MAX];
@@ -1877,6 +2232,65 @@ static void names_and_formats(void **st)
 	json_decref(j);
 	assert_string_equal(jv_audit_entry_kind_name(JV_AE_OPEN), "open");
 	assert_null(jv_audit_entry_kind_name((enum jv_audit_entry_kind)99));
+	assert_string_equal(jv_audit_check_name(JV_AC_LIV10), "LIV-10");
+}
+
+/* PD-7 on the timeline: the class of a switch and of an entry into
+ * RECOVERING (absent reads as discretionary), damping with its penalty. */
+static void timeline_classes_and_damping(void **st)
+{
+	struct jv_audit_stream s = { .index = 2, .born = true, .born_ms = 0 };
+	struct jv_audit_entry e = {
+		.kind = JV_AE_SWITCH, .ts_ms = 5040, .state_version = 4,
+		.type = JV_EV_TRANSPORT_SWITCH, .reason = JV_REASON_NONE,
+		.from = JV_STATE_COUNT, .to = JV_STATE_COUNT, .forced = true,
+		.from_transport = "p1", .to_transport = "p2", .line = 9,
+	};
+	char buf[256];
+	json_t *j;
+
+	(void)st;
+	assert_true(jv_audit_format_entry(&s, &e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "switch p1 -> p2 (forced)"));
+	j = jv_audit_entry_json(&e);
+	assert_string_equal(json_string_value(json_object_get(j,
+				"trigger_class")), "forced");
+	json_decref(j);
+	e.forced = false;
+	assert_true(jv_audit_format_entry(&s, &e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "(discretionary)"));
+
+	e.kind = JV_AE_STATE;
+	e.type = JV_EV_SESSION_STATE_CHANGE;
+	e.from = JV_STATE_ATTACHED;
+	e.to = JV_STATE_RECOVERING;
+	e.reason = JV_REASON_FAILBACK;
+	assert_true(jv_audit_format_entry(&s, &e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "ATTACHED -> RECOVERING (failback, "
+			       "discretionary)"));
+	e.to = JV_STATE_VOLATILE;	/* no class on other transitions */
+	j = jv_audit_entry_json(&e);
+	assert_null(json_object_get(j, "trigger_class"));
+	json_decref(j);
+
+	e.kind = JV_AE_DAMPED;
+	e.type = JV_EV_TRANSPORT_DAMPED;
+	e.reason = JV_REASON_NONE;
+	e.from = e.to = JV_STATE_COUNT;
+	e.from_transport = NULL;
+	e.to_transport = "p1";
+	e.flap_penalty = 3001;
+	assert_true(jv_audit_format_entry(&s, &e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "p1 damped (flap penalty 3001)"));
+	j = jv_audit_entry_json(&e);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")),
+			    "damped");
+	assert_int_equal(json_integer_value(json_object_get(j,
+				"flap_penalty")), 3001);
+	json_decref(j);
+	e.kind = JV_AE_REUSED;
+	assert_true(jv_audit_format_entry(&s, &e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "p1 reused (flap penalty 3001)"));
 }
 
 int main(void)
@@ -1894,6 +2308,11 @@ int main(void)
 		cmocka_unit_test(inv05_binding_replay),
 		cmocka_unit_test(inv06_inv07_attach),
 		cmocka_unit_test(inv08_inv09_inv12_rate),
+		cmocka_unit_test(inv08_inv12_forced_not_counted),
+		cmocka_unit_test(liv10_no_rate_refusal_when_lost),
+		cmocka_unit_test(liv10_forced_switch_in_time),
+		cmocka_unit_test(planned_switch_t13),
+		cmocka_unit_test(damping_on_the_timeline),
 		cmocka_unit_test(inv10_inv11_gateway),
 		cmocka_unit_test(inv13_inv17_fields),
 		cmocka_unit_test(inv14_termination),
@@ -1912,6 +2331,7 @@ int main(void)
 		cmocka_unit_test(memory_is_per_stream),
 		cmocka_unit_test(allocation_failures),
 		cmocka_unit_test(names_and_formats),
+		cmocka_unit_test(timeline_classes_and_damping),
 	};
 
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);

@@ -62,6 +62,20 @@ ok "--json document" $?
 "$jvpn" audit --json --quiet "$good" | "$jcheck" PASS >"$tmp/out" 2>"$tmp/err"
 ok "--json --quiet document" $?
 
+# PD-7 on the timeline and in the summary: switch classes, damping,
+# the fail-back by name (T13)
+pd7=$logs/good-pd7-flaps.jsonl
+t pd7 0 "$jvpn" audit "$pd7" &&
+	{ grep -q ' switch null -> p2 (forced)  \[client-1\]' "$tmp/out" &&
+	  grep -q ' ATTACHED -> RECOVERING (failback, discretionary), ' "$tmp/out" &&
+	  grep -q ' p1 damped (flap penalty 3501): ' "$tmp/out" &&
+	  grep -q ' p1 reused (flap penalty 750): ' "$tmp/out" &&
+	  grep -q '^  22 switches (18 forced, 4 discretionary), .* 2 dampings$' "$tmp/out"; ok "PD-7: classes, damping, fail-back" $?; }
+"$jvpn" audit --json "$pd7" >"$tmp/j" 2>&1
+grep -q '"switches_forced":18' "$tmp/j" && grep -q '"kind":"damped"' "$tmp/j" &&
+	grep -q '"trigger_class":"forced"' "$tmp/j"
+ok "--json: PD-7 fields" $?
+
 # several files are one log set: the logs of two gateway nodes
 set=$logs/cluster/bad-fork
 t set 1 "$jvpn" audit "$set/n1.jsonl" "$set/n2.jsonl" &&

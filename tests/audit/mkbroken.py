@@ -10,7 +10,9 @@ ones, each with a NAME.expect file saying what `jvpn audit` must report:
     tests/audit/mkbroken.py tests/audit/logs
 
 Targets are found by what the events are (role, type, version), not by
-line numbers, so the set can be regenerated from new good logs.  Every
+line numbers, so the set can be regenerated from new good logs.
+(bad-liv10-rate-limited.jsonl is not written here: it is a log of the
+engine before PD-7, kept as it was; see logs/README.)  Every
 broken log is re-chained after its edit (rechain.py), except those that
 test the chain itself (edited, deleted, reordered, truncated line).
 """
@@ -24,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rechain import rechain_lines  # noqa: E402
 
 REPLAY = "good-s6-replay.jsonl"
-RATE = "good-fm7a-switch-rate.jsonl"
+FORCED = "good-forced-switches.jsonl"
 TTL = "good-fm1.2-death-without-backup.jsonl"
 
 
@@ -183,17 +185,39 @@ def main(d):
     write(d, "bad-unknown-field", L,
           {"findings": [(i + 1, "INV-17")], "only": []})
 
-    # --- switch rate: the client's policy allows 1 switch a minute -------
-    L = load(d, RATE)
-    born = find(L, role="client", event_type="SessionCreated")
-    L[born] = L[born].replace(b'"switching.max_switches_per_min":2,',
-                              b'"switching.max_switches_per_min":1,', 1)
-    assert b'"switching.max_switches_per_min":1,' in L[born]
-    i = find(L, role="client", event_type="TransportSwitch", nth=1)
+    # --- switch rate (INV-08, INV-12 as amended by PD-7) ----------------
+    # The good log has three forced switches a side within 8 s under
+    # MAX_SWITCHES_PER_MIN = 2: forced ones are not counted.  The same
+    # switches said to be discretionary break the cap at the third.
+    base = load(d, FORCED)
+    L = list(base)
+    for j, line in enumerate(L):
+        if ev(line)["role"] == "client" and b'"trigger_class":"forced"' \
+                in line:
+            L[j] = sub(line, "trigger_class", '"discretionary"')
+    i = find(L, role="client", event_type="TransportSwitch", nth=2)
     r = find(L, role="client", event_type="SessionStateChange",
-             new_state="RECOVERING", nth=1)
+             new_state="RECOVERING", nth=2)
     write(d, "bad-switch-rate", L,
           {"findings": [(i + 1, "INV-08"), (r + 1, "INV-12")], "only": []})
+
+    # LIV-10, a forced switch too slow: the client's first binding death
+    # said to be a silence of 4001 ms (TRANSPORT_DEAD_MS exceeded) instead
+    # of a hard failure: the binding was lost 4001 ms before VOLATILE, so
+    # the switch that the episode's first attempt commits 40 ms later is
+    # past HEARTBEAT_VOLATILE_MS + SWITCH_COOLDOWN_MS + its round trip
+    L = list(base)
+    v = find(L, role="client", event_type="SessionStateChange",
+             previous_state="ATTACHED", new_state="VOLATILE")
+    t = find(L, role="client", event_type="TransportDead")
+    assert t == v + 1
+    L[v] = sub(L[v], "heartbeat_age_ms", "4001")
+    L[t] = L[t].replace(b'"detection":"hard_failure"', b'"detection":"silence"',
+                        1)
+    i = find(L, role="client", event_type="TransportSwitch")
+    assert ev(L[i])["trigger_class"] == "forced"
+    write(d, "bad-liv10-slow-switch", L,
+          {"findings": [(i + 1, "LIV-10")], "only": []})
 
     # --- transportless TTL ---------------------------------------------
     base = load(d, TTL)

@@ -2,7 +2,8 @@
 /*
  * The report library on synthetic auditor callbacks: escaping, the evenly
  * thinned lists, one band per interval and the merge past the cap, path
- * figures matched to their line, verdicts filled in after a stream ended,
+ * figures matched to their line, switch classes, planned switches and
+ * damped intervals (PD-7, PD-8), verdicts filled in after a stream ended,
  * failing allocations.
  */
 
@@ -241,6 +242,101 @@ static void figures_join_their_line(void **st)
 	free(page);
 }
 
+/* One entry of the auditor with the PD-7 fields. */
+static void entry_pd7(struct rig *r, enum jv_audit_entry_kind k, jv_time ts,
+		      int from, int to, enum jv_reason why, bool forced,
+		      const char *a, const char *b, uint64_t penalty,
+		      unsigned long line)
+{
+	struct jv_audit_entry e = {
+		.kind = k, .line = line, .ts_ms = ts, .from = from, .to = to,
+		.reason = why, .node_id = "client-1", .forced = forced,
+		.from_transport = a, .to_transport = b,
+		.flap_penalty = penalty,
+	};
+
+	r->h.entry(r->h.ud, &r->s, &e);
+}
+
+/* PD-7, PD-8: switch classes, planned switches by name, damped intervals
+ * per transport (to TransportReused, or to the end of the log). */
+static void switch_classes_and_damping(void **st)
+{
+	const int A = JV_STATE_ATTACHED, V = JV_STATE_VOLATILE,
+		  R = JV_STATE_RECOVERING, N = JV_STATE_COUNT;
+	struct rig r;
+	char *page;
+
+	(void)st;
+	rig_init(&r);
+	entry(&r, JV_AE_BIRTH, 100, 0, JV_STATE_BIRTH, 1);
+	entry(&r, JV_AE_STATE, 100, JV_STATE_BIRTH, A, 2);
+	/* a forced switch: p1 dies */
+	entry_pd7(&r, JV_AE_STATE, 1000, A, V, JV_REASON_TRANSPORT_DEAD,
+		  false, NULL, NULL, 0, 3);
+	entry_pd7(&r, JV_AE_DAMPED, 1000, N, N, JV_REASON_NONE, false, NULL,
+		  "p1", 3100, 4);
+	entry_pd7(&r, JV_AE_STATE, 1000, V, R,
+		  JV_REASON_DEAD_TRANSPORT_RECOVERY, true, NULL, NULL, 0, 5);
+	entry_pd7(&r, JV_AE_STATE, 1040, R, A, JV_REASON_REATTACH_SUCCESS,
+		  false, NULL, NULL, 0, 6);
+	entry_pd7(&r, JV_AE_SWITCH, 1040, N, N, JV_REASON_NONE, true, NULL,
+		  "p2", 0, 7);
+	entry_pd7(&r, JV_AE_DAMPED, 1500, N, N, JV_REASON_NONE, false, NULL,
+		  "p3", 3001, 8);
+	entry_pd7(&r, JV_AE_REUSED, 6000, N, N, JV_REASON_NONE, false, NULL,
+		  "p1", 749, 9);
+	/* a fail-back (T13): no outage */
+	entry_pd7(&r, JV_AE_STATE, 9000, A, R, JV_REASON_FAILBACK, false,
+		  "p2", "p1", 0, 10);
+	entry_pd7(&r, JV_AE_STATE, 9020, R, A, JV_REASON_REATTACH_SUCCESS,
+		  false, NULL, NULL, 0, 11);
+	entry_pd7(&r, JV_AE_SWITCH, 9020, N, N, JV_REASON_NONE, false, "p2",
+		  "p1", 0, 12);
+	/* an operator migration */
+	entry_pd7(&r, JV_AE_STATE, 9500, A, R, JV_REASON_OPERATOR_MIGRATION,
+		  false, "p1", "p2", 0, 13);
+	entry_pd7(&r, JV_AE_STATE, 9540, R, A, JV_REASON_REATTACH_SUCCESS,
+		  false, NULL, NULL, 0, 14);
+	entry_pd7(&r, JV_AE_SWITCH, 9540, N, N, JV_REASON_NONE, false, "p1",
+		  "p2", 0, 15);
+	entry(&r, JV_AE_OPEN, 10000, A, A, 0);
+	r.h.stream_end(r.h.ud, &r.s);
+	page = rig_page(&r, 0);
+	assert_int_equal(count(page, "class=\"m-switch forced\""), 1);
+	assert_int_equal(count(page, "class=\"m-switch disc\""), 2);
+	assert_non_null(strstr(page, ">p2 -&gt; p1 fail-back</text>"));
+	assert_non_null(strstr(page, ">p1 -&gt; p2 migration</text>"));
+	assert_non_null(strstr(page, "<th scope=\"row\">switches</th><td>3: 1 "
+			       "forced, 2 discretionary"));
+	assert_non_null(strstr(page, "fail-backs</th><td>1 started, 1 "
+			       "switched"));
+	assert_non_null(strstr(page, "operator migrations</th><td>1 started, "
+			       "1 switched"));
+	/* one outage (p1's death), not the planned switches */
+	assert_non_null(strstr(page, "recovery latency</th><td>n=1, mean "
+			       "40 ms"));
+	/* p1 damped 1000..6000, p3 from 1500 to the end of the log */
+	assert_int_equal(count(page, "<rect class=\"damp\""), 2);
+	assert_non_null(strstr(page, "Damped transports (2 intervals)"));
+	assert_non_null(strstr(page, "p1 damped +0.900 s .. +5.900 s (5000 "
+			       "ms), flap penalty 3100 .. 749 when reused "
+			       "(lines 4 .. 9)"));
+	assert_non_null(strstr(page, "p3 damped +1.400 s .. +9.900 s (8500 "
+			       "ms), flap penalty 3001, still damped at the "
+			       "end of the log (line 8)"));
+	free(page);
+
+	/* no damping: no lane, no table */
+	rig_init(&r);
+	entry(&r, JV_AE_BIRTH, 100, 0, JV_STATE_BIRTH, 1);
+	r.h.stream_end(r.h.ud, &r.s);
+	page = rig_page(&r, 0);
+	assert_null(strstr(page, "class=\"damp\""));
+	assert_null(strstr(page, "Damped transports"));
+	free(page);
+}
+
 static void late_finding_fails_an_ended_stream(void **st)
 {
 	struct jv_audit_violation v = {
@@ -320,6 +416,7 @@ int main(void)
 		cmocka_unit_test(one_band_per_interval),
 		cmocka_unit_test(bands_merge_past_the_cap),
 		cmocka_unit_test(figures_join_their_line),
+		cmocka_unit_test(switch_classes_and_damping),
 		cmocka_unit_test(late_finding_fails_an_ended_stream),
 		cmocka_unit_test(failing_allocations),
 		cmocka_unit_test(page_head_and_tail),
