@@ -433,3 +433,114 @@ lab_now() {
 lab_count() {	# side event_type
 	$LABTOOL count "$LAB_DIR/$1.jsonl" "$2"
 }
+
+# ---- flapping schedules (tests/lab/flap_test.sh, bench/flap.sh) ----------------
+
+# lab_ms: wall-clock milliseconds, the clock of the event logs and of
+# lab_now, without starting a process (bash's EPOCHREALTIME).
+lab_ms() {
+	local t=${EPOCHREALTIME//[.,]/}
+	echo $((10#$t / 1000))
+}
+
+# lab_sleep_until T_MS: sleep until wall-clock T_MS (at once if past), so
+# that a fault schedule keeps to its times whatever each step costs.
+lab_sleep_until() {
+	local d=$(($1 - $(lab_ms)))
+	[ $d -gt 0 ] || return 0
+	sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+}
+
+# lab_flap_alternate SECONDS DEAD_MS GAP_MS: a, then b, then a ... die
+# silently (lab_cut) for DEAD_MS each, the next path dying GAP_MS after
+# the previous one came back, for SECONDS (every cut ends in time);
+# foreground.  Sets LAB_FLAP_START (ms), LAB_FLAP_CUTS (count) and
+# LAB_FLAP_MARKS ("T:cut a" ... for labtool timeline --mark=).
+lab_flap_alternate() {
+	local end t p=a
+	LAB_FLAP_START=$(lab_ms)
+	LAB_FLAP_CUTS=0
+	LAB_FLAP_MARKS=()
+	end=$((LAB_FLAP_START + $1 * 1000))
+	t=$LAB_FLAP_START
+	while [ $((t + $2)) -le "$end" ]; do
+		lab_sleep_until "$t"
+		LAB_FLAP_MARKS+=("$(lab_ms):cut $p")
+		lab_cut "$p"
+		LAB_FLAP_CUTS=$((LAB_FLAP_CUTS + 1))
+		lab_sleep_until $((t + $2))
+		lab_restore "$p"
+		LAB_FLAP_MARKS+=("$(lab_ms):restore $p")
+		t=$(($(lab_ms) + $3))
+		if [ $p = a ]; then p=b; else p=a; fi
+	done
+	lab_sleep_until "$end"
+}
+
+# lab_bound_now: the transport the client is bound to, from its status or,
+# while the status names none (RECOVERING), from the last TransportSwitch
+# or TransportAttached in its event log; "" if neither says.
+lab_bound_now() {
+	local b
+	b=$(lab_bound)
+	if [ -z "$b" ]; then
+		b=$(lab_select client 'event_type=TransportSwitch|TransportAttached' \
+			--print=new_transport,transport_id | tail -1 | tr -d ' -')
+	fi
+	echo "$b"
+}
+
+# lab_flap_loss SECONDS PERIOD_S PCT: PCT % random loss (lab_loss) on
+# whichever path the client is bound to at that moment, switched on for
+# PERIOD_S and off for PERIOD_S, for SECONDS; foreground.  Sets
+# LAB_FLAP_START, LAB_FLAP_CUTS (loss phases) and LAB_FLAP_MARKS.
+lab_flap_loss() {
+	local end t p
+	LAB_FLAP_START=$(lab_ms)
+	LAB_FLAP_CUTS=0
+	LAB_FLAP_MARKS=()
+	end=$((LAB_FLAP_START + $1 * 1000))
+	t=$LAB_FLAP_START
+	while [ $((t + $2 * 1000)) -le "$end" ]; do
+		lab_sleep_until "$t"
+		p=$(lab_bound_now)
+		case $p in a|b) ;; *) p=a ;; esac
+		LAB_FLAP_MARKS+=("$(lab_ms):loss $3% on $p")
+		lab_loss "$p" "$3"
+		LAB_FLAP_CUTS=$((LAB_FLAP_CUTS + 1))
+		lab_sleep_until $((t + $2 * 1000))
+		lab_clear_loss "$p"
+		LAB_FLAP_MARKS+=("$(lab_ms):loss off $p")
+		t=$((t + 2 * $2 * 1000))
+	done
+	lab_sleep_until "$end"
+}
+
+# lab_select SIDE ARGS...: labtool select over that side's event log.
+lab_select() {
+	local side=$1
+	shift
+	$LABTOOL select "$LAB_DIR/$side.jsonl" "$@"
+}
+
+# lab_tcp_wait_until T_MS: lab_tcp_wait with a deadline (wall-clock ms):
+# a stream still open then is stopped and LAB_TCP_RESULT says "stalled";
+# 1 if not eof.  (Not in a $(...) subshell: it waits for our children.)
+lab_tcp_wait_until() {
+	while kill -0 "$LAB_TCP_SRC_PID" 2>/dev/null && [ "$(lab_ms)" -lt "$1" ]; do
+		sleep 0.1
+	done
+	if kill -0 "$LAB_TCP_SRC_PID" 2>/dev/null; then
+		lab_stop_pid "$LAB_TCP_SRC_PID" 2
+		lab_stop_pid "$LAB_TCP_SINK_PID" 2
+		LAB_TCP_RESULT="stalled (not closed by the deadline)"
+		return 1
+	fi
+	# the source is done: the sink gets the close at once, or never
+	local end=$(($(lab_ms) + 5000))
+	while kill -0 "$LAB_TCP_SINK_PID" 2>/dev/null && [ "$(lab_ms)" -lt $end ]; do
+		sleep 0.1
+	done
+	lab_stop_pid "$LAB_TCP_SINK_PID" 2
+	lab_tcp_wait
+}

@@ -278,6 +278,51 @@ def pcap_replay(path, before_ms, host, port):
     return n
 
 
+def select(path, conds, after=None, before=None, field="ts_ms"):
+    """`field` (or fields, f1,f2: space-separated, "-" where absent) of
+    every event of the log matching each KEY=VALUE of conds (VALUE may
+    list alternatives, A|B; compared as text, so numbers match their JSON
+    spelling), with after <= ts_ms < before."""
+    out = []
+    for e in events(path):
+        t = e.get("ts_ms", 0)
+        if after is not None and t < after:
+            continue
+        if before is not None and t >= before:
+            continue
+        ok = True
+        for k, alts in conds:
+            v = get(e, k)
+            if v is None or str(v) not in alts:
+                ok = False
+                break
+        if ok:
+            vs = [get(e, f) for f in field.split(",")]
+            out.append(" ".join("-" if v is None else str(v) for v in vs))
+    return out
+
+
+def ping_loss(path):
+    """(transmitted, received, loss %) from a ping summary line."""
+    for line in open(path):
+        if "packets transmitted" in line:
+            w = line.replace(",", " ").split()
+            tx = int(w[0])
+            rx = int(w[w.index("received") - 1])
+            return tx, rx, (100.0 * (tx - rx) / tx) if tx else 100.0
+    return None
+
+
+def tcp_bytes(sink_json, from_ms, to_ms):
+    """Bytes the TCP sink received from from_ms to to_ms (wall clock),
+    at its bucket resolution."""
+    r = json.load(open(sink_json))
+    b, start, bm = r["buckets"], r["start_ms"], r["bucket_ms"]
+    i0 = max(0, int((from_ms - start) // bm))
+    i1 = max(0, int((to_ms - start) // bm))
+    return sum(b[i0:i1])
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "tcp-sink":
@@ -336,10 +381,35 @@ def main(argv):
         else:
             m = len(v) // 2
             print("%.0f" % (v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2))
+    elif cmd == "select":
+        # select FILE [--after=T_MS] [--before=T_MS] [--print=FIELD[,...]]
+        #        [KEY=VALUE[|VALUE...]...]: FIELD (default ts_ms) of each
+        # matching event, one a line
+        after = before = None
+        field, conds = "ts_ms", []
+        for a in argv[3:]:
+            if a.startswith("--after="):
+                after = float(a[8:])
+            elif a.startswith("--before="):
+                before = float(a[9:])
+            elif a.startswith("--print="):
+                field = a[8:]
+            else:
+                k, v = a.split("=", 1)
+                conds.append((k, v.split("|")))
+        for v in select(argv[2], conds, after, before, field):
+            print(v)
+    elif cmd == "ping-loss":
+        # ping-loss PINGFILE: "transmitted received loss_pct" or "-"
+        r = ping_loss(argv[2])
+        print("-" if r is None else "%d %d %.1f" % r)
+    elif cmd == "tcp-bytes":
+        # tcp-bytes SINK_JSON FROM_MS TO_MS
+        print(tcp_bytes(argv[2], float(argv[3]), float(argv[4])))
     else:
         print("usage: labtool.py tcp-sink|tcp-source|resume|tcp-result|gaps|"
               "rtt|timeline|count|last-reason|get|now|median|pcap-pairs|"
-              "pcap-replay|first-reply-after ...",
+              "pcap-replay|first-reply-after|select|ping-loss|tcp-bytes ...",
               file=sys.stderr)
         return 2
     return 0
