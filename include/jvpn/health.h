@@ -105,6 +105,12 @@ void jv_health_init(struct jv_health *h, const struct jv_policy *p,
  * now, a hard failure is cleared. */
 void jv_health_on_ack(struct jv_health *h, const struct jv_policy *p,
 		      jv_time now, uint32_t rtt_ms);
+/* The ACK of a heartbeat/probe already counted as dropped: the path is
+ * slower than its drop timeout, not dead.  Only the RTT is learned (so the
+ * timeout, 3 x srtt, grows to fit it) and last_good moves; the drop stays
+ * counted and the run is not ended (findings F8, F8b). */
+void jv_health_on_late_ack(struct jv_health *h, const struct jv_policy *p,
+			   jv_time now, uint32_t rtt_ms);
 /* A heartbeat/probe got no ACK within jv_health_drop_timeout_ms (OP-5):
  * one dropped sample, the drop run grows. */
 void jv_health_on_drop(struct jv_health *h, const struct jv_policy *p,

@@ -388,10 +388,13 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 			s->att.next_tx_ms = ok;
 			return;
 		}
+		/* Same reason: if the validator did commit the planned
+		 * switch (its ACK lost), going back is a planned switch too
+		 * for it (T13), not an instability it could not place. */
 		if (jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
 				  now, NULL, false) == 0) {
-			attempt_begin(c, s->bound, JV_REASON_HEALTH_RECOVERED,
-				      1, false, now, out);
+			attempt_begin(c, s->bound, s->att.recovery, 1, false,
+				      now, out);
 			return;
 		}
 	}
@@ -409,23 +412,44 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		bool change = r.outcome == JV_SELECT_SWITCH;
 		int target = change ? map[r.winner] : s->bound;
 
-		if (!(s->att.tried_mask & (1u << target)) &&
-		    jv_switch_gates(&s->limiter, &s->policy, now,
-				    change && jv_switch_is_capped(&s->policy, r.forced),
-				    true) == JV_REASON_NONE &&
-		    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED, JV_REASON_NONE,
-				  now, NULL, false) == 0) {
-			attempt_begin(c, target, r.reason, r.candidate_set_size,
-				      r.forced, now, out);
-			return;
+		bool capped = change && jv_switch_is_capped(&s->policy, r.forced);
+		enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy,
+						      now, capped, true);
+
+		if (!(s->att.tried_mask & (1u << target))) {
+			if (gate == JV_REASON_NONE &&
+			    jv_sess_input(s, JV_IN_CANDIDATE_ABANDONED,
+					  JV_REASON_NONE, now, NULL, false) == 0) {
+				attempt_begin(c, target, r.reason,
+					      r.candidate_set_size, r.forced,
+					      now, out);
+				return;
+			}
+			/* The next candidate waits for the cooldown since
+			 * this attempt's start (INV-09), inside the recovery
+			 * window: a live transport is never given up for a
+			 * timer (LIV-10, finding F10). */
+			jv_time ok = jv_switch_next_allowed(&s->limiter,
+							    &s->policy, now,
+							    capped);
+			if (gate == JV_REASON_COOLDOWN_ACTIVE &&
+			    ok <= s->recovery_deadline_ms) {
+				s->att.next_tx_ms = ok;
+				return;
+			}
 		}
 	}
 	/* No other candidate: while this one's path is up it stays the
 	 * candidate, retried with fresh nonces until the recovery window
-	 * decides (T46, RW-1); only a dead path exhausts the episode (T45). */
-	if (!p->down && (s->bound == s->att.cand ||
-			 !jv_switch_is_capped(&s->policy, s->att.forced) ||
-			 !rate_capped(s, now))) {
+	 * decides (T46, RW-1); only a dead path exhausts the episode (T45).
+	 * A damped one stays only if the binding is lost (PD-7: a damped
+	 * transport is no candidate while the binding still works, F11). */
+	bool keep = s->bound == s->att.cand ||
+		    ((!p->flap.damped || s->att.forced ||
+		      binding_lost(s, now)) &&
+		     (!jv_switch_is_capped(&s->policy, s->att.forced) ||
+		      !rate_capped(s, now)));
+	if (!p->down && keep) {
 		p->excluded_until_ms = 0;
 		p->needs_restabilize = false;
 		s->att.tried_mask &= ~(1u << s->att.cand);

@@ -16,16 +16,23 @@
 
 /* ---- health facts ----------------------------------------------------- */
 
+/* The oldest in flight is given up on: a drop, remembered in case its
+ * answer is only late. */
+static void inflight_expire_oldest(struct jv_session *s, struct jv_path *p,
+				   jv_time now)
+{
+	p->expired[p->expired_head++ % JV_EXPIRED_MAX] = p->inflight[0];
+	memmove(&p->inflight[0], &p->inflight[1],
+		(p->ninflight - 1) * sizeof p->inflight[0]);
+	p->ninflight--;
+	jv_health_on_drop(&p->health, &s->policy, now);
+}
+
 static void inflight_push(struct jv_session *s, struct jv_path *p,
 			  uint64_t seq, jv_time now)
 {
-	if (p->ninflight == JV_INFLIGHT_MAX) {
-		/* The oldest is given up on: a drop. */
-		memmove(&p->inflight[0], &p->inflight[1],
-			(JV_INFLIGHT_MAX - 1) * sizeof p->inflight[0]);
-		p->ninflight--;
-		jv_health_on_drop(&p->health, &s->policy, now);
-	}
+	if (p->ninflight == JV_INFLIGHT_MAX)
+		inflight_expire_oldest(s, p, now);
 	p->inflight[p->ninflight].seq = seq;
 	p->inflight[p->ninflight].sent_ms = now;
 	p->ninflight++;
@@ -51,12 +58,8 @@ void jv_cl_expire_inflight(struct jv_session *s, jv_time now)
 		struct jv_path *p = &s->paths[i];
 		jv_time to = jv_sess_drop_timeout(s, (int)i);
 
-		while (p->ninflight && now > p->inflight[0].sent_ms + to) {
-			memmove(&p->inflight[0], &p->inflight[1],
-				(p->ninflight - 1) * sizeof p->inflight[0]);
-			p->ninflight--;
-			jv_health_on_drop(&p->health, &s->policy, now);
-		}
+		while (p->ninflight && now > p->inflight[0].sent_ms + to)
+			inflight_expire_oldest(s, p, now);
 	}
 }
 
@@ -91,8 +94,21 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
 	jv_time sent;
 
 	s->ack_state_version = jv_max_u64(s->ack_state_version, a->state_version);
-	if (!inflight_take(p, a->seq, &sent))
-		return;	/* late (already counted as a drop) or unknown */
+	if (!inflight_take(p, a->seq, &sent)) {
+		/* late: counted as a drop already, but its round trip tells
+		 * the drop timeout how long to wait from now on */
+		for (unsigned i = 0; i < JV_EXPIRED_MAX; i++) {
+			struct jv_inflight *e = &p->expired[i];
+
+			if (e->seq == a->seq && e->seq) {
+				jv_health_on_late_ack(&p->health, &s->policy, now,
+						      (uint32_t)(now - e->sent_ms));
+				e->seq = 0;
+				break;
+			}
+		}
+		return;
+	}
 	jv_health_on_ack(&p->health, &s->policy, now, (uint32_t)(now - sent));
 	p->last_probe_ok_ms = now;
 	p->flap_fallen = false;		/* up again: its next fall is a flap */

@@ -377,6 +377,14 @@ static void confirm(struct jv_gateway *g, struct gw_session *gs, jv_time now)
 
 /* ---- receive ---------------------------------------------------------- */
 
+/* Make-before-break (PD-8): the tuple a switch has just left still
+ * carries what the requester sent before it saw the ACK. */
+static bool just_left(const struct jv_session *s, const struct jv_addr *from,
+		      jv_time now)
+{
+	return now <= s->left_until_ms && jv_addr_equal(&s->left, from);
+}
+
 static void unauthorized(struct jv_session *s, const struct jv_addr *from,
 			 uint32_t local, size_t n, jv_time now,
 			 struct jv_out *out)
@@ -473,6 +481,10 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 
 	switch (m->type) {
 	case JV_CTRL_HEARTBEAT:
+		if (!on_binding && just_left(s, from, now)) {
+			answer_alive(s, m, from, local, n, false, now, out);
+			return;
+		}
 		if (!on_binding) {
 			unauthorized(s, from, local, n, now, out);
 			return;
@@ -765,8 +777,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 
 	if (type == JV_MSG_DATA) {
-		bool left = !on_binding && now <= s->left_until_ms &&
-			    jv_addr_equal(&s->left, from);
+		bool left = !on_binding && just_left(s, from, now);
 
 		if (!on_binding && !left) {
 			unauthorized(s, from, local, n, now, out);

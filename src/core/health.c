@@ -272,6 +272,16 @@ void jv_health_on_ack(struct jv_health *h, const struct jv_policy *p,
 	fact_end(h, p, t);
 }
 
+void jv_health_on_late_ack(struct jv_health *h, const struct jv_policy *p,
+			   jv_time now, uint32_t rtt_ms)
+{
+	jv_time t = fact_begin(h, p, now);
+
+	rtt_add(h, t, rtt_ms);
+	h->last_good_ms = t;
+	fact_end(h, p, t);
+}
+
 void jv_health_on_drop(struct jv_health *h, const struct jv_policy *p,
 		       jv_time now)
 {

@@ -426,10 +426,13 @@ jv_time jv_sess_drop_timeout(const struct jv_session *s, int path)
 	jv_time srtt3, iv;
 
 	/* Until a path has an RTT sample, OP-5's floor stands: a slow path
-	 * must not have every probe declared lost before it can answer. */
+	 * must not have every probe declared lost before it can answer (and
+	 * a late answer still teaches its round trip, F8). */
 	if (path == s->bound || !p->health.rtt_measured)
 		return hb;
 	iv = jv_sess_standby_interval(s, path);
-	srtt3 = hb > s->policy.heartbeat_interval_ms ? hb : 0;	/* 3 x srtt part */
+	/* max(probe interval, 3 x srtt), the srtt rounded up: a standby
+	 * slower than the fast probe interval is slow, not lossy (F7) */
+	srtt3 = 3 * (jv_time)((p->health.srtt_us + 999) / 1000);
 	return srtt3 > iv ? srtt3 : iv;
 }
