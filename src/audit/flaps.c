@@ -18,8 +18,8 @@
  *      death + HEARTBEAT_VOLATILE_MS + SWITCH_COOLDOWN_MS + its own
  *      switch_latency_ms (the round trip, attempt start -> commit) + 1 + ε
  *      -- when the episode's first ReattachAttempt (the one in flight
- *      when the binding died during RECOVERING, T47) is the one that
- *      succeeded and no denial for want of candidates came in between.
+ *      when the binding died during RECOVERING, T47, or the one of a
+ *      RECOVERING entry classed forced) is the one that succeeded and no denial for want of candidates came in between.
  *      Otherwise a first candidate was dead or none was eligible, and the
  *      log cannot say whether a live one existed.  The death is the last
  *      sign of life: the transition's ts_ms minus its heartbeat_age_ms (a
@@ -121,6 +121,11 @@ void au_flap_transition(struct jv_audit *a, struct au_live *l,
 	if ((cur == ST(ATTACHED) && lost_reason(why)) ||
 	    (why == JV_REASON_TRANSPORT_DEAD && !l->lost))
 		lost_begin(l, ev, why, cur == ST(RECOVERING), line);
+	/* The requester found its binding lost (silent, in a drop run)
+	 * though the episode began with a quality reason: the attempt of
+	 * this RECOVERING entry is the episode's first. */
+	else if (next == ST(RECOVERING) && !l->lost && ev_forced(ev))
+		lost_begin(l, ev, why, false, line);
 	if (next == ST(DEGRADED) && why == JV_REASON_SWITCH_RATE_LIMITED)
 		rate_refused(a, l, "DEGRADED for switch_rate_limited", line);
 }

@@ -196,10 +196,12 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 
 	/* §7.5: every copy carries a fresh, strictly increasing nonce. */
 	uint64_t nonce = ++s->next_nonce;
-	if (s->att.nnonces < sizeof s->att.nonces / sizeof s->att.nonces[0])
-		s->att.nonces[s->att.nnonces++] = nonce;
+	unsigned slot = s->att.nnonces;
+	if (slot < sizeof s->att.nonces / sizeof s->att.nonces[0])
+		s->att.nnonces++;
 	else
-		s->att.nonces[s->att.nnonces - 1] = nonce;
+		slot--;
+	s->att.nonces[slot] = nonce;
 	memcpy(r->session_id, s->id, sizeof r->session_id);
 	r->nonce = nonce;
 	r->protocol_version = JV_PROTOCOL_VERSION;
@@ -211,6 +213,12 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	 * from then on (PD-7) */
 	s->att.forced |= binding_lost(s, now);
 	r->trigger_class = s->att.forced ? JV_CLASS_FORCED : JV_CLASS_DISCRETIONARY;
+	/* the validator classes its commit by the copy it commits; so does
+	 * the requester, so that both count the same switches (F12) */
+	if (s->att.forced)
+		s->att.forced_copies |= 1u << slot;
+	else
+		s->att.forced_copies &= ~(1u << slot);
 	memcpy(r->candidate.transport_id, p->id, sizeof p->id);
 	r->candidate.proto = (uint8_t)p->proto;
 	memcpy(r->candidate.remote_ip, p->remote.ip, sizeof p->remote.ip);
@@ -230,6 +238,7 @@ static void attempt_begin(struct jv_client *c, int cand, enum jv_reason why,
 	s->att.ordinal++;
 	s->att.copies = 0;
 	s->att.nnonces = 0;
+	s->att.forced_copies = 0;
 	s->att.start_ms = now;
 	s->att.recovery = why;
 	s->att.trigger = s->volatile_reason;
@@ -464,6 +473,20 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		emit_switch_failed(s, JV_REASON_NO_CANDIDATE_TRANSPORTS, id, now);
 }
 
+/* §6.4 would now switch away from the binding. */
+static bool other_path_answers(struct jv_client *c, jv_time now)
+{
+	struct jv_select_binding b;
+	struct jv_candidate cand[JV_MAX_TRANSPORTS];
+	int map[JV_MAX_TRANSPORTS];
+	struct jv_select_result r;
+	bool have_b;
+	size_t n = gather(c, now, &b, &have_b, cand, map);
+
+	return jv_select(have_b ? &b : NULL, cand, n, &c->s.policy, now, NULL,
+			 &r) == JV_OK && r.outcome == JV_SELECT_SWITCH;
+}
+
 static void attempt_progress(struct jv_client *c, jv_time now,
 			     struct jv_out *out)
 {
@@ -471,7 +494,12 @@ static void attempt_progress(struct jv_client *c, jv_time now,
 
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0)
 		return;
-	if (s->paths[s->att.cand].down) {
+	if (s->paths[s->att.cand].down ||
+	    (s->att.cand == s->bound && binding_lost(s, now) &&
+	     other_path_answers(c, now))) {
+		/* A revalidation of a binding that is lost by now gives way
+		 * as soon as another transport answers (LIV-10), not after
+		 * its copies run out, one retransmission timer each. */
 		attempt_abandon(c, now, out);
 		return;
 	}
@@ -483,12 +511,13 @@ static void attempt_progress(struct jv_client *c, jv_time now,
 		attempt_abandon(c, now, out);
 }
 
-static bool attempt_owns(const struct jv_session *s, uint64_t nonce)
+/* The copy of the current attempt that carried nonce, or -1. */
+static int attempt_copy(const struct jv_session *s, uint64_t nonce)
 {
 	for (unsigned i = 0; i < s->att.nnonces; i++)
 		if (s->att.nonces[i] == nonce)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
@@ -498,14 +527,14 @@ void jv_cl_on_ack(struct jv_client *c, const struct jv_ctrl_reattach_ack *a,
 
 	s->ack_state_version = jv_max_u64(s->ack_state_version, a->state_version);
 	nonce_answered(s, a->nonce, JV_REASON_NONE);
-	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
-	    !attempt_owns(s, a->nonce))
+	int copy = attempt_copy(s, a->nonce);
+	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 || copy < 0)
 		return;	/* late ACK: only its version is recorded (§2.3) */
 
 	int cand = s->att.cand;
 	int old = s->bound;
 	bool change = old != cand;
-	bool forced = s->att.forced || binding_lost(s, now);
+	bool forced = (s->att.forced_copies >> copy) & 1u;
 	char prev[JV_TRANSPORT_ID_MAX] = "";
 	struct jv_health_snapshot h;
 	uint64_t nonce = a->nonce;
@@ -568,7 +597,7 @@ void jv_cl_on_deny(struct jv_client *c, const struct jv_ctrl_reattach_deny *d,
 	s->ack_state_version = jv_max_u64(s->ack_state_version, d->state_version);
 	nonce_answered(s, d->nonce, d->reason);
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0 ||
-	    !attempt_owns(s, d->nonce))
+	    attempt_copy(s, d->nonce) < 0)
 		return;
 
 	enum jv_input in = jv_fsm_deny_input(d->reason);

@@ -16,12 +16,10 @@
 
 /* ---- health facts ----------------------------------------------------- */
 
-/* The oldest in flight is given up on: a drop, remembered in case its
- * answer is only late. */
+/* The oldest in flight is given up on: a drop. */
 static void inflight_expire_oldest(struct jv_session *s, struct jv_path *p,
 				   jv_time now)
 {
-	p->expired[p->expired_head++ % JV_EXPIRED_MAX] = p->inflight[0];
 	memmove(&p->inflight[0], &p->inflight[1],
 		(p->ninflight - 1) * sizeof p->inflight[0]);
 	p->ninflight--;
@@ -95,18 +93,16 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
 
 	s->ack_state_version = jv_max_u64(s->ack_state_version, a->state_version);
 	if (!inflight_take(p, a->seq, &sent)) {
-		/* late: counted as a drop already, but its round trip tells
-		 * the drop timeout how long to wait from now on */
-		for (unsigned i = 0; i < JV_EXPIRED_MAX; i++) {
-			struct jv_inflight *e = &p->expired[i];
-
-			if (e->seq == a->seq && e->seq) {
-				jv_health_on_late_ack(&p->health, &s->policy, now,
-						      (uint32_t)(now - e->sent_ms));
-				e->seq = 0;
-				break;
-			}
-		}
+		/* Late: counted as a drop already (its wait ran out, or the
+		 * table was full), but the echoed send time still tells the
+		 * round trip, so the drop timeout and the probe spacing grow
+		 * to fit a slow path (F8).  Authenticated, and the counter
+		 * window stops copies; a time from the future or older than
+		 * the dead limit is not one of ours. */
+		if (a->seq && a->seq <= p->next_seq && a->send_ts <= now &&
+		    now - a->send_ts <= s->policy.transport_dead_ms)
+			jv_health_on_late_ack(&p->health, &s->policy, now,
+					      (uint32_t)(now - a->send_ts));
 		return;
 	}
 	jv_health_on_ack(&p->health, &s->policy, now, (uint32_t)(now - sent));

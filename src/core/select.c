@@ -220,8 +220,9 @@ static bool significantly_better(const struct jv_health_snapshot *w,
 	return sw > sb * p->switch_improvement_factor;
 }
 
-/* Alive: answering now (an ACK in the window, no drop run, not silent, no
- * hard failure), whatever its loss window still says. */
+/* Alive: answering now (an ACK in the window, not in a drop run of
+ * MAX_CONSECUTIVE_DROPS, not silent, no hard failure: not what PD-6 calls
+ * lost), whatever its loss window still says. */
 static uint32_t alive_mask(const struct jv_candidate *c, size_t n,
 			   uint32_t skip, const struct jv_policy *p, jv_time now)
 {
@@ -232,7 +233,8 @@ static uint32_t alive_mask(const struct jv_candidate *c, size_t n,
 
 		if ((skip & (1u << i)) || now < c[i].excluded_until_ms)
 			continue;
-		if (h->acked_in_window >= 1 && h->consecutive_drops == 0 &&
+		if (h->acked_in_window >= 1 &&
+		    h->consecutive_drops < p->max_consecutive_drops &&
 		    !silent(h, p) && !h->hard_failed)
 			m |= 1u << i;
 	}

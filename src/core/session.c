@@ -398,9 +398,9 @@ jv_time jv_sess_standby_interval(const struct jv_session *s, int path)
 			      (deciding ? JV_DECIDING_SAMPLES_FACTOR : 1) + 1;
 	jv_time fast = p->loss_window_ms / per_window;
 
-	if (deciding && q->health.rtt_measured) {
+	if (q->health.rtt_measured) {
 		/* never more probes in flight than can be tracked: each waits
-		 * up to 3 x srtt for its answer */
+		 * up to 3 x srtt for its answer (F8c) */
 		jv_time srtt = (jv_time)(q->health.srtt_us / 1000) + 1;
 		jv_time floor = 3 * srtt / (JV_INFLIGHT_MAX - 1) + 1;
 

@@ -33,7 +33,6 @@ enum jv_engine_limits {
 	JV_REKEY_AFTER_MS = 120000,		/* rotate keys this old */
 	JV_KEY_GRACE_MS = 10000,		/* previous epoch still accepted */
 	JV_INFLIGHT_MAX = 8,			/* heartbeats/probes awaiting ACK */
-	JV_EXPIRED_MAX = 4,			/* dropped ones whose late ACK still counts */
 	JV_DECIDING_SAMPLES_FACTOR = 4,		/* probe rate x while a switch is decided */
 	JV_ATTEMPT_COPIES = 3,			/* OP-8: copies per candidate */
 	JV_ATTEMPT_RETX_MIN_MS = 250,		/* OP-8: retransmit floor */
@@ -79,10 +78,6 @@ struct jv_path {
 	struct jv_health health;
 	struct jv_inflight inflight[JV_INFLIGHT_MAX];
 	unsigned ninflight;
-	/* the last few given up on as dropped, so that a late answer still
-	 * teaches the path's round trip (jv_health_on_late_ack) */
-	struct jv_inflight expired[JV_EXPIRED_MAX];
-	unsigned expired_head;
 	uint64_t next_seq;
 	jv_time next_probe_ms;			/* client: next heartbeat/probe */
 	jv_time last_probe_ok_ms;
@@ -100,6 +95,7 @@ struct jv_attempt {
 	unsigned copies;			/* sent for this candidate */
 	uint64_t nonces[JV_ATTEMPT_COPIES + 4];	/* nonces of live copies */
 	unsigned nnonces;
+	uint32_t forced_copies;			/* bit i: nonces[i] went out forced */
 	jv_time start_ms;
 	jv_time next_tx_ms;
 	enum jv_reason trigger;			/* the VOLATILE reason */

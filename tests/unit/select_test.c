@@ -497,7 +497,7 @@ static void step2_outcomes(void **st)
 	assert_true(r.forced);
 	assert_true(r.alive_fallback);
 	/* ... one that does not answer either: revalidate loss_recovery */
-	bad[0].h.consecutive_drops = 1;
+	bad[0].h.consecutive_drops = p.max_consecutive_drops;
 	r = run(&b, bad, 1, &p, NULL);
 	assert_int_equal(r.outcome, JV_SELECT_REVALIDATE);
 	assert_int_equal(r.reason, JV_REASON_LOSS_RECOVERY);
@@ -626,7 +626,7 @@ static void damped_candidates_are_taken_last(void **st)
 	assert_int_equal(r.winner, 2);
 	assert_true(r.alive_fallback);
 	/* none that answers: nothing to take */
-	c[2].h.consecutive_drops = 1;
+	c[2].h.consecutive_drops = p.max_consecutive_drops;
 	r = run(NULL, c, 3, &p, NULL);
 	assert_int_equal(r.outcome, JV_SELECT_DENY);
 	assert_int_equal(r.reason, JV_REASON_NO_CANDIDATE_TRANSPORTS);
