@@ -138,7 +138,8 @@ struct jv_client *jv_client_new(const struct jv_client_config *cfg);
 void jv_client_free(struct jv_client *c);
 
 /* Declare a transport before jv_client_start.  Returns its index (>= 0),
- * JV_ERR_INVAL (bad id, duplicate, protocol not allowed) or JV_ERR_LIMIT. */
+ * JV_ERR_INVAL (bad id, duplicate, protocol not allowed), JV_ERR_LIMIT or
+ * JV_ERR_NOMEM. */
 JV_MUST_CHECK int jv_client_add_transport(struct jv_client *c,
 					  const char *id, uint32_t proto,
 					  unsigned priority);

@@ -76,6 +76,8 @@ void jv_client_free(struct jv_client *c)
 	if (!c)
 		return;
 	jv_noise_hs_wipe(&c->hs.hs);
+	for (unsigned i = 0; i < c->s.npaths; i++)
+		free(c->s.paths[i].inflight);
 	jv_sess_destroy(&c->s);
 	sodium_memzero(c, sizeof *c);
 	free(c);
@@ -103,6 +105,10 @@ int jv_client_add_transport(struct jv_client *c, const char *id,
 		return JV_ERR_LIMIT;
 	p = &s->paths[s->npaths];
 	memset(p, 0, sizeof *p);
+	/* client paths only: a gateway's never send probes */
+	p->inflight = calloc(JV_INFLIGHT_MAX, sizeof *p->inflight);
+	if (!p->inflight)
+		return JV_ERR_NOMEM;
 	p->used = true;
 	memcpy(p->id, buf, sizeof buf);
 	p->proto = proto;

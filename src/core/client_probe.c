@@ -97,10 +97,10 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
 		 * table was full), but the echoed send time still tells the
 		 * round trip, so the drop timeout and the probe spacing grow
 		 * to fit a slow path (F8).  Authenticated, and the counter
-		 * window stops copies; a time from the future or older than
-		 * the dead limit is not one of ours. */
+		 * window stops copies; a time from the future, or older
+		 * than a candidate may go unanswered, is not one of ours. */
 		if (a->seq && a->seq <= p->next_seq && a->send_ts <= now &&
-		    now - a->send_ts <= s->policy.transport_dead_ms)
+		    now - a->send_ts <= s->policy.candidate_ttl_ms)
 			jv_health_on_late_ack(&p->health, &s->policy, now,
 					      (uint32_t)(now - a->send_ts));
 		return;

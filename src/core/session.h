@@ -32,7 +32,7 @@
 enum jv_engine_limits {
 	JV_REKEY_AFTER_MS = 120000,		/* rotate keys this old */
 	JV_KEY_GRACE_MS = 10000,		/* previous epoch still accepted */
-	JV_INFLIGHT_MAX = 8,			/* heartbeats/probes awaiting ACK */
+	JV_INFLIGHT_MAX = 32,			/* heartbeats/probes awaiting ACK */
 	JV_DECIDING_SAMPLES_FACTOR = 4,		/* probe rate x while a switch is decided */
 	JV_ATTEMPT_COPIES = 3,			/* OP-8: copies per candidate */
 	JV_ATTEMPT_RETX_MIN_MS = 250,		/* OP-8: retransmit floor */
@@ -76,7 +76,9 @@ struct jv_path {
 	struct jv_addr remote;			/* gateway: the tuple; client: optional */
 	uint32_t local;				/* gateway: local address index */
 	struct jv_health health;
-	struct jv_inflight inflight[JV_INFLIGHT_MAX];
+	/* client: JV_INFLIGHT_MAX entries (heap: a slow path has many in
+	 * flight, and a gateway's paths never need them); gateway: NULL */
+	struct jv_inflight *inflight;
 	unsigned ninflight;
 	uint64_t next_seq;
 	jv_time next_probe_ms;			/* client: next heartbeat/probe */

@@ -9,6 +9,12 @@
  * scenario has no [Expect]: it passes when no invariant of spec §3 breaks
  * (the online checker, sim/check.h) and the run loop stays sane.
  *
+ * With opts->flap it is a flapping schedule instead (PD-7, LIV-10): two
+ * or three clean transports (delay and jitter only) that die in turn,
+ * hard or silently, for 0.5 to 6 s each, never all at once, under random
+ * damping and fail-back policy values; the online checker then holds the
+ * client to LIV-10 at every binding death.
+ *
  * With opts->store the scenario also gets an ownership store and gateway
  * node faults (PD-9): one or two nodes, store latency, maybe leases,
  * store outages, node crashes and restarts, partitions of a node from
@@ -42,6 +48,7 @@ enum sim_chaos_fault {
 };
 
 struct sim_chaos_opts {
+	bool flap;		/* a flapping schedule (PD-7), not the mix */
 	bool store;		/* [Store], gateway nodes and their faults */
 	unsigned faults;	/* enum sim_chaos_fault; 0: all */
 	unsigned nodes;		/* 1 or 2; 0: either, by seed */

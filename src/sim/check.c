@@ -27,6 +27,7 @@ void sim_check_report(struct sim_check *c, const char *id,
 	if (c->nkept == SIM_CHECK_KEEP)
 		return;
 	v = &c->kept[c->nkept++];
+	memset(v, 0, sizeof *v);
 	snprintf(v->id, sizeof v->id, "%s", id);
 	v->side = side;
 	v->at = at;
@@ -37,6 +38,15 @@ void sim_check_report(struct sim_check *c, const char *id,
 
 #define VIOL(c, s, id, at, ...) \
 	sim_check_report((c), (id), (s)->side, (at), __VA_ARGS__)
+
+/* LIV-10 of stream s, with the round trip of its fastest alternative. */
+#define VIOL_LIV10(c, s, at, ...)                                       \
+	do {                                                            \
+		uint64_t n_ = (c)->nkept;                               \
+		VIOL((c), (s), "LIV-10", (at), __VA_ARGS__);            \
+		if ((c)->nkept > n_)                                    \
+			(c)->kept[n_].alt_rtt_ms = (s)->flap_alt_rtt;   \
+	} while (0)
 
 static struct sim_cstream *stream(struct sim_check *c, enum sim_side side,
 				  const char *sid)
@@ -79,6 +89,23 @@ static unsigned switches_within(const struct sim_cstream *s, jv_time now)
 static bool str_eq(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
+}
+
+/* PD-7: a switch, or an entry into RECOVERING, counts toward
+ * MAX_SWITCHES_PER_MIN unless it says it is forced (a log from before
+ * PD-7 says nothing: its switches were all counted). */
+static bool discretionary(const struct jv_event *ev)
+{
+	return !(JV_EV_HAS(ev, trigger_class) &&
+		 str_eq(ev->trigger_class, "forced"));
+}
+
+/* Held to MAX_SWITCHES_PER_MIN: a discretionary switch, or any switch
+ * when the cap is 0 (switching disabled pins the session even against a
+ * dead binding: jv_switch_is_capped, as the auditor counts). */
+static bool capped(const struct jv_policy *p, const struct jv_event *ev)
+{
+	return discretionary(ev) || p->max_switches_per_min == 0;
 }
 
 static bool needs_reason(const struct jv_event *ev)
@@ -329,6 +356,251 @@ static void remember_commit(struct sim_cstream *s, const char *node,
 	snprintf(cm->binding, sizeof cm->binding, "%s", s->binding);
 }
 
+/* ---- LIV-10: flap survival (PD-7) -------------------------------------- */
+
+static int tr_index(const struct sim_check *c, const char *name)
+{
+	for (unsigned i = 0; name && i < c->ntr; i++)
+		if (!strcmp(c->tr[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static bool is_up(const struct sim_check *c, const char *name)
+{
+	int i = tr_index(c, name);
+
+	return i >= 0 && c->tr[i].up;
+}
+
+/* Damped, as the client last said (TransportDamped, TransportReused). */
+static bool damped(const struct sim_check *c, const char *name)
+{
+	int i = tr_index(c, name);
+
+	return i >= 0 && c->tr[i].damped;
+}
+
+static bool any_clean(const struct sim_check *c)
+{
+	for (unsigned i = 0; i < c->ntr; i++)
+		if (c->tr[i].clean)
+			return true;
+	return false;
+}
+
+static bool client_stream(const struct sim_cstream *s)
+{
+	return s->used && s->side == SIM_CLIENT && s->created &&
+	       !s->terminated && !s->abandoned;
+}
+
+/* The worst round trip of the transports the client may take. */
+static jv_time flap_rtt(const struct sim_check *c)
+{
+	jv_time rtt = 0;
+
+	for (unsigned i = 0; i < c->ntr; i++)
+		if (c->tr[i].clean && c->tr[i].rtt_ms > rtt)
+			rtt = c->tr[i].rtt_ms;
+	return rtt;
+}
+
+/*
+ * The time the client has after its binding `dead` went down: detection
+ * (HEARTBEAT_VOLATILE_MS after the binding's last answer, which may still
+ * have been in flight: its one-way delay toward the client), the cooldown
+ * its attempt may have to wait for, one round trip over the slowest clean
+ * transport, and 1 (§2.4: limits are strict).
+ */
+static jv_time flap_bound(const struct sim_check *c,
+			  const struct sim_ctransport *dead)
+{
+	const struct jv_policy *p = c->policy[SIM_CLIENT];
+
+	return p->heartbeat_volatile_ms + p->switch_cooldown_ms +
+	       flap_rtt(c) + dead->down_ms + 1;
+}
+
+/* Must the client leave `dead`: another transport is clean and not
+ * damped, or clean and the only one? */
+static bool flap_alternative(const struct sim_check *c, const char *dead)
+{
+	unsigned n = 0;
+	bool undamped = false;
+
+	for (unsigned i = 0; i < c->ntr; i++) {
+		const struct sim_ctransport *t = &c->tr[i];
+
+		if (!t->clean || !strcmp(t->name, dead))
+			continue;
+		n++;
+		undamped |= !t->damped;
+	}
+	return undamped || n == 1;
+}
+
+/* The round trip of the fastest clean alternative, for findings.h. */
+static void flap_fastest(const struct sim_check *c, struct sim_cstream *s)
+{
+	s->flap_alt_rtt = JV_TIME_NEVER;
+	for (unsigned i = 0; i < c->ntr; i++)
+		if (c->tr[i].clean && strcmp(c->tr[i].name, s->flap_dead) &&
+		    c->tr[i].rtt_ms < s->flap_alt_rtt)
+			s->flap_alt_rtt = c->tr[i].rtt_ms;
+}
+
+static void flap_open(struct sim_check *c, struct sim_cstream *s,
+		      const struct sim_ctransport *dead, jv_time now)
+{
+	if (c->liv10_off || !flap_alternative(c, dead->name))
+		return;
+	s->flap_open = true;
+	s->flap_since = now;
+	s->flap_due = now + flap_bound(c, dead);
+	snprintf(s->flap_dead, sizeof s->flap_dead, "%s", dead->name);
+	flap_fastest(c, s);
+}
+
+/*
+ * The episode ends once the client is ATTACHED on a transport that is up
+ * (perhaps only for the moment of a commit that goes on with a fail-back,
+ * T40 then T13: the binding stays until that one commits), or when the
+ * binding that died comes back before the client let it go: the death is
+ * undone, and what the session makes of its binding's quality then is
+ * LIV-04's and LIV-08's business.
+ */
+static void flap_met(const struct sim_check *c, struct sim_cstream *s)
+{
+	if (!s->flap_open || !s->bound || !is_up(c, s->binding))
+		return;
+	if (s->state == JV_STATE_ATTACHED || s->c_rec_to_att ||
+	    !strcmp(s->binding, s->flap_dead))
+		s->flap_open = false;
+}
+
+/*
+ * A clean alternative t went down during an episode: the client may be
+ * trying it (or pick it before it can tell), and gives it up after OP-8's
+ * three unanswered copies, max(250, 2 x srtt) apart, or by its own
+ * detection; then the cooldown, one round trip, + 1.
+ */
+static jv_time flap_bound_alt(const struct sim_check *c,
+			      const struct sim_ctransport *t)
+{
+	const struct jv_policy *p = c->policy[SIM_CLIENT];
+	jv_time copy = 2 * t->rtt_ms > 250 ? 2 * t->rtt_ms : 250;
+	jv_time give_up = 3 * copy > p->heartbeat_volatile_ms ?
+			  3 * copy : p->heartbeat_volatile_ms;
+
+	return give_up + p->switch_cooldown_ms + flap_rtt(c) + 1;
+}
+
+/*
+ * Transport t went down.  The client's binding: an episode opens.  A
+ * clean alternative during an episode: the client may have been on its
+ * way there, so it has the time again from now for the rest.
+ */
+static void flap_died(struct sim_check *c, struct sim_cstream *s,
+		      const struct sim_ctransport *t, bool was_clean,
+		      jv_time now)
+{
+	jv_time due;
+
+	if (!s->flap_open) {
+		if (s->bound && !strcmp(s->binding, t->name))
+			flap_open(c, s, t, now);
+		return;
+	}
+	if (!was_clean)
+		return;
+	due = now + flap_bound_alt(c, t);
+	if (due > s->flap_due)
+		s->flap_due = due;
+	flap_fastest(c, s);
+}
+
+/* DEGRADED (or the transportless TTL) during an episode: the session
+ * gave up with a clean transport there. */
+static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
+			 enum jv_state next, enum jv_reason why, jv_time t)
+{
+	if (!s->flap_open || next == s->state ||
+	    !(next == JV_STATE_DEGRADED ||
+	      (next == JV_STATE_TERMINATED &&
+	       why == JV_REASON_TRANSPORT_TTL_EXCEEDED)))
+		return;
+	/* A VOLATILE episode that began before the binding died and times
+	 * out (T24) before a silence could be told from a slow answer is
+	 * not a switch wanted and refused; the episode's bound still runs. */
+	if (why == JV_REASON_VOLATILE_PERSISTED &&
+	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
+		return;
+	VIOL_LIV10(c, s, t, "%s[%s] %" PRIu64 " ms after binding %s "
+	     "went down, with a clean transport to take (never for want of "
+	     "a switch, PD-7)", jv_state_name(next),
+	     why == JV_REASON_NONE ? "" : jv_reason_name(why),
+	     t - s->flap_since, s->flap_dead);
+	s->flap_open = false;
+}
+
+void sim_check_transport(struct sim_check *c, const char *name, bool up,
+			 bool clean, jv_time rtt_ms, jv_time down_ms,
+			 jv_time now)
+{
+	int i = tr_index(c, name);
+	struct sim_ctransport *t;
+	bool died, revived, was_clean;
+
+	if (i < 0) {
+		if (c->ntr == SIM_CHECK_TRANSPORTS)
+			return;
+		i = (int)c->ntr++;
+		memset(&c->tr[i], 0, sizeof c->tr[i]);
+		snprintf(c->tr[i].name, sizeof c->tr[i].name, "%s", name);
+		c->tr[i].up = up;
+	}
+	t = &c->tr[i];
+	died = t->up && !up;
+	revived = !t->up && up;
+	was_clean = t->clean;
+	t->up = up;
+	t->clean = up && clean;
+	t->rtt_ms = rtt_ms;
+	t->down_ms = down_ms;
+	for (int k = 0; k < SIM_CHECK_STREAMS; k++) {
+		struct sim_cstream *s = &c->s[k];
+
+		if (!client_stream(s))
+			continue;
+		if (died)
+			flap_died(c, s, t, was_clean, now);
+		else if (revived)
+			flap_met(c, s);
+		/* nothing clean left: LIV-10 asks nothing more of it */
+		if (s->flap_open && !any_clean(c))
+			s->flap_open = false;
+	}
+}
+
+void sim_check_gateway_fault(struct sim_check *c)
+{
+	c->liv10_off = true;
+	for (int k = 0; k < SIM_CHECK_STREAMS; k++)
+		c->s[k].flap_open = false;
+}
+
+static void damping(struct sim_check *c, const struct jv_event *ev)
+{
+	int i = tr_index(c, JV_EV_HAS(ev, transport_id) ? ev->transport_id
+							 : NULL);
+
+	if (i >= 0) {
+		c->tr[i].damped = ev->type == JV_EV_TRANSPORT_DAMPED;
+		c->tr[i].damped_at = ev->ts_ms;
+	}
+}
+
 static void state_change(struct sim_check *c, struct sim_cstream *s,
 			 const char *node, const struct jv_event *ev)
 {
@@ -375,6 +647,8 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 			s->in_recovering = true;
 			s->recovering_since = t;
 			s->liv_reported[2] = false;
+			s->planned = why == JV_REASON_FAILBACK ||
+				     why == JV_REASON_OPERATOR_MIGRATION;
 		}
 		if (!JV_EV_HAS(ev, candidate_transport) ||
 		    !ev->candidate_transport) {
@@ -392,17 +666,26 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 				     "candidate_set_size %" PRIu64 " < %u",
 				     ev->candidate_set_size,
 				     pol->candidate_min_count);
-			if (switches_within(s, t) >= pol->max_switches_per_min)
-				VIOL(c, s, "INV-12", t, "switch attempt with "
-				     "%u switches in the last 60 s (max %u)",
+			if (s->side == SIM_CLIENT && discretionary(ev) &&
+			    damped(c, ev->candidate_transport))
+				VIOL(c, s, "PD-7", t, "discretionary attempt "
+				     "toward %s, which is damped",
+				     ev->candidate_transport);
+			if (capped(pol, ev) &&
+			    switches_within(s, t) >= pol->max_switches_per_min)
+				VIOL(c, s, "INV-12", t, "discretionary switch "
+				     "attempt with %u discretionary switches "
+				     "in the last 60 s (max %u)",
 				     switches_within(s, t),
 				     pol->max_switches_per_min);
 		}
 	} else if (s->state == JV_STATE_RECOVERING) {
 		s->in_recovering = false;
 		s->c_rec_exit = true;
-		if (next == JV_STATE_ATTACHED)
+		if (next == JV_STATE_ATTACHED) {
 			s->c_rec_to_att = true;
+			s->c_rec_to_att_version = ev->state_version;
+		}
 	}
 	if (prev == JV_STATE_BIRTH && next == JV_STATE_ATTACHED)
 		s->c_birth_att = true;
@@ -420,6 +703,8 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 		s->term_null_since = s->null_since;
 		set_binding(s, NULL, t);
 	}
+	if (s->side == SIM_CLIENT)
+		flap_gave_up(c, s, next, why, t);
 	s->state = next;
 	s->c_mutation = true;
 	if (node)
@@ -521,12 +806,27 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			     "the binding is %s", prevt ? prevt : "null",
 			     s->bound ? s->binding : "null");
 		s->unsure_binding = false;
-		s->sw[s->nsw % JV_SWITCH_HISTORY_MAX] = t;
-		s->nsw++;
-		if (switches_within(s, t) > pol->max_switches_per_min)
-			VIOL(c, s, "INV-08", t, "%u TransportSwitch in the 60 s "
-			     "ending here (max %u)", switches_within(s, t),
-			     pol->max_switches_per_min);
+		if (side == SIM_CLIENT && discretionary(ev) &&
+		    JV_EV_HAS(ev, new_transport) &&
+		    damped(c, ev->new_transport)) {
+			int k = tr_index(c, ev->new_transport);
+			/* the commit ends the RECOVERING episode that began
+			 * at recovering_since */
+			bool late = c->tr[k].damped_at >= s->recovering_since;
+
+			VIOL(c, s, "PD-7", t, "discretionary switch to %s, "
+			     "which is damped%s", ev->new_transport, late ?
+			     " (since its attempt began)" : "");
+		}
+		if (capped(pol, ev)) {
+			s->sw[s->nsw % JV_SWITCH_HISTORY_MAX] = t;
+			s->nsw++;
+			if (switches_within(s, t) > pol->max_switches_per_min)
+				VIOL(c, s, "INV-08", t, "%u discretionary "
+				     "TransportSwitch in the 60 s ending here "
+				     "(max %u)", switches_within(s, t),
+				     pol->max_switches_per_min);
+		}
 		set_binding(s, JV_EV_HAS(ev, new_transport) ?
 			    ev->new_transport : NULL, t);
 		s->c_switch = true;
@@ -551,8 +851,9 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 		    t - s->last_attempt < pol->switch_cooldown_ms)
 			VIOL(c, s, "INV-09", t, "ReattachAttempt %" PRIu64
 			     " ms after the previous one (cooldown %" PRIu64
-			     ")", t - s->last_attempt,
-			     pol->switch_cooldown_ms);
+			     ")%s", t - s->last_attempt,
+			     pol->switch_cooldown_ms, s->planned ?
+			     ", in a planned switch's episode" : "");
 		s->have_attempt = true;
 		s->last_attempt = t;
 		break;
@@ -586,11 +887,24 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			   JV_EV_HAS(ev, nonce)) {
 			s->replayed[s->nreplayed++ % SIM_CHECK_NONCES] =
 				ev->nonce;
+		} else if (side == SIM_CLIENT && s->flap_open &&
+			   JV_EV_HAS(ev, reason_code) &&
+			   ev->reason_code == JV_REASON_STALE_STATE_VERSION) {
+			/* The gateway moved on its own (its detection of
+			 * the same death, T10/T20) while the request was
+			 * under way: OP-4 accepts one DENY + retry round
+			 * trip for it, V7 wanting the exact version. */
+			s->flap_due += flap_rtt(c);
 		}
 		break;
 	case JV_EV_TRANSPORT_SWITCH_DENIED:
 	case JV_EV_TRANSPORT_SWITCH_FAILED:
 		s->c_outcome = true;
+		break;
+	case JV_EV_TRANSPORT_DAMPED:
+	case JV_EV_TRANSPORT_REUSED:
+		if (side == SIM_CLIENT)
+			damping(c, ev);
 		break;
 	case JV_EV_SESSION_TERMINATED: {
 		bool peer = JV_EV_HAS(ev, origin) && str_eq(ev->origin, "peer");
@@ -629,10 +943,11 @@ static void commit_stream(struct sim_check *c, struct sim_cstream *s,
 {
 	if (s->abandoned)
 		goto out;
-	if (s->c_rec_to_att && (!s->c_success || s->c_success_version != s->k))
+	if (s->c_rec_to_att &&
+	    (!s->c_success || s->c_success_version != s->c_rec_to_att_version))
 		VIOL(c, s, "INV-07", now, "RECOVERING->ATTACHED without "
 		     "ReattachResult(SUCCESS) at version %" PRIu64
-		     " in the same commit", s->k);
+		     " in the same commit", s->c_rec_to_att_version);
 	if (s->c_switch && !s->c_rec_to_att)
 		VIOL(c, s, "INV-07", now, "TransportSwitch outside a "
 		     "RECOVERING->ATTACHED commit");
@@ -657,6 +972,16 @@ static void commit_stream(struct sim_check *c, struct sim_cstream *s,
 	    s->bound)
 		VIOL(c, s, "INV-06", now, "%s with binding %s",
 		     jv_state_name(s->state), s->binding);
+	if (client_stream(s)) {
+		int i = tr_index(c, s->binding);
+
+		flap_met(c, s);
+		/* Bound in this commit to a transport that went down
+		 * meanwhile (its ACK was in flight): as if it died now. */
+		if (!s->flap_open && (s->c_switch || s->c_attached_ev) &&
+		    s->bound && i >= 0 && !c->tr[i].up)
+			flap_open(c, s, &c->tr[i], now);
+	}
 out:
 	s->c_touched = s->c_rec_to_att = s->c_success = s->c_switch = false;
 	s->c_birth_att = s->c_attached_ev = s->c_deny = s->c_mutation = false;
@@ -732,6 +1057,13 @@ void sim_check_time(struct sim_check *c, jv_time now)
 			VIOL(c, s, "LIV-04", now, "VOLATILE since %" PRIu64,
 			     s->volatile_since);
 		}
+		if (s->flap_open && now > s->flap_due) {
+			s->flap_open = false;
+			VIOL_LIV10(c, s, now, "binding %s went down at %"
+			     PRIu64 " with a clean transport to take; not "
+			     "ATTACHED on one that is up by %" PRIu64,
+			     s->flap_dead, s->flap_since, s->flap_due);
+		}
 	}
 }
 
@@ -756,6 +1088,9 @@ void sim_check_abandon(struct sim_check *c, enum sim_side side)
 	for (int i = 0; i < SIM_CHECK_STREAMS; i++)
 		if (c->s[i].used && c->s[i].side == side)
 			c->s[i].abandoned = true;
+	/* A new client engine has damped nothing yet. */
+	for (unsigned i = 0; side == SIM_CLIENT && i < c->ntr; i++)
+		c->tr[i].damped = false;
 }
 
 void sim_check_engine(struct sim_check *c, enum sim_side side,

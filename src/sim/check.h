@@ -19,6 +19,46 @@
  * INV-10 (non-mutating denial, gateway), LIV-05 (explicit outcome).
  * As time passes (ε = 0): LIV-01, LIV-02, LIV-03, LIV-04.
  *
+ * PD-7 damping: no discretionary switch, and no discretionary entry into
+ * RECOVERING, toward a transport the client has damped (fail-back skips
+ * damped ones and a migration to one is refused; only a forced switch
+ * may fall back to a damped transport).
+ *
+ * INV-08 and INV-12 as amended by PD-7: only discretionary switches count
+ * toward MAX_SWITCHES_PER_MIN (trigger_class "discretionary", or no
+ * trigger_class at all: logs from before PD-7), and INV-12's cap applies
+ * to discretionary entries into RECOVERING only; forced ones are bounded
+ * by the cooldown (INV-09) and detection time.  A cap of 0 disables
+ * switching altogether: every switch counts then (as the engine and the
+ * auditor have it).
+ *
+ * LIV-10 (flap survival, PD-7) needs ground truth only the run loop has
+ * (sim_check_transport): whether a transport is *up* (carries both ways,
+ * no hard failure) and whether it is *clean* (up, and nothing on it the
+ * spec lets the engine refuse it for: loss, corruption, a bandwidth cap,
+ * a protocol either side's policy refuses, a latency above the threshold,
+ * a NAT rebinding not yet validated, an attacker's pending modification);
+ * damping comes from the client's own TransportDamped/TransportReused.
+ * When the client's binding goes down while another transport is clean
+ * and not damped, or clean and the only one, an episode opens: by death
+ * + HEARTBEAT_VOLATILE_MS + SWITCH_COOLDOWN_MS + R + D + 1 the client
+ * must be ATTACHED on a transport that is up (R: the worst round trip of
+ * the clean transports; D: the dead binding's one-way delay toward the
+ * client, its last answers still in flight when it died; + 1: limits are
+ * strict, §2.4).  An episode without any clean transport left is dropped;
+ * one whose clean alternative goes down is due no sooner than that death
+ * + max(HEARTBEAT_VOLATILE_MS, OP-8's three unanswered copies of an
+ * attempt on it) + SWITCH_COOLDOWN_MS + R + 1; one whose binding comes
+ * back before the client let it go is over (the death is undone; the
+ * binding's quality is LIV-04's and LIV-08's business).  Each
+ * stale_state_version denial during an episode adds R (OP-4: the
+ * gateway's own detection of the same death moves the version the
+ * request carries).  Entering DEGRADED, or
+ * TERMINATED[transport_ttl_exceeded], during an episode is a violation at
+ * once (never degraded for want of a switch).  Gateway loss is LIV-11's:
+ * after a gateway node or store fault LIV-10 is no longer checked in that
+ * run (sim_check_gateway_fault).
+ *
  * Gateway nodes (PD-9).  The gateway stream of a session is the merge of
  * every node's events for it, in the order they happen.  Its owner comes
  * from the owner events, as the auditor reads them (src/audit/owners.c):
@@ -59,6 +99,17 @@ enum {
 	SIM_CHECK_NONCES = 32,		/* replayed nonces remembered */
 	SIM_CHECK_COMMITS = 16,		/* gateway commits remembered */
 	SIM_CHECK_NODE = 16,		/* node id bytes kept per commit */
+	SIM_CHECK_TRANSPORTS = 8,	/* ground truth for LIV-10 */
+};
+
+/* What the run loop knows of one client transport (LIV-10). */
+struct sim_ctransport {
+	char name[JV_TRANSPORT_ID_MAX];
+	bool up, clean;
+	jv_time rtt_ms;			/* worst round trip now */
+	jv_time down_ms;		/* worst one-way delay to the client */
+	bool damped;			/* the client says so (PD-7) */
+	jv_time damped_at;		/* since */
 };
 
 struct sim_violation {
@@ -66,6 +117,10 @@ struct sim_violation {
 	enum sim_side side;
 	jv_time at;
 	char msg[200];
+	/* LIV-10: the round trip of the fastest clean alternative (what
+	 * findings.h needs to tell an open engine finding from a new
+	 * failure) */
+	jv_time alt_rtt_ms;
 };
 
 /* One gateway commit: who made which version, and what it left. */
@@ -93,10 +148,12 @@ struct sim_cstream {
 	unsigned nterminated;
 	bool term_bound;		/* binding as TERMINATED was entered */
 	jv_time term_null_since;
-	jv_time sw[JV_SWITCH_HISTORY_MAX];	/* ring of switch times */
+	jv_time sw[JV_SWITCH_HISTORY_MAX];	/* ring of discretionary
+						   switch times (PD-7) */
 	unsigned nsw;
 	bool have_attempt;
 	jv_time last_attempt;
+	bool planned;			/* RECOVERING by T13 (PD-7/8) */
 	bool have_nonce;
 	uint64_t last_nonce;
 	unsigned nreplayed;
@@ -104,6 +161,10 @@ struct sim_cstream {
 	bool in_recovering, in_volatile;
 	jv_time recovering_since, volatile_since;
 	bool liv_reported[4];		/* LIV-01..04, once per episode */
+	/* LIV-10: the binding's link died at flap_since (client) */
+	bool flap_open;
+	jv_time flap_since, flap_due, flap_alt_rtt;
+	char flap_dead[JV_TRANSPORT_ID_MAX];
 	/* ownership (gateway streams) */
 	bool own_known, own_held;
 	char own_node[JV_NODE_ID_MAX];
@@ -117,6 +178,7 @@ struct sim_cstream {
 	     c_attached_ev, c_deny, c_mutation, c_to_terminated, c_rec_exit,
 	     c_outcome, c_v2_deny, c_x3;
 	unsigned c_terminated_events;
+	uint64_t c_rec_to_att_version;	/* a chain may go on (T40, T13) */
 	uint64_t c_success_version;
 	jv_time c_success_ts;
 };
@@ -130,6 +192,9 @@ struct sim_check {
 	uint64_t events;
 	bool held[SIM_SIDES];		/* some of the side's events are
 					   not out yet (sim_check_hold) */
+	unsigned ntr;
+	struct sim_ctransport tr[SIM_CHECK_TRANSPORTS];
+	bool liv10_off;			/* a gateway fault: LIV-11's */
 };
 
 void sim_check_init(struct sim_check *c, const struct jv_policy *client,
@@ -155,6 +220,18 @@ void sim_check_abandon(struct sim_check *c, enum sim_side side);
 void sim_check_engine(struct sim_check *c, enum sim_side side,
 		      const char *session_id, enum jv_state state,
 		      uint64_t version, jv_time now);
+/*
+ * LIV-10 ground truth from the run loop: transport `name` is up (or not)
+ * and clean (or not) from now on, with worst round trip rtt_ms and worst
+ * one-way delay toward the client down_ms.  Call it for every transport
+ * at the start and again whenever any of it may have changed.
+ */
+void sim_check_transport(struct sim_check *c, const char *name, bool up,
+			 bool clean, jv_time rtt_ms, jv_time down_ms,
+			 jv_time now);
+/* A gateway node or the store failed: LIV-10 is not checked any more in
+ * this run (losing the gateway is LIV-11's case, not a transport's). */
+void sim_check_gateway_fault(struct sim_check *c);
 /* Record a violation found elsewhere (the run loop). */
 void sim_check_report(struct sim_check *c, const char *id,
 		      enum sim_side side, jv_time at, const char *fmt, ...)

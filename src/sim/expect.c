@@ -344,6 +344,33 @@ static int parse_item(struct sim_xitem *it, char *t)
 	return parse_state(t, &it->state);
 }
 
+/* accepted | refused | refused[REASON] | error */
+static int parse_order(struct sim_expect *x, char *t)
+{
+	char *br = strchr(t, '[');
+	size_t n = strlen(t);
+
+	x->reason = JV_REASON_NONE;
+	if (br) {
+		if (t[n - 1] != ']' || strncmp(t, "refused[", 8))
+			return JV_ERR_PARSE;
+		t[n - 1] = '\0';
+		x->reason = jv_reason_from_name(br + 1);
+		*br = '\0';
+		if (x->reason == JV_REASON_NONE)
+			return JV_ERR_PARSE;
+	}
+	if (!strcmp(t, "accepted"))
+		x->dir = SIM_ORDER_ACCEPTED;
+	else if (!strcmp(t, "refused"))
+		x->dir = SIM_ORDER_REFUSED;
+	else if (!strcmp(t, "error"))
+		x->dir = SIM_ORDER_ERROR;
+	else
+		return JV_ERR_PARSE;
+	return 0;
+}
+
 int sim_expect_parse(struct sim_expect *x, const char *key,
 		     const char *value, unsigned line, struct jv_diag *d)
 {
@@ -506,12 +533,19 @@ int sim_expect_parse(struct sim_expect *x, const char *key,
 				    "expected KEY COUNT, KEY one of writes, "
 				    "conflicts, failed, reads, adoptions, "
 				    "crashes");
+	} else if (!strcmp(key, "order")) {
+		x->kind = SIM_X_ORDER;
+		if (n != 2 || parse_time(tok[0], &x->at_lo) ||
+		    x->at_lo.created || parse_order(x, tok[1]))
+			return fail(d, line, key, value,
+				    "expected TIME accepted, refused, "
+				    "refused[REASON] or error");
 	} else {
 		return fail(d, line, key, NULL,
 			    "unknown expectation (final, session, sessions, "
 			    "event, no, sequence, states, state_at, rate, "
 			    "spacing, version, max_gap_ms, delivered, "
-			    "silent_after, sink_failures, store)");
+			    "silent_after, sink_failures, store, order)");
 	}
 	return 0;
 }
@@ -545,8 +579,11 @@ static bool resolve(const struct sim_record *r, int side,
 
 static bool filter_ok(const struct sim_xfilter *f, const struct jv_event *ev)
 {
+	/* PD-7: an event without trigger_class is from before the split,
+	 * when every switch was counted as the discretionary ones are. */
 	if (!(ev->set & ((uint64_t)1 << f->field)))
-		return false;
+		return f->field == JV_F_trigger_class && !f->is_null &&
+		       !strcmp(f->s, "discretionary");
 	switch (f->field) {
 #define SIM_FILTER_CASE_(member, json, kind)                            \
 	case JV_F_##member:                                             \
@@ -799,6 +836,39 @@ static bool check_gap(const struct sim_expect *x, const struct sim_measure *m,
 		return false;
 	}
 	return ok;
+}
+
+static const char *order_text(const struct sim_order *o, char *buf,
+			      size_t n)
+{
+	if (o->result == SIM_ORDER_ACCEPTED)
+		snprintf(buf, n, "accepted");
+	else if (o->result == SIM_ORDER_ERROR)
+		snprintf(buf, n, "error (%s)", jv_strerror(o->rc));
+	else
+		snprintf(buf, n, "refused[%s]", jv_reason_name(o->refused));
+	return buf;
+}
+
+static bool check_order(const struct sim_expect *x,
+			const struct sim_measure *m, char *why, size_t n)
+{
+	char got[64];
+
+	for (unsigned i = 0; i < m->norders; i++) {
+		const struct sim_order *o = &m->orders[i];
+
+		if (o->at != x->at_lo.ms)
+			continue;
+		if ((int)o->result == x->dir &&
+		    (x->reason == JV_REASON_NONE || o->refused == x->reason))
+			return true;
+		say(why, n, "the order at %" PRIu64 " was %s", o->at,
+		    order_text(o, got, sizeof got));
+		return false;
+	}
+	say(why, n, "no switch order at %" PRIu64, x->at_lo.ms);
+	return false;
 }
 
 bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
@@ -1057,6 +1127,8 @@ bool sim_expect_check(const struct sim_expect *x, const struct sim_record *r,
 		}
 		return true;
 	}
+	case SIM_X_ORDER:
+		return check_order(x, m, why, n);
 	case SIM_X_STORE:
 		if (!m->have_store) {
 			say(why, n, "no [Store] in the scenario");

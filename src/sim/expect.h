@@ -27,6 +27,11 @@
  *   sink_failures = N|>=N|...
  *   store     = KEY N|>=N|<=N|A..B        ([Store] counters: writes,
  *               conflicts, failed, reads, adoptions, crashes)
+ *   order     = TIME accepted|refused|refused[REASON]|error
+ *               (the engine's answer to the `switch` action at TIME)
+ *
+ * A filter trigger_class=discretionary also matches an event without
+ * trigger_class: before PD-7 every switch was counted (logs of then).
  *
  * TIME is milliseconds, or created+MS (the side's first SessionCreated).
  * Where the side names events or states (final, event, no, sequence,
@@ -68,6 +73,21 @@ enum sim_expect_kind {
 	SIM_X_SINK_FAILURES,
 	SIM_X_SILENT_AFTER,
 	SIM_X_STORE,
+	SIM_X_ORDER,
+};
+
+/* The engine's answer to an operator's `switch` (PD-8). */
+enum sim_order_result {
+	SIM_ORDER_ACCEPTED,	/* started (ATTACHED) or queued */
+	SIM_ORDER_REFUSED,	/* with a reason (struct jv_switch_answer) */
+	SIM_ORDER_ERROR,	/* jv_client_request_switch failed */
+};
+
+struct sim_order {
+	jv_time at;
+	enum sim_order_result result;
+	enum jv_reason refused;		/* SIM_ORDER_REFUSED */
+	int rc;				/* SIM_ORDER_ERROR */
 };
 
 /* [Store] counters an expectation may name (store = KEY C). */
@@ -128,7 +148,9 @@ struct sim_expect {
 	jv_time window_ms;		/* rate */
 	double ratio;			/* delivered */
 	int dir;			/* max_gap / delivered: -1 both, 0 up,
-					   1 down, 2 request; store: key */
+					   1 down, 2 request; store: key;
+					   order: enum sim_order_result */
+	enum jv_reason reason;		/* order: refused[R], or NONE */
 };
 
 /*
@@ -146,6 +168,8 @@ struct sim_measure {
 	uint64_t sink_failures;
 	bool have_store;			/* [Store] */
 	uint64_t store[SIM_SK_COUNT];
+	const struct sim_order *orders;	/* every `switch` action */
+	unsigned norders;
 };
 
 /*

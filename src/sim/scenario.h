@@ -45,6 +45,7 @@ enum {
 	SIM_ERRORS_MAX = 16,
 	SIM_SET_MAX = 8,		/* parameters per `set` action */
 	SIM_NODES_MAX = 2,		/* gateway nodes: gw1, gw2 */
+	SIM_ORDERS_MAX = 64,		/* switch answers kept per run */
 };
 
 enum sim_dirs { SIM_DIR_UP = 1, SIM_DIR_DOWN = 2, SIM_DIR_BOTH = 3 };

@@ -420,6 +420,8 @@ static const struct recorded *recorded_pick(const struct dirstate *d,
 
 /* ---- links ----------------------------------------------------------- */
 
+static void liv10_update(struct world *w, unsigned p);
+
 /*
  * A datagram enters link (p, dir) at now: the attacker sees it first
  * (records, then applies a pending modification), then the link decides
@@ -446,8 +448,10 @@ static void transmit(struct world *w, unsigned p, int dir, const uint8_t *b,
 			hold = m->by;
 		else
 			flip = m->flip;
-		if (--m->left == 0)
+		if (--m->left == 0) {
 			d->mods[i] = d->mods[--d->nmods];
+			liv10_update(w, p);
+		}
 		break;
 	}
 	if (hold == JV_TIME_NEVER)
@@ -470,6 +474,54 @@ static void transmit(struct world *w, unsigned p, int dir, const uint8_t *b,
 		push(w, v.at[c] + hold, dir ? EV_DELIVER_DOWN : EV_DELIVER_UP,
 		     s, 0);
 	}
+}
+
+/* ---- LIV-10 ground truth ----------------------------------------------- */
+
+/* Nothing on the link the spec lets the engine refuse a candidate for
+ * (§6.3: loss, corruption counted as loss) or that makes its delay
+ * unbounded (a bandwidth cap's queue). */
+static bool link_clean(const struct sim_link_params *p)
+{
+	return p->loss == 0.0 && !p->loss_every_ms &&
+	       p->burst_enter == 0.0 && p->corrupt == 0.0 && !p->rate_kbps;
+}
+
+/* Worst one-way delay of a direction. */
+static jv_time link_worst(const struct sim_link_params *p)
+{
+	return (jv_time)p->delay_ms + p->jitter_ms +
+	       (p->reorder > 0.0 ? p->reorder_ms : 0);
+}
+
+/*
+ * Tell the checker whether path p is up for LIV-10 (both ways, no hard
+ * failure) and clean: no loss or corruption on it, the address it
+ * started with (after a NAT rebinding the gateway must first validate
+ * the new one, PD-10), no attacker modification pending, a protocol
+ * both sides allow, within the latency threshold if there is one.
+ */
+static void liv10_update(struct world *w, unsigned p)
+{
+	const struct path *pa = &w->path[p];
+	const struct sim_transport *t = &w->sc->transport[p];
+	const struct jv_policy *cp = &w->sc->policy[SIM_CLIENT];
+	const struct jv_policy *gp = &w->sc->policy[SIM_GATEWAY];
+	const struct sim_link_params *up = &pa->d[0].link.p;
+	const struct sim_link_params *dn = &pa->d[1].link.p;
+	jv_time rtt = link_worst(up) + link_worst(dn);
+	bool carries = !pa->hard_down && !pa->d[0].link.down &&
+		       !pa->d[1].link.down;
+	bool clean = link_clean(up) && link_clean(dn) &&
+		     sim_addr_eq(&pa->addr, &t->addr) &&
+		     !pa->d[0].nmods && !pa->d[1].nmods &&
+		     (t->proto & cp->allowed_protocols) &&
+		     (t->proto & gp->allowed_protocols) &&
+		     !(cp->latency_volatile_threshold_ms &&
+		       rtt > cp->latency_volatile_threshold_ms);
+
+	sim_check_transport(&w->res->check, t->name, carries, clean, rtt,
+			    link_worst(dn), w->now);
 }
 
 /* ---- node drivers -------------------------------------------------------- */
@@ -1548,6 +1600,24 @@ static void add_modifier(struct world *w, const struct sim_action *a)
 	m->by = a->by_ms;
 }
 
+/* What the engine answered an operator's switch order (PD-8: a refused
+ * migration leaves no event, only this answer). */
+static void record_order(struct world *w, int rc,
+			 const struct jv_switch_answer *ans)
+{
+	struct sim_order *o;
+
+	if (w->res->norders == SIM_ORDERS_MAX)
+		return;
+	o = &w->res->orders[w->res->norders++];
+	o->at = w->now;
+	o->rc = rc;
+	o->refused = rc ? JV_REASON_NONE : ans->refused;
+	o->result = rc ? SIM_ORDER_ERROR :
+		    ans->refused == JV_REASON_NONE ? SIM_ORDER_ACCEPTED :
+		    SIM_ORDER_REFUSED;
+}
+
 static int run_action(struct world *w, const struct sim_action *a)
 {
 	struct path *pa = a->path >= 0 ? &w->path[a->path] : NULL;
@@ -1559,6 +1629,9 @@ static int run_action(struct world *w, const struct sim_action *a)
 	switch (a->kind) {
 	case SIM_ACT_KILL:
 		links_set(w, (unsigned)a->path, a->dirs, true);
+		/* the checker learns it before the engine: the binding
+		 * died now, whatever the engine makes of it */
+		liv10_update(w, (unsigned)a->path);
 		if (a->hard && !pa->hard_down) {
 			pa->hard_down = true;
 			if (w->client) {
@@ -1580,6 +1653,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 				done(w, EP_CLIENT);
 			}
 		}
+		liv10_update(w, (unsigned)a->path);
 		break;
 	case SIM_ACT_SET:
 		for (unsigned i = 0; i < a->nset; i++)
@@ -1590,6 +1664,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 						       a->set[i].value, NULL))
 					fail(w, "set %s=%s refused",
 					     a->set[i].key, a->set[i].value);
+		liv10_update(w, (unsigned)a->path);
 		break;
 	case SIM_ACT_NAT:
 		if (a->has_addr) {
@@ -1600,6 +1675,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 			pa->addr.port = (uint16_t)(pa->addr.port + 1 < 65536 ?
 						   pa->addr.port + 1 : 1024);
 		}
+		liv10_update(w, (unsigned)a->path);
 		break;
 	case SIM_ACT_SWITCH:
 		if (w->client) {
@@ -1607,6 +1683,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 
 			rc = jv_client_request_switch(w->client, name, w->now,
 						      w->out, &ans);
+			record_order(w, rc, &ans);
 			done(w, EP_CLIENT);
 		}
 		break;
@@ -1632,6 +1709,7 @@ static int run_action(struct world *w, const struct sim_action *a)
 		if (a->side == SIM_GATEWAY) {
 			/* The same node id, empty memory, durable: what it
 			 * held comes back from the store (PD-9). */
+			sim_check_gateway_fault(&w->res->check);
 			node_crash(w, (unsigned)a->node);
 			w->res->node_restarts++;
 			rc = node_start(w, (unsigned)a->node);
@@ -1656,21 +1734,28 @@ static int run_action(struct world *w, const struct sim_action *a)
 	case SIM_ACT_HOLD:
 	case SIM_ACT_DROP:
 		add_modifier(w, a);
+		liv10_update(w, (unsigned)a->path);
 		break;
 	case SIM_ACT_CRASH:
+		sim_check_gateway_fault(&w->res->check);
 		node_crash(w, (unsigned)a->node);
 		break;
 	case SIM_ACT_STORE_DOWN:
 	case SIM_ACT_STORE_UP:
 		/* The nodes find out from their next operation. */
 		w->store.down = a->kind == SIM_ACT_STORE_DOWN;
+		if (w->store.down)
+			sim_check_gateway_fault(&w->res->check);
 		break;
 	case SIM_ACT_PARTITION:
 	case SIM_ACT_HEAL:
 		w->store.node[a->node].partitioned =
 			a->kind == SIM_ACT_PARTITION;
+		if (a->kind == SIM_ACT_PARTITION)
+			sim_check_gateway_fault(&w->res->check);
 		break;
 	case SIM_ACT_STORE_CONFLICT:
+		sim_check_gateway_fault(&w->res->check);
 		(void)sim_store_inject_conflict(&w->store, "intruder");
 		break;
 	case SIM_ACT_KIND_COUNT:
@@ -1996,6 +2081,13 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		r = setup_traffic(w);
 	if (r)
 		goto out;
+	/* LIV-10's ground truth.  With two nodes a transport to the node
+	 * that does not hold the session carries nothing for it until a
+	 * takeover (LIV-11's case): LIV-10 is not checked there. */
+	for (unsigned p = 0; p < w->npaths; p++)
+		liv10_update(w, p);
+	if (w->nnodes > 1)
+		sim_check_gateway_fault(&res->check);
 	for (size_t i = 0; i < sc->nactions; i++)
 		push(w, sc->actions[i].at, EV_ACTION, (uint32_t)i, 0);
 	for (unsigned n = 0; n < w->nnodes; n++)

@@ -42,6 +42,9 @@ struct sim_run_opts {
 	struct jv_eventlog *log;	/* JSONL of both endpoints, or NULL */
 	bool lenient_replay;		/* a replay with nothing recorded is
 					   not a failure (chaos) */
+	bool known_findings;		/* sim_execute: violations all of
+					   open engine findings (findings.h)
+					   make the run KNOWN, not failed */
 	/* Optional observers (jvpn demo prints a timeline with them). */
 	void (*on_event)(void *ud, enum sim_side side,
 			 const struct jv_event_origin *origin,
@@ -79,6 +82,8 @@ struct sim_result {
 	uint64_t store_failures;	/* answers that said unreachable */
 	unsigned npaths;
 	struct sim_path_stats paths[SIM_TRANSPORTS_MAX];
+	unsigned norders;		/* `switch` actions (PD-8) and the */
+	struct sim_order orders[SIM_ORDERS_MAX];	/* engine's answers */
 	uint8_t event_hash[32];		/* BLAKE2b of every event line */
 };
 
@@ -94,7 +99,8 @@ void sim_result_free(struct sim_result *res);
 
 /* Run sc (twice when it asks for a determinism check), check its
  * expectations and print the verdict to out (details unless quiet).
- * Returns 1 pass, 0 fail, negative on a setup error. */
+ * Returns 1 pass, 0 fail, 2 known (o->known_findings: it failed only by
+ * violations of open engine findings), negative on a setup error. */
 int sim_execute(const struct sim_scenario *sc, const struct sim_run_opts *o,
 		FILE *out, bool quiet);
 

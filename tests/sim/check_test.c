@@ -489,6 +489,230 @@ static void fork_across_nodes(void **st)
 	assert_non_null(strstr(chk.kept[before].msg, "committed twice"));
 }
 
+/* ---- PD-7: forced and discretionary switches; LIV-10 ----------------- */
+
+/* A switch of the given class: RECOVERING entry, attempt, commit. */
+static void switch_of(jv_time t, const char *from, const char *to,
+		      const char *klass)
+{
+	struct jv_event e = { .type = JV_EV_SESSION_STATE_CHANGE, .ts_ms = t };
+	struct jv_event sw = { .type = JV_EV_TRANSPORT_SWITCH };
+	struct jv_event res = { .type = JV_EV_REATTACH_RESULT };
+
+	ssc(t, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_CONSECUTIVE_DROP_EXCEEDED, NULL);
+	e.state_version = ++ver;
+	JV_EV_SET(&e, previous_state, JV_STATE_VOLATILE);
+	JV_EV_SET(&e, new_state, JV_STATE_RECOVERING);
+	JV_EV_SET(&e, reason_code, JV_REASON_LOSS_RECOVERY);
+	JV_EV_SET(&e, from_transport, from);
+	JV_EV_SET(&e, candidate_transport, to);
+	JV_EV_SET(&e, candidate_set_size, 1);
+	JV_EV_SET(&e, trigger_class, klass);
+	emit(&e);
+	attempt(t, to);
+	commit(t);
+	ssc(t + 10, JV_STATE_RECOVERING, JV_STATE_ATTACHED,
+	    JV_REASON_REATTACH_SUCCESS, NULL);
+	sw.state_version = res.state_version = ver;
+	sw.ts_ms = res.ts_ms = t + 10;
+	JV_EV_SET(&sw, previous_transport, from);
+	JV_EV_SET(&sw, new_transport, to);
+	JV_EV_SET(&sw, reason_code, JV_REASON_REATTACH_SUCCESS);
+	JV_EV_SET(&sw, trigger_class, klass);
+	emit(&sw);
+	JV_EV_SET(&res, status, "SUCCESS");
+	JV_EV_SET(&res, reason_code, JV_REASON_REATTACH_SUCCESS);
+	emit(&res);
+	commit(t + 10);
+}
+
+static void attached_on(const char *tr)
+{
+	created(1);
+	ssc(1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	attached(1, tr);
+	commit(1);
+}
+
+/* INV-08/INV-12 as amended: forced switches are not capped, and the cap
+ * counts the discretionary ones only. */
+static void forced_switches_are_not_capped(void **st)
+{
+	const char *t[2] = { "p1", "p2" };
+
+	(void)st;
+	pol.max_switches_per_min = 2;
+	attached_on("p1");
+	for (int i = 0; i < 5; i++)
+		switch_of(10000 + 2000 * (jv_time)i, t[i % 2], t[(i + 1) % 2],
+			  "forced");
+	no_violation_yet();
+	switch_of(20000, "p2", "p1", "discretionary");
+	switch_of(22000, "p1", "p2", "discretionary");
+	no_violation_yet();
+	switch_of(24000, "p2", "p1", "discretionary");
+	expect_violation("INV-12");
+	expect_violation("INV-08");
+
+	/* a cap of 0 disables switching: forced ones count too */
+	setup(NULL);
+	pol.max_switches_per_min = 0;
+	attached_on("p1");
+	switch_of(10000, "p1", "p2", "forced");
+	expect_violation("INV-12");
+	expect_violation("INV-08");
+}
+
+static void path(const char *name, bool up, jv_time now)
+{
+	sim_check_transport(&chk, name, up, up, 20, 10, now);
+}
+
+/* The bound of a binding death at 5000 with 20 ms paths: detection,
+ * cooldown, one round trip, the dead path's answers in flight, + 1. */
+static jv_time liv10_due(void)
+{
+	return 5000 + pol.heartbeat_volatile_ms + pol.switch_cooldown_ms +
+	       20 + 10 + 1;
+}
+
+static void two_live_paths(void)
+{
+	path("p1", true, 0);
+	path("p2", true, 0);
+	attached_on("p1");
+}
+
+/* The binding goes down, the client is ATTACHED on p2 within the bound:
+ * nothing to say; not by then: LIV-10, at the first ms past it. */
+static void liv10_bound(void **st)
+{
+	(void)st;
+	two_live_paths();
+	path("p1", false, 5000);
+	sim_check_time(&chk, liv10_due());
+	no_violation_yet();
+	switch_of(liv10_due() - 10, "p1", "p2", "forced");
+	sim_check_time(&chk, 100000);
+	no_violation_yet();
+
+	setup(NULL);
+	two_live_paths();
+	path("p1", false, 5000);
+	sim_check_time(&chk, liv10_due());
+	no_violation_yet();
+	sim_check_time(&chk, liv10_due() + 1);
+	expect_violation("LIV-10");
+}
+
+/* DEGRADED while a live transport is there: LIV-10 at once. */
+static void liv10_never_degraded(void **st)
+{
+	(void)st;
+	two_live_paths();
+	path("p1", false, 5000);
+	ssc(5000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(5000, "p1");
+	commit(5000);
+	no_violation_yet();
+	ssc(6000, JV_STATE_VOLATILE, JV_STATE_DEGRADED,
+	    JV_REASON_NO_CANDIDATE_TRANSPORTS, NULL);
+	expect_violation("LIV-10");
+}
+
+static void damp(jv_time t, const char *tr, bool on)
+{
+	struct jv_event ev = { .type = on ? JV_EV_TRANSPORT_DAMPED :
+					    JV_EV_TRANSPORT_REUSED,
+			       .ts_ms = t, .state_version = ver };
+
+	JV_EV_SET(&ev, transport_id, tr);
+	JV_EV_SET(&ev, flap_penalty, on ? 3100 : 700);
+	emit(&ev);
+	commit(t);
+}
+
+/* What LIV-10 does not ask: no live alternative; or two live ones, both
+ * damped (neither is the only one left).  One damped live alternative,
+ * the only one: it must be taken. */
+static void liv10_premises(void **st)
+{
+	(void)st;
+	two_live_paths();
+	path("p2", false, 4000);
+	path("p1", false, 5000);
+	sim_check_time(&chk, 100000);
+	no_violation_yet();
+
+	setup(NULL);
+	path("p3", true, 0);
+	two_live_paths();
+	damp(3000, "p2", true);
+	damp(3000, "p3", true);
+	path("p1", false, 5000);
+	sim_check_time(&chk, 100000);
+	no_violation_yet();
+
+	setup(NULL);
+	two_live_paths();
+	damp(3000, "p2", true);
+	path("p1", false, 5000);
+	sim_check_time(&chk, 100000);
+	expect_violation("LIV-10");
+}
+
+/* The gateway moved on its own while the request was under way: each
+ * stale_state_version denial is one more round trip (OP-4). */
+static void liv10_stale_retry(void **st)
+{
+	struct jv_event d = { .type = JV_EV_REATTACH_RESULT, .ts_ms = 5500 };
+
+	(void)st;
+	two_live_paths();
+	path("p1", false, 5000);
+	d.state_version = ver;
+	JV_EV_SET(&d, status, "DENIED");
+	JV_EV_SET(&d, reason_code, JV_REASON_STALE_STATE_VERSION);
+	JV_EV_SET(&d, candidate_transport, "p2");
+	emit(&d);
+	commit(5500);
+	sim_check_time(&chk, liv10_due() + 20);
+	no_violation_yet();
+	sim_check_time(&chk, liv10_due() + 21);
+	expect_violation("LIV-10");
+}
+
+/* After a gateway fault LIV-10 is LIV-11's business. */
+static void liv10_off_after_gateway_fault(void **st)
+{
+	(void)st;
+	two_live_paths();
+	path("p1", false, 5000);
+	sim_check_gateway_fault(&chk);
+	sim_check_time(&chk, 100000);
+	no_violation_yet();
+}
+
+/* PD-7: fail-back and migrations never go to a damped transport. */
+static void no_discretionary_switch_to_damped(void **st)
+{
+	(void)st;
+	two_live_paths();
+	damp(3000, "p2", true);
+	switch_of(5000, "p1", "p2", "forced");
+	no_violation_yet();
+	switch_of(8000, "p2", "p1", "discretionary");
+	damp(9000, "p2", false);
+	switch_of(11000, "p1", "p2", "discretionary");
+	no_violation_yet();
+	damp(12000, "p1", true);
+	switch_of(14000, "p2", "p1", "discretionary");
+	expect_violation("PD-7");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +731,14 @@ int main(void)
 		cmocka_unit_test_setup(only_the_owner_commits, setup),
 		cmocka_unit_test_setup(release_or_denial, setup),
 		cmocka_unit_test_setup(fork_across_nodes, setup),
+		cmocka_unit_test_setup(forced_switches_are_not_capped, setup),
+		cmocka_unit_test_setup(liv10_bound, setup),
+		cmocka_unit_test_setup(liv10_never_degraded, setup),
+		cmocka_unit_test_setup(liv10_premises, setup),
+		cmocka_unit_test_setup(liv10_stale_retry, setup),
+		cmocka_unit_test_setup(liv10_off_after_gateway_fault, setup),
+		cmocka_unit_test_setup(no_discretionary_switch_to_damped,
+				       setup),
 	};
 
 	return cmocka_run_group_tests_name("sim_check", tests, NULL, NULL);

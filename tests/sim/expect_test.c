@@ -269,6 +269,64 @@ static void store_and_silence(void **st)
 	sim_meter_free(&up);
 }
 
+/* PD-7: an event without trigger_class counts as discretionary (logs of
+ * before the split); PD-8: the answers to switch orders. */
+static void trigger_class_and_orders(void **st)
+{
+	struct jv_event ev = { .type = JV_EV_TRANSPORT_SWITCH, .ts_ms = 16000,
+			       .state_version = version[SIM_GATEWAY] };
+	const struct sim_order o[] = {
+		{ .at = 3000, .result = SIM_ORDER_ACCEPTED,
+		  .refused = JV_REASON_NONE },
+		{ .at = 3100, .result = SIM_ORDER_REFUSED,
+		  .refused = JV_REASON_COOLDOWN_ACTIVE },
+	};
+	struct sim_measure m = { .orders = o, .norders = 2 };
+
+	(void)st;
+	assert_true(holds("rate = gateway TransportSwitch "
+			  "trigger_class=discretionary <=5 per 60000"));
+	assert_false(holds("rate = gateway TransportSwitch "
+			   "trigger_class=discretionary <=4 per 60000"));
+	assert_true(holds("no = gateway TransportSwitch trigger_class=forced"));
+	JV_EV_SET(&ev, new_transport, "p1");
+	JV_EV_SET(&ev, trigger_class, "forced");
+	assert_int_equal(sim_record_add(&rec, SIM_GATEWAY, "s1", &ev), 0);
+	assert_true(holds("event = gateway TransportSwitch "
+			  "trigger_class=forced count=1 at=16000"));
+	assert_true(holds("rate = gateway TransportSwitch "
+			  "trigger_class=discretionary <=5 per 60000"));
+	assert_false(holds("rate = gateway TransportSwitch <=5 per 60000"));
+
+	assert_true(holds_m("order = 3000 accepted", &m));
+	assert_false(holds_m("order = 3000 refused", &m));
+	assert_true(holds_m("order = 3100 refused", &m));
+	assert_true(holds_m("order = 3100 refused[cooldown_active]", &m));
+	assert_false(holds_m("order = 3100 refused[switch_rate_limited]", &m));
+	assert_false(holds_m("order = 3200 accepted", &m));
+}
+
+static void order_syntax(void **st)
+{
+	static const char *const bad[] = {
+		"3000", "3000 maybe", "created+5 accepted",
+		"3000 refused[no_such_reason]",
+		"3000 accepted[cooldown_active]",
+		"3000 refused[cooldown_active", "x accepted",
+	};
+	struct sim_expect x;
+	struct jv_diag d;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		jv_diag_clear(&d);
+		if (!sim_expect_parse(&x, "order", bad[i], 3, &d))
+			fail_msg("order = %s parsed", bad[i]);
+	}
+	assert_int_equal(sim_expect_parse(&x, "order", "3000 error", 3, &d), 0);
+	assert_int_equal(x.dir, SIM_ORDER_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +337,9 @@ int main(void)
 		cmocka_unit_test(gaps_need_a_stream),
 		cmocka_unit_test(nodes),
 		cmocka_unit_test(store_and_silence),
+		cmocka_unit_test(order_syntax),
+		/* last: it adds an event to the shared record */
+		cmocka_unit_test(trigger_class_and_orders),
 	};
 
 	return cmocka_run_group_tests_name("sim_expect", tests, setup,

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -266,6 +267,70 @@ static void node_names(void **st)
 	sim_scenario_free(&sc);
 }
 
+/*
+ * LIV-10 can fail: with switching disabled (max_switches_per_min = 0 pins
+ * the session, even against a dead binding) the client cannot leave p1
+ * when it dies hard, although p2 is live: the checker must say LIV-10,
+ * and nothing else.  The same run with switching allowed passes.
+ */
+static const char pinned[] =
+	"[Scenario]\nname = w\nseed = 5\nduration_ms = 12000\n"
+	"[Policy]\nswitching.max_switches_per_min = %u\n"
+	"[Transport p1]\ndelay_ms = 10\n"
+	"[Transport p2]\npriority = 1\ndelay_ms = 25\n"
+	"[Timeline]\nat 4000 = kill p1 hard\n";
+
+static void liv10_caught_in_a_run(void **st)
+{
+	char text[sizeof pinned + 8];
+	struct sim_scenario sc;
+	struct sim_result r;
+
+	(void)st;
+	snprintf(text, sizeof text, pinned, 0u);
+	load(text, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &r), 0);
+	assert_true(r.check.total >= 1);
+	for (unsigned i = 0; i < r.check.nkept; i++)
+		assert_string_equal(r.check.kept[i].id, "LIV-10");
+	assert_int_equal(r.check.kept[0].at, 4000);
+	assert_int_equal(r.check.kept[0].side, SIM_CLIENT);
+	sim_result_free(&r);
+	sim_scenario_free(&sc);
+
+	snprintf(text, sizeof text, pinned, 8u);
+	load(text, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &r), 0);
+	assert_int_equal(r.check.total, 0);
+	assert_true(has(&r, SIM_CLIENT, JV_EV_TRANSPORT_SWITCH, JV_TIME_NEVER));
+	sim_result_free(&r);
+	sim_scenario_free(&sc);
+}
+
+/* The run loop keeps the engine's answer to each `switch` order (PD-8: a
+ * refused migration leaves no event). */
+static void switch_orders_answered(void **st)
+{
+	static const char text[] =
+		"[Scenario]\nname = w\nseed = 5\nduration_ms = 8000\n"
+		"[Transport p1]\ndelay_ms = 10\n"
+		"[Transport p2]\npriority = 1\ndelay_ms = 10\n"
+		"[Timeline]\nat 3000 = switch p2\nat 3100 = switch p1\n";
+	struct sim_scenario sc;
+	struct sim_result r;
+
+	(void)st;
+	load(text, &sc);
+	assert_int_equal(sim_run(&sc, NULL, &r), 0);
+	assert_int_equal(r.norders, 2);
+	assert_int_equal(r.orders[0].at, 3000);
+	assert_int_equal(r.orders[0].result, SIM_ORDER_ACCEPTED);
+	assert_int_equal(r.orders[1].result, SIM_ORDER_REFUSED);
+	assert_int_equal(r.orders[1].refused, JV_REASON_COOLDOWN_ACTIVE);
+	sim_result_free(&r);
+	sim_scenario_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +341,8 @@ int main(void)
 		cmocka_unit_test(ack_waits_for_the_store),
 		cmocka_unit_test(crash_takes_held_events_along),
 		cmocka_unit_test(node_names),
+		cmocka_unit_test(liv10_caught_in_a_run),
+		cmocka_unit_test(switch_orders_answered),
 	};
 
 	return cmocka_run_group_tests_name("sim_world", tests, NULL, NULL);
