@@ -394,6 +394,7 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 						    now, false);
 
 		if (ok > now) {
+			s->att.copies = JV_ATTEMPT_COPIES;
 			s->att.next_tx_ms = ok;
 			return;
 		}
@@ -443,6 +444,8 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 							    capped);
 			if (gate == JV_REASON_COOLDOWN_ACTIVE &&
 			    ok <= s->recovery_deadline_ms) {
+				/* no more copies to the abandoned one */
+				s->att.copies = JV_ATTEMPT_COPIES;
 				s->att.next_tx_ms = ok;
 				return;
 			}
@@ -473,6 +476,18 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		emit_switch_failed(s, JV_REASON_NO_CANDIDATE_TRANSPORTS, id, now);
 }
 
+/* The attempt's transport is lost: silent, in a drop run, failed. */
+static bool candidate_lost(const struct jv_session *s, jv_time now)
+{
+	const struct jv_path *p = &s->paths[s->att.cand];
+
+	if (s->att.cand == s->bound)
+		return binding_lost(s, now);
+	return jv_health_hard_failed(&p->health) ||
+	       jv_health_is_silent(&p->health, &s->policy, now) ||
+	       p->health.consecutive_drops >= s->policy.max_consecutive_drops;
+}
+
 /* §6.4 would now switch away from the binding. */
 static bool other_path_answers(struct jv_client *c, jv_time now)
 {
@@ -495,11 +510,12 @@ static void attempt_progress(struct jv_client *c, jv_time now,
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0)
 		return;
 	if (s->paths[s->att.cand].down ||
-	    (s->att.cand == s->bound && binding_lost(s, now) &&
+	    (candidate_lost(s, now) && s->att.copies < JV_ATTEMPT_COPIES &&
 	     other_path_answers(c, now))) {
-		/* A revalidation of a binding that is lost by now gives way
-		 * as soon as another transport answers (LIV-10), not after
-		 * its copies run out, one retransmission timer each. */
+		/* An attempt on a transport that is lost by now (the binding
+		 * being revalidated, or a candidate gone silent) gives way as
+		 * soon as another transport answers (LIV-10), not after its
+		 * copies run out, one retransmission timer each. */
 		attempt_abandon(c, now, out);
 		return;
 	}
