@@ -180,6 +180,10 @@ bool jv_fsm_transition_legal(enum jv_state prev, enum jv_state next,
  */
 enum jv_input jv_fsm_deny_input(enum jv_reason deny_code);
 
+/* A planned switch's reason (the arguments of T13: failback, PD-7;
+ * operator_migration, PD-8): discretionary, from a working binding. */
+bool jv_fsm_planned(enum jv_reason r);
+
 /* Is deny_code in the retryable class (T43: retry after retry_after_ms)? */
 bool jv_deny_retryable(enum jv_reason deny_code);
 

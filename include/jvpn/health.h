@@ -150,6 +150,10 @@ void jv_health_restart_windows(struct jv_health *h, jv_time now);
 enum jv_reason jv_health_condition(const struct jv_health *h,
 				   const struct jv_policy *p, jv_time now);
 
+/* §6.1 stability_duration_ms at now (the snapshot's stability_ms, without
+ * the rest of the snapshot: fail-back asks on every evaluation). */
+jv_time jv_health_stability_ms(const struct jv_health *h,
+			       const struct jv_policy *p, jv_time now);
 /* stability_ms >= LOSS_WINDOW_MS: no condition for one full window (§6.2). */
 bool jv_health_is_stable(const struct jv_health *h, const struct jv_policy *p,
 			 jv_time now);

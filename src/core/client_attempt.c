@@ -120,18 +120,20 @@ void jv_cl_release_damped(struct jv_session *s, jv_time now)
 				     now);
 }
 
-/* PD-6/PD-7: the binding is gone, hard-failed, silent or in a drop run,
- * so moving off it now is forced. */
+/* PD-6: path i is down, hard-failed, silent or in a run of drops. */
+static bool path_lost(const struct jv_session *s, int i, jv_time now)
+{
+	const struct jv_path *p = &s->paths[i];
+
+	return p->down || jv_health_hard_failed(&p->health) ||
+	       jv_health_is_silent(&p->health, &s->policy, now) ||
+	       p->health.consecutive_drops >= s->policy.max_consecutive_drops;
+}
+
+/* PD-7: the binding is gone or lost, so moving off it now is forced. */
 static bool binding_lost(const struct jv_session *s, jv_time now)
 {
-	const struct jv_path *b;
-
-	if (s->bound < 0)
-		return true;
-	b = &s->paths[s->bound];
-	return b->down || jv_health_hard_failed(&b->health) ||
-	       jv_health_is_silent(&b->health, &s->policy, now) ||
-	       b->health.consecutive_drops >= s->policy.max_consecutive_drops;
+	return s->bound < 0 || path_lost(s, s->bound, now);
 }
 
 static const char *class_name(bool forced)
@@ -289,6 +291,26 @@ static size_t gather(struct jv_client *c, jv_time now,
 	return n;
 }
 
+/* What §6.4 decides now: the candidates as gathered (index i of cand is
+ * path map[i]) and the result. */
+struct selection {
+	struct jv_candidate cand[JV_MAX_TRANSPORTS];
+	int map[JV_MAX_TRANSPORTS];
+	size_t n;
+	bool have_b;
+	struct jv_select_result r;
+};
+
+static bool select_now(struct jv_client *c, jv_time now, const char *ordered,
+		       struct selection *x)
+{
+	struct jv_select_binding b;
+
+	x->n = gather(c, now, &b, &x->have_b, x->cand, x->map);
+	return jv_select(x->have_b ? &b : NULL, x->cand, x->n, &c->s.policy,
+			 now, ordered, &x->r) == JV_OK;
+}
+
 /*
  * §6.4 at one health update while VOLATILE or DEGRADED: select, apply the
  * gates, and either start an attempt (T21/T31) or record the refusal
@@ -298,21 +320,16 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 			    struct jv_out *out)
 {
 	struct jv_session *s = &c->s;
-	struct jv_select_binding b;
-	struct jv_candidate cand[JV_MAX_TRANSPORTS];
-	int map[JV_MAX_TRANSPORTS];
-	struct jv_select_result r;
-	bool have_b;
-	size_t n = gather(c, now, &b, &have_b, cand, map);
+	struct selection x;
 
-	if (jv_select(have_b ? &b : NULL, cand, n, &s->policy, now,
-		      s->operator_order, &r) != JV_OK)
+	if (!select_now(c, now, s->operator_order, &x))
 		return;
-	for (size_t i = 0; i < n; i++)
+	const struct jv_select_result r = x.r;
+	for (size_t i = 0; i < x.n; i++)
 		if (r.restabilized_mask & (1u << i))
-			s->paths[map[i]].needs_restabilize = false;
+			s->paths[x.map[i]].needs_restabilize = false;
 
-	const char *best = r.best >= 0 ? cand[r.best].id : NULL;
+	const char *best = r.best >= 0 ? x.cand[r.best].id : NULL;
 	if (r.outcome == JV_SELECT_DENY) {
 		emit_switch_denied(s, r.reason, best, r.candidate_set_size, now,
 				   true);
@@ -325,7 +342,7 @@ static void switch_evaluate(struct jv_client *c, jv_time now,
 	}
 
 	bool change = r.outcome == JV_SELECT_SWITCH;
-	int target = change ? map[r.winner] : s->bound;
+	int target = change ? x.map[r.winner] : s->bound;
 	/* PD-7: a forced switch passes the cooldown gate only. */
 	enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy, now,
 					      change && jv_switch_is_capped(&s->policy, r.forced),
@@ -377,8 +394,7 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 	struct jv_session *s = &c->s;
 	struct jv_path *p = &s->paths[s->att.cand];
 	const char *last = p->id;
-	bool planned = s->att.recovery == JV_REASON_FAILBACK ||
-		       s->att.recovery == JV_REASON_OPERATOR_MIGRATION;
+	bool planned = jv_fsm_planned(s->att.recovery);
 
 	p->excluded_until_ms = now + s->policy.switch_cooldown_ms;
 	p->needs_restabilize = true;
@@ -409,18 +425,12 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		}
 	}
 
-	struct jv_select_binding b;
-	struct jv_candidate cand[JV_MAX_TRANSPORTS];
-	int map[JV_MAX_TRANSPORTS];
-	struct jv_select_result r;
-	bool have_b;
-	size_t n = gather(c, now, &b, &have_b, cand, map);
+	struct selection x;
 
-	if (jv_select(have_b ? &b : NULL, cand, n, &s->policy, now, NULL,
-		      &r) == JV_OK &&
-	    r.outcome != JV_SELECT_DENY) {
+	if (select_now(c, now, NULL, &x) && x.r.outcome != JV_SELECT_DENY) {
+		const struct jv_select_result r = x.r;
 		bool change = r.outcome == JV_SELECT_SWITCH;
-		int target = change ? map[r.winner] : s->bound;
+		int target = change ? x.map[r.winner] : s->bound;
 
 		bool capped = change && jv_switch_is_capped(&s->policy, r.forced);
 		enum jv_reason gate = jv_switch_gates(&s->limiter, &s->policy,
@@ -476,30 +486,13 @@ static void attempt_abandon(struct jv_client *c, jv_time now,
 		emit_switch_failed(s, JV_REASON_NO_CANDIDATE_TRANSPORTS, id, now);
 }
 
-/* The attempt's transport is lost: silent, in a drop run, failed. */
-static bool candidate_lost(const struct jv_session *s, jv_time now)
-{
-	const struct jv_path *p = &s->paths[s->att.cand];
-
-	if (s->att.cand == s->bound)
-		return binding_lost(s, now);
-	return jv_health_hard_failed(&p->health) ||
-	       jv_health_is_silent(&p->health, &s->policy, now) ||
-	       p->health.consecutive_drops >= s->policy.max_consecutive_drops;
-}
-
 /* §6.4 would now switch away from the binding. */
 static bool other_path_answers(struct jv_client *c, jv_time now)
 {
-	struct jv_select_binding b;
-	struct jv_candidate cand[JV_MAX_TRANSPORTS];
-	int map[JV_MAX_TRANSPORTS];
-	struct jv_select_result r;
-	bool have_b;
-	size_t n = gather(c, now, &b, &have_b, cand, map);
+	struct selection x;
 
-	return jv_select(have_b ? &b : NULL, cand, n, &c->s.policy, now, NULL,
-			 &r) == JV_OK && r.outcome == JV_SELECT_SWITCH;
+	return select_now(c, now, NULL, &x) &&
+	       x.r.outcome == JV_SELECT_SWITCH;
 }
 
 static void attempt_progress(struct jv_client *c, jv_time now,
@@ -510,7 +503,8 @@ static void attempt_progress(struct jv_client *c, jv_time now,
 	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand < 0)
 		return;
 	if (s->paths[s->att.cand].down ||
-	    (candidate_lost(s, now) && s->att.copies < JV_ATTEMPT_COPIES &&
+	    (path_lost(s, s->att.cand, now) &&
+	     s->att.copies < JV_ATTEMPT_COPIES &&
 	     other_path_answers(c, now))) {
 		/* An attempt on a transport that is lost by now (the binding
 		 * being revalidated, or a candidate gone silent) gives way as
@@ -709,15 +703,35 @@ static void planned_start(struct jv_client *c, int target, enum jv_reason why,
 static int planned_target(struct jv_client *c, const char *id, jv_time now,
 			  struct jv_select_result *r)
 {
-	struct jv_select_binding b;
-	struct jv_candidate cand[JV_MAX_TRANSPORTS];
-	int map[JV_MAX_TRANSPORTS];
-	bool have_b;
-	size_t n = gather(c, now, &b, &have_b, cand, map);
+	struct selection x;
+	bool ok = select_now(c, now, id, &x);
 
-	if (!have_b || jv_select(&b, cand, n, &c->s.policy, now, id, r) != JV_OK)
+	*r = x.r;
+	if (!ok || !x.have_b)
 		return -1;
-	return r->outcome == JV_SELECT_SWITCH ? map[r->winner] : -1;
+	return r->outcome == JV_SELECT_SWITCH ? x.map[r->winner] : -1;
+}
+
+/* Fail-back is on and may run: an ATTACHED binding the operator did not
+ * choose. */
+static bool failback_on(const struct jv_session *s)
+{
+	return s->policy.failback_stable_ms && s->bound >= 0 &&
+	       !s->operator_pinned && s->fsm.state == JV_STATE_ATTACHED;
+}
+
+/* Path i could be failed back to once stable long enough: up, undamped,
+ * of lower Priority than the binding.  Its stability at now in *stable. */
+static bool failback_target(const struct jv_session *s, unsigned i,
+			    jv_time now, jv_time *stable)
+{
+	const struct jv_path *q = &s->paths[i];
+
+	if (!q->used || q->down || q->flap.damped ||
+	    q->priority >= s->paths[s->bound].priority)
+		return false;
+	*stable = jv_health_stability_ms(&q->health, &s->policy, now);
+	return true;
 }
 
 /*
@@ -733,19 +747,15 @@ static void failback_evaluate(struct jv_client *c, jv_time now,
 	const struct jv_policy *p = &s->policy;
 	int best = -1;
 
-	if (!p->failback_stable_ms || s->bound < 0 || s->operator_pinned)
+	if (!failback_on(s))
 		return;
 	for (unsigned i = 0; i < s->npaths; i++) {
-		const struct jv_path *q = &s->paths[i];
-		struct jv_health_snapshot h;
+		jv_time stable;
 
-		if (!q->used || q->down || q->flap.damped ||
-		    q->priority >= s->paths[s->bound].priority)
+		if (!failback_target(s, i, now, &stable) ||
+		    stable < p->failback_stable_ms)
 			continue;
-		jv_health_snapshot(&q->health, p, now, &h);
-		if (h.stability_ms < p->failback_stable_ms)
-			continue;
-		if (best < 0 || q->priority < s->paths[best].priority)
+		if (best < 0 || s->paths[i].priority < s->paths[best].priority)
 			best = (int)i;
 	}
 	if (best < 0 || jv_switch_gates(&s->limiter, p, now, true, true) !=
@@ -764,20 +774,15 @@ jv_time jv_cl_failback_deadline(const struct jv_session *s, jv_time now)
 	const struct jv_policy *p = &s->policy;
 	jv_time d = JV_TIME_NEVER;
 
-	if (!p->failback_stable_ms || s->bound < 0 || s->operator_pinned ||
-	    s->fsm.state != JV_STATE_ATTACHED)
+	if (!failback_on(s))
 		return d;
 	for (unsigned i = 0; i < s->npaths; i++) {
-		const struct jv_path *q = &s->paths[i];
-		struct jv_health_snapshot h;
-		jv_time t;
+		jv_time stable, t;
 
-		if (!q->used || q->down || q->flap.damped ||
-		    q->priority >= s->paths[s->bound].priority)
+		if (!failback_target(s, i, now, &stable))
 			continue;
-		jv_health_snapshot(&q->health, p, now, &h);
-		t = h.stability_ms < p->failback_stable_ms
-		    ? now + (p->failback_stable_ms - h.stability_ms)
+		t = stable < p->failback_stable_ms
+		    ? now + (p->failback_stable_ms - stable)
 		    : jv_switch_next_allowed(&s->limiter, p, now, true);
 		if (t <= now)
 			t = now + 1;

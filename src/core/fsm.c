@@ -419,3 +419,8 @@ bool jv_deny_retryable(enum jv_reason deny_code)
 {
 	return jv_fsm_deny_input(deny_code) == JV_IN_DENY_RETRYABLE;
 }
+
+bool jv_fsm_planned(enum jv_reason r)
+{
+	return jv_fsm_lookup(JV_STATE_ATTACHED, JV_IN_PLANNED_SWITCH, r) != NULL;
+}

@@ -369,6 +369,12 @@ static jv_time stability_at(const struct jv_health *h,
 	return bad == JV_TIME_NEVER ? 0 : t - bad;
 }
 
+jv_time jv_health_stability_ms(const struct jv_health *h,
+				const struct jv_policy *p, jv_time now)
+{
+	return stability_at(h, p, clamp_now(h, now));
+}
+
 bool jv_health_is_stable(const struct jv_health *h, const struct jv_policy *p,
 			 jv_time now)
 {

@@ -20,16 +20,9 @@ static bool recovery_permitted(enum jv_reason r)
 	return r == JV_REASON_LOSS_RECOVERY ||
 	       r == JV_REASON_DEAD_TRANSPORT_RECOVERY ||
 	       r == JV_REASON_POLICY_FORCED_RECOVERY ||
-	       r == JV_REASON_HEALTH_RECOVERED ||
-	       r == JV_REASON_FAILBACK ||
-	       r == JV_REASON_OPERATOR_MIGRATION;
+	       r == JV_REASON_HEALTH_RECOVERED || jv_fsm_planned(r);
 }
 
-/* PD-7 fail-back and PD-8 migration: from a working binding (T13). */
-static bool planned(enum jv_reason r)
-{
-	return r == JV_REASON_FAILBACK || r == JV_REASON_OPERATOR_MIGRATION;
-}
 
 static void deny(struct jv_ctrl *a, const struct jv_reattach_req *r,
 		 enum jv_reason why, uint32_t retry_after, uint64_t version)
@@ -185,7 +178,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 		      !jv_addr_equal(&s->paths[s->bound].remote, from);
 	/* PD-7: only discretionary switches count toward the cap; a planned
 	 * one is discretionary whatever the request says. */
-	bool forced = r->forced && !planned(r->recovery);
+	bool forced = r->forced && !jv_fsm_planned(r->recovery);
 	if (change && jv_switch_is_capped(p, forced) &&
 	    jv_switch_count(&s->limiter, now) >= p->max_switches_per_min) {
 		why = JV_REASON_SWITCH_RATE_LIMITED;
@@ -201,7 +194,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 		return;
 	}
 	if (!recovery_permitted(r->recovery) ||
-	    (st == JV_STATE_ATTACHED && change && !planned(r->recovery) &&
+	    (st == JV_STATE_ATTACHED && change && !jv_fsm_planned(r->recovery) &&
 	     !jv_fsm_lookup(JV_STATE_ATTACHED, JV_IN_REQUEST_ACCEPTED, r->trigger))) {
 		why = JV_REASON_POLICY_DENIED;
 		goto denied;
@@ -242,7 +235,7 @@ void jv_validate_request(struct jv_session *s, const struct jv_reattach_req *r,
 	JV_EV_SET(&annot, candidate_set_size, 1);
 	JV_EV_SET(&annot, candidate_transport, s->paths[slot].id);
 	JV_EV_SET(&annot, trigger_class, forced ? "forced" : "discretionary");
-	if (st == JV_STATE_ATTACHED && planned(r->recovery)) {
+	if (st == JV_STATE_ATTACHED && jv_fsm_planned(r->recovery)) {
 		/* T13 then T40, one commit */
 		if (jv_sess_input(s, JV_IN_PLANNED_SWITCH, r->recovery, now,
 				  &annot, false) != 1)
