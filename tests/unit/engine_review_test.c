@@ -1075,6 +1075,65 @@ static void versions_per_session(const struct side *sd)
  * its binding is only ever the handshake tuple or one that answered a
  * challenge or sent a request.
  */
+/* The attacker completes a handshake of its own with the client's key
+ * (it has it): a session whose keys it holds, reached from e->addrs. */
+static void evil_connect(struct lab *l, struct evil *e,
+			 struct jv_seeded_rng *r)
+{
+	struct jv_noise_static self;
+	struct jv_noise_initiator hs;
+	struct jv_noise_result res;
+	uint8_t priv[32], gpub[32];
+	struct jv_noise_keypair gk;
+	uint8_t buf[JV_DGRAM_MAX];
+
+	memset(e, 0, sizeof *e);
+	e->chal_addr = -1;
+	for (int k = 0; k < 4; k++)
+		jv_addr_from_ipv4(&e->addrs[k], 0xcb007101 + (uint32_t)k,
+				  (uint16_t)(1000 + k));
+	memset(priv, 0x11, 32);		/* the peer key the gateway allows */
+	memset(buf, 0x22, 32);
+	assert_int_equal(jv_noise_keypair_from_private(&gk, buf), 0);
+	memcpy(gpub, gk.pub, 32);
+	assert_int_equal(jv_noise_static_init(&self, priv), 0);
+	struct jv_rng rr = jv_seeded_rng(r);
+	assert_int_equal(jv_noise_initiation_create(&hs, &self, gpub, 4242,
+						    l->now, &rr, buf), 0);
+	jv_out_reset(&l->out);
+	(void)jv_gateway_recv(l->g, 0, &e->addrs[0], buf,
+			      JV_WIRE_INITIATION_SIZE, l->now, &l->out);
+	assert_int_equal(l->out.ndgram, 1);
+	assert_int_equal(jv_noise_response_consume(&hs, l->out.dgram[0].buf,
+						   l->out.dgram[0].len, &res,
+						   NULL), 0);
+	memcpy(e->send, res.key_i2r, 32);
+	memcpy(e->recv, res.key_r2i, 32);
+	memcpy(e->prev_recv, res.key_r2i, 32);
+	memcpy(e->sid, res.session_id, 16);
+	e->gw_index = res.remote_index;
+	jv_noise_result_wipe(&res);
+}
+
+/* The attacker seals m and sends it from e->addrs[a]; what the gateway
+ * answers updates e. */
+static void evil_send(struct lab *l, struct evil *e, const struct jv_ctrl *m,
+		      int a)
+{
+	struct jv_wire_hdr h = {
+		.type = JV_MSG_CONTROL, .key_epoch = e->epoch,
+		.receiver_index = e->gw_index, .counter = e->counter++,
+	};
+	uint8_t buf[JV_DGRAM_MAX];
+	int n = jv_wire_seal_ctrl(e->send, &h, m, buf, sizeof buf);
+
+	assert_true(n > 0);
+	jv_out_reset(&l->out);
+	(void)jv_gateway_recv(l->g, 0, &e->addrs[a], buf, (size_t)n, l->now,
+			      &l->out);
+	evil_read(e, &l->out);
+}
+
 static void authenticated_fuzz_gateway(void **st)
 {
 	(void)st;
@@ -1083,40 +1142,11 @@ static void authenticated_fuzz_gateway(void **st)
 	struct lab *l = lab_new(&pol);
 	struct jv_seeded_rng r;
 	struct evil e;
-	struct jv_noise_static self;
-	struct jv_noise_initiator hs;
-	struct jv_noise_result res;
-	uint8_t priv[32], gpub[32];
-	struct jv_noise_keypair gk;
 	uint8_t buf[JV_DGRAM_MAX];
 
 	run(l, T0 + 1000);	/* the honest client is up; we take over */
-	memset(&e, 0, sizeof e);
-	e.chal_addr = -1;
-	for (int k = 0; k < 4; k++)
-		jv_addr_from_ipv4(&e.addrs[k], 0xcb007101 + (uint32_t)k,
-				  (uint16_t)(1000 + k));
-	memset(priv, 0x11, 32);		/* the peer key the gateway allows */
-	memset(buf, 0x22, 32);
-	assert_int_equal(jv_noise_keypair_from_private(&gk, buf), 0);
-	memcpy(gpub, gk.pub, 32);
-	assert_int_equal(jv_noise_static_init(&self, priv), 0);
 	jv_seeded_rng_init(&r, 99);
-	struct jv_rng rr = jv_seeded_rng(&r);
-	assert_int_equal(jv_noise_initiation_create(&hs, &self, gpub, 4242,
-						    l->now, &rr, buf), 0);
-	jv_out_reset(&l->out);
-	(void)jv_gateway_recv(l->g, 0, &e.addrs[0], buf,
-			      JV_WIRE_INITIATION_SIZE, l->now, &l->out);
-	assert_int_equal(l->out.ndgram, 1);
-	assert_int_equal(jv_noise_response_consume(&hs, l->out.dgram[0].buf,
-						   l->out.dgram[0].len, &res,
-						   NULL), 0);
-	memcpy(e.send, res.key_i2r, 32);
-	memcpy(e.recv, res.key_r2i, 32);
-	memcpy(e.prev_recv, res.key_r2i, 32);
-	memcpy(e.sid, res.session_id, 16);
-	e.gw_index = res.remote_index;
+	evil_connect(l, &e, &r);
 
 	for (unsigned i = 0; i < 20000; i++) {
 		struct jv_ctrl m;
@@ -1187,8 +1217,165 @@ static void authenticated_fuzz_gateway(void **st)
 	assert_true(count(&l->gs, JV_EV_TRANSPORT_SWITCH) >= 3);
 	assert_true(count(&l->gs, JV_EV_REATTACH_RESULT) >= 100);
 	assert_true(count(&l->gs, JV_EV_KEY_ROTATED) >= 1);
-	jv_noise_result_wipe(&res);
 	l->nq = 0;		/* the honest client's traffic is moot */
+	lab_free(l);
+}
+
+/* A REATTACH_REQUEST of the attacker's session, from e->addrs[a]. */
+static void evil_request(struct lab *l, struct evil *e, int a,
+			 enum jv_reason trigger, enum jv_reason recovery,
+			 uint8_t cls)
+{
+	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQUEST };
+	struct jv_ctrl_reattach_request *q = &m.request;
+
+	memcpy(q->session_id, e->sid, 16);
+	q->nonce = ++e->nonce;
+	q->protocol_version = JV_PROTOCOL_VERSION;
+	q->ts_ms = l->now;
+	q->state_version = e->version;
+	q->trigger_reason = trigger;
+	q->recovery_reason = recovery;
+	q->trigger_class = cls;
+	snprintf(q->candidate.transport_id, sizeof q->candidate.transport_id,
+		 "p%d", a);
+	q->candidate.proto = JV_PROTO_UDP;
+	evil_send(l, e, &m, a);
+}
+
+static unsigned count_reason(const struct side *s, enum jv_event_type t,
+			     enum jv_reason r)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < s->nev; i++)
+		n += s->ev[i].type == t && s->ev[i].reason == r;
+	return n;
+}
+
+/*
+ * PD-7 on the validator: only discretionary switches count toward
+ * MAX_SWITCHES_PER_MIN, by the class the request carries; a forced one
+ * passes the cap (the cooldown still holds), and a planned switch
+ * (fail-back, migration) is discretionary whatever the request claims, so
+ * a requester cannot pass its migrations off as forced.  A cap of 0 pins
+ * the session: nothing moves, forced or not.
+ */
+static void validator_counts_discretionary_switches(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	pol.max_switches_per_min = 1;
+	pol.switch_cooldown_ms = 0;
+	struct lab *l = lab_new(&pol);
+	struct jv_seeded_rng r;
+	struct jv_ctrl hb = { .type = JV_CTRL_HEARTBEAT };
+	struct evil e;
+	struct jv_session_status gst;
+
+	run(l, T0 + 1000);
+	jv_seeded_rng_init(&r, 7);
+	evil_connect(l, &e, &r);
+	l->nq = 0;		/* the honest client is moot from here */
+	evil_send(l, &e, &hb, 0);	/* T01 on addrs[0] */
+	/* one migration: within the cap */
+	evil_request(l, &e, 1, JV_REASON_NONE, JV_REASON_OPERATOR_MIGRATION,
+		     JV_CLASS_DISCRETIONARY);
+	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 1);
+	/* a second one claiming to be forced: still discretionary, capped */
+	l->now += 10;
+	evil_request(l, &e, 2, JV_REASON_NONE, JV_REASON_FAILBACK,
+		     JV_CLASS_FORCED);
+	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 1);
+	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
+				      JV_REASON_SWITCH_RATE_LIMITED), 1);
+	/* a forced one (the binding silent for it) passes the cap */
+	l->now += 10;
+	evil_request(l, &e, 3, JV_REASON_HEARTBEAT_TIMEOUT,
+		     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 2);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_string_equal(gst.bound, "udp:203.0.113.4:1003");
+	/* ... a discretionary one does not */
+	l->now += 10;
+	evil_request(l, &e, 0, JV_REASON_LOSS_THRESHOLD_EXCEEDED,
+		     JV_REASON_LOSS_RECOVERY, JV_CLASS_DISCRETIONARY);
+	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 2);
+	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
+				      JV_REASON_SWITCH_RATE_LIMITED), 2);
+	assert_int_equal(l->gs.bad, 0);
+	lab_free(l);
+
+	/* cap 0: not even a forced switch */
+	pol.max_switches_per_min = 0;
+	l = lab_new(&pol);
+	run(l, T0 + 1000);
+	evil_connect(l, &e, &r);
+	l->nq = 0;
+	evil_send(l, &e, &hb, 0);
+	evil_request(l, &e, 1, JV_REASON_HEARTBEAT_TIMEOUT,
+		     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 0);
+	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
+				      JV_REASON_SWITCH_RATE_LIMITED), 1);
+	lab_free(l);
+}
+
+/*
+ * PD-8 make-before-break: after a switch, data the client sent on the
+ * tuple it left still arrives.  The gateway delivers it from that tuple
+ * only, and for SWITCH_COOLDOWN_MS only; from any other address, or
+ * later, it is what it always was: dropped, and the address challenged.
+ */
+static void left_tuple_delivers_for_one_cooldown(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_switch_answer ans;
+	struct jv_session_status gst;
+	struct jv_addr evil;
+	static uint8_t ip[100] = { 0x45, 0, 0, 100 };
+
+	run(l, T0 + 5000);
+	jv_out_reset(&l->out);
+	assert_int_equal(jv_client_request_switch(l->c, "p2", l->now,
+						  &l->out, &ans), 0);
+	assert_int_equal(ans.refused, JV_REASON_NONE);
+	enqueue(l, &l->out, true);
+	run(l, l->now + 100);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_string_equal(gst.bound, "udp:10.0.2.2:40002");
+	jv_time commit = l->now - 100;
+
+	jv_addr_from_ipv4(&evil, 0xc0000299, 7777);
+	for (int step = 0; step < 3; step++) {
+		/* 0: the left tuple, in time; 1: another address, in time;
+		 * 2: the left tuple, after the cooldown */
+		const struct jv_addr *from = step == 1 ? &evil : &l->caddr[0];
+		if (step == 2)
+			l->now = commit + pol.switch_cooldown_ms + 50;
+		jv_out_reset(&l->out);
+		assert_int_equal(jv_client_send(l->c, ip, sizeof ip, l->now,
+						&l->out), 0);
+		struct pkt k = { .len = l->out.dgram[0].len };
+		memcpy(k.buf, l->out.dgram[0].buf, k.len);
+		unsigned unauth = count_reason(&l->gs,
+			JV_EV_SECURITY_VALIDATION_FAILED,
+			JV_REASON_UNAUTHORIZED_TRANSPORT_ATTEMPT);
+		jv_out_reset(&l->out);
+		(void)jv_gateway_recv(l->g, 0, from, k.buf, k.len, l->now,
+				      &l->out);
+		assert_int_equal(l->out.ninner, step == 0 ? 1 : 0);
+		assert_int_equal(count_reason(&l->gs,
+			JV_EV_SECURITY_VALIDATION_FAILED,
+			JV_REASON_UNAUTHORIZED_TRANSPORT_ATTEMPT) - unauth,
+			step == 0 ? 0 : 1);
+		assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+		assert_string_equal(gst.bound, "udp:10.0.2.2:40002");
+	}
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
 	lab_free(l);
 }
 
@@ -1239,6 +1426,8 @@ int main(void)
 		cmocka_unit_test(key_expiry_commit_order),
 		cmocka_unit_test(ack_at_ttl_expiry_loses_to_x2),
 		cmocka_unit_test(authenticated_fuzz_gateway),
+		cmocka_unit_test(validator_counts_discretionary_switches),
+		cmocka_unit_test(left_tuple_delivers_for_one_cooldown),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
