@@ -3,15 +3,21 @@
 #define JVPN_PATHVAL_H
 
 /*
- * Path validation (STYLE 6, spec §7.6 and PD-2).  An authenticated packet
- * from an address the session has not validated never moves the binding:
- * the validator may challenge the address, and only a sealed PATH_RESPONSE
- * echoing the challenge (a reattach request for that address) binds it.
+ * Path validation (STYLE 6, spec §7.6, PD-2 and PD-10).  No binding ever
+ * moves to a tuple that has not proven it receives: either a sealed
+ * PATH_RESPONSE from the tuple echoes a challenge sent to it, or a sealed
+ * REATTACH_REQUEST from the tuple echoes the path token of an ACK sent to
+ * it (standbys are probed, so failover to one needs no extra round trip).
  * Until then the validator sends to that address at most
  * JV_PATHVAL_AMPLIFICATION times the bytes it received from it.
  *
  * A bounded set of outstanding challenges, each with unpredictable data
  * and an expiry; the oldest is replaced when the set is full.
+ *
+ * Path tokens are stateless: a MAC, under a key only the validator holds,
+ * of the session id, the tuple and the current period.  A copy of a
+ * request sent from another tuple carries the token of the tuple the
+ * client used, so it validates nothing.
  */
 
 #include <stdbool.h>
@@ -20,6 +26,7 @@
 #include "limits.h"
 #include "rng.h"
 #include "session.h"
+#include "wire.h"
 
 enum jv_pathval_limits {
 	JV_PATHVAL_SLOTS = 4,		/* outstanding challenges per session */
@@ -27,6 +34,7 @@ enum jv_pathval_limits {
 	JV_PATHVAL_CHALLENGE_MS = 3000,	/* a challenge's lifetime */
 	JV_PATHVAL_RETRY_MS = 250,	/* min gap between challenges to one addr */
 	JV_PATHVAL_DATA = 8,		/* challenge bytes */
+	JV_PATH_TOKEN_PERIOD_MS = 60000,	/* a token is good for 1-2 */
 };
 
 struct jv_pathval_slot {
@@ -38,6 +46,8 @@ struct jv_pathval_slot {
 	jv_time expires_ms;
 	uint64_t bytes_in;		/* received from addr while unvalidated */
 	uint64_t bytes_out;		/* sent to addr while unvalidated */
+	uint64_t pending_nonce;		/* the held request this tuple carried
+					 * (PD-10); 0: none */
 };
 
 struct jv_pathval {
@@ -70,6 +80,22 @@ struct jv_pathval_slot *jv_pathval_match(struct jv_pathval *pv,
 					 const struct jv_addr *from,
 					 const uint8_t data[JV_PATHVAL_DATA],
 					 jv_time now);
+
+/* The validator's token key, derived from its static private key: every
+ * node of a cluster holds that key, so a token survives a restart or a
+ * takeover. */
+void jv_path_token_key(uint8_t key[32], const uint8_t static_private[32]);
+
+/* The token for tuple `a` of session `sid` in the period of `now`. */
+void jv_path_token(const uint8_t key[32], const uint8_t sid[16],
+		   const struct jv_addr *a, jv_time now,
+		   uint8_t out[JV_WIRE_PATH_TOKEN_SIZE]);
+
+/* Is `token` the one for tuple `a` in this period or the previous one?
+ * Constant-time. */
+bool jv_path_token_ok(const uint8_t key[32], const uint8_t sid[16],
+		      const struct jv_addr *a, jv_time now,
+		      const uint8_t token[JV_WIRE_PATH_TOKEN_SIZE]);
 
 /* Forget an address (validated, or the session ended). */
 void jv_pathval_forget(struct jv_pathval *pv, const struct jv_addr *addr);

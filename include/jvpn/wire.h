@@ -61,9 +61,10 @@ enum jv_wire_sizes {
 	JV_WIRE_INITIATION_SIZE = 132,
 	JV_WIRE_RESPONSE_SIZE = 92,
 	/* Control plaintexts: the largest, and fixed field sizes. */
-	JV_CTRL_MAX = 97,
+	JV_CTRL_MAX = 113,
 	JV_WIRE_IP_SIZE = 16,		/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */
 	JV_WIRE_CHALLENGE_SIZE = 8,
+	JV_WIRE_PATH_TOKEN_SIZE = 16,	/* PD-10 path token */
 };
 
 /* Largest counter a sender may use; 2^64 - 1 is reserved by Noise.  The
@@ -143,15 +144,24 @@ enum jv_ctrl_type {
 };
 
 /* HEARTBEAT / PROBE, and their ACKs, which echo seq and send_ts and carry
- * the answerer's own state_version (OP-4 piggyback). */
+ * the answerer's own state_version (OP-4 piggyback).  An ACK also carries
+ * the path token of the tuple it was sent to (PD-10): the client echoes
+ * it in a REATTACH_REQUEST over that path, proof that it receives there.
+ * HEARTBEAT and PROBE have no token on the wire. */
 struct jv_ctrl_heartbeat {
 	uint64_t seq;
 	uint64_t send_ts;		/* sender's now, ms */
 	uint64_t state_version;		/* the sender's view */
+	uint8_t token[JV_WIRE_PATH_TOKEN_SIZE];	/* ACKs only */
 };
 
+/* `nonce` 0: the validator saw an authenticated packet from this tuple
+ * (PD-2, a NAT rebinding?).  Otherwise it holds the REATTACH_REQUEST of
+ * that nonce pending (PD-10): the requester answers only if it sent that
+ * request over the path the challenge came in on. */
 struct jv_ctrl_path_challenge {
 	uint8_t data[JV_WIRE_CHALLENGE_SIZE];
+	uint64_t nonce;
 };
 
 /* PD-2: a reattach request for the address it comes from. */
@@ -192,6 +202,9 @@ struct jv_ctrl_reattach_request {
 	enum jv_reason recovery_reason;		/* may be JV_REASON_NONE */
 	struct jv_wire_candidate candidate;
 	uint8_t trigger_class;			/* enum jv_trigger_class */
+	/* the token of the last ACK received over the path this request
+	 * goes out on; all zero if none (PD-10) */
+	uint8_t path_token[JV_WIRE_PATH_TOKEN_SIZE];
 };
 
 struct jv_ctrl_reattach_ack {

@@ -370,6 +370,9 @@ static void on_ctrl(struct jv_client *c, int path, const struct jv_ctrl *m,
 	switch (m->type) {
 	case JV_CTRL_HEARTBEAT_ACK:
 	case JV_CTRL_PROBE_ACK:
+		/* sealed, so the gateway's: the proof this path receives */
+		memcpy(s->paths[path].token, m->hb.token,
+		       sizeof s->paths[path].token);
 		jv_cl_on_hb_ack(c, path, &m->hb, now);
 		break;
 	case JV_CTRL_REATTACH_ACK:
@@ -381,14 +384,23 @@ static void on_ctrl(struct jv_client *c, int path, const struct jv_ctrl *m,
 	case JV_CTRL_PATH_CHALLENGE: {
 		/* PD-2: answer on the path it came from; the response is a
 		 * reattach request for the address the gateway saw (and
-		 * takes a nonce like one). */
+		 * takes a nonce like one).  PD-10: a challenge naming a
+		 * held request is answered, with that nonce, only if that
+		 * request went out over this path: a copy someone sent from
+		 * elsewhere is never confirmed. */
 		struct jv_ctrl r = { .type = JV_CTRL_PATH_RESPONSE };
 
-		if (!jv_cl_nonce_available(s, NULL, now))
-			break;
+		if (m->challenge.nonce != 0) {
+			if (!jv_cl_sent_over(s, m->challenge.nonce, path))
+				break;
+			r.path_response.nonce = m->challenge.nonce;
+		} else {
+			if (!jv_cl_nonce_available(s, NULL, now))
+				break;
+			r.path_response.nonce = ++s->next_nonce;
+		}
 		memcpy(r.path_response.data, m->challenge.data,
 		       sizeof r.path_response.data);
-		r.path_response.nonce = ++s->next_nonce;
 		r.path_response.state_version = s->ack_state_version;
 		jv_cl_send_ctrl(s, path, &r, out);
 		break;

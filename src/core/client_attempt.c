@@ -225,7 +225,18 @@ static void send_request(struct jv_client *c, jv_time now, struct jv_out *out)
 	r->candidate.proto = (uint8_t)p->proto;
 	memcpy(r->candidate.remote_ip, p->remote.ip, sizeof p->remote.ip);
 	r->candidate.remote_port = p->remote.port;
+	memcpy(r->path_token, p->token, sizeof r->path_token);
 	jv_cl_send_ctrl(s, s->att.cand, &m, out);
+}
+
+bool jv_cl_sent_over(const struct jv_session *s, uint64_t nonce, int path)
+{
+	if (s->fsm.state != JV_STATE_RECOVERING || s->att.cand != path)
+		return false;
+	for (unsigned i = 0; i < s->att.nnonces; i++)
+		if (s->att.nonces[i] == nonce)
+			return true;
+	return false;
 }
 
 static void attempt_begin(struct jv_client *c, int cand, enum jv_reason why,

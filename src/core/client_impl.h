@@ -53,6 +53,9 @@ void jv_cl_send_ctrl(struct jv_session *s, int path, const struct jv_ctrl *m,
 /* client_attempt.c */
 /* May a new request nonce be spent on path p (NULL: any) without passing
  * MAX_NONCE_GAP beyond the last one the gateway answered (§7.5)? */
+/* Did the current attempt send the request of this nonce over `path`?
+ * (PD-10: only then is a challenge naming it answered.) */
+bool jv_cl_sent_over(const struct jv_session *s, uint64_t nonce, int path);
 bool jv_cl_nonce_available(const struct jv_session *s, const struct jv_path *p,
 			   jv_time now);
 void jv_cl_evaluate(struct jv_client *c, jv_time now, struct jv_out *out);

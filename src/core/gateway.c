@@ -37,6 +37,7 @@ struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg)
 	g->ud = cfg->ud;
 	g->max_sessions = cfg->max_sessions ? cfg->max_sessions
 					    : GW_DEFAULT_MAX_SESSIONS;
+	jv_path_token_key(g->path_key, cfg->private_key);
 	if (jv_noise_static_init(&g->self, cfg->private_key) != JV_OK ||
 	    jv_table_init(&g->table, g->max_sessions) != JV_OK ||
 	    jv_token_bucket_init(&g->hs_global,
@@ -420,9 +421,66 @@ static bool nonce_sane(struct jv_gateway *g, uint64_t n)
 	return false;
 }
 
+/*
+ * PD-10: has `from` proven that the requester receives there?  Either it
+ * answered a challenge (the caller matched it), or the request echoes
+ * the path token of an ACK sent to `from`.  Being the binding is not
+ * enough: a copy of a request sent over another path, spoofed from the
+ * binding's address, would otherwise commit there and spend the nonce of
+ * the request it copies.
+ */
+static bool tuple_proven(const struct jv_gateway *g, const struct jv_session *s,
+			 const struct jv_reattach_req *r,
+			 const struct jv_addr *from, jv_time now)
+{
+	return r->proven ||
+	       jv_path_token_ok(g->path_key, s->id, from, now, r->path_token);
+}
+
+/*
+ * A request from a tuple not proven: nothing is decided, logged or spent.
+ * The newest such request is held, its nonce reserved, and the tuple is
+ * challenged (within its 3x budget) with that nonce; the requester
+ * answers only for a request it sent over the path the challenge came in
+ * on, so a copy sent from elsewhere can never be committed there.  Other
+ * copies of the same request may arrive from other tuples meanwhile: the
+ * first tuple to answer (or a copy with a good token) wins.
+ */
+static void hold(struct jv_session *s, const struct jv_reattach_req *r,
+		 const struct jv_addr *from, uint32_t local, size_t n,
+		 bool bound_from, jv_time now, struct jv_out *out)
+{
+	struct jv_pathval_slot *slot;
+	jv_time until;
+
+	if (s->has_held && now <= s->held_until_ms && r->nonce < s->held.nonce)
+		return;		/* a newer request is held already */
+	if (!s->has_held || r->nonce != s->held.nonce) {
+		until = r->ts_ms + s->policy.reattach_proof_max_age_ms;
+		if (until > now + JV_PATHVAL_CHALLENGE_MS)
+			until = now + JV_PATHVAL_CHALLENGE_MS;
+		s->held = *r;
+		s->has_held = true;
+		s->held_until_ms = until;
+	}
+	slot = jv_pathval_received(&s->pathval, from, local, n, now);
+	if (slot->pending_nonce != r->nonce)
+		slot->sent_ms = 0;	/* a challenge naming this one, now */
+	slot->pending_nonce = r->nonce;
+	if (jv_pathval_challenge_due(slot, &s->rng, now)) {
+		struct jv_ctrl m = { .type = JV_CTRL_PATH_CHALLENGE };
+
+		memcpy(m.challenge.data, slot->data, sizeof m.challenge.data);
+		m.challenge.nonce = r->nonce;
+		jv_gw_send_to(s, from, local, &m, out, bound_from ? NULL : slot);
+	}
+}
+
+/* `copy`: the datagram was a counter-window replay of a request not yet
+ * decided (on_replay); V0 counted it when it was first seen. */
 static void on_request(struct jv_gateway *g, struct jv_session *s,
 		       struct jv_reattach_req *r, const struct jv_addr *from,
-		       uint32_t local, size_t n, jv_time now,
+		       uint32_t local, size_t n, bool copy, jv_time now,
 		       struct jv_out *out)
 {
 	struct jv_ctrl answer;
@@ -432,16 +490,25 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 
 	/* V0: a commit is the costly action; rate-limit requests per session
 	 * (floods of replays are cut here, §7.5). */
-	if (!jv_token_bucket_take(&s->ctl_bucket, now)) {
+	if (!copy && !jv_token_bucket_take(&s->ctl_bucket, now)) {
 		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
 				       JV_REASON_CONTROL_PLANE_ABUSE, NULL, NULL,
 				       now);
+		return;
+	}
+	/* PD-10, unless its nonce is spent already: then V6 decides, as
+	 * for any stale request. */
+	if (!tuple_proven(g, s, r, from, now) &&
+	    jv_nonce_window_check(&s->nonces, r->nonce) == JV_REASON_NONE) {
+		hold(s, r, from, local, n, bound_from, now, out);
 		return;
 	}
 	if (!bound_from)
 		budget = jv_pathval_received(&s->pathval, from, local, n, now);
 	jv_validate_request(s, r, from, local, jv_gw_is_owner(g, now), now,
 			    &answer);
+	if (s->has_held && s->held.nonce <= r->nonce)
+		s->has_held = false;	/* decided, or superseded */
 	if (answer.type == 0)
 		return;
 	/* PD-9: an ACK waits until its commit is durable. */
@@ -455,10 +522,12 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 }
 
 /* A heartbeat or probe is answered where it came from, with the
- * validator's version (OP-4), within the 3x budget off the binding. */
-static void answer_alive(struct jv_session *s, const struct jv_ctrl *m,
-			 const struct jv_addr *from, uint32_t local, size_t n,
-			 bool on_binding, jv_time now, struct jv_out *out)
+ * validator's version (OP-4) and the tuple's path token (PD-10), within
+ * the 3x budget off the binding. */
+static void answer_alive(struct jv_gateway *g, struct jv_session *s,
+			 const struct jv_ctrl *m, const struct jv_addr *from,
+			 uint32_t local, size_t n, bool on_binding, jv_time now,
+			 struct jv_out *out)
 {
 	struct jv_ctrl a = *m;
 	struct jv_pathval_slot *budget = NULL;
@@ -466,6 +535,7 @@ static void answer_alive(struct jv_session *s, const struct jv_ctrl *m,
 	a.type = m->type == JV_CTRL_HEARTBEAT ? JV_CTRL_HEARTBEAT_ACK
 					      : JV_CTRL_PROBE_ACK;
 	a.hb.state_version = s->fsm.state_version;
+	jv_path_token(g->path_key, s->id, from, now, a.hb.token);
 	if (!on_binding)
 		budget = jv_pathval_received(&s->pathval, from, local, n, now);
 	jv_gw_send_to(s, from, local, &a, out, budget);
@@ -473,8 +543,8 @@ static void answer_alive(struct jv_session *s, const struct jv_ctrl *m,
 
 static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		       const struct jv_ctrl *m, const struct jv_addr *from,
-		       uint32_t local, size_t n, bool on_binding, jv_time now,
-		       struct jv_out *out)
+		       uint32_t local, size_t n, bool on_binding, bool copy,
+		       jv_time now, struct jv_out *out)
 {
 	struct jv_session *s = &gs->s;
 	struct jv_reattach_req r;
@@ -482,7 +552,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 	switch (m->type) {
 	case JV_CTRL_HEARTBEAT:
 		if (!on_binding && just_left(s, from, now)) {
-			answer_alive(s, m, from, local, n, false, now, out);
+			answer_alive(g, s, m, from, local, n, false, now, out);
 			return;
 		}
 		if (!on_binding) {
@@ -492,26 +562,39 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		gw_revalidate_on_heartbeat(s, now);
 		__attribute__((fallthrough));	/* answered like a probe */
 	case JV_CTRL_PROBE:
-		answer_alive(s, m, from, local, n, on_binding, now, out);
+		answer_alive(g, s, m, from, local, n, on_binding, now, out);
 		return;
-	case JV_CTRL_PATH_RESPONSE:
+	case JV_CTRL_PATH_RESPONSE: {
+		struct jv_pathval_slot *slot;
+
 		if (!nonce_sane(g, m->path_response.nonce) ||
-		    !jv_pathval_match(&s->pathval, from, m->path_response.data,
-				      now))
+		    !(slot = jv_pathval_match(&s->pathval, from,
+					      m->path_response.data, now)))
 			return;
+		/* PD-10: the held request this tuple carried, confirmed by
+		 * the requester over this very tuple. */
+		if (s->has_held && now <= s->held_until_ms &&
+		    slot->pending_nonce == s->held.nonce &&
+		    m->path_response.nonce == s->held.nonce) {
+			r = s->held;
+			r.proven = true;
+			on_request(g, s, &r, from, local, n, copy, now, out);
+			return;
+		}
 		memset(&r, 0, sizeof r);
 		r.nonce = m->path_response.nonce;
 		r.ts_ms = now;	/* bound by the challenge's own expiry */
 		r.state_version = m->path_response.state_version;
 		r.trigger = JV_REASON_NAT_REBINDING;
 		r.recovery = JV_REASON_LOSS_RECOVERY;
-		r.path_response = true;
+		r.proven = true;
 		r.forced = true;	/* the old address no longer answers */
 		snprintf(r.cand.transport_id, sizeof r.cand.transport_id,
 			 "nat-rebinding");
 		r.cand.proto = JV_PROTO_UDP;
-		on_request(g, s, &r, from, local, n, now, out);
+		on_request(g, s, &r, from, local, n, copy, now, out);
 		return;
+	}
 	case JV_CTRL_REATTACH_REQUEST: {
 		const struct jv_ctrl_reattach_request *q = &m->request;
 
@@ -532,7 +615,8 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		r.recovery = q->recovery_reason;
 		r.forced = q->trigger_class == JV_CLASS_FORCED;
 		r.cand = q->candidate;
-		on_request(g, s, &r, from, local, n, now, out);
+		memcpy(r.path_token, q->path_token, sizeof r.path_token);
+		on_request(g, s, &r, from, local, n, copy, now, out);
 		return;
 	}
 	case JV_CTRL_REKEY: {
@@ -568,6 +652,28 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 }
 
 /*
+ * PD-10: is this copy of a control message one whose first copy decided
+ * nothing?  A request whose nonce is unspent (it was held), or a response
+ * from the very tuple a live challenge went to.  The first copy may have
+ * been a racer's, sent from another tuple: this one is heard as if it
+ * were first, and the nonce or the challenge makes sure nothing is
+ * decided twice.
+ */
+static bool undecided(struct jv_session *s, const struct jv_ctrl *m,
+		      const struct jv_addr *from, jv_time now)
+{
+	if (m->type == JV_CTRL_REATTACH_REQUEST)
+		return m->request.nonce != 0 &&
+		       m->request.nonce <= (uint64_t)INT64_MAX &&
+		       jv_nonce_window_check(&s->nonces, m->request.nonce) ==
+			       JV_REASON_NONE;
+	if (m->type == JV_CTRL_PATH_RESPONSE)
+		return jv_pathval_match(&s->pathval, from,
+					m->path_response.data, now) != NULL;
+	return false;
+}
+
+/*
  * A packet the counter window refused.  If it authenticates and is a
  * reattach request, the spec wants it reported as a denied request (S6);
  * a bucket of its own bounds what a replay flood can make us report, and
@@ -576,10 +682,12 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
  * empty from any address and lock the client out of every reattach (§7.5:
  * a replay never changes anything).
  */
-static void on_replay(struct jv_gateway *g, struct jv_session *s,
+static void on_replay(struct jv_gateway *g, struct gw_session *gs,
 		      const struct jv_wire_hdr *h, const uint8_t *pkt,
-		      size_t n, jv_time now)
+		      size_t n, const struct jv_addr *from, uint32_t local,
+		      bool on_binding, jv_time now, struct jv_out *out)
 {
+	struct jv_session *s = &gs->s;
 	uint8_t pt[JV_WIRE_DGRAM_MAX];
 	struct jv_ctrl m;
 	struct jv_reattach_req r;
@@ -610,6 +718,11 @@ static void on_replay(struct jv_gateway *g, struct jv_session *s,
 		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
 				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
 				       now);
+		return;
+	}
+	if (undecided(s, &m, from, now)) {
+		on_control(g, gs, &m, from, local, n, on_binding, true, now,
+			   out);
 		return;
 	}
 	jv_validate_replayed(s, &r, now);
@@ -646,14 +759,15 @@ static void on_stale(struct jv_gateway *g, struct gw_session *gs, int type,
 		return;
 	}
 	if (m.type == JV_CTRL_REATTACH_REQUEST) {
-		on_control(g, gs, &m, from, local, n, on_binding, now, out);
+		on_control(g, gs, &m, from, local, n, on_binding, false, now,
+			   out);
 		return;
 	}
 	if (m.type != JV_CTRL_HEARTBEAT && m.type != JV_CTRL_PROBE) {
 		s->dropped_stale++;
 		return;
 	}
-	answer_alive(s, &m, from, local, n, on_binding, now, out);
+	answer_alive(g, s, &m, from, local, n, on_binding, now, out);
 }
 
 static void deliver(const struct jv_session *s, const uint8_t *pt, int len,
@@ -723,7 +837,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		jv_keys_close_stale(s, now);
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
-		on_replay(g, s, &h, pkt, n, now);
+		on_replay(g, gs, &h, pkt, n, from, local, on_binding, now, out);
 		jv_gw_note(g, gs);
 		gs->deadline = jv_gw_deadline(gs, now);
 		return len;
@@ -789,8 +903,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	} else {
 		struct jv_ctrl m;
 		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK)
-			on_control(g, gs, &m, from, local, n, on_binding, now,
-				   out);
+			on_control(g, gs, &m, from, local, n, on_binding,
+				   false, now, out);
 	}
 	gw_evaluate(s, now);
 done:

@@ -70,6 +70,7 @@ struct jv_gateway {
 	char node_id[JV_NODE_ID_MAX];
 	struct jv_rng rng;
 	struct jv_noise_static self;
+	uint8_t path_key[32];			/* PD-10 path tokens */
 	jv_session_event_fn on_event;
 	void *ud;
 

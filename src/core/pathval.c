@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Path validation: challenges and the anti-amplification budget (PD-2). */
+/* Path validation: challenges, path tokens and the anti-amplification
+ * budget (PD-2, PD-10). */
 
 #include <string.h>
 
@@ -83,6 +84,53 @@ struct jv_pathval_slot *jv_pathval_match(struct jv_pathval *pv,
 	if (sodium_memcmp(s->data, data, JV_PATHVAL_DATA) != 0)
 		return NULL;
 	return s;
+}
+
+void jv_path_token_key(uint8_t key[32], const uint8_t static_private[32])
+{
+	/* subkey 1 of the static key, context "jvpnpath" (BLAKE2b) */
+	crypto_kdf_derive_from_key(key, 32, 1, "jvpnpath", static_private);
+}
+
+static void token_for(const uint8_t key[32], const uint8_t sid[16],
+		      const struct jv_addr *a, uint64_t period,
+		      uint8_t out[JV_WIRE_PATH_TOKEN_SIZE])
+{
+	crypto_generichash_state st;
+	uint8_t le[8], port[2] = { (uint8_t)a->port, (uint8_t)(a->port >> 8) };
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(period >> (8 * i));
+	crypto_generichash_init(&st, key, 32, JV_WIRE_PATH_TOKEN_SIZE);
+	crypto_generichash_update(&st, sid, 16);
+	crypto_generichash_update(&st, le, sizeof le);
+	crypto_generichash_update(&st, a->ip, sizeof a->ip);
+	crypto_generichash_update(&st, port, sizeof port);
+	crypto_generichash_final(&st, out, JV_WIRE_PATH_TOKEN_SIZE);
+}
+
+void jv_path_token(const uint8_t key[32], const uint8_t sid[16],
+		   const struct jv_addr *a, jv_time now,
+		   uint8_t out[JV_WIRE_PATH_TOKEN_SIZE])
+{
+	token_for(key, sid, a, now / JV_PATH_TOKEN_PERIOD_MS, out);
+}
+
+bool jv_path_token_ok(const uint8_t key[32], const uint8_t sid[16],
+		      const struct jv_addr *a, jv_time now,
+		      const uint8_t token[JV_WIRE_PATH_TOKEN_SIZE])
+{
+	uint64_t period = now / JV_PATH_TOKEN_PERIOD_MS;
+	uint8_t want[JV_WIRE_PATH_TOKEN_SIZE];
+	bool ok;
+
+	token_for(key, sid, a, period, want);
+	ok = sodium_memcmp(want, token, sizeof want) == 0;
+	if (period > 0) {
+		token_for(key, sid, a, period - 1, want);
+		ok |= sodium_memcmp(want, token, sizeof want) == 0;
+	}
+	return ok;
 }
 
 void jv_pathval_forget(struct jv_pathval *pv, const struct jv_addr *addr)

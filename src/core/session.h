@@ -87,6 +87,9 @@ struct jv_path {
 	bool needs_restabilize;
 	struct jv_flap flap;			/* client: PD-7 damping */
 	bool flap_fallen;			/* charged; cleared by its next ACK */
+	/* client: the path token of the last ACK over this path (PD-10),
+	 * echoed in a REATTACH_REQUEST sent over it */
+	uint8_t token[JV_WIRE_PATH_TOKEN_SIZE];
 	uint64_t tx_packets, rx_packets;
 };
 
@@ -108,6 +111,21 @@ struct jv_attempt {
 	 * died during it) or discretionary; only discretionary attempts
 	 * are held to MAX_SWITCHES_PER_MIN */
 	bool forced;
+};
+
+/* A reattach request as the validator checks it: a REATTACH_REQUEST, or a
+ * PATH_RESPONSE read as one (PD-2). */
+struct jv_reattach_req {
+	uint64_t nonce;
+	uint64_t ts_ms;
+	uint64_t state_version;
+	enum jv_reason trigger;
+	enum jv_reason recovery;
+	struct jv_wire_candidate cand;
+	uint8_t path_token[JV_WIRE_PATH_TOKEN_SIZE];	/* PD-10 */
+	bool proven;			/* its tuple answered a challenge
+					 * (PD-2, PD-10) */
+	bool forced;			/* PD-7 trigger class, as the requester says */
 };
 
 struct jv_session {
@@ -197,6 +215,12 @@ struct jv_session {
 	struct jv_addr left;
 	jv_time left_until_ms;
 	struct jv_pathval pathval;
+	/* PD-10: the newest request that came from tuples not yet proven,
+	 * held (its nonce reserved, not spent) until one of them answers its
+	 * challenge or held_until_ms passes */
+	struct jv_reattach_req held;
+	bool has_held;
+	jv_time held_until_ms;
 
 	/* counters */
 	uint64_t tx_bytes, rx_bytes;
@@ -371,16 +395,6 @@ jv_time jv_cl_failback_deadline(const struct jv_session *s, jv_time now);
 
 /* ---- gateway-side validation (validate.c) ----------------------------- */
 
-struct jv_reattach_req {
-	uint64_t nonce;
-	uint64_t ts_ms;
-	uint64_t state_version;
-	enum jv_reason trigger;
-	enum jv_reason recovery;
-	struct jv_wire_candidate cand;
-	bool path_response;		/* PD-2: from a PATH_RESPONSE */
-	bool forced;			/* PD-7 trigger class, as the requester says */
-};
 
 /*
  * Run V2-V10 and the commit (spec §7.4, §7.6) on an authenticated request

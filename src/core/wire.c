@@ -165,14 +165,15 @@ int jv_wire_reason_from_u8(uint8_t code, enum jv_reason *r)
 /* Encoded size of each control message, ctype byte included. */
 static const uint8_t ctrl_sizes[JV_CTRL_TYPE_MAX + 1] = {
 	[JV_CTRL_HEARTBEAT] = 1 + 3 * 8,
-	[JV_CTRL_HEARTBEAT_ACK] = 1 + 3 * 8,
+	[JV_CTRL_HEARTBEAT_ACK] = 1 + 3 * 8 + JV_WIRE_PATH_TOKEN_SIZE,
 	[JV_CTRL_PROBE] = 1 + 3 * 8,
-	[JV_CTRL_PROBE_ACK] = 1 + 3 * 8,
-	[JV_CTRL_PATH_CHALLENGE] = 1 + JV_WIRE_CHALLENGE_SIZE,
+	[JV_CTRL_PROBE_ACK] = 1 + 3 * 8 + JV_WIRE_PATH_TOKEN_SIZE,
+	[JV_CTRL_PATH_CHALLENGE] = 1 + JV_WIRE_CHALLENGE_SIZE + 8,
 	[JV_CTRL_PATH_RESPONSE] = 1 + JV_WIRE_CHALLENGE_SIZE + 8 + 8,
 	[JV_CTRL_REATTACH_REQUEST] = 1 + JV_SESSION_ID_BYTES + 8 + 2 + 8 +
 				     8 + 1 + 1 + JV_TRANSPORT_ID_MAX + 1 +
-				     JV_WIRE_IP_SIZE + 2 + 1,
+				     JV_WIRE_IP_SIZE + 2 + 1 +
+				     JV_WIRE_PATH_TOKEN_SIZE,
 	[JV_CTRL_REATTACH_ACK] = 1 + 8 + 8 + JV_TRANSPORT_ID_MAX,
 	[JV_CTRL_REATTACH_DENY] = 1 + 8 + 1 + 1 + 4 + 8,
 	[JV_CTRL_REKEY] = 1 + 1,
@@ -181,7 +182,8 @@ static const uint8_t ctrl_sizes[JV_CTRL_TYPE_MAX + 1] = {
 };
 
 _Static_assert(1 + JV_SESSION_ID_BYTES + 8 + 2 + 8 + 8 + 1 + 1 +
-	       JV_TRANSPORT_ID_MAX + 1 + JV_WIRE_IP_SIZE + 2 + 1 == JV_CTRL_MAX,
+	       JV_TRANSPORT_ID_MAX + 1 + JV_WIRE_IP_SIZE + 2 + 1 +
+	       JV_WIRE_PATH_TOKEN_SIZE == JV_CTRL_MAX,
 	       "REATTACH_REQUEST is the largest control message");
 
 static const char *const ctrl_names[JV_CTRL_TYPE_MAX + 1] = {
@@ -421,9 +423,13 @@ int jv_ctrl_encode(const struct jv_ctrl *m, uint8_t *out, size_t cap)
 		put_le(&c, m->hb.seq, 8);
 		put_le(&c, m->hb.send_ts, 8);
 		put_le(&c, m->hb.state_version, 8);
+		if (m->type == JV_CTRL_HEARTBEAT_ACK ||
+		    m->type == JV_CTRL_PROBE_ACK)
+			put_bytes(&c, m->hb.token, JV_WIRE_PATH_TOKEN_SIZE);
 		break;
 	case JV_CTRL_PATH_CHALLENGE:
 		put_bytes(&c, m->challenge.data, JV_WIRE_CHALLENGE_SIZE);
+		put_le(&c, m->challenge.nonce, 8);
 		break;
 	case JV_CTRL_PATH_RESPONSE:
 		put_bytes(&c, m->path_response.data, JV_WIRE_CHALLENGE_SIZE);
@@ -450,6 +456,7 @@ int jv_ctrl_encode(const struct jv_ctrl *m, uint8_t *out, size_t cap)
 		if (q->trigger_class > JV_CLASS_FORCED)
 			return JV_ERR_INVAL;
 		put_u8(&c, q->trigger_class);
+		put_bytes(&c, q->path_token, JV_WIRE_PATH_TOKEN_SIZE);
 		break;
 	}
 	case JV_CTRL_REATTACH_ACK:
@@ -504,9 +511,13 @@ int jv_ctrl_decode(const uint8_t *buf, size_t n, struct jv_ctrl *m,
 		m->hb.seq = get_le(&c, 8);
 		m->hb.send_ts = get_le(&c, 8);
 		m->hb.state_version = get_le(&c, 8);
+		if (m->type == JV_CTRL_HEARTBEAT_ACK ||
+		    m->type == JV_CTRL_PROBE_ACK)
+			get_bytes(&c, m->hb.token, JV_WIRE_PATH_TOKEN_SIZE);
 		break;
 	case JV_CTRL_PATH_CHALLENGE:
 		get_bytes(&c, m->challenge.data, JV_WIRE_CHALLENGE_SIZE);
+		m->challenge.nonce = get_le(&c, 8);
 		break;
 	case JV_CTRL_PATH_RESPONSE:
 		get_bytes(&c, m->path_response.data, JV_WIRE_CHALLENGE_SIZE);
@@ -533,6 +544,7 @@ int jv_ctrl_decode(const uint8_t *buf, size_t n, struct jv_ctrl *m,
 		q->trigger_class = get_u8(&c);
 		if (q->trigger_class > JV_CLASS_FORCED)
 			return fail(why, "reattach_request.trigger_class (byte 96): not 0 (discretionary) or 1 (forced)");
+		get_bytes(&c, q->path_token, JV_WIRE_PATH_TOKEN_SIZE);
 		break;
 	}
 	case JV_CTRL_REATTACH_ACK:

@@ -44,7 +44,7 @@ enum {
 #define REKEY_DGRAM CTRL_DGRAM(2)
 #define ACK_DGRAM CTRL_DGRAM(1 + 8 + 8 + 32)
 #define REQUEST_DGRAM \
-	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2 + 1)
+	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2 + 1 + 16)
 
 struct pkt {
 	jv_time at;
@@ -934,7 +934,9 @@ struct evil {
 	uint64_t version;		/* gateway's, as last seen */
 	struct jv_addr addrs[4];
 	uint8_t chal[8];
+	uint64_t chal_nonce;		/* the held request it names (PD-10) */
 	int chal_addr;			/* -1: none */
+	uint8_t token[4][JV_WIRE_PATH_TOKEN_SIZE];	/* per address (PD-10) */
 };
 
 static uint64_t rnd(struct jv_seeded_rng *r)
@@ -964,6 +966,7 @@ static void evil_read(struct evil *e, const struct jv_out *o)
 			continue;
 		if (m.type == JV_CTRL_PATH_CHALLENGE) {
 			memcpy(e->chal, m.challenge.data, 8);
+			e->chal_nonce = m.challenge.nonce;
 			e->chal_addr = a;
 		} else if (m.type == JV_CTRL_REATTACH_ACK) {
 			e->version = m.ack.state_version;
@@ -972,6 +975,7 @@ static void evil_read(struct evil *e, const struct jv_out *o)
 		} else if (m.type == JV_CTRL_HEARTBEAT_ACK ||
 			   m.type == JV_CTRL_PROBE_ACK) {
 			e->version = m.hb.state_version;
+			memcpy(e->token[a], m.hb.token, sizeof e->token[a]);
 		}
 	}
 }
@@ -999,7 +1003,9 @@ static void evil_message(struct evil *e, struct jv_seeded_rng *r,
 	case JV_CTRL_PATH_RESPONSE:
 		if (rnd(r) % 4)
 			memcpy(m->path_response.data, e->chal, 8);
-		m->path_response.nonce = rnd(r) % 8 ? ++e->nonce : rnd(r);
+		m->path_response.nonce = e->chal_nonce && rnd(r) % 2
+					 ? e->chal_nonce
+					 : rnd(r) % 8 ? ++e->nonce : rnd(r);
 		m->path_response.state_version =
 			rnd(r) % 4 ? e->version : rnd(r) % 64;
 		break;
@@ -1163,6 +1169,12 @@ static void authenticated_fuzz_gateway(void **st)
 			if (m.type == JV_CTRL_PATH_RESPONSE && e.chal_addr >= 0 &&
 			    rnd(&r) % 2)
 				a = e.chal_addr;
+			/* mostly with the token of the tuple it comes
+			 * from (PD-10), sometimes another's or none */
+			if (m.type == JV_CTRL_REATTACH_REQUEST && rnd(&r) % 4)
+				memcpy(m.request.path_token,
+				       e.token[rnd(&r) % 8 ? a : (int)(rnd(&r) % 4)],
+				       JV_WIRE_PATH_TOKEN_SIZE);
 		}
 		if (m.type == JV_CTRL_TERMINATE && i < 19900)
 			m.type = JV_CTRL_HEARTBEAT;	/* the end comes last */
@@ -1215,19 +1227,27 @@ static void authenticated_fuzz_gateway(void **st)
 	versions_per_session(&l->gs);
 	/* it got as far as commits and denials of every kind */
 	assert_true(count(&l->gs, JV_EV_TRANSPORT_SWITCH) >= 3);
-	assert_true(count(&l->gs, JV_EV_REATTACH_RESULT) >= 100);
+	/* (fewer since PD-10: a request without its tuple's token is
+	 * held, and decided only if the tuple answers the challenge) */
+	assert_true(count(&l->gs, JV_EV_REATTACH_RESULT) >= 40);
 	assert_true(count(&l->gs, JV_EV_KEY_ROTATED) >= 1);
 	l->nq = 0;		/* the honest client's traffic is moot */
 	lab_free(l);
 }
 
-/* A REATTACH_REQUEST of the attacker's session, from e->addrs[a]. */
+/* A REATTACH_REQUEST of the attacker's session, from e->addrs[a], with
+ * the path token of that tuple (a probe from there learns it first). */
 static void evil_request(struct lab *l, struct evil *e, int a,
 			 enum jv_reason trigger, enum jv_reason recovery,
 			 uint8_t cls)
 {
-	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQUEST };
+	struct jv_ctrl m = { .type = JV_CTRL_PROBE };
 	struct jv_ctrl_reattach_request *q = &m.request;
+
+	evil_send(l, e, &m, a);
+	memset(&m, 0, sizeof m);
+	m.type = JV_CTRL_REATTACH_REQUEST;
+	memcpy(q->path_token, e->token[a], sizeof q->path_token);
 
 	memcpy(q->session_id, e->sid, 16);
 	q->nonce = ++e->nonce;

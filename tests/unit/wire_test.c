@@ -43,9 +43,14 @@ static void sample(struct jv_ctrl *m, unsigned t)
 		m->hb.seq = 0x0102030405060708ull + t;
 		m->hb.send_ts = 1700000000123ull;
 		m->hb.state_version = UINT64_MAX - t;
+		/* only ACKs carry a path token on the wire */
+		if (t == JV_CTRL_HEARTBEAT_ACK || t == JV_CTRL_PROBE_ACK)
+			for (int i = 0; i < JV_WIRE_PATH_TOKEN_SIZE; i++)
+				m->hb.token[i] = (uint8_t)(0xc0 + i);
 		break;
 	case JV_CTRL_PATH_CHALLENGE:
 		memcpy(m->challenge.data, "\x01\x02\x03\x04\xfc\xfd\xfe\xff", 8);
+		m->challenge.nonce = 0x2122232425262728ull;
 		break;
 	case JV_CTRL_PATH_RESPONSE:
 		memcpy(m->path_response.data, "abcdefgh", 8);
@@ -71,6 +76,8 @@ static void sample(struct jv_ctrl *m, unsigned t)
 		m->request.candidate.remote_ip[15] = 7;
 		m->request.candidate.remote_port = 51820;
 		m->request.trigger_class = JV_CLASS_FORCED;
+		for (int i = 0; i < JV_WIRE_PATH_TOKEN_SIZE; i++)
+			m->request.path_token[i] = (uint8_t)(0xd0 + i);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		m->ack.nonce = 5;
@@ -371,12 +378,12 @@ static void ctrl_sizes_are_fixed(void **st)
 {
 	(void)st;
 	assert_int_equal(jv_ctrl_size(JV_CTRL_HEARTBEAT), 25);
-	assert_int_equal(jv_ctrl_size(JV_CTRL_HEARTBEAT_ACK), 25);
+	assert_int_equal(jv_ctrl_size(JV_CTRL_HEARTBEAT_ACK), 41);
 	assert_int_equal(jv_ctrl_size(JV_CTRL_PROBE), 25);
-	assert_int_equal(jv_ctrl_size(JV_CTRL_PROBE_ACK), 25);
-	assert_int_equal(jv_ctrl_size(JV_CTRL_PATH_CHALLENGE), 9);
+	assert_int_equal(jv_ctrl_size(JV_CTRL_PROBE_ACK), 41);
+	assert_int_equal(jv_ctrl_size(JV_CTRL_PATH_CHALLENGE), 17);
 	assert_int_equal(jv_ctrl_size(JV_CTRL_PATH_RESPONSE), 25);
-	assert_int_equal(jv_ctrl_size(JV_CTRL_REATTACH_REQUEST), 97);
+	assert_int_equal(jv_ctrl_size(JV_CTRL_REATTACH_REQUEST), 113);
 	assert_int_equal(jv_ctrl_size(JV_CTRL_REATTACH_ACK), 49);
 	assert_int_equal(jv_ctrl_size(JV_CTRL_REATTACH_DENY), 23);
 	assert_int_equal(jv_ctrl_size(JV_CTRL_REKEY), 2);
@@ -395,7 +402,7 @@ static void ctrl_request_byte_layout(void **st)
 	uint8_t b[JV_CTRL_MAX];
 
 	sample(&m, JV_CTRL_REATTACH_REQUEST);
-	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 97);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 113);
 	assert_int_equal(b[0], 7);
 	assert_int_equal(b[1], 0xa0);			/* session_id */
 	assert_int_equal(b[16], 0xaf);
@@ -415,6 +422,17 @@ static void ctrl_request_byte_layout(void **st)
 	assert_int_equal(b[94], 51820 & 0xff);		/* port LE */
 	assert_int_equal(b[95], 51820 >> 8);
 	assert_int_equal(b[96], JV_CLASS_FORCED);	/* trigger_class */
+	assert_int_equal(b[97], 0xd0);			/* path_token */
+	assert_int_equal(b[112], 0xdf);
+
+	sample(&m, JV_CTRL_PROBE_ACK);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 41);
+	assert_int_equal(b[25], 0xc0);			/* path_token */
+	assert_int_equal(b[40], 0xcf);
+	sample(&m, JV_CTRL_PATH_CHALLENGE);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 17);
+	assert_int_equal(b[9], 0x28);			/* nonce, LE */
+	assert_int_equal(b[16], 0x21);
 
 	sample(&m, JV_CTRL_REATTACH_DENY);
 	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 23);
@@ -468,51 +486,51 @@ static void ctrl_rejects_bad_fields(void **st)
 
 	/* reason codes without a reason */
 	sample(&m, JV_CTRL_REATTACH_REQUEST);
-	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 97);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 113);
 	for (unsigned code = JV_REASON_COUNT + 1; code < 256; code++) {
 		b[43] = (uint8_t)code;
-		assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+		assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 		assert_non_null(strstr(why, "trigger_reason"));
 		b[43] = 3;
 		b[44] = (uint8_t)code;
-		assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+		assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 		assert_non_null(strstr(why, "recovery_reason"));
 		b[44] = 10;
 	}
 	/* trigger_class is 0 or 1, nothing else (PD-7) */
 	for (unsigned v = 2; v < 256; v++) {
 		b[96] = (uint8_t)v;
-		assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+		assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 		assert_non_null(strstr(why, "trigger_class"));
 	}
 	b[96] = JV_CLASS_DISCRETIONARY;
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), 0);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), 0);
 	assert_int_equal(d.request.trigger_class, JV_CLASS_DISCRETIONARY);
 	m.request.trigger_class = 2;	/* the encoder refuses it too */
 	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), JV_ERR_INVAL);
 	m.request.trigger_class = JV_CLASS_FORCED;
-	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 97);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 113);
 	b[43] = 0;			/* "no reason" is fine in a request */
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), 0);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), 0);
 	assert_int_equal(d.request.trigger_reason, JV_REASON_NONE);
 	/* transport ids: control bytes, DEL, high bit, no NUL, junk after NUL */
 	const uint8_t bad_chars[] = { 0x01, 0x1f, 0x7f, 0x80, 0xff };
 	for (size_t i = 0; i < sizeof bad_chars; i++) {
-		assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 97);
+		assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 113);
 		b[46] = bad_chars[i];
-		assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+		assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 		assert_non_null(strstr(why, "transport_id"));
 	}
-	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 97);
+	assert_int_equal(jv_ctrl_encode(&m, b, sizeof b), 113);
 	memset(b + 45, 'x', 32);
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 	b[76] = 0;			/* 31 chars + NUL: the longest id */
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), 0);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), 0);
 	assert_int_equal(strlen(d.request.candidate.transport_id), 31);
 	b[70] = 0;			/* NUL then non-zero padding */
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), JV_ERR_PARSE);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), JV_ERR_PARSE);
 	memset(b + 45, 0, 32);		/* empty id parses; V10 judges it */
-	assert_int_equal(jv_ctrl_decode(b, 97, &d, &why), 0);
+	assert_int_equal(jv_ctrl_decode(b, 113, &d, &why), 0);
 
 	/* REATTACH_ACK id */
 	sample(&m, JV_CTRL_REATTACH_ACK);
