@@ -1399,6 +1399,182 @@ static void left_tuple_delivers_for_one_cooldown(void **st)
 	lab_free(l);
 }
 
+/* ---- PD-10: no binding without a proven return path ------------------ */
+
+/* What an attacker's copies cost the gateway: bytes from and to it. */
+struct racer {
+	const struct jv_addr *from;	/* NULL: no attacker */
+	bool answers_reach_client;	/* `from` is a client tuple, spoofed */
+	uint64_t in, out;
+	unsigned copies;
+	unsigned next;			/* the next capture to copy */
+};
+
+/*
+ * Run to `until` in 1 ms steps.  Every REATTACH_REQUEST the client sends
+ * is copied by an on-path attacker and put before the gateway at once,
+ * from rc->from: it arrives DELAY_MS before the genuine one.
+ */
+static void run_racing(struct lab *l, jv_time until, struct racer *rc)
+{
+	while (l->now < until) {
+		for (unsigned i = rc->next; rc->from && i < l->ncap; i++) {
+			jv_out_reset(&l->out);
+			(void)jv_gateway_recv(l->g, 0, rc->from, l->cap[i].buf,
+					      l->cap[i].len, l->now, &l->out);
+			rc->in += l->cap[i].len;
+			rc->copies++;
+			for (unsigned k = 0; k < l->out.ndgram; k++)
+				if (jv_addr_equal(&l->out.dgram[k].to, rc->from))
+					rc->out += l->out.dgram[k].len;
+			if (rc->answers_reach_client)
+				enqueue(l, &l->out, false);
+		}
+		rc->next = l->ncap;
+		if (l->ncap == CAPMAX)
+			l->ncap = rc->next = 0;
+		run(l, l->now + 1);
+	}
+}
+
+/* p1 dies (reported down); the client fails over to p2 while `rc` races
+ * its requests.  Returns the time from the failure to ATTACHED again. */
+static jv_time failover_raced(struct racer *rc, struct jv_session_status *gst,
+			      unsigned *gw_switches)
+{
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+
+	run(l, T0 + 5000);		/* p2 probed: its token is known */
+	l->cap_len = REQUEST_DGRAM;
+	l->ncap = 0;
+	jv_time t = l->now;
+	cut(l, 0, true);
+	path_down(l, 0);
+	run_racing(l, t + 3000, rc);
+	int i = find_change(&l->cs, JV_STATE_RECOVERING, JV_STATE_ATTACHED, 0);
+	assert_true(i >= 0);
+	jv_time took = l->cs.ev[i].ts - t;
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(jv_gateway_status(l->g, 0, gst), 0);
+	*gw_switches = count_after(&l->gs, JV_EV_TRANSPORT_SWITCH, t);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+	return took;
+}
+
+/*
+ * Issue 10 item 1: an attacker who sees the client's traffic copies each
+ * REATTACH_REQUEST and sends it from its own address so that it arrives
+ * first.  The gateway used to commit to the attacker's address, then drop
+ * the genuine copy as a replay; racing every request ended the session.
+ * Now the copy's path token names the client's tuple, not the attacker's:
+ * it is held, its tuple challenged within 3x of what it sent, and the
+ * genuine copy, though the counter window has seen it, is heard and
+ * commits.  The failover takes no longer than without the attacker.
+ */
+static void raced_copy_never_moves_binding(void **st)
+{
+	(void)st;
+	struct jv_addr evil;
+	struct jv_session_status gst;
+	struct racer none = { 0 }, race = { 0 };
+	unsigned sw;
+
+	jv_addr_from_ipv4(&evil, 0xcb0071aa, 6666);
+	race.from = &evil;
+	jv_time clean = failover_raced(&none, &gst, &sw);
+	assert_string_equal(gst.bound, "udp:10.0.2.2:40002");
+	jv_time raced = failover_raced(&race, &gst, &sw);
+	assert_true(race.copies >= 1);
+	assert_string_equal(gst.bound, "udp:10.0.2.2:40002");
+	assert_int_equal(sw, 1);
+	assert_int_equal(raced, clean);
+	assert_true(race.out <= 3 * race.in);
+}
+
+/*
+ * The same copy, spoofed from the binding's own address during a planned
+ * migration (the binding still works both ways).  Being the binding proves
+ * nothing about a request sent over another path: the copy is held and
+ * the binding challenged with its nonce; the client, who sent that nonce
+ * over p2, does not confirm it over p1, and the genuine copy commits p2.
+ * Before, the copy was a revalidation of p1 (T12) that spent the nonce.
+ */
+static void copy_from_binding_is_not_confirmed(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_switch_answer ans;
+	struct jv_session_status gst;
+	struct racer race = { .answers_reach_client = true };
+
+	run(l, T0 + 5000);
+	race.from = &l->caddr[0];
+	l->cap_len = REQUEST_DGRAM;
+	l->ncap = 0;
+	jv_time t = l->now;
+	jv_out_reset(&l->out);
+	assert_int_equal(jv_client_request_switch(l->c, "p2", l->now,
+						  &l->out, &ans), 0);
+	assert_int_equal(ans.refused, JV_REASON_NONE);
+	enqueue(l, &l->out, true);
+	run_racing(l, t + 2000, &race);
+	assert_true(race.copies >= 1);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_string_equal(gst.bound, "udp:10.0.2.2:40002");
+	/* one decision, the commit of the genuine copy */
+	assert_int_equal(count_after(&l->gs, JV_EV_REATTACH_RESULT, t), 1);
+	assert_int_equal(count_after(&l->gs, JV_EV_TRANSPORT_SWITCH, t), 1);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
+/*
+ * A request from a tuple the gateway never sent an ACK to (here p2's NAT
+ * mapping changed after its last probe, so its token names the old one):
+ * nothing is committed until that tuple answers a challenge naming the
+ * request; then it commits, one round trip later, and the ACK names the
+ * request's own nonce.  No event and no version change before that.
+ */
+static void unproven_tuple_commits_after_its_challenge(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	struct jv_session_status gst;
+
+	run(l, T0 + 5000);
+	jv_addr_from_ipv4(&l->caddr[1], 0x0a000203, 40777);	/* NAT */
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	uint64_t v = gst.state_version;
+	jv_time t = l->now;
+	l->cap_len = REQUEST_DGRAM;
+	cut(l, 0, true);
+	path_down(l, 0);
+	run(l, t + DELAY_MS);		/* the request arrives: held */
+	assert_true(l->ncap >= 1);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_int_equal(gst.state_version, v);
+	assert_int_equal(count_after(&l->gs, JV_EV_REATTACH_ATTEMPT, t), 0);
+	run(l, t + 3000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	assert_string_equal(gst.bound, "udp:10.0.2.3:40777");
+	int i = find_change(&l->cs, JV_STATE_RECOVERING, JV_STATE_ATTACHED, 0);
+	assert_true(i >= 0);
+	/* request, challenge, response, ACK: two round trips */
+	assert_true(l->cs.ev[i].ts - t <= 4 * DELAY_MS + 1);
+	assert_int_equal(count_after(&l->gs, JV_EV_TRANSPORT_SWITCH, t), 1);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
 /*
  * security.key_max_age_ms below JV_REKEY_AFTER_MS (valid: it only has to
  * exceed rekey_interval_ms): the engine rekeyed at 120 s only, so every
@@ -1448,6 +1624,9 @@ int main(void)
 		cmocka_unit_test(authenticated_fuzz_gateway),
 		cmocka_unit_test(validator_counts_discretionary_switches),
 		cmocka_unit_test(left_tuple_delivers_for_one_cooldown),
+		cmocka_unit_test(raced_copy_never_moves_binding),
+		cmocka_unit_test(copy_from_binding_is_not_confirmed),
+		cmocka_unit_test(unproven_tuple_commits_after_its_challenge),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }

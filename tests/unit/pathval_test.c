@@ -87,12 +87,54 @@ static void slots_are_bounded(void **st)
 	assert_false(s->used);
 }
 
+/*
+ * PD-10: a path token names one session, one tuple (address and port)
+ * and one period; it is good for that period and the next, never another
+ * tuple's, session's, or a period later.  A key derived from another
+ * static key makes other tokens.
+ */
+static void path_token_names_session_tuple_and_period(void **st)
+{
+	(void)st;
+	uint8_t priv[32], key[32], other_key[32], sid[16], sid2[16];
+	uint8_t tok[JV_WIRE_PATH_TOKEN_SIZE], zero[JV_WIRE_PATH_TOKEN_SIZE] = { 0 };
+	struct jv_addr a, same_ip, same_port;
+	const jv_time t = 5 * JV_PATH_TOKEN_PERIOD_MS + 17;
+
+	memset(priv, 0x22, sizeof priv);
+	jv_path_token_key(key, priv);
+	priv[0] ^= 1;
+	jv_path_token_key(other_key, priv);
+	memset(sid, 0xa1, sizeof sid);
+	memcpy(sid2, sid, sizeof sid2);
+	sid2[15] ^= 1;
+	jv_addr_from_ipv4(&a, 0x0a000202, 40002);
+	jv_addr_from_ipv4(&same_ip, 0x0a000202, 40003);
+	jv_addr_from_ipv4(&same_port, 0x0a000203, 40002);
+
+	jv_path_token(key, sid, &a, t, tok);
+	assert_true(jv_path_token_ok(key, sid, &a, t, tok));
+	assert_true(jv_path_token_ok(key, sid, &a,
+				     t + JV_PATH_TOKEN_PERIOD_MS, tok));
+	assert_false(jv_path_token_ok(key, sid, &a,
+				      t + 2 * JV_PATH_TOKEN_PERIOD_MS, tok));
+	assert_false(jv_path_token_ok(key, sid, &same_ip, t, tok));
+	assert_false(jv_path_token_ok(key, sid, &same_port, t, tok));
+	assert_false(jv_path_token_ok(key, sid2, &a, t, tok));
+	assert_false(jv_path_token_ok(other_key, sid, &a, t, tok));
+	assert_false(jv_path_token_ok(key, sid, &a, t, zero));
+	/* period 0 has no previous one */
+	jv_path_token(key, sid, &a, 0, tok);
+	assert_true(jv_path_token_ok(key, sid, &a, 1, tok));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(budget_is_three_times_received),
 		cmocka_unit_test(response_must_match_data_and_address),
 		cmocka_unit_test(slots_are_bounded),
+		cmocka_unit_test(path_token_names_session_tuple_and_period),
 	};
 	return cmocka_run_group_tests_name("pathval", tests, NULL, NULL);
 }
