@@ -48,9 +48,11 @@ static void sample(struct jv_ctrl *m, unsigned t)
 		m->hb.seq = 17;
 		m->hb.send_ts = FUZZ_T0;
 		m->hb.state_version = 3;
+		memset(m->hb.token, 0x7e, sizeof m->hb.token);	/* ACKs only */
 		break;
 	case JV_CTRL_PATH_CHALLENGE:
 		memcpy(m->challenge.data, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+		m->challenge.nonce = 12;
 		break;
 	case JV_CTRL_PATH_RESPONSE:
 		memcpy(m->path_response.data, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
@@ -74,6 +76,7 @@ static void sample(struct jv_ctrl *m, unsigned t)
 		m->request.candidate.remote_ip[14] = 100;
 		m->request.candidate.remote_ip[15] = 1;
 		m->request.candidate.remote_port = 51820;
+		memset(m->request.path_token, 0x7e, sizeof m->request.path_token);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		m->ack.nonce = 10;
