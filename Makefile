@@ -6,7 +6,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 MESON_OPTS ?=
 
-.PHONY: all deps build test demo docs fuzz bench clean
+.PHONY: all deps build test mutate demo docs fuzz bench clean
 
 all: build
 
@@ -27,6 +27,12 @@ build: deps $(BUILD)/build.ninja
 # "N passed, N failed".
 test: deps $(BUILD)/build.ninja $(BUILD_SAN)/build.ninja
 	@tools/test.sh $(BUILD) $(BUILD_SAN)
+
+# The mutation run alone: every check listed in tests/mutants/*.txt broken
+# on purpose, one at a time, must make a test fail (tools/mutate.sh; make
+# test runs it too).  Ends with "mutants_killed=N/N".
+mutate: deps build
+	@tools/mutate.sh
 
 demo: deps build
 	@tools/demo.sh $(BUILD)
