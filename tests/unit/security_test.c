@@ -431,6 +431,9 @@ struct evil {
 	unsigned got[JV_CTRL_TYPE_MAX + 1];
 	unsigned to[4];
 	enum jv_reason denied;		/* last DENY's reason */
+	/* PD-10: the path token of each address, from the last ACK there */
+	uint8_t token[4][JV_WIRE_PATH_TOKEN_SIZE];
+	bool has_token[4];
 };
 
 static MAYBE_UNUSED uint64_t rnd(struct jv_seeded_rng *r)
@@ -472,6 +475,8 @@ static void evil_read(struct evil *e, const struct jv_out *o)
 		} else if (m.type == JV_CTRL_HEARTBEAT_ACK ||
 			   m.type == JV_CTRL_PROBE_ACK) {
 			e->version = m.hb.state_version;
+			memcpy(e->token[a], m.hb.token, sizeof e->token[a]);
+			e->has_token[a] = true;
 		}
 	}
 }
@@ -553,6 +558,25 @@ static void evil_send(struct lab *l, struct evil *e, const struct jv_ctrl *m,
 	evil_read(e, &l->out);
 }
 
+/* PD-10: a request commits only from a tuple whose path token it echoes;
+ * the attacker holds the session's keys, so it learns the token of an
+ * address it receives at the way the client does, by a probe from there.
+ * What the gateway answered the probe is not counted. */
+static void evil_learn_token(struct lab *l, struct evil *e, int a)
+{
+	struct jv_ctrl probe = { .type = JV_CTRL_PROBE };
+	unsigned got[JV_CTRL_TYPE_MAX + 1], to[4];
+
+	if (e->has_token[a])
+		return;
+	memcpy(got, e->got, sizeof got);
+	memcpy(to, e->to, sizeof to);
+	probe.hb.send_ts = l->now;
+	evil_send(l, e, &probe, a);
+	memcpy(e->got, got, sizeof got);
+	memcpy(e->to, to, sizeof to);
+}
+
 /* A REATTACH_REQUEST of the attacker's session, from e->addrs[a]. */
 static MAYBE_UNUSED void evil_request(struct lab *l, struct evil *e, int a,
 			 enum jv_reason trigger, enum jv_reason recovery,
@@ -560,6 +584,9 @@ static MAYBE_UNUSED void evil_request(struct lab *l, struct evil *e, int a,
 {
 	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQUEST };
 	struct jv_ctrl_reattach_request *q = &m.request;
+
+	evil_learn_token(l, e, a);
+	memcpy(q->path_token, e->token[a], sizeof q->path_token);
 
 	memcpy(q->session_id, e->sid, 16);
 	q->nonce = ++e->nonce;
@@ -675,8 +702,10 @@ static void evil_req(struct lab *l, struct evil *e, int a, struct jv_ctrl *m)
 {
 	struct jv_ctrl_reattach_request *q = &m->request;
 
+	evil_learn_token(l, e, a);
 	memset(m, 0, sizeof *m);
 	m->type = JV_CTRL_REATTACH_REQUEST;
+	memcpy(q->path_token, e->token[a], sizeof q->path_token);
 	memcpy(q->session_id, e->sid, 16);
 	q->nonce = ++e->nonce;
 	q->protocol_version = JV_PROTOCOL_VERSION;
