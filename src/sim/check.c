@@ -538,8 +538,10 @@ static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
 		return;
 	/* Nor is the cap refusing a switch the client still takes for
 	 * discretionary (T22, PD-7) because the death cannot be told yet
-	 * (D-017); the episode's bound still runs. */
+	 * (D-017); the episode's bound still runs.  A cap of 0 pins the
+	 * session, forced switches included: that stays a violation. */
 	if (why == JV_REASON_SWITCH_RATE_LIMITED &&
+	    c->policy[SIM_CLIENT]->max_switches_per_min > 0 &&
 	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
 		return;
 	VIOL_LIV10(c, s, t, "%s[%s] %" PRIu64 " ms after binding %s "
