@@ -223,6 +223,7 @@ int jv_client_start(struct jv_client *c, jv_time now, struct jv_out *out)
 		s->paths[i].ninflight = 0;
 	}
 	c->hs_attempts = 0;
+	jv_cl_rx_reset(&c->rx);		/* counters of the old session */
 	send_initiation(c, now, out);
 	return JV_OK;
 }

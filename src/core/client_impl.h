@@ -46,6 +46,11 @@ static inline uint64_t jv_max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
+static inline uint64_t jv_min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* client.c */
 void jv_cl_send_ctrl(struct jv_session *s, int path, const struct jv_ctrl *m,
 		     struct jv_out *out);
@@ -77,5 +82,7 @@ void jv_cl_on_hb_ack(struct jv_client *c, int path,
 		     const struct jv_ctrl_heartbeat *a, jv_time now);
 void jv_cl_note_counter(struct jv_client *c, int path, uint8_t epoch,
 			uint64_t ctr, jv_time now);
+/* Forget every counter seen: a new session's sequences start over. */
+void jv_cl_rx_reset(struct jv_rx_loss *rx);
 
 #endif

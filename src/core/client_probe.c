@@ -134,6 +134,13 @@ static void account(struct jv_rx_loss *rx, unsigned bit)
 	rx->bits |= (uint64_t)1 << bit;
 }
 
+void jv_cl_rx_reset(struct jv_rx_loss *rx)
+{
+	memset(rx, 0, sizeof *rx);
+	for (unsigned i = 0; i < 16; i++)
+		rx->other[i] = UINT64_MAX;
+}
+
 void jv_cl_note_counter(struct jv_client *cl, int path, uint8_t epoch,
 			uint64_t ctr, jv_time now)
 {
@@ -188,10 +195,12 @@ void jv_cl_note_counter(struct jv_client *cl, int path, uint8_t epoch,
 						   ? RX_WINDOW : shift - RX_WINDOW);
 		rx->bits = shift >= RX_WINDOW ? 0 : rx->bits << shift;
 		rx->bits |= 1;
-		/* the counters skipped now are gaps from now */
-		for (uint64_t c = rx->top + 1; c < ctr; c++)
-			if (ctr - c < RX_WINDOW)
-				rx->gap_at[c % RX_WINDOW] = now;
+		/* the counters skipped now are gaps from now; only the
+		 * window's are remembered, so only those are visited (a jump
+		 * of 2^40 must not cost 2^40 steps) */
+		for (uint64_t c = ctr - jv_min_u64(shift, RX_WINDOW) + 1;
+		     c < ctr; c++)
+			rx->gap_at[c % RX_WINDOW] = now;
 		rx->top = ctr;
 	} else if (rx->top - ctr < RX_WINDOW) {
 		account(rx, (unsigned)(rx->top - ctr));	/* late, not lost */

@@ -408,6 +408,25 @@ static void unauthorized(struct jv_session *s, const struct jv_addr *from,
 }
 
 /*
+ * OP-7, D-018: the one failure that counts toward MAX_SECURITY_FAILURES.
+ * The request opened under the session's keys and passed the counter
+ * window, so it is a packet sealed anew, not a copy; its nonce was
+ * accepted before, and a genuine requester never spends a nonce twice
+ * (§7.5).  Only a holder of the keys can do that.  Not after a takeover
+ * while the client's old epoch is open: its counter window was lost with
+ * the old owner, so a copy of a request sent before the loss passes it.
+ */
+static void key_holder_failure(struct jv_session *s, jv_time now)
+{
+	if (s->stale && !s->stale_closed)
+		return;
+	if (s->policy.max_security_failures &&
+	    ++s->security_failures > s->policy.max_security_failures)
+		terminate_session(s, JV_IN_SECURITY_FAIL, JV_REASON_NONE, NULL,
+				  now);
+}
+
+/*
  * A requester's nonces start at 1 and grow by one (§7.5), so one above
  * 2^63 - 1 is never genuine, and no event could carry it (the log writes
  * JSON integers): such a message is malformed, dropped before V0 and
@@ -509,6 +528,10 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 			    &answer);
 	if (s->has_held && s->held.nonce <= r->nonce)
 		s->has_held = false;	/* decided, or superseded */
+	/* a copy heard again (PD-10) is no new act of a key holder */
+	if (!copy && answer.type == JV_CTRL_REATTACH_DENY &&
+	    answer.deny.reason == JV_REASON_REPLAY_DETECTED)
+		key_holder_failure(s, now);
 	if (answer.type == 0)
 		return;
 	/* PD-9: an ACK waits until its commit is durable. */
@@ -844,14 +867,10 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 	if (len < 0) {
 		s->dropped_auth++;
+		/* Reported, never counted (D-018): anyone can send junk from
+		 * any address, the binding's included. */
 		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
 				       JV_REASON_BAD_PROOF, NULL, NULL, now);
-		/* OP-7: only failures on the bound transport count, so a
-		 * third party cannot kill a session with forgeries. */
-		if (on_binding && s->policy.max_security_failures &&
-		    ++s->security_failures > s->policy.max_security_failures)
-			terminate_session(s, JV_IN_SECURITY_FAIL, JV_REASON_NONE,
-					  NULL, now);
 		jv_gw_note(g, gs);
 		gs->deadline = jv_gw_deadline(gs, now);
 		return len;

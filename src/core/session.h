@@ -149,6 +149,11 @@ struct jv_session {
 	 * the peer has used the current one, previous (keys.c) */
 	struct jv_epoch cur, prev;
 	jv_time prev_until_ms;
+	/* the receive key of epoch cur + 1, derived once per epoch: a packet
+	 * that claims it costs no derivation (keys.c, D-018) */
+	uint8_t next_recv_key[JV_WIRE_KEY_SIZE];
+	bool next_recv_valid;
+	uint64_t key_derivations;		/* next-epoch keys derived */
 	uint64_t rekey_pending_epoch;		/* client: REKEY sent, 0 = none */
 	jv_time rekey_next_tx_ms;
 	jv_time last_rekey_ms;

@@ -536,12 +536,51 @@ static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
 	if (why == JV_REASON_VOLATILE_PERSISTED &&
 	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
 		return;
+	/* Nor is the cap refusing a switch the client still takes for
+	 * discretionary (T22, PD-7) because the death cannot be told yet
+	 * (D-018); the episode's bound still runs.  A cap of 0 pins the
+	 * session, forced switches included: that stays a violation. */
+	if (why == JV_REASON_SWITCH_RATE_LIMITED &&
+	    c->policy[SIM_CLIENT]->max_switches_per_min > 0 &&
+	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
+		return;
 	VIOL_LIV10(c, s, t, "%s[%s] %" PRIu64 " ms after binding %s "
 	     "went down, with a clean transport to take (never for want of "
 	     "a switch, PD-7)", jv_state_name(next),
 	     why == JV_REASON_NONE ? "" : jv_reason_name(why),
 	     t - s->flap_since, s->flap_dead);
 	s->flap_open = false;
+}
+
+/*
+ * The client starts an attempt toward t during an episode, t up but not
+ * clean (a little loss, an attacker's pending corruption): §6.4 may rank
+ * it first (its measured loss may be 0, its round trip the shortest), and
+ * what it loses OP-8 retransmits.  As for a clean alternative that goes
+ * down (flap_died): the client has from now until it gives t up, and
+ * then the rest (D-018).
+ */
+static void flap_tries(struct sim_check *c, struct sim_cstream *s,
+		       const char *cand, jv_time now)
+{
+	int i = tr_index(c, cand);
+	jv_time due;
+
+	if (!s->flap_open || i < 0 || !c->tr[i].up || c->tr[i].clean)
+		return;
+	due = now + flap_bound_alt(c, &c->tr[i]);
+	if (due > s->flap_due)
+		s->flap_due = due;
+}
+
+/* The client's stream of session sid, if the checker has one. */
+static struct sim_cstream *client_of(struct sim_check *c, const char *sid)
+{
+	for (int i = 0; i < SIM_CHECK_STREAMS; i++)
+		if (c->s[i].used && c->s[i].side == SIM_CLIENT &&
+		    !strcmp(c->s[i].sid, sid))
+			return &c->s[i];
+	return NULL;
 }
 
 void sim_check_transport(struct sim_check *c, const char *name, bool up,
@@ -856,6 +895,8 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			     ", in a planned switch's episode" : "");
 		s->have_attempt = true;
 		s->last_attempt = t;
+		flap_tries(c, s, JV_EV_HAS(ev, candidate_transport) ?
+				 ev->candidate_transport : NULL, t);
 		break;
 	case JV_EV_REATTACH_RESULT:
 		if (is_success(ev)) {
@@ -887,14 +928,20 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			   JV_EV_HAS(ev, nonce)) {
 			s->replayed[s->nreplayed++ % SIM_CHECK_NONCES] =
 				ev->nonce;
-		} else if (side == SIM_CLIENT && s->flap_open &&
+		} else if (side == SIM_GATEWAY &&
 			   JV_EV_HAS(ev, reason_code) &&
 			   ev->reason_code == JV_REASON_STALE_STATE_VERSION) {
 			/* The gateway moved on its own (its detection of
 			 * the same death, T10/T20) while the request was
 			 * under way: OP-4 accepts one DENY + retry round
-			 * trip for it, V7 wanting the exact version. */
-			s->flap_due += flap_rtt(c);
+			 * trip for it, V7 wanting the exact version.
+			 * Granted when the gateway denies, not when the
+			 * DENY reaches the client: by then the bound may
+			 * have run out with the DENY in flight (D-018). */
+			struct sim_cstream *cl = client_of(c, s->sid);
+
+			if (cl && cl->flap_open)
+				cl->flap_due += flap_rtt(c);
 		}
 		break;
 	case JV_EV_TRANSPORT_SWITCH_DENIED:

@@ -673,12 +673,17 @@ static void liv10_stale_retry(void **st)
 	(void)st;
 	two_live_paths();
 	path("p1", false, 5000);
-	d.state_version = ver;
+	/* granted when the gateway denies (D-018): its stream, same id */
+	side = SIM_GATEWAY;
+	created(100);
+	sim_check_commit(&chk, SIM_GATEWAY, 100);
+	d.state_version = 0;
 	JV_EV_SET(&d, status, "DENIED");
 	JV_EV_SET(&d, reason_code, JV_REASON_STALE_STATE_VERSION);
 	JV_EV_SET(&d, candidate_transport, "p2");
 	emit(&d);
-	commit(5500);
+	sim_check_commit(&chk, SIM_GATEWAY, 5500);
+	side = SIM_CLIENT;
 	sim_check_time(&chk, liv10_due() + 20);
 	no_violation_yet();
 	sim_check_time(&chk, liv10_due() + 21);

@@ -1434,11 +1434,12 @@ static void rekey_only_from_the_binding(void **st)
 }
 
 /*
- * X3 with MAX_SECURITY_FAILURES: forgeries on the bound transport end the
- * session past the limit; the same forgeries from any other address never
- * count (OP-7: a third party cannot kill a session).
+ * X3 with MAX_SECURITY_FAILURES, as D-018 reads OP-7: forgeries never
+ * count, from the binding or any other address (anyone can spoof the
+ * binding's); a request sealed anew that reuses an accepted nonce, which
+ * only a key holder can send, does, and past the limit ends the session.
  */
-static void security_failures_count_on_the_binding_only(void **st)
+static void security_failures_count_key_holder_acts_only(void **st)
 {
 	(void)st;
 	struct jv_policy pol;
@@ -1450,11 +1451,20 @@ static void security_failures_count_on_the_binding_only(void **st)
 
 	memcpy(wrong, e.send, 32);
 	wrong[5] ^= 1;
-	for (unsigned i = 0; i < 20; i++)
-		(void)evil_raw(l, &e, wrong, e.counter++, 1 + i % 3);
+	for (unsigned i = 0; i < 40; i++)
+		(void)evil_raw(l, &e, wrong, e.counter++, i % 4);
 	assert_int_equal(gw_state(l), JV_STATE_ATTACHED);
-	for (unsigned i = 0; i < 4; i++)
-		(void)evil_raw(l, &e, wrong, e.counter++, 0);
+	evil_request(l, &e, 0, JV_REASON_NAT_REBINDING,
+		     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	assert_int_equal(acks(&e), 1);
+	uint64_t spent = e.nonce;
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(gw_state(l), JV_STATE_ATTACHED);
+		l->now += 1000;		/* within V0 */
+		e.nonce = spent - 1;	/* evil_request takes ++nonce */
+		evil_request(l, &e, 0, JV_REASON_NAT_REBINDING,
+			     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	}
 	assert_int_equal(gw_state(l), JV_STATE_TERMINATED);
 	lab_free(l);
 }
@@ -1549,7 +1559,7 @@ int main(void)
 		cmocka_unit_test(data_replay_never_delivered),
 		cmocka_unit_test(unbound_address_is_challenged_not_served),
 		cmocka_unit_test(rekey_only_from_the_binding),
-		cmocka_unit_test(security_failures_count_on_the_binding_only),
+		cmocka_unit_test(security_failures_count_key_holder_acts_only),
 		cmocka_unit_test(rehandshake_ends_the_old_session),
 		cmocka_unit_test(absurd_nonce_is_dropped),
 		cmocka_unit_test(versions_and_nonces_never_reused),
