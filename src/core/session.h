@@ -111,6 +111,9 @@ struct jv_attempt {
 	 * died during it) or discretionary; only discretionary attempts
 	 * are held to MAX_SWITCHES_PER_MIN */
 	bool forced;
+	/* abandoned already, waiting for the cooldown (INV-09) before its
+	 * next step at next_tx_ms */
+	bool deferred;
 };
 
 /* A reattach request as the validator checks it: a REATTACH_REQUEST, or a
