@@ -53,7 +53,11 @@ enum jv_noise_sizes {
 	JV_NOISE_HASH_SIZE = 64,	/* BLAKE2b-512: h, ck, HMAC output */
 	JV_NOISE_TAG_SIZE = 16,
 	JV_NOISE_TIMESTAMP_SIZE = 12,	/* TAI64N */
-	JV_NOISE_MAC_SIZE = 16,		/* mac1 */
+	JV_NOISE_MAC_SIZE = 16,		/* mac1, mac2 */
+	/* INITIATION: mac1 then mac2 end the message (docs/protocol.md
+	 * 2.1); each covers every byte before it. */
+	JV_NOISE_INIT_MAC1_AT = JV_WIRE_INITIATION_SIZE - 2 * 16,
+	JV_NOISE_INIT_MAC2_AT = JV_WIRE_INITIATION_SIZE - 16,
 	/* Bare Noise message sizes for a payload of p bytes. */
 	JV_NOISE_MSG1_OVERHEAD = 32 + 32 + 16 + 16,	/* e, s + tag, tag */
 	JV_NOISE_MSG2_OVERHEAD = 32 + 16,		/* e, tag */
@@ -210,6 +214,8 @@ struct jv_noise_initiator {
 	struct jv_noise_hs hs;
 	uint32_t sender_index;
 	uint8_t mac1_key[32];		/* of our own key: checks the response */
+	uint8_t mac1[JV_NOISE_MAC_SIZE];	/* the initiation's: a cookie
+						 * reply's associated data */
 };
 
 /*
@@ -217,7 +223,8 @@ struct jv_noise_initiator {
  * gateway gw_pub.  sender_index is the caller's receiver index for this
  * session (from the rng, unique locally); now_ms the Unix time stamped
  * into it (must grow between initiations, or the gateway sees a replay).
- * st keeps what the response needs; it may be reused for a retry.
+ * st keeps what the response needs; it may be reused for a retry.  mac2
+ * is written as zeros (no cookie); jv_cookie_add_mac2 fills it.
  * Returns 0, or JV_ERR_INVAL (key), JV_ERR_AUTH (gw_pub of small order);
  * st is wiped on error.
  */
@@ -251,7 +258,8 @@ struct jv_noise_responder {
 /*
  * Gateway, the cheap first step: is this a well-formed INITIATION whose
  * mac1 was made with our public key?  One BLAKE2b, no DH; constant-time
- * comparison.  Returns 0, JV_ERR_PARSE or JV_ERR_AUTH.
+ * comparison.  mac2 is not looked at (cookie.h checks it, under load).
+ * Returns 0, JV_ERR_PARSE or JV_ERR_AUTH.
  */
 JV_MUST_CHECK int jv_noise_initiation_check_mac1(const struct jv_noise_static *self,
 						 const uint8_t *msg, size_t n);

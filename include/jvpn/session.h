@@ -256,4 +256,19 @@ JV_MUST_CHECK int jv_gateway_status(const struct jv_gateway *g, uint32_t peer,
 				    struct jv_session_status *st);
 unsigned jv_gateway_peer_count(const struct jv_gateway *g);
 
+/* What the gateway dropped, and why (status, metrics). */
+struct jv_gateway_counters {
+	uint64_t dropped_unknown;	/* no session with that index */
+	uint64_t dropped_parse;		/* not a message we know */
+	uint64_t hs_dh;			/* initiations given a DH */
+	uint64_t hs_cookie_sent;	/* under load: answered by a cookie */
+	uint64_t hs_dropped;		/* lease, mac1, Noise, peer limit,
+					 * table full */
+	uint64_t hs_dropped_source;	/* a proven source over its rate */
+	uint64_t hs_dropped_global;	/* the global handshake bucket empty */
+	bool hs_under_load;		/* as of the last packet or tick */
+};
+void jv_gateway_counters(const struct jv_gateway *g,
+			 struct jv_gateway_counters *c);
+
 #endif

@@ -44,7 +44,7 @@
 enum jv_msg_type {
 	JV_MSG_INITIATION = 1,		/* Noise IK message 1 (noise.h) */
 	JV_MSG_RESPONSE = 2,		/* Noise IK message 2 (noise.h) */
-	/* 3 is reserved (a future cookie reply) */
+	JV_MSG_COOKIE_REPLY = 3,	/* gateway under load (cookie.h) */
 	JV_MSG_DATA = 4,
 	JV_MSG_CONTROL = 5,
 };
@@ -58,8 +58,9 @@ enum jv_wire_sizes {
 	JV_WIRE_DGRAM_MAX = JV_WIRE_HDR_SIZE + JV_WIRE_INNER_MAX +
 			    JV_WIRE_TAG_SIZE,			/* 1532 */
 	/* Handshake messages (noise.h builds them). */
-	JV_WIRE_INITIATION_SIZE = 132,
+	JV_WIRE_INITIATION_SIZE = 148,
 	JV_WIRE_RESPONSE_SIZE = 92,
+	JV_WIRE_COOKIE_REPLY_SIZE = 64,
 	/* Control plaintexts: the largest, and fixed field sizes. */
 	JV_CTRL_MAX = 113,
 	JV_WIRE_IP_SIZE = 16,		/* IPv6, or IPv4-mapped ::ffff:a.b.c.d */

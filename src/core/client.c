@@ -66,8 +66,11 @@ struct jv_client *jv_client_new(const struct jv_client_config *cfg)
 		return NULL;
 	}
 	memcpy(c->gateway_public, cfg->gateway_public, 32);
+	jv_cookie_seal_key(c->gateway_public, c->cookie_key);
 	c->hs_next_ms = JV_TIME_NEVER;
 	c->hs_path = -1;
+	c->cookie_path = -1;
+	c->cookie_resend_ms = JV_TIME_NEVER;
 	return c;
 }
 
@@ -150,10 +153,42 @@ static int pick_handshake_path(const struct jv_client *c)
 	return order[c->hs_attempts % (unsigned)n];
 }
 
+/* A cookie is used on the path it came for (it names the address the
+ * gateway saw there) until shortly before the gateway may replace R. */
+static bool cookie_fresh(const struct jv_client *c, int path, jv_time now)
+{
+	return c->cookie_path == path &&
+	       !(c->cookie_ms + JV_COOKIE_SECRET_MS -
+		 JV_COOKIE_CLIENT_MARGIN_MS <= now);
+}
+
+/* A new initiation (new index, ephemeral and timestamp) on `path`, with
+ * mac2 if we hold a cookie for it. */
+static void emit_initiation(struct jv_client *c, int path, jv_time now,
+			    struct jv_out *out)
+{
+	struct jv_dgram *d = jv_out_dgram(out);
+	uint32_t index = 0;
+
+	if (!d)
+		return;
+	while (index == 0)
+		jv_rng_fill(&c->s.rng, &index, sizeof index);
+	if (jv_noise_initiation_create(&c->hs, &c->self, c->gateway_public,
+				       index, now, &c->s.rng, d->buf) != JV_OK)
+		return;
+	if (cookie_fresh(c, path, now))
+		jv_cookie_add_mac2(c->cookie, d->buf);
+	d->len = JV_WIRE_INITIATION_SIZE;
+	c->hs_path = path;
+	d->path = path;
+	out->ndgram++;
+	c->s.paths[path].tx_packets++;
+}
+
 static void send_initiation(struct jv_client *c, jv_time now,
 			    struct jv_out *out)
 {
-	struct jv_dgram *d;
 	int path = pick_handshake_path(c);
 	uint32_t jitter;
 	jv_time backoff = JV_HANDSHAKE_RETRY_MS;
@@ -169,22 +204,41 @@ static void send_initiation(struct jv_client *c, jv_time now,
 	c->hs_next_ms = now + backoff;
 	c->hs_attempts++;
 	c->hs_pending = true;
-	if (path < 0)
+	if (path >= 0)
+		emit_initiation(c, path, now, out);
+}
+
+/*
+ * COOKIE_REPLY: the gateway is under load and wants mac2.  The reply is
+ * unauthenticated (its key derives from the gateway's public key): it is
+ * taken only for the outstanding initiation (its index, its mac1 as the
+ * AD) on the path that initiation went, and all it may do is store the
+ * cookie and resend that initiation once, early, rate limited.  The retry
+ * timer, the attempt count and the session are not touched: a forged
+ * reply (only an observer of the initiation can make one) costs at most
+ * one extra initiation, the same as an early retry.
+ */
+static void on_cookie_reply(struct jv_client *c, int path, const uint8_t *pkt,
+			    size_t n, jv_time now, struct jv_out *out)
+{
+	uint8_t cookie[JV_COOKIE_SIZE];
+
+	if (c->have_session || !c->hs_pending || path != c->hs_path ||
+	    c->hs.sender_index == 0 ||
+	    jv_cookie_reply_open(c->cookie_key, c->hs.sender_index,
+				 c->hs.mac1, pkt, n, cookie, NULL) != JV_OK)
 		return;
-	d = jv_out_dgram(out);
-	if (!d)
+	memcpy(c->cookie, cookie, sizeof cookie);
+	sodium_memzero(cookie, sizeof cookie);
+	c->cookie_ms = now;
+	c->cookie_path = path;
+	c->cookies++;
+	if (c->cookie_resend_ms != JV_TIME_NEVER &&
+	    now < c->cookie_resend_ms + JV_COOKIE_RESEND_MIN_MS)
 		return;
-	uint32_t index = 0;
-	while (index == 0)
-		jv_rng_fill(&c->s.rng, &index, sizeof index);
-	if (jv_noise_initiation_create(&c->hs, &c->self, c->gateway_public,
-				       index, now, &c->s.rng, d->buf) != JV_OK)
-		return;
-	d->len = JV_WIRE_INITIATION_SIZE;
-	c->hs_path = path;
-	d->path = path;
-	out->ndgram++;
-	c->s.paths[path].tx_packets++;
+	c->cookie_resend_ms = now;
+	/* a new sender index: this reply fits no initiation any more */
+	emit_initiation(c, path, now, out);
 }
 
 int jv_client_start(struct jv_client *c, jv_time now, struct jv_out *out)
@@ -436,6 +490,10 @@ int jv_client_recv(struct jv_client *c, int path, const uint8_t *pkt,
 	type = jv_wire_classify(pkt, n);
 	if (type == JV_MSG_RESPONSE) {
 		handshake_done(c, path, pkt, n, now, out);
+		return JV_OK;
+	}
+	if (type == JV_MSG_COOKIE_REPLY) {
+		on_cookie_reply(c, path, pkt, n, now, out);
 		return JV_OK;
 	}
 	if ((type != JV_MSG_DATA && type != JV_MSG_CONTROL) ||

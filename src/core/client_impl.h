@@ -11,6 +11,7 @@
  *                     and data-plane loss from counter gaps (OP-23)
  */
 
+#include "jvpn/cookie.h"
 #include "jvpn/noise.h"
 #include "session.h"
 
@@ -39,6 +40,15 @@ struct jv_client {
 	bool hs_pending;
 	int hs_path;
 	uint64_t handshakes;		/* completed handshakes (sessions made) */
+
+	/* The gateway's cookie when it is under load (D-019): mac2 of the
+	 * initiations sent on cookie_path while it is fresh. */
+	uint8_t cookie_key[32];		/* seals replies: from its public key */
+	uint8_t cookie[JV_COOKIE_SIZE];
+	jv_time cookie_ms;		/* received at */
+	int cookie_path;		/* -1: none */
+	jv_time cookie_resend_ms;	/* last early retransmit (NEVER: none) */
+	uint64_t cookies;		/* cookie replies accepted */
 };
 
 static inline uint64_t jv_max_u64(uint64_t a, uint64_t b)

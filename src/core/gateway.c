@@ -47,6 +47,10 @@ struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg)
 						      : GW_DEFAULT_HS_BURST,
 				 0) != JV_OK)
 		goto fail;
+	if (jv_srclimit_init(&g->hs_source, GW_SOURCE_HS_RATE,
+			     GW_SOURCE_HS_BURST, &g->rng) != JV_OK)
+		goto fail;
+	jv_cookie_checker_init(&g->cookie, g->self.kp.pub);
 	g->sess = calloc(g->max_sessions, sizeof *g->sess);
 	g->durable = cfg->durable;
 	if (!g->sess || jv_gw_owner_init(g) != JV_OK)
@@ -110,6 +114,20 @@ int jv_gateway_add_peer(struct jv_gateway *g, const uint8_t public_key[32])
 unsigned jv_gateway_peer_count(const struct jv_gateway *g)
 {
 	return g->npeers;
+}
+
+void jv_gateway_counters(const struct jv_gateway *g,
+			 struct jv_gateway_counters *c)
+{
+	memset(c, 0, sizeof *c);
+	c->dropped_unknown = g->dropped_unknown;
+	c->dropped_parse = g->dropped_parse;
+	c->hs_dh = g->hs_dh;
+	c->hs_cookie_sent = g->hs_cookie_sent;
+	c->hs_dropped = g->hs_dropped;
+	c->hs_dropped_source = g->hs_dropped_source;
+	c->hs_dropped_global = g->hs_dropped_global;
+	c->hs_under_load = g->under_load_until > g->last_now;
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -262,6 +280,37 @@ static void terminate_session(struct jv_session *s, enum jv_input in,
 	(void)jv_sess_input(s, in, r, now, &annot, false);
 }
 
+/* Under load (D-019): the global handshake bucket is below half its burst
+ * now, or was within GW_UNDER_LOAD_HOLD_MS.  The bucket is what the DHs
+ * are rationed by, so "load" is measured where the cost is; the hold keeps
+ * a flood from draining the upper half again each time it refills. */
+static bool under_load(struct jv_gateway *g, jv_time now)
+{
+	uint64_t burst = g->hs_global.cap_ut / JV_TOKEN_UT;
+
+	if (2 * jv_token_bucket_tokens(&g->hs_global, now) < burst)
+		g->under_load_until = now + GW_UNDER_LOAD_HOLD_MS;
+	return now < g->under_load_until;
+}
+
+/* Answer an initiation with a cookie reply instead of a DH: a keyed hash
+ * and an AEAD, to the address it claims, smaller than what came in. */
+static void send_cookie(struct jv_gateway *g, uint32_t local,
+			const struct jv_addr *from, const uint8_t *pkt,
+			size_t n, jv_time now, struct jv_out *out)
+{
+	struct jv_dgram *d = jv_out_dgram(out);
+
+	g->hs_cookie_sent++;
+	if (!d || jv_cookie_reply_create(&g->cookie, pkt, n, from, now,
+					 &g->rng, d->buf) < 0)
+		return;
+	d->to = *from;
+	d->local = local;
+	d->len = JV_WIRE_COOKIE_REPLY_SIZE;
+	out->ndgram++;
+}
+
 static void on_initiation(struct jv_gateway *g, uint32_t local,
 			  const struct jv_addr *from, const uint8_t *pkt,
 			  size_t n, jv_time now, struct jv_out *out)
@@ -276,11 +325,31 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key.  A
 	 * node that does not hold its lease creates nothing (§9). */
 	if (!jv_gw_leased(g, now) ||
-	    jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK ||
-	    !jv_token_bucket_take(&g->hs_global, now)) {
+	    jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK) {
 		g->hs_dropped++;
 		return;
 	}
+	/* Under load, mac1 (anyone with our public key makes it) is not
+	 * enough: the source proves it receives at its address (mac2) before
+	 * it is charged anything, so a spoofer can neither spend our DHs nor
+	 * drain a real client's buckets (D-019). */
+	if (under_load(g, now)) {
+		if (!jv_cookie_mac2_ok(&g->cookie, pkt, n, from, now)) {
+			send_cookie(g, local, from, pkt, n, now, out);
+			return;
+		}
+		/* per proven source, before the global bucket (STYLE 7) */
+		if (!jv_srclimit_take(&g->hs_source, from, now)) {
+			g->hs_dropped_source++;
+			return;
+		}
+	}
+	/* the global bound on the costly action, two DHs (STYLE 7) */
+	if (!jv_token_bucket_take(&g->hs_global, now)) {
+		g->hs_dropped_global++;
+		return;
+	}
+	g->hs_dh++;
 	if (jv_noise_initiation_consume(&rs, &g->self, lookup_peer, g, pkt, n,
 					NULL) != JV_OK) {
 		g->hs_dropped++;

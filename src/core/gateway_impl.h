@@ -6,8 +6,10 @@
  * timers) and gateway_owner.c (records, adoption, lease).  Private to
  * src/core. */
 
+#include "jvpn/cookie.h"
 #include "jvpn/noise.h"
 #include "jvpn/record.h"
+#include "jvpn/srclimit.h"
 #include "session.h"
 #include "table.h"
 
@@ -82,11 +84,22 @@ struct jv_gateway {
 	unsigned npeers, cap_peers;
 
 	/* The handshake is the costly action (two DHs per initiation): a
-	 * global bucket before the DH, one per peer after it (STYLE 7). */
+	 * global bucket before the DH, one per peer after it (STYLE 7).
+	 * Under load (D-019) a source must first prove its address (mac2),
+	 * then pass its own bucket, before it may take a global token. */
 	struct jv_token_bucket hs_global;
+	struct jv_cookie_checker cookie;
+	struct jv_srclimit hs_source;
+	jv_time under_load_until;		/* under load before this */
 
 	jv_time last_now;
-	uint64_t dropped_unknown, dropped_parse, hs_dropped;
+	uint64_t dropped_unknown, dropped_parse;
+	uint64_t hs_dropped;			/* lease, mac1, Noise, peer
+						 * limit, table full */
+	uint64_t hs_cookie_sent;		/* answered by a cookie, no DH */
+	uint64_t hs_dropped_source;		/* proven source over its rate */
+	uint64_t hs_dropped_global;		/* global bucket empty */
+	uint64_t hs_dh;				/* initiations given a DH */
 
 	/* ownership (PD-9, gateway_owner.c) */
 	bool durable;				/* records are written to a store */
@@ -107,6 +120,11 @@ enum {
 	GW_DEFAULT_HS_BURST = 100,
 	GW_PEER_HS_RATE_MILLI = 1000,	/* per peer: 1/s ... */
 	GW_PEER_HS_BURST = 5,		/* ... burst 5 */
+	GW_SOURCE_HS_RATE = 10,		/* per proven source (IPv4, IPv6 /64) */
+	GW_SOURCE_HS_BURST = 20,	/* ... and burst: a NAT's clients */
+	/* Under load while the global bucket is below half its burst and
+	 * for this long after (D-019): no flapping in and out of it. */
+	GW_UNDER_LOAD_HOLD_MS = 1000,
 };
 
 

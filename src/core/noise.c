@@ -14,8 +14,8 @@
 _Static_assert(sizeof(JV_NOISE_PROTOCOL_NAME) - 1 <= JV_NOISE_HASH_SIZE,
 	       "the protocol name is used padded, not hashed (Noise §5.2)");
 _Static_assert(8 + JV_NOISE_MSG1_OVERHEAD + JV_NOISE_TIMESTAMP_SIZE +
-	       JV_NOISE_MAC_SIZE == JV_WIRE_INITIATION_SIZE,
-	       "INITIATION layout");
+	       2 * JV_NOISE_MAC_SIZE == JV_WIRE_INITIATION_SIZE,
+	       "INITIATION layout: mac1 then mac2");
 _Static_assert(12 + JV_NOISE_MSG2_OVERHEAD + JV_SESSION_ID_BYTES +
 	       JV_NOISE_MAC_SIZE == JV_WIRE_RESPONSE_SIZE,
 	       "RESPONSE layout");
@@ -23,7 +23,8 @@ _Static_assert(12 + JV_NOISE_MSG2_OVERHEAD + JV_SESSION_ID_BYTES +
 enum {
 	BLAKE2B_BLOCK = 128,		/* HMAC block length B (RFC 2104) */
 	INIT_MSG_AT = 8,		/* Noise message 1 inside INITIATION */
-	INIT_MAC1_AT = JV_WIRE_INITIATION_SIZE - JV_NOISE_MAC_SIZE,
+	INIT_MAC1_AT = JV_NOISE_INIT_MAC1_AT,
+	INIT_MAC2_AT = JV_NOISE_INIT_MAC2_AT,
 	RESP_MSG_AT = 12,
 	RESP_MAC1_AT = JV_WIRE_RESPONSE_SIZE - JV_NOISE_MAC_SIZE,
 };
@@ -514,6 +515,9 @@ int jv_noise_initiation_create(struct jv_noise_initiator *st,
 	err = 0;
 	mac1_key_of(gw_pub, gw_mac1_key);
 	mac1_of(gw_mac1_key, out, INIT_MAC1_AT, out + INIT_MAC1_AT);
+	/* No cookie yet: the caller adds mac2 (jv_cookie_add_mac2). */
+	memset(out + INIT_MAC2_AT, 0, JV_NOISE_MAC_SIZE);
+	memcpy(st->mac1, out + INIT_MAC1_AT, sizeof st->mac1);
 	st->sender_index = sender_index;
 	memcpy(st->mac1_key, self->mac1_key, sizeof st->mac1_key);
 out:

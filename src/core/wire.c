@@ -232,6 +232,9 @@ int jv_wire_classify(const uint8_t *pkt, size_t n)
 	case JV_MSG_RESPONSE:
 		return n == JV_WIRE_RESPONSE_SIZE ? JV_MSG_RESPONSE :
 						    JV_ERR_PARSE;
+	case JV_MSG_COOKIE_REPLY:
+		return n == JV_WIRE_COOKIE_REPLY_SIZE ? JV_MSG_COOKIE_REPLY :
+							JV_ERR_PARSE;
 	case JV_MSG_DATA:
 		return n >= JV_WIRE_DATA_MIN && n <= JV_WIRE_DGRAM_MAX ?
 		       JV_MSG_DATA : JV_ERR_PARSE;

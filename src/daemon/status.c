@@ -153,6 +153,22 @@ static json_t *gateway_json(struct jv_daemon *d)
 	return peers;
 }
 
+/* The gateway's handshake defence (D-019): what it answered with a
+ * cookie and what it dropped, by reason. */
+static json_t *handshakes_json(const struct jv_daemon *d)
+{
+	struct jv_gateway_counters c;
+
+	jv_gateway_counters(d->gw, &c);
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}",
+			 "under_load", c.hs_under_load,
+			 "dh", (json_int_t)c.hs_dh,
+			 "cookie_sent", (json_int_t)c.hs_cookie_sent,
+			 "dropped", (json_int_t)c.hs_dropped,
+			 "dropped_source", (json_int_t)c.hs_dropped_source,
+			 "dropped_global", (json_int_t)c.hs_dropped_global);
+}
+
 json_t *dmn_status(struct jv_daemon *d)
 {
 	jv_time now = jv_clock_now();
@@ -179,8 +195,10 @@ json_t *dmn_status(struct jv_daemon *d)
 			    "version", d->cfg->policy.version));
 	if (d->client)
 		json_object_set_new(j, "session", client_json(d));
-	else
+	else {
 		json_object_set_new(j, "peers", gateway_json(d));
+		json_object_set_new(j, "handshakes", handshakes_json(d));
+	}
 	json_object_set_new(j, "counters", counters_json(d));
 	json_object_set_new(j, "event_log", json_pack("{s:s?,s:I,s:I,s:I}",
 			    "path", d->ev.fd >= 0 ? d->ev.path : NULL,

@@ -17,6 +17,7 @@
 
 #include "jvpn/noise.h"
 #include "jvpn/rng.h"
+#include "jvpn/session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -44,16 +45,27 @@ static inline void fuzz_key(uint8_t k[32], uint8_t base)
 #define FUZZ_CLIENT_INDEX 0x01020304u
 #define FUZZ_GATEWAY_INDEX 0x0a0b0c0du
 
-/* Recompute the mac1 at msg[n - 16] for the receiver with public key pub,
- * as anyone who knows pub can. */
-static inline void fuzz_fix_mac1(uint8_t *msg, size_t n, const uint8_t pub[32])
+/* Recompute the mac1 at msg[at] (over msg[0, at)) for the receiver with
+ * public key pub, as anyone who knows pub can. */
+static inline void fuzz_fix_mac1(uint8_t *msg, size_t at,
+				 const uint8_t pub[32])
 {
 	uint8_t lab[40], key[32];
 
 	memcpy(lab, "mac1----", 8);
 	memcpy(lab + 8, pub, 32);
 	crypto_generichash(key, sizeof key, lab, sizeof lab, NULL, 0);
-	crypto_generichash(msg + n - 16, 16, msg, n - 16, key, sizeof key);
+	crypto_generichash(msg + at, 16, msg, at, key, sizeof key);
+}
+
+/* The source address of the cookie_reply target's initiation. */
+static inline void fuzz_cookie_addr(struct jv_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ip[10] = a->ip[11] = 0xff;
+	a->ip[12] = 192;
+	a->ip[15] = 7;
+	a->port = 51820;
 }
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "jvpn/cookie.h"
 #include "jvpn/wire.h"
 
 static const char *root;
@@ -203,6 +204,25 @@ int main(int argc, char **argv)
 	put("initiation", 2, &fix, 1, m1, sizeof m1);
 	put("response", 1, &zero, 1, m2, sizeof m2);
 	put("response", 2, &fix, 1, m2, sizeof m2);
+
+	/* cookie_reply: the gateway's reply to the target's initiation */
+	struct jv_cookie_checker ck;
+	struct jv_addr from;
+	uint8_t cr[JV_WIRE_COOKIE_REPLY_SIZE];
+	jv_seeded_rng_init(&sc, FUZZ_CLIENT_SEED);
+	rc = jv_seeded_rng(&sc);
+	if (jv_noise_initiation_create(&in, &client, gw.kp.pub,
+				       FUZZ_CLIENT_INDEX, FUZZ_T0, &rc, m1))
+		return 1;
+	jv_seeded_rng_init(&sg, FUZZ_GATEWAY_SEED);
+	rg = jv_seeded_rng(&sg);
+	jv_cookie_checker_init(&ck, gw.kp.pub);
+	fuzz_cookie_addr(&from);
+	if (jv_cookie_reply_create(&ck, m1, sizeof m1, &from, FUZZ_T0, &rg,
+				   cr) != JV_WIRE_COOKIE_REPLY_SIZE)
+		return 1;
+	put("cookie_reply", 1, &zero, 1, cr, sizeof cr);
+	put("cookie_reply", 2, &fix, 1, cr, sizeof cr);
 
 	/* replay: window parameters 128/256, then a few ops */
 	const uint8_t ops[] = {

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - 1;
 	if ((data[0] & 1) && n == sizeof buf) {
 		memcpy(buf, msg, n);
-		fuzz_fix_mac1(buf, n, client_pub);
+		fuzz_fix_mac1(buf, n - 16, client_pub);
 		msg = buf;
 	}
 	memcpy(&st, &pending, sizeof st);

@@ -747,7 +747,11 @@ static void handshake_replay_and_full_table(void **st)
 	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
 	for (unsigned i = 0; i < 200; i++) {
 		inject(l, &l->cap[0], i & 1 ? &evil : &l->caddr[0]);
-		assert_int_equal(l->out.ndgram, 0);
+		/* no response; once the gateway is under load, a cookie
+		 * reply (D-019) */
+		assert_true(l->out.ndgram == 0 ||
+			    (l->out.ndgram == 1 && l->out.dgram[0].len ==
+			     JV_WIRE_COOKIE_REPLY_SIZE));
 	}
 	assert_int_equal(count(&l->gs, JV_EV_SESSION_CREATED), 1);
 

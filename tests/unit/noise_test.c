@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "jvpn/cookie.h"
 #include "jvpn/noise.h"
 
 static size_t unhex(const char *s, uint8_t *out, size_t cap)
@@ -595,7 +596,8 @@ static void initiation_every_bit_flip_rejected(void **st)
 	world_init(&w);
 	assert_int_equal(jv_noise_initiation_create(&in, &w.client,
 			 w.gateway.kp.pub, 1, T0, &w.rc, m1), 0);
-	for (size_t bit = 0; bit < 8 * sizeof m1; bit++) {
+	/* mac2 is the cookie checker's (cookie_mac2_*): consume ignores it */
+	for (size_t bit = 0; bit < 8 * JV_NOISE_INIT_MAC2_AT; bit++) {
 		memcpy(bad, m1, sizeof m1);
 		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		int r = jv_noise_initiation_consume(&re, &w.gateway, lookup,
@@ -819,6 +821,224 @@ static void keypair_from_rng(void **st)
 	assert_string_equal(JV_NOISE_PROLOGUE, "jvpn protocol 1");
 }
 
+/* ---- cookie reply and mac2 (D-019) ------------------------------------- */
+
+static struct jv_addr v4(uint32_t ip, uint16_t port)
+{
+	struct jv_addr a;
+
+	memset(&a, 0, sizeof a);
+	a.ip[10] = a.ip[11] = 0xff;
+	a.ip[12] = (uint8_t)(ip >> 24);
+	a.ip[13] = (uint8_t)(ip >> 16);
+	a.ip[14] = (uint8_t)(ip >> 8);
+	a.ip[15] = (uint8_t)ip;
+	a.port = port;
+	return a;
+}
+
+/* The gateway answers m1 from `from` at `now`; the client opens it. */
+static int cookie_via_reply(struct world *w, struct jv_cookie_checker *ck,
+			    const struct jv_noise_initiator *in,
+			    const uint8_t m1[JV_WIRE_INITIATION_SIZE],
+			    const struct jv_addr *from, jv_time now,
+			    uint8_t cookie[JV_COOKIE_SIZE])
+{
+	uint8_t reply[JV_WIRE_COOKIE_REPLY_SIZE], key[32];
+
+	assert_int_equal(jv_cookie_reply_create(ck, m1,
+			 JV_WIRE_INITIATION_SIZE, from, now, &w->rg, reply),
+			 JV_WIRE_COOKIE_REPLY_SIZE);
+	assert_int_equal(jv_wire_classify(reply, sizeof reply),
+			 JV_MSG_COOKIE_REPLY);
+	jv_cookie_seal_key(w->gateway.kp.pub, key);
+	return jv_cookie_reply_open(key, in->sender_index, in->mac1, reply,
+				    sizeof reply, cookie, NULL);
+}
+
+static void cookie_reply_round_trip(void **st)
+{
+	(void)st;
+	struct world w;
+	struct jv_cookie_checker ck;
+	struct jv_noise_initiator in;
+	uint8_t m1[JV_WIRE_INITIATION_SIZE], cookie[JV_COOKIE_SIZE],
+		zero[JV_NOISE_MAC_SIZE] = { 0 };
+	struct jv_addr from = v4(0xc0000201, 40000);
+	struct jv_addr other_port = v4(0xc0000201, 40001);
+	struct jv_addr other_ip = v4(0xc0000202, 40000);
+
+	world_init(&w);
+	jv_cookie_checker_init(&ck, w.gateway.kp.pub);
+	assert_int_equal(jv_noise_initiation_create(&in, &w.client,
+			 w.gateway.kp.pub, 7, T0, &w.rc, m1), 0);
+	/* no cookie yet: mac2 is zeros, and no secret makes it valid */
+	assert_memory_equal(m1 + JV_NOISE_INIT_MAC2_AT, zero, sizeof zero);
+	assert_memory_equal(in.mac1, m1 + JV_NOISE_INIT_MAC1_AT, 16);
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, T0));
+
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, T0,
+					  cookie), 0);
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, T0));
+	jv_cookie_add_mac2(cookie, m1);
+	assert_true(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, T0 + 1));
+	/* mac1 still verifies: mac2 comes after it */
+	assert_int_equal(jv_noise_initiation_check_mac1(&w.gateway, m1,
+							sizeof m1), 0);
+	/* a cookie names one address and port */
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &other_port, T0));
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &other_ip, T0));
+	/* the same address gets the same cookie from the same secret, under
+	 * a fresh nonce each time */
+	uint8_t again[JV_COOKIE_SIZE], r1[JV_WIRE_COOKIE_REPLY_SIZE],
+		r2[JV_WIRE_COOKIE_REPLY_SIZE];
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, T0 + 5,
+					  again), 0);
+	assert_memory_equal(again, cookie, sizeof again);
+	assert_int_equal(jv_cookie_reply_create(&ck, m1, sizeof m1, &from, T0,
+						&w.rg, r1), 64);
+	assert_int_equal(jv_cookie_reply_create(&ck, m1, sizeof m1, &from, T0,
+						&w.rg, r2), 64);
+	assert_memory_not_equal(r1 + 8, r2 + 8, JV_COOKIE_NONCE_SIZE);
+	/* not an initiation: no reply */
+	assert_int_equal(jv_cookie_reply_create(&ck, m1, sizeof m1 - 1, &from,
+						T0, &w.rg, r1), JV_ERR_PARSE);
+	m1[0] = JV_MSG_RESPONSE;
+	assert_int_equal(jv_cookie_reply_create(&ck, m1, sizeof m1, &from, T0,
+						&w.rg, r1), JV_ERR_PARSE);
+}
+
+static void cookie_reply_bound_to_its_initiation(void **st)
+{
+	(void)st;
+	struct world w;
+	struct jv_cookie_checker ck;
+	struct jv_noise_initiator a, b;
+	uint8_t ma[JV_WIRE_INITIATION_SIZE], mb[JV_WIRE_INITIATION_SIZE],
+		reply[JV_WIRE_COOKIE_REPLY_SIZE], bad[JV_WIRE_COOKIE_REPLY_SIZE],
+		key[32], other_key[32], cookie[JV_COOKIE_SIZE],
+		zero[JV_COOKIE_SIZE] = { 0 };
+	struct jv_addr from = v4(0xc0000201, 40000);
+	const char *why = NULL;
+
+	world_init(&w);
+	jv_cookie_checker_init(&ck, w.gateway.kp.pub);
+	jv_cookie_seal_key(w.gateway.kp.pub, key);
+	jv_cookie_seal_key(w.client.kp.pub, other_key);
+	/* two initiations with the same sender index: only mac1 tells the
+	 * reply which one it answers */
+	assert_int_equal(jv_noise_initiation_create(&a, &w.client,
+			 w.gateway.kp.pub, 9, T0, &w.rc, ma), 0);
+	assert_int_equal(jv_noise_initiation_create(&b, &w.client,
+			 w.gateway.kp.pub, 9, T0 + 1, &w.rc, mb), 0);
+	assert_int_equal(jv_cookie_reply_create(&ck, ma, sizeof ma, &from, T0,
+						&w.rg, reply), 64);
+	assert_int_equal(jv_cookie_reply_open(key, 9, a.mac1, reply,
+					      sizeof reply, cookie, &why), 0);
+	/* wrong AD: the mac1 of another initiation */
+	memset(cookie, 0xaa, sizeof cookie);
+	assert_int_equal(jv_cookie_reply_open(key, 9, b.mac1, reply,
+					      sizeof reply, cookie, &why),
+			 JV_ERR_AUTH);
+	assert_non_null(strstr(why, "does not open"));
+	assert_memory_equal(cookie, zero, sizeof zero);
+	/* another index */
+	assert_int_equal(jv_cookie_reply_open(key, 10, a.mac1, reply,
+					      sizeof reply, cookie, &why),
+			 JV_ERR_AUTH);
+	assert_non_null(strstr(why, "receiver_index"));
+	/* sealed for another gateway's key */
+	assert_int_equal(jv_cookie_reply_open(other_key, 9, a.mac1, reply,
+					      sizeof reply, cookie, NULL),
+			 JV_ERR_AUTH);
+	/* every single-bit flip is refused */
+	for (size_t bit = 0; bit < 8 * sizeof reply; bit++) {
+		memcpy(bad, reply, sizeof bad);
+		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		int r = jv_cookie_reply_open(key, 9, a.mac1, bad, sizeof bad,
+					     cookie, &why);
+		assert_true(r == JV_ERR_PARSE || r == JV_ERR_AUTH);
+		assert_memory_equal(cookie, zero, sizeof zero);
+	}
+	/* every wrong length */
+	for (size_t n = 0; n < sizeof reply; n++)
+		assert_int_equal(jv_cookie_reply_open(key, 9, a.mac1, reply, n,
+						      cookie, NULL),
+				 JV_ERR_PARSE);
+}
+
+static void mac2_wrong_rejected(void **st)
+{
+	(void)st;
+	struct world w;
+	struct jv_cookie_checker ck;
+	struct jv_noise_initiator in;
+	uint8_t m1[JV_WIRE_INITIATION_SIZE], bad[JV_WIRE_INITIATION_SIZE],
+		cookie[JV_COOKIE_SIZE];
+	struct jv_addr from = v4(0xc0000201, 40000);
+
+	world_init(&w);
+	jv_cookie_checker_init(&ck, w.gateway.kp.pub);
+	assert_int_equal(jv_noise_initiation_create(&in, &w.client,
+			 w.gateway.kp.pub, 7, T0, &w.rc, m1), 0);
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, T0,
+					  cookie), 0);
+	jv_cookie_add_mac2(cookie, m1);
+	assert_true(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, T0));
+	/* mac2 covers every byte before it, mac1 included, and itself */
+	for (size_t bit = 0; bit < 8 * sizeof m1; bit++) {
+		memcpy(bad, m1, sizeof bad);
+		bad[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		assert_false(jv_cookie_mac2_ok(&ck, bad, sizeof bad, &from,
+					       T0));
+	}
+	/* a cookie guessed, or made for another address */
+	uint8_t guess[JV_COOKIE_SIZE];
+	memset(guess, 0x5a, sizeof guess);
+	memcpy(bad, m1, sizeof bad);
+	jv_cookie_add_mac2(guess, bad);
+	assert_false(jv_cookie_mac2_ok(&ck, bad, sizeof bad, &from, T0));
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1 - 1, &from, T0));
+}
+
+static void cookie_secret_rotates(void **st)
+{
+	(void)st;
+	struct world w;
+	struct jv_cookie_checker ck;
+	struct jv_noise_initiator in;
+	uint8_t m1[JV_WIRE_INITIATION_SIZE], old[JV_COOKIE_SIZE],
+		fresh[JV_COOKIE_SIZE];
+	struct jv_addr from = v4(0xc0000201, 40000);
+	const jv_time end = T0 + JV_COOKIE_SECRET_MS;
+
+	world_init(&w);
+	jv_cookie_checker_init(&ck, w.gateway.kp.pub);
+	assert_int_equal(jv_noise_initiation_create(&in, &w.client,
+			 w.gateway.kp.pub, 7, T0, &w.rc, m1), 0);
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, T0, old),
+			 0);
+	jv_cookie_add_mac2(old, m1);
+	/* a reply within the secret's life does not replace it */
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, end - 1,
+					  fresh), 0);
+	assert_memory_equal(fresh, old, sizeof old);
+	assert_true(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, end - 1));
+	/* R expires: its cookies with it, even before anyone replaces it */
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, end));
+	/* the next reply draws a new R: a new cookie, which works */
+	assert_int_equal(cookie_via_reply(&w, &ck, &in, m1, &from, end,
+					  fresh), 0);
+	assert_memory_not_equal(fresh, old, sizeof old);
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, end));
+	jv_cookie_add_mac2(fresh, m1);
+	assert_true(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from, end));
+	assert_true(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from,
+				      end + JV_COOKIE_SECRET_MS - 1));
+	assert_false(jv_cookie_mac2_ok(&ck, m1, sizeof m1, &from,
+				       end + JV_COOKIE_SECRET_MS));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -840,6 +1060,10 @@ int main(void)
 		cmocka_unit_test(tai64n_layout_and_order),
 		cmocka_unit_test(rekey_known_answer),
 		cmocka_unit_test(keypair_from_rng),
+		cmocka_unit_test(cookie_reply_round_trip),
+		cmocka_unit_test(cookie_reply_bound_to_its_initiation),
+		cmocka_unit_test(mac2_wrong_rejected),
+		cmocka_unit_test(cookie_secret_rotates),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -823,6 +823,17 @@ static void challenge_budget_is_3x_not_the_spacing(void **st)
  * from many peers, the per-peer bucket that of one peer's (each a fresh,
  * valid initiation: a new timestamp every time).
  */
+/* RESPONSEs (a DH each) among what the gateway sent; under load it also
+ * sends cookie replies (D-019), which cost it none. */
+static unsigned responses(const struct jv_out *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < out->ndgram; i++)
+		n += out->dgram[i].buf[0] == JV_MSG_RESPONSE;
+	return n;
+}
+
 static void handshake_floods_are_bounded(void **st)
 {
 	(void)st;
@@ -863,9 +874,11 @@ static void handshake_floods_are_bounded(void **st)
 		jv_out_reset(&out);
 		(void)jv_gateway_recv(g, 0, &from, buf,
 				      JV_WIRE_INITIATION_SIZE, T0, &out);
-		answered += out.ndgram;
+		answered += responses(&out);
 	}
-	assert_int_equal(answered, 3);
+	/* burst 3: a DH each until the bucket is below half of it, then the
+	 * gateway is under load and answers cookies only (D-019) */
+	assert_int_equal(answered, 2);
 	jv_gateway_free(g);
 
 	/* one peer, twenty fresh initiations within 20 ms */
@@ -888,7 +901,7 @@ static void handshake_floods_are_bounded(void **st)
 		jv_out_reset(&out);
 		(void)jv_gateway_recv(g, 0, &from, buf,
 				      JV_WIRE_INITIATION_SIZE, T0 + i, &out);
-		answered += out.ndgram;
+		answered += responses(&out);
 	}
 	assert_true(answered >= 2);		/* fresh ones do get through */
 	assert_true(answered <= 6);		/* burst 5, 1/s */

@@ -192,8 +192,13 @@ static void header_every_length(void **st)
 		assert_int_equal(jv_wire_classify(pkt, n),
 				 n == JV_WIRE_RESPONSE_SIZE ?
 				 JV_MSG_RESPONSE : JV_ERR_PARSE);
-	pkt[0] = 3;
-	assert_int_equal(jv_wire_classify(pkt, 92), JV_ERR_PARSE);
+	pkt[0] = JV_MSG_COOKIE_REPLY;
+	for (size_t n = 0; n < 200; n++)
+		assert_int_equal(jv_wire_classify(pkt, n),
+				 n == JV_WIRE_COOKIE_REPLY_SIZE ?
+				 JV_MSG_COOKIE_REPLY : JV_ERR_PARSE);
+	pkt[0] = 6;
+	assert_int_equal(jv_wire_classify(pkt, 64), JV_ERR_PARSE);
 	assert_int_equal(jv_wire_classify(pkt, 0), JV_ERR_PARSE);
 }
 
