@@ -298,10 +298,12 @@ static bool continues(const struct jv_gro *w, const uint8_t *p,
 		    memcmp(p + 12, q + 12, 8))
 			return false;
 	}
-	/* ports; ack; data offset; flags but PSH; window; options */
+	/* ports; ack; data offset; flags but PSH; window; urgent pointer
+	 * (meaningless without URG, but the cut must give back the very
+	 * bytes); options */
 	return !memcmp(t, u, 4) && !memcmp(t + 8, u + 8, 5) &&
 	       (t[13] & (uint8_t)~TCP_PSH) == (u[13] & (uint8_t)~TCP_PSH) &&
-	       !memcmp(t + 14, u + 14, 2) &&
+	       !memcmp(t + 14, u + 14, 2) && !memcmp(t + 18, u + 18, 2) &&
 	       !memcmp(t + 20, u + 20, hdr_len - tcp_off - 20);
 }
 
