@@ -169,8 +169,10 @@ int jv_tun_rx_parse(struct jv_tun_rx *rx, uint8_t *buf, size_t n)
 	}
 	switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
 	case VIRTIO_NET_HDR_GSO_TCPV4:
-		if (p[0] >> 4 != 4 || p[9] != IPPROTO_TCP ||
-		    get16(p + 2) != len)
+		/* an IHL under 5 is no IPv4 header (the fuzzer's find:
+		 * its checksum would be written past it) */
+		if (p[0] >> 4 != 4 || (p[0] & 0x0fu) < 5 ||
+		    p[9] != IPPROTO_TCP || get16(p + 2) != len)
 			return JV_ERR_PARSE;
 		break;
 	case VIRTIO_NET_HDR_GSO_TCPV6:
