@@ -282,6 +282,14 @@ JV_MUST_CHECK int jv_policy_load_ini(const char *text, const char *filename,
 				     struct jv_policy *out,
 				     struct jv_diag *d);
 
+/* The same from len bytes (a file's contents): a NUL or another control
+ * byte anywhere in them (jvpn/text.h) is refused with its line, where
+ * jv_policy_load_ini would have stopped reading at a NUL. */
+JV_MUST_CHECK int jv_policy_load_ini_n(const char *text, size_t len,
+				       const char *filename,
+				       struct jv_policy *out,
+				       struct jv_diag *d);
+
 /*
  * p as a complete [Policy] section (every key, table order), which
  * jv_policy_load_ini reads back equal.  Returns the length, or

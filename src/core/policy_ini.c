@@ -18,7 +18,9 @@
 #include <ini.h>
 
 #include "jvpn/diag.h"
+#include "jvpn/text.h"
 #include "jvpn/policy.h"
+#include "jvpn/text.h"
 #include "policy_impl.h"
 
 #define BIT(i) (UINT64_C(1) << (i))
@@ -439,6 +441,10 @@ int jv_policy_load_ini(const char *text, const char *filename,
 		jv_diag_set(d, 0, NULL, "no text or output");
 		return JV_ERR_INVAL;
 	}
+	/* a control byte is refused, not read past (jvpn/text.h) */
+	rc = jv_text_check(text, strlen(text), d);
+	if (rc)
+		return rc;
 	memset(&l, 0, sizeof(l));
 	l.pos = text;
 	l.d = d;
@@ -471,6 +477,38 @@ int jv_policy_load_ini(const char *text, const char *filename,
 		return 0;
 	}
 	return jv_policy_ini_finish(&l.st, out, d);
+}
+
+int jv_policy_load_ini_n(const char *text, size_t len, const char *filename,
+			 struct jv_policy *out, struct jv_diag *d)
+{
+	struct jv_diag local;
+	char *copy;
+	int rc;
+
+	if (!d)
+		d = &local;
+	jv_diag_clear(d);
+	jv_diag_file(d, filename);
+	if (!text || !out) {
+		jv_diag_set(d, 0, NULL, "no text or output");
+		return JV_ERR_INVAL;
+	}
+	/* a NUL would end the C string the reader takes: refuse it here,
+	 * where the length is known */
+	rc = jv_text_check(text, len, d);
+	if (rc)
+		return rc;
+	copy = malloc(len + 1);
+	if (!copy) {
+		jv_diag_set(d, 0, NULL, "out of memory");
+		return JV_ERR_NOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	rc = jv_policy_load_ini(copy, filename, out, d);
+	free(copy);
+	return rc;
 }
 
 /* ---- writer ------------------------------------------------------------ */

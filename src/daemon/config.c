@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "daemon/config.h"
+#include "jvpn/text.h"
 #include "daemon/key.h"
 #include "net/netaddr.h"
 
@@ -1185,6 +1186,9 @@ int jv_config_parse(const char *text, const char *name,
 	jv_policy_ini_init(&r->pol);
 	if (strlen(text) >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		r->pos += 3;	/* a UTF-8 BOM from some editors */
+	rc = jv_text_check(text, strlen(text), d);
+	if (rc)
+		goto out;
 
 	rc = ini_parse_stream(read_line, r, on_key, r);
 	if (rc == -2) {
@@ -1283,7 +1287,11 @@ int jv_config_load(const char *path, struct jv_config **out,
 	}
 	close(fd);
 	text[len] = '\0';
-	rc = jv_config_parse(text, path, out, d);
+	/* A NUL would end the text the reader takes, and the rest of the
+	 * file would silently not apply: refused with its line. */
+	rc = jv_text_check(text, len, d);
+	if (!rc)
+		rc = jv_config_parse(text, path, out, d);
 	/* wg warns when a file holding a private key is world-accessible */
 	if (!rc && (st.st_mode & 007) && (*out)->private_key_line)
 		(*out)->world_readable = true;

@@ -191,6 +191,14 @@ static void on_accept(struct jv_loop *l, int fd, unsigned events, void *ud)
 	k->fd = cfd;
 }
 
+void jv_ctl_none(struct jv_ctl *c)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	for (unsigned i = 0; i < JV_CTL_CONNS; i++)
+		c->conn[i].fd = -1;
+}
+
 int jv_ctl_open(struct jv_ctl *c, struct jv_loop *loop, const char *path,
 		jv_ctl_fn fn, void *ud, char *why, size_t why_len)
 {
@@ -199,13 +207,10 @@ int jv_ctl_open(struct jv_ctl *c, struct jv_loop *loop, const char *path,
 	mode_t old;
 	int fd, rc;
 
-	memset(c, 0, sizeof *c);
-	c->fd = -1;
+	jv_ctl_none(c);
 	c->loop = loop;
 	c->fn = fn;
 	c->ud = ud;
-	for (unsigned i = 0; i < JV_CTL_CONNS; i++)
-		c->conn[i].fd = -1;
 	if (strlen(path) >= sizeof sa.sun_path) {
 		snprintf(why, why_len, "control socket path too long: %s", path);
 		return JV_ERR_IO;

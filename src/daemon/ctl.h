@@ -59,6 +59,10 @@ struct jv_ctl {
 	struct jv_ctl_conn conn[JV_CTL_CONNS];
 };
 
+/* A control socket that is not open: every descriptor -1, so that
+ * jv_ctl_close is safe before (or without) jv_ctl_open. */
+void jv_ctl_none(struct jv_ctl *c);
+
 /*
  * Listen on `path` (its directory is created, mode 0700, when missing; a
  * stale socket left by a crash is replaced, a live one is an error).

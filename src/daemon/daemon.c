@@ -355,6 +355,8 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 		rc = jv_evfile_open(&d->ev, d->cfg->event_log, why, n);
 		if (rc)
 			return rc;
+		if (d->ev.note[0])
+			dmn_log(d, "%s", d->ev.note);
 	}
 	d->ev.on_line = on_line;
 	d->ev.on_line_ud = d;
@@ -390,6 +392,8 @@ static void teardown(struct jv_daemon *d)
 		dmn_client_close(d);
 	if (d->gw)
 		dmn_gateway_close(d);
+	else
+		dmn_store_close(d);	/* opened before the gateway was made */
 	if (d->tun.fd >= 0 && d->loop_ok)
 		(void)jv_loop_del(&d->loop, d->tun.fd);
 	jv_tunnel_down(&d->tun);
@@ -413,8 +417,11 @@ int jv_daemon_run(const struct jv_config *cfg)
 		return JV_EXIT_SETUP;
 	}
 	d->cfg = cfg;
+	/* Every descriptor -1 before anything opens: teardown runs on
+	 * every failure of setup and closes only what was opened (a zeroed
+	 * control connection would be descriptor 0). */
 	d->tun.fd = -1;
-	d->ctl.fd = -1;
+	jv_ctl_none(&d->ctl);
 	jv_evfile_none(&d->ev);
 	d->started_ms = jv_clock_now();
 	/* A peer that vanished must not kill us on a write to a socket. */

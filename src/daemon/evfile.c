@@ -115,50 +115,153 @@ void jv_evfile_none(struct jv_evfile *f)
 						    .ud = f });
 }
 
-/* Pick up the chain from the file's last line: seq + 1 and its hash. */
-static int continue_chain(struct jv_evfile *f, int fd, uint64_t size,
-			  char *why, size_t why_len)
+/* Lines that end before byte `upto` (1 + this: the line number of the
+ * line that starts there).  Only for messages: it reads the file. */
+static uint64_t lines_before(int fd, uint64_t upto)
+{
+	char buf[65536];
+	uint64_t off = 0, lines = 0;
+
+	while (off < upto) {
+		size_t want = upto - off < sizeof buf ? (size_t)(upto - off)
+						      : sizeof buf;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n <= 0)
+			break;
+		for (const char *p = buf; (p = memchr(p, '\n',
+				(size_t)(buf + n - p))) != NULL; p++)
+			lines++;
+		off += (uint64_t)n;
+	}
+	return lines;
+}
+
+/* Does the line look like the start of an event line (what a crash
+ * leaves when it cuts one)? */
+static bool event_like(const char *line, size_t len)
+{
+	return len >= 2 && line[0] == '{' && line[1] == '"';
+}
+
+/*
+ * Pick up the chain from the last line of the file's first `end` bytes
+ * (end: just after a newline): seq + 1 and its hash.  A last line that
+ * does not parse but starts like an event (`cut`: one a crash cut and a
+ * restart ended) is a link the audit steps over (jv_chain_check_line):
+ * the chain goes on through it, from the event before it.
+ */
+static int chain_from(struct jv_evfile *f, int fd, uint64_t end, bool cut,
+		      char *why, size_t why_len)
 {
 	char buf[JV_EVENT_LINE_MAX + 2];
-	size_t want = size < sizeof buf ? (size_t)size : sizeof buf;
-	ssize_t n = pread(fd, buf, want, (off_t)(size - want));
-	const char *start, *end;
+	size_t want = end < sizeof buf ? (size_t)end : sizeof buf;
+	ssize_t n = pread(fd, buf, want, (off_t)(end - want));
+	const char *start, *last;
+	uint64_t at;
 	json_t *j, *seq;
 	json_error_t jerr;
+	int rc;
 
 	if (n != (ssize_t)want) {
 		snprintf(why, why_len, "%s: cannot read the last line: %s",
 			 f->path, n < 0 ? strerror(errno) : "short read");
 		return JV_ERR_IO;
 	}
-	if (buf[want - 1] != '\n') {
-		snprintf(why, why_len,
-			 "%s: the last line is incomplete (no newline): the file was cut; move it away to start a new chain",
-			 f->path);
-		return JV_ERR_PARSE;
-	}
-	end = buf + want - 1;
-	start = end;
+	last = buf + want - 1;
+	start = last;
 	while (start > buf && start[-1] != '\n')
 		start--;
+	at = end - want + (uint64_t)(start - buf);	/* the line's offset */
 	if (start == buf && want == sizeof buf) {
-		snprintf(why, why_len, "%s: the last line is longer than an event line can be; move the file away",
-			 f->path);
-		return JV_ERR_PARSE;
-	}
-	j = json_loadb(start, (size_t)(end - start), 0, &jerr);
-	seq = j ? json_object_get(j, "seq") : NULL;
-	if (!json_is_integer(seq) || json_integer_value(seq) < 0) {
-		json_decref(j);
 		snprintf(why, why_len,
-			 "%s: the last line is not an event with a seq; move the file away to start a new chain",
-			 f->path);
+			 "%s:%llu: the last line is longer than an event line can be: not an event log? move the file away",
+			 f->path, (unsigned long long)lines_before(fd, end));
 		return JV_ERR_PARSE;
 	}
-	f->log.seq = (uint64_t)json_integer_value(seq) + 1;
-	json_decref(j);
-	jv_eventlog_hash(start, (size_t)(end - start), f->log.prev_hash);
+	j = json_loadb(start, (size_t)(last - start), 0, &jerr);
+	seq = j ? json_object_get(j, "seq") : NULL;
+	if (json_is_integer(seq) && json_integer_value(seq) >= 0) {
+		f->log.seq = (uint64_t)json_integer_value(seq) + 1;
+		json_decref(j);
+	} else {
+		json_decref(j);
+		if (!cut || !event_like(start, (size_t)(last - start))) {
+			snprintf(why, why_len,
+				 "%s:%llu: not an event line (one JSON event with a seq per line): not an event log? move the file away to start a new chain",
+				 f->path, (unsigned long long)lines_before(fd, end));
+			return JV_ERR_PARSE;
+		}
+		if (at) {
+			rc = chain_from(f, fd, at, false, why, why_len);
+			if (rc)
+				return rc;
+		}
+		f->log.seq++;		/* the cut event's seq was taken */
+		if (!f->note[0])
+			snprintf(f->note, sizeof f->note,
+				 "event log %s: line %llu is an event a crash cut short: the chain goes on through it (jvpn audit reports it)",
+				 f->path,
+				 (unsigned long long)lines_before(fd, end));
+	}
+	jv_eventlog_hash(start, (size_t)(last - start), f->log.prev_hash);
 	return 0;
+}
+
+/*
+ * Continue the chain of a file of `size` bytes.  A last line without its
+ * newline is what a crash in the middle of a write leaves (a full disk:
+ * docs/operations.md): when it starts like an event line and the line
+ * before it is an event, it is ended with a newline, left for the audit
+ * to report, and the chain goes on through it (f->note says so).
+ * Anything else is not ours to touch.
+ */
+static int continue_chain(struct jv_evfile *f, int fd, uint64_t *size,
+			  char *why, size_t why_len)
+{
+	char tail[JV_EVENT_LINE_MAX + 2];
+	size_t want = *size < sizeof tail ? (size_t)*size : sizeof tail;
+	ssize_t n = pread(fd, tail, want, (off_t)(*size - want));
+	const char *nl;
+	uint64_t end, line;
+	int rc;
+
+	if (n != (ssize_t)want) {
+		snprintf(why, why_len, "%s: cannot read the last line: %s",
+			 f->path, n < 0 ? strerror(errno) : "short read");
+		return JV_ERR_IO;
+	}
+	if (tail[want - 1] == '\n')
+		return chain_from(f, fd, *size, true, why, why_len);
+	/* the cut line: from the last newline (if any) to the end */
+	nl = memrchr(tail, '\n', want);
+	end = nl ? *size - want + (uint64_t)(nl - tail) + 1 : 0;
+	line = lines_before(fd, end) + 1;
+	if ((!nl && want < *size) ||
+	    !event_like(tail + (want - (size_t)(*size - end)),
+			(size_t)(*size - end))) {
+		snprintf(why, why_len,
+			 "%s:%llu: not an event line, and no newline at the end of the file: not an event log? move the file away",
+			 f->path, (unsigned long long)line);
+		return JV_ERR_PARSE;
+	}
+	/* the line before must be an event: check before writing */
+	if (end) {
+		rc = chain_from(f, fd, end, false, why, why_len);
+		if (rc)
+			return rc;
+	}
+	if (write(fd, "\n", 1) != 1) {
+		snprintf(why, why_len, "%s:%llu: the last line was cut (a crash mid-write) and cannot be ended: %s",
+			 f->path, (unsigned long long)line, strerror(errno));
+		return JV_ERR_IO;
+	}
+	*size += 1;
+	snprintf(f->note, sizeof f->note,
+		 "event log %s: line %llu was cut by a crash mid-write (%llu bytes, no newline): ended it with a newline; the chain goes on through it (jvpn audit reports it)",
+		 f->path, (unsigned long long)line,
+		 (unsigned long long)(*size - 1 - end));
+	return chain_from(f, fd, *size, true, why, why_len);
 }
 
 int jv_evfile_open(struct jv_evfile *f, const char *path, char *why,
@@ -195,15 +298,15 @@ int jv_evfile_open(struct jv_evfile *f, const char *path, char *why,
 		close(fd);
 		return JV_ERR_IO;
 	}
-	if (st.st_size > 0) {
-		rc = continue_chain(f, fd, (uint64_t)st.st_size, why, why_len);
+	f->size = (uint64_t)st.st_size;
+	if (f->size > 0) {
+		rc = continue_chain(f, fd, &f->size, why, why_len);
 		if (rc) {
 			close(fd);
 			return rc;
 		}
 	}
 	f->fd = fd;
-	f->size = (uint64_t)st.st_size;
 	return 0;
 }
 

@@ -48,6 +48,9 @@ struct jv_evfile {
 	char *held;
 	size_t nheld, capheld;
 	uint64_t held_through;		/* lines written through a full hold */
+	/* set by jv_evfile_open when it ended a line a crash had cut: one
+	 * line for the daemon's log */
+	char note[JV_EVFILE_PATH_MAX + 200];
 	/* every line written, for `events --follow` subscribers */
 	void (*on_line)(void *ud, const char *line, size_t len);
 	void *on_line_ud;
@@ -60,8 +63,9 @@ void jv_evfile_none(struct jv_evfile *f);
  * Open (create, mode 0640) or continue `path`; creates its directory
  * (mode 0750) when that alone is missing.  Returns 0, or JV_ERR_IO (why
  * gets "open /var/log/jvpn/x.jsonl: Permission denied"), JV_ERR_PARSE (the
- * last line is not a complete event: why says so; the file is left
- * alone).
+ * file is not an event log: why names the file and the line; the file is
+ * left alone).  A last line cut by a crash mid-write is ended with a
+ * newline and the chain goes on from the line before: f->note says so.
  */
 JV_MUST_CHECK int jv_evfile_open(struct jv_evfile *f, const char *path,
 				 char *why, size_t why_len);

@@ -18,6 +18,7 @@
 
 #include "jvpn/error.h"
 #include "jvpn/session.h"
+#include "net/gro.h"
 #include "net/neterr.h"
 
 /*
@@ -31,16 +32,11 @@
  * NIC would.  The other way, jv_tun_put() merges consecutive in-order
  * segments of one TCP flow into one GSO packet (what GRO does on a NIC),
  * so the inner stack takes a run of them in one write.  Only plain TCP
- * data segments (ACK, PSH on the last) with identical headers but for the
- * sequence number merge; anything else is written as it is.  The inner
+ * data segments (ACK, PSH on the last) whose checksums verify, with
+ * identical headers but for the sequence number, merge; anything else is
+ * written as it is.  The cut and the merge live in gro.c, without I/O.  The inner
  * packets the engine sees are the same MTU-sized IP packets either way.
  */
-enum jv_tun_limits {
-	JV_TUN_VNET_HDR = 10,		/* sizeof(struct virtio_net_hdr) */
-	JV_TUN_SUPER_MAX = 65535,	/* largest IP packet, TSO or merged */
-	JV_TUN_BUF = JV_TUN_VNET_HDR + JV_TUN_SUPER_MAX,
-};
-
 /*
  * Create (or attach to) a TUN device and return its non-blocking,
  * close-on-exec descriptor.  `want` is the requested name ("jv0", or a
@@ -82,30 +78,6 @@ JV_MUST_CHECK int jv_tun_open_offload(const char *want,
 				      char name[IF_NAMESIZE],
 				      struct jv_net_err *err);
 
-/* One read of an offload-mode device, taken apart by jv_tun_rx_next. */
-struct jv_tun_rx {
-	uint8_t *pkt;		/* the packet after the vnet header */
-	size_t len;
-	bool tso;		/* a TCP super-packet to cut */
-	bool v6;
-	unsigned tcp_off;	/* offset of the TCP header */
-	unsigned hdr_len;	/* IP + TCP headers */
-	unsigned mss;		/* payload bytes per segment */
-	unsigned seg;		/* segments handed out so far */
-	bool done;
-};
-
-/*
- * Take apart buf[0..n), one offload-mode read (vnet header first): a
- * plain packet gets its checksum completed when the kernel left it
- * partial (VIRTIO_NET_HDR_F_NEEDS_CSUM); a TCP super-packet is checked
- * and set up for cutting.  Returns 0, or JV_ERR_PARSE for a read that is
- * too short, a header that points outside the packet, a GSO type that was
- * not negotiated, or segments that would not fit JV_MTU_MAX (dropped).
- */
-JV_MUST_CHECK int jv_tun_rx_parse(struct jv_tun_rx *rx, uint8_t *buf,
-				  size_t n);
-
 /*
  * Read one packet or super-packet (buf of JV_TUN_BUF bytes) and parse it.
  * Returns the bytes read (> 0), 0 when nothing is queued, JV_ERR_PARSE
@@ -114,22 +86,14 @@ JV_MUST_CHECK int jv_tun_rx_parse(struct jv_tun_rx *rx, uint8_t *buf,
 ssize_t jv_tun_read_offload(int fd, uint8_t *buf, size_t n,
 			    struct jv_tun_rx *rx);
 
-/*
- * The next IP packet of rx: the plain packet itself (in place), or the
- * next TSO segment built in scratch (JV_MTU_MAX bytes) with its sequence
- * number, IP length, IPv4 id and both checksums set, and FIN/PSH only on
- * the last segment, CWR only on the first, as a NIC would.  Returns its
- * length with *pkt set, or 0 when rx has no more.
- */
-size_t jv_tun_rx_next(struct jv_tun_rx *rx, uint8_t scratch[JV_MTU_MAX],
-		      const uint8_t **pkt);
-
 /* Packets written through a jv_tun_writer (inner packets, not writes). */
 struct jv_tun_wstats {
 	uint64_t packets;	/* accepted by the kernel */
 	uint64_t dropped;	/* refused (queue full, not IP...) */
 	uint64_t writes;	/* write() calls they took */
 	uint64_t merged;	/* packets that went in a merged GSO write */
+	uint64_t bad_csum;	/* merge candidates written alone: a
+				 * checksum failed (the kernel drops them) */
 };
 
 /* The TUN's writer: plain (one write per packet) or, on an offload-mode
@@ -138,13 +102,7 @@ struct jv_tun_writer {
 	int fd;
 	bool vnet;
 	struct jv_tun_wstats st;
-	/* the pending packet: headers of its first segment, the payloads */
-	size_t len;		/* bytes at buf + JV_TUN_VNET_HDR; 0: none */
-	unsigned segs;
-	bool v6, closed, psh;
-	unsigned tcp_off, hdr_len, mss;
-	uint32_t next_seq;
-	uint8_t buf[JV_TUN_BUF];
+	struct jv_gro gro;	/* the pending merged packet */
 };
 
 void jv_tun_writer_init(struct jv_tun_writer *w, int fd, bool vnet);

@@ -435,6 +435,55 @@ static void load_file_and_mode(void **st)
 	assert_non_null(strstr(d.msg, "cannot open"));
 }
 
+/* Issue 10: a NUL in the file used to end the text the reader took, so
+ * the keys after it silently did not apply (here a [Policy] line).  Any
+ * control byte but tab, LF and CRLF is refused, naming file and line. */
+static void control_bytes_refused(void **st)
+{
+	char path[] = "/tmp/jvpn-config-test-XXXXXX";
+	static const char tail[] = "\n[Policy]\nprofile = fast\n";
+	struct jv_config *c = NULL;
+	struct jv_diag d;
+	char msg[JV_DIAG_TEXT_MAX];
+	size_t n = strlen(client_text);
+	int fd = mkstemp(path);
+
+	(void)st;
+	assert_true(fd >= 0);
+	assert_true(write(fd, client_text, n) == (ssize_t)n);
+	assert_true(write(fd, "# x\0y", 5) == 5);	/* line after the text */
+	assert_true(write(fd, tail, sizeof tail - 1) == (ssize_t)(sizeof tail - 1));
+	close(fd);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(jv_config_load(path, &c, &d), JV_ERR_PARSE);
+	assert_null(c);
+	assert_true(jv_diag_format(&d, msg, sizeof msg) > 0);
+	assert_string_equal(d.file, path);
+	{
+		unsigned lines = 1;
+
+		for (size_t i = 0; i < n; i++)
+			lines += client_text[i] == '\n';
+		if (d.line != lines || !strstr(msg, "control byte 0x00 (NUL)"))
+			fail_msg("got \"%s\" (line %u), want line %u", msg,
+				 d.line, lines);
+	}
+	unlink(path);
+	/* in memory too: a bell, a lone CR, DEL; tab and CRLF are fine */
+	parse_err("[Interface]\nRole = client\a\n", JV_ERR_PARSE, 2, "",
+		  "control byte 0x07");
+	parse_err("[Interface]\r\nRole = client\rMTU = 1300\n", JV_ERR_PARSE, 2,
+		  "", "control byte 0x0d (CR not before a newline)");
+	parse_err("[Interface]\n\x7fRole = client\n", JV_ERR_PARSE, 2, "",
+		  "control byte 0x7f");
+	c = parse_ok("[Interface]\r\nRole\t= client\r\nPrivateKey = "
+		     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
+		     "Address = 10.9.0.2/24\r\n[Peer]\r\nPublicKey = "
+		     "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
+		     "Endpoint = 192.0.2.1:51820\r\n");
+	jv_config_free(c);
+}
+
 static void examples_parse(void **st)
 {
 	static const char *const names[] = { "client.conf", "gateway.conf" };
@@ -515,6 +564,7 @@ int main(void)
 		cmocka_unit_test(policy_errors_keep_lines),
 		cmocka_unit_test(long_line_refused),
 		cmocka_unit_test(load_file_and_mode),
+		cmocka_unit_test(control_bytes_refused),
 		cmocka_unit_test(examples_parse),
 		cmocka_unit_test(allocation_failure),
 		cmocka_unit_test(keys_round_trip),

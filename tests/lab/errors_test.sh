@@ -9,7 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=19
+N=26
 tap_plan $N
 T=$(mktemp -d /tmp/jvpn-err.XXXXXX)
 NS=
@@ -87,6 +87,59 @@ expect_err "key set twice" "$f" \
 
 f=$(conf malformed.conf "[Interface]" "Role client")
 expect_err "malformed line" "$f" "malformed.conf:2: malformed line"
+
+# ---- the event log (issue 10): each case fails before the TUN, so no root;
+# the control socket's directory is a file, which stops a start that got
+# past the event log at the next step with a known line.
+: >"$T/afile"
+evconf() {
+	conf "$1" "[Interface]" "Role = client" "PrivateKey = $KEY" \
+		"Address = 10.9.0.2/24" "EventLog = $2" \
+		"ControlSocket = $T/afile/x.sock" "" "[Peer]" \
+		"PublicKey = $PUB" "Endpoint = 192.0.2.1:51820"
+}
+# expect_ev NAME CONFIG EXPECTED-LINE...: exit 1 (never 139, the crash
+# this guards), exactly these lines (fixed strings, in order; the daemon's
+# log prefix and time stripped).
+expect_ev() {
+	local name=$1 f=$2 out rc want
+	shift 2
+	out=$("$JVPN" up "$f" 2>&1; echo "rc=$?")
+	rc=$(tail -n 1 <<<"$out")
+	out=$(sed -e '$d' -e 's/^jvpn\[[^]]*\] [0-9:.]* //' <<<"$out")
+	want=$(printf '%s\n' "$@")
+	if [ "$rc" = rc=1 ] && [ "$out" = "$want" ]; then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "$rc, output:" "$out" "expected:" "$want"
+	fi
+}
+mkdir "$T/evdir"
+f=$(evconf evdir.conf "$T/evdir")
+expect_ev "event log is a directory: one line, exit 1, no crash" "$f" \
+	"jvpn up: event log $T/evdir: Is a directory"
+printf 'root:x:0:0\nnot json\n' >"$T/passwd"
+f=$(evconf passwd.conf "$T/passwd")
+expect_ev "event log not JSON lines: names file and line" "$f" \
+	"jvpn up: $T/passwd:2: not an event line (one JSON event with a seq per line): not an event log? move the file away to start a new chain"
+printf 'root:x:0:0\nno newline' >"$T/passwd2"
+f=$(evconf passwd2.conf "$T/passwd2")
+expect_ev "not an event log and no newline: refused, file untouched" "$f" \
+	"jvpn up: $T/passwd2:2: not an event line, and no newline at the end of the file: not an event log? move the file away"
+tap_check "the foreign file was not modified" \
+	[ "$(tail -c 3 "$T/passwd2")" = ine ]
+# A log cut by a crash in the middle of its last line (docs/operations.md):
+# ended with a newline, said in one line, and the start goes on.
+head -c -100 "$HERE/../audit/logs/good-s6-replay.jsonl" >"$T/cut.jsonl"
+f=$(evconf cut.conf "$T/cut.jsonl")
+expect_ev "event log cut by a crash: ended, one line says so, start goes on" "$f" \
+	"event log $T/cut.jsonl: line 60 was cut by a crash mid-write (289 bytes, no newline): ended it with a newline; the chain goes on through it (jvpn audit reports it)" \
+	"jvpn up: control socket $T/afile/x.sock: Not a directory"
+tap_check "the cut line now ends with a newline" \
+	[ "$(wc -l <"$T/cut.jsonl")" -eq 60 ]
+expect_ev "restart on the ended cut line: the chain goes on through it" "$f" \
+	"event log $T/cut.jsonl: line 60 is an event a crash cut short: the chain goes on through it (jvpn audit reports it)" \
+	"jvpn up: control socket $T/afile/x.sock: Not a directory"
 
 # ---- privileges and the OS (root) --------------------------------------------
 if [ "$(id -u)" -ne 0 ]; then

@@ -830,6 +830,16 @@ static void writer_merges_runs_of_one_flow(void **st)
 	close(sp[0]);
 }
 
+/* Close a connection of the hand-made peer with a reset: it never acks a
+ * FIN, so an orderly close would hold the port for the next case. */
+static void close_reset(int s)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	assert_int_equal(setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l), 0);
+	close(s);
+}
+
 /* For real: an offload device, a TCP connection to a local socket through
  * it.  Our merged GSO write delivers its bytes in order; what the socket
  * sends comes out as TSO super-packets, which cut into valid segments. */
@@ -941,7 +951,104 @@ static void offload_device_with_a_real_tcp_peer(void **st)
 		      supers);
 	assert_int_equal(next, iss + 1 + sizeof data);
 	assert_true(supers >= 1);
-	close(cs);
+	close_reset(cs);
+	close(ls);
+	jv_tun_close(fd);
+}
+
+/* The handshake of a hand-made TCP client 10.78.0.2:40000 (tcp_seg's
+ * addresses, ISN seq - 1) with the socket listening at 10.78.0.1:5201
+ * behind the offload device fd; returns the socket's ISN. */
+static uint32_t hand_handshake(int fd, uint32_t seq)
+{
+	static uint8_t syn[JV_MTU_MAX];
+	uint8_t scratch[JV_MTU_MAX];
+	const uint8_t *seg;
+	struct jv_tun_rx rx;
+	uint32_t iss = 0;
+	size_t n = tcp_seg(syn, false, seq - 1, 0, SYN, 0, 1, false);
+
+	jv_tun_put(&tw, syn, n);
+	for (int tries = 0; tries < 50 && !iss; tries++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		assert_int_equal(poll(&p, 1, 1000), 1);
+		if (jv_tun_read_offload(fd, big, sizeof big, &rx) <= 0)
+			continue;
+		while ((n = jv_tun_rx_next(&rx, scratch, &seg)) > 0)
+			if (seg[0] == 0x45 && seg[9] == IPPROTO_TCP &&
+			    (seg[33] & (SYN | ACK)) == (SYN | ACK))
+				iss = get32(seg + 24);
+	}
+	assert_true(iss != 0);
+	return iss;
+}
+
+/* Issue 10: a segment whose TCP checksum fails must not ride in a merged
+ * write (the kernel would trust the merged checksum and deliver it).
+ * Good, good, a corrupted copy of the third, the good third: the three
+ * good ones merge, the corrupted one goes alone and the kernel drops it;
+ * a real socket reads exactly the good bytes.  Had the corrupted copy
+ * been merged, the socket would read its bytes at 2000..2999 and drop
+ * the good third as a duplicate. */
+static void offload_device_drops_a_corrupted_segment(void **st)
+{
+	(void)st;
+	char name[IF_NAMESIZE];
+	struct jv_addr a = ip("10.78.0.1");
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(5201) };
+	static uint8_t pk[4][JV_MTU_MAX];
+	uint8_t got[4000];
+	int fd = jv_tun_open_offload("jvt4", name, &err), idx, ls, cs;
+	uint32_t iss, seq = 1000;
+	size_t len[4], total = 0;
+
+	assert_true(fd >= 0);
+	idx = jv_nl_ifindex(&nl, name, &err);
+	assert_int_equal(jv_nl_addr_add(&nl, idx, &a, 24, &err), 0);
+	assert_int_equal(jv_nl_link_set_up(&nl, idx, true, &err), 0);
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "10.78.0.1", &sa.sin_addr);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	jv_tun_writer_init(&tw, fd, true);
+	iss = hand_handshake(fd, seq);
+
+	len[0] = tcp_seg(pk[0], false, seq, iss + 1, ACK, 1000, 2, false);
+	len[1] = tcp_seg(pk[1], false, seq + 1000, iss + 1, ACK, 1000, 3,
+			 false);
+	len[2] = tcp_seg(pk[2], false, seq + 2000, iss + 1, ACK, 1000, 4,
+			 false);
+	memcpy(pk[3], pk[2], len[2]);
+	len[3] = len[2];
+	pk[2][40 + 10] ^= 0xff;		/* corrupted after its checksum */
+	assert_false(l4_ok(pk[2], len[2], 20, IPPROTO_TCP));
+	for (unsigned i = 0; i < 4; i++)
+		jv_tun_put(&tw, pk[i], len[i]);
+	jv_tun_writer_flush(&tw);
+
+	struct pollfd lp = { .fd = ls, .events = POLLIN };
+	assert_int_equal(poll(&lp, 1, 2000), 1);
+	cs = accept(ls, NULL, NULL);
+	assert_true(cs >= 0);
+	while (total < 3000) {
+		struct pollfd p = { .fd = cs, .events = POLLIN };
+		ssize_t r;
+
+		assert_int_equal(poll(&p, 1, 2000), 1);
+		r = recv(cs, got + total, sizeof got - total, 0);
+		assert_true(r > 0);
+		total += (size_t)r;
+	}
+	assert_int_equal(total, 3000);
+	for (unsigned b = 0; b < 3000; b++)
+		assert_int_equal(got[b], (uint8_t)(seq + b));
+	/* the good three in one write, the corrupted one alone */
+	assert_int_equal(tw.st.bad_csum, 1);
+	assert_int_equal(tw.st.merged, 3);
+	assert_int_equal(tw.st.dropped, 0);
+	close_reset(cs);
 	close(ls);
 	jv_tun_close(fd);
 }
@@ -962,6 +1069,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(bad_offload_reads_are_refused),
 	cmocka_unit_test(writer_merges_runs_of_one_flow),
 	cmocka_unit_test_setup_teardown(offload_device_with_a_real_tcp_peer,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(offload_device_drops_a_corrupted_segment,
 					setup, teardown),
 };
 enum { NTESTS = sizeof tests / sizeof *tests };

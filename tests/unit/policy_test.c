@@ -1307,6 +1307,40 @@ static void json_survives_allocation_failure(void **st)
 	assert_true(succeeded);
 }
 
+/* Issue 10: a NUL in a policy file ended the text the reader took, so
+ * the keys after it silently kept their defaults.  From its length
+ * (jv_policy_load_ini_n) the loader refuses any control byte but tab, LF
+ * and CRLF, naming file and line; from a C string, those it can see. */
+static void control_bytes_refused(void **st)
+{
+	static const char text[] = "[Policy]\nversion = 1.0\n# note\0x\n"
+				   "profile = fast\n";
+	struct jv_policy p;
+	struct jv_diag d;
+
+	(void)st;
+	assert_int_equal(jv_policy_load_ini_n(text, sizeof text - 1, "p.ini",
+					      &p, &d), JV_ERR_PARSE);
+	assert_string_equal(d.file, "p.ini");
+	assert_int_equal(d.line, 3);
+	assert_non_null(strstr(d.msg, "control byte 0x00 (NUL)"));
+	assert_int_equal(load("[Policy]\nversion = 1.0\x1b\n", &p, &d),
+			 JV_ERR_PARSE);
+	assert_int_equal(d.line, 2);
+	assert_non_null(strstr(d.msg, "control byte 0x1b"));
+	assert_int_equal(load("[Policy]\rversion = 1.0\n", &p, &d),
+			 JV_ERR_PARSE);
+	assert_int_equal(d.line, 1);
+	/* the same text without the NUL line loads, with the profile */
+	static const char good[] = "[Policy]\r\nversion = 1.0\r\n\t# note\r\n"
+				   "profile = fast\n";
+	struct jv_policy fast;
+	assert_int_equal(jv_policy_load_ini_n(good, sizeof good - 1, "p.ini",
+					      &p, &d), 0);
+	assert_int_equal(jv_policy_profile(&fast, "fast", NULL), 0);
+	assert_true(jv_policy_equal(&p, &fast));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1334,6 +1368,7 @@ int main(void)
 		cmocka_unit_test(json_round_trip_is_exact),
 		cmocka_unit_test(json_rejects_bad_input),
 		cmocka_unit_test(json_survives_allocation_failure),
+		cmocka_unit_test(control_bytes_refused),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
