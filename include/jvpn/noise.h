@@ -77,6 +77,11 @@ JV_MUST_CHECK int jv_noise_keypair_from_private(struct jv_noise_keypair *kp,
 JV_MUST_CHECK int jv_noise_keypair_generate(struct jv_noise_keypair *kp,
 					    const struct jv_rng *rng);
 
+/* BLAKE2b-256(label || pub), label 8 bytes ("mac1----", "cookie--"):
+ * keys anyone who knows pub can compute (WireGuard's construction). */
+void jv_noise_labelled_key(const char label[8], const uint8_t pub[32],
+			   uint8_t key[32]);
+
 /* ---- bare Noise IK --------------------------------------------------- */
 
 struct jv_noise_hs {

@@ -40,13 +40,7 @@ static bool is_initiation(const uint8_t *msg, size_t n)
 
 void jv_cookie_seal_key(const uint8_t gw_pub[32], uint8_t key[32])
 {
-	static const uint8_t label[8] = "cookie--";
-	crypto_generichash_blake2b_state st;
-
-	crypto_generichash_blake2b_init(&st, NULL, 0, 32);
-	crypto_generichash_blake2b_update(&st, label, sizeof label);
-	crypto_generichash_blake2b_update(&st, gw_pub, 32);
-	crypto_generichash_blake2b_final(&st, key, 32);
+	jv_noise_labelled_key("cookie--", gw_pub, key);
 }
 
 void jv_cookie_checker_init(struct jv_cookie_checker *ck,

@@ -425,16 +425,21 @@ int jv_noise_hs_split(struct jv_noise_hs *hs, uint8_t k_i2r[32],
 
 /* ---- jvpn framing ------------------------------------------------------ */
 
-/* BLAKE2b-256("mac1----" || pub): the mac1 key of messages sent to pub. */
-static void mac1_key_of(const uint8_t pub[32], uint8_t key[32])
+void jv_noise_labelled_key(const char label[8], const uint8_t pub[32],
+			   uint8_t key[32])
 {
-	static const uint8_t label[8] = "mac1----";
 	crypto_generichash_blake2b_state st;
 
 	crypto_generichash_blake2b_init(&st, NULL, 0, 32);
-	crypto_generichash_blake2b_update(&st, label, sizeof label);
+	crypto_generichash_blake2b_update(&st, (const uint8_t *)label, 8);
 	crypto_generichash_blake2b_update(&st, pub, 32);
 	crypto_generichash_blake2b_final(&st, key, 32);
+}
+
+/* BLAKE2b-256("mac1----" || pub): the mac1 key of messages sent to pub. */
+static void mac1_key_of(const uint8_t pub[32], uint8_t key[32])
+{
+	jv_noise_labelled_key("mac1----", pub, key);
 }
 
 /* mac1 = keyed BLAKE2b-128(key, msg[0, n)) */
