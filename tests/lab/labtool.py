@@ -3,7 +3,8 @@
 """Helpers of the namespace lab (lablib.sh): a paced TCP stream with a
 receiver that records when data arrived, and the analyses the lab, the
 integration tests and bench/failover.sh print: loss runs of a `ping -D`
-stream, TCP resume times, a timeline of the two event logs, JSON fields.
+stream, TCP resume times, a timeline of the two event logs, JSON fields;
+and a flood of spoofed handshake initiations (bench/handshake_flood.sh).
 
 Every time here is wall-clock milliseconds (time.time()), the clock the
 daemons stamp events with, so the three sources line up.
@@ -323,6 +324,82 @@ def tcp_bytes(sink_json, from_ms, to_ms):
     return sum(b[i0:i1])
 
 
+# ---- handshake flood (bench/handshake_flood.sh) ------------------------------
+
+INIT_SIZE = 148         # docs/protocol.md 2.1
+INIT_MAC1_AT = 116
+
+
+def mac1_key(gw_pub):
+    """BLAKE2b-256("mac1----" || gateway public key) (protocol.md 2.3)."""
+    import hashlib
+    return hashlib.blake2b(b"mac1----" + gw_pub, digest_size=32).digest()
+
+
+def junk_initiation(key, rnd):
+    """An INITIATION of random bytes with a valid mac1 and a zero mac2:
+    it passes the gateway's parse and mac1 checks (one hash, no DH) and
+    fails the Noise message, like one from anyone who read a client
+    config."""
+    import hashlib
+    body = bytes([1, 0, 0, 0]) + rnd(INIT_MAC1_AT - 4)
+    mac1 = hashlib.blake2b(body, digest_size=16, key=key).digest()
+    return body + mac1 + bytes(16)
+
+
+def flood(dst, port, gw_pub_b64, rate, seconds, src_net):
+    """Send `rate` INITIATIONs/s with a valid mac1 for `seconds` to
+    dst:port, each from a random address and port of src_net (a.b.c.d/n)
+    through a raw socket (IP_HDRINCL).  Paced by the clock: after a stall
+    it catches up, so the mean is the rate asked when the CPU allows.
+    Prints "sent=N seconds=S rate=R" (what was really sent)."""
+    import base64
+    import ipaddress
+    import os
+    import random
+    import struct
+    pub = base64.b64decode(gw_pub_b64)
+    if len(pub) != 32:
+        raise SystemExit("flood: the gateway key is not 32 bytes")
+    key = mac1_key(pub)
+    pool = [junk_initiation(key, os.urandom) for _ in range(4096)]
+    net = ipaddress.ip_network(src_net)
+    base, span = int(net.network_address), net.num_addresses
+    rate, seconds, port = float(rate), float(seconds), int(port)
+    dst_b = ipaddress.ip_address(dst).packed
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    ulen = 8 + INIT_SIZE
+    rb = random.getrandbits
+    pack_ip = struct.Struct("!BBHHHBBH4s4s").pack
+    pack_udp = struct.Struct("!HHHH").pack
+    sent = errors = 0
+    t0 = time.time()
+    end = t0 + seconds
+    while True:
+        now = time.time()
+        if now >= end:
+            break
+        due = min(int((now - t0) * rate), int(seconds * rate))
+        while sent < due:
+            src = struct.pack("!I", base + rb(32) % span)
+            # the kernel fills in the id and the checksum of a raw
+            # IP_HDRINCL packet when they are 0 (raw(7))
+            pkt = (pack_ip(0x45, 0, 20 + ulen, 0, 0, 64, 17, 0, src, dst_b) +
+                   pack_udp(1024 + rb(16) % 64000, port, ulen, 0) +
+                   pool[sent & 4095])
+            try:
+                s.sendto(pkt, (dst, 0))
+            except OSError:
+                errors += 1     # a full queue: counted, not sent
+            sent += 1
+        time.sleep(0.001)
+    took = time.time() - t0
+    ok = sent - errors
+    print("sent=%d seconds=%.3f rate=%.0f errors=%d" %
+          (ok, took, ok / took if took > 0 else 0, errors))
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "tcp-sink":
@@ -406,10 +483,13 @@ def main(argv):
     elif cmd == "tcp-bytes":
         # tcp-bytes SINK_JSON FROM_MS TO_MS
         print(tcp_bytes(argv[2], float(argv[3]), float(argv[4])))
+    elif cmd == "flood":
+        # flood DST PORT GW_PUB_B64 RATE SECONDS SRC_NET
+        flood(*argv[2:8])
     else:
         print("usage: labtool.py tcp-sink|tcp-source|resume|tcp-result|gaps|"
               "rtt|timeline|count|last-reason|get|now|median|pcap-pairs|"
-              "pcap-replay|first-reply-after|select|ping-loss|tcp-bytes ...",
+              "pcap-replay|first-reply-after|select|ping-loss|tcp-bytes|flood ...",
               file=sys.stderr)
         return 2
     return 0
