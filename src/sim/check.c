@@ -520,6 +520,28 @@ static void flap_died(struct sim_check *c, struct sim_cstream *s,
 	flap_fastest(c, s);
 }
 
+/*
+ * Could the client know by `t` that some transport other than the dead
+ * binding is clean?  Only once one has been clean for a standby probe
+ * interval and a round trip: before that, nothing it received says so,
+ * and giving up is for want of news, not of a switch (D-018).
+ */
+static bool clean_alternative_seen(const struct sim_check *c,
+				   const struct sim_cstream *s, jv_time t)
+{
+	const struct jv_policy *p = c->policy[SIM_CLIENT];
+
+	for (unsigned i = 0; i < c->ntr; i++) {
+		const struct sim_ctransport *x = &c->tr[i];
+
+		if (x->clean && strcmp(x->name, s->flap_dead) &&
+		    t >= x->clean_since + p->standby_probe_interval_ms +
+			 x->rtt_ms)
+			return true;
+	}
+	return false;
+}
+
 /* DEGRADED (or the transportless TTL) during an episode: the session
  * gave up with a clean transport there. */
 static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
@@ -543,6 +565,11 @@ static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
 	if (why == JV_REASON_SWITCH_RATE_LIMITED &&
 	    c->policy[SIM_CLIENT]->max_switches_per_min > 0 &&
 	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
+		return;
+	/* Nor is giving up before any clean transport could have answered
+	 * (chaos seed 8016: p1 back 106 ms before the binding's death, its
+	 * round trip 736 ms); the episode's bound still runs. */
+	if (!clean_alternative_seen(c, s, t))
 		return;
 	VIOL_LIV10(c, s, t, "%s[%s] %" PRIu64 " ms after binding %s "
 	     "went down, with a clean transport to take (never for want of "
@@ -605,6 +632,8 @@ void sim_check_transport(struct sim_check *c, const char *name, bool up,
 	was_clean = t->clean;
 	t->up = up;
 	t->clean = up && clean;
+	if (t->clean && !was_clean)
+		t->clean_since = now;
 	t->rtt_ms = rtt_ms;
 	t->down_ms = down_ms;
 	for (int k = 0; k < SIM_CHECK_STREAMS; k++) {

@@ -106,6 +106,7 @@ enum {
 struct sim_ctransport {
 	char name[JV_TRANSPORT_ID_MAX];
 	bool up, clean;
+	jv_time clean_since;		/* when it last became clean */
 	jv_time rtt_ms;			/* worst round trip now */
 	jv_time down_ms;		/* worst one-way delay to the client */
 	bool damped;			/* the client says so (PD-7) */

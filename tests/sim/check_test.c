@@ -623,6 +623,47 @@ static void liv10_never_degraded(void **st)
 	expect_violation("LIV-10");
 }
 
+/* DEGRADED before a transport that just came back could have answered a
+ * probe is for want of news, not of a switch (chaos seed 8016): no
+ * violation then, the episode's bound still runs; once it had a probe
+ * interval and a round trip to answer, LIV-10 at once. */
+static void liv10_degraded_before_news(void **st)
+{
+	(void)st;
+	path("p1", true, 0);
+	path("p2", false, 0);
+	attached_on("p1");
+	path("p2", true, 4990);		/* back 10 ms before the death */
+	path("p1", false, 5000);
+	ssc(5000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(5000, "p1");
+	commit(5000);
+	ssc(5001, JV_STATE_VOLATILE, JV_STATE_RECOVERING,
+	    JV_REASON_DEAD_TRANSPORT_RECOVERY, "p1");
+	ssc(5002, JV_STATE_RECOVERING, JV_STATE_DEGRADED,
+	    JV_REASON_NO_CANDIDATE_TRANSPORTS, NULL);
+	no_violation_yet();
+	sim_check_time(&chk, liv10_due() + 1);
+	expect_violation("LIV-10");	/* the bound still runs */
+
+	setup(NULL);
+	path("p1", true, 0);
+	path("p2", false, 0);
+	attached_on("p1");
+	path("p2", true, 4990 - pol.standby_probe_interval_ms - 20);
+	path("p1", false, 5000);
+	ssc(5000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(5000, "p1");
+	commit(5000);
+	ssc(5001, JV_STATE_VOLATILE, JV_STATE_RECOVERING,
+	    JV_REASON_DEAD_TRANSPORT_RECOVERY, "p1");
+	ssc(5002, JV_STATE_RECOVERING, JV_STATE_DEGRADED,
+	    JV_REASON_NO_CANDIDATE_TRANSPORTS, NULL);
+	expect_violation("LIV-10");
+}
+
 static void damp(jv_time t, const char *tr, bool on)
 {
 	struct jv_event ev = { .type = on ? JV_EV_TRANSPORT_DAMPED :
@@ -739,6 +780,7 @@ int main(void)
 		cmocka_unit_test_setup(forced_switches_are_not_capped, setup),
 		cmocka_unit_test_setup(liv10_bound, setup),
 		cmocka_unit_test_setup(liv10_never_degraded, setup),
+		cmocka_unit_test_setup(liv10_degraded_before_news, setup),
 		cmocka_unit_test_setup(liv10_premises, setup),
 		cmocka_unit_test_setup(liv10_stale_retry, setup),
 		cmocka_unit_test_setup(liv10_off_after_gateway_fault, setup),
