@@ -5,6 +5,9 @@
 #
 # Usage: tools/fuzz-campaign.sh [RUNS] [TARGET...]
 #        tools/fuzz-campaign.sh --table     markdown table of the results
+#        tools/fuzz-campaign.sh --estimate [RUNS] [TARGET...]
+#                 runs each target 10 s (FUZZ_SECONDS) and prints its exec/s
+#                 and how long RUNS executions would take at that rate
 #   RUNS    executions per target (default 10000000; env RUNS too)
 #   TARGET  names under tests/fuzz/corpus/ (default: every target)
 # Env: BUILD_FUZZ       ASan+UBSan build (default build-fuzz)
@@ -120,6 +123,11 @@ if [ "${1:-}" = "--one" ]; then
 	exit 0
 fi
 
+estimate=false
+if [ "${1:-}" = "--estimate" ]; then
+	estimate=true
+	shift
+fi
 runs=${1:-${RUNS:-10000000}}
 [ $# -gt 0 ] && shift
 case $runs in
@@ -146,6 +154,24 @@ for t in "$@"; do
 	fi
 done
 mkdir -p "$fast/campaign"
+if $estimate; then
+	secs=${FUZZ_SECONDS:-10}
+	echo "# target exec_per_s minutes_for_$runs (${secs} s each, nice ${FUZZ_NICE:-19}, load $(cut -d' ' -f1 /proc/loadavg))"
+	for t in "$@"; do
+		scratch=$(mktemp -d)
+		nice -n "${FUZZ_NICE:-19}" "$fast/tests/fuzz/$t" \
+			-max_total_time="$secs" -print_final_stats=1 \
+			"$scratch" "$corpus/$t" >"$fast/campaign/$t.estimate" 2>&1 ||
+			true
+		rm -rf "$scratch"
+		done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+			"$fast/campaign/$t.estimate")
+		rate=$((${done_runs:-0} / secs))
+		[ "$rate" -gt 0 ] || rate=1
+		echo "$t $rate $(((runs / rate + 59) / 60))"
+	done
+	exit 0
+fi
 echo "$header"
 status=0
 printf '%s\n' "$@" | xargs -P "${FUZZ_JOBS:-1}" -n 1 "$0" --one "$runs" ||
