@@ -66,14 +66,25 @@ if [ "${1:-}" = "--one" ]; then
 	before=$(ls "$corpus/$t" | wc -l)
 	start=$(date +%s)
 	crashes=0
+	rc=0
 	nice -n "${FUZZ_NICE:-19}" "$fast/tests/fuzz/$t" -runs="$runs" \
 		-timeout=25 -print_final_stats=1 ${FUZZ_FLAGS:-} \
 		-artifact_prefix="$artifacts/$t-" \
-		"$work" "$corpus/$t" >"$log" 2>&1 || crashes=1
+		"$work" "$corpus/$t" >"$log" 2>&1 || rc=$?
+	# SIGINT to the fuzzer (kill -INT PID) stops a campaign early: its
+	# runs so far are recorded as they are, and what it found is kept.
+	if [ $rc -eq 72 ] && grep -q 'run interrupted' "$log"; then
+		echo "fuzz-campaign: $t interrupted before $runs runs" >&2
+	elif [ $rc -ne 0 ]; then
+		crashes=1
+	fi
 	wall=$(($(date +%s) - start))
 	done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
 		tail -n 1)
 	last=$(grep -E '^#[0-9]+' "$log" | grep 'cov:' | tail -n 1)
+	# An interrupted run prints no final stats: its last status line.
+	[ -n "$done_runs" ] ||
+		done_runs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
 	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 
