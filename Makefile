@@ -6,7 +6,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 MESON_OPTS ?=
 
-.PHONY: all deps build test mutate demo docs fuzz bench clean
+.PHONY: all deps build test mutate demo docs fuzz fuzz-campaign bench clean
 
 all: build
 
@@ -43,12 +43,22 @@ docs: build
 	$(BUILD)/src/cli/jvpn events-doc > docs/events.md
 	$(BUILD)/src/cli/jvpn policy-doc > docs/policy.md
 
-# Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
+# Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600 (seconds per target).
+# A campaign, RUNS executions per target, its finds merged into the corpus
+# and its figures into tests/fuzz/campaign-results.txt (docs/security.md):
+#   make fuzz RUNS=10000000 [TARGETS="event_line record"] [FUZZ_JOBS=2]
 fuzz: deps
-	tools/fuzz.sh $${FUZZ_SECONDS:-60}
+ifdef RUNS
+	tools/fuzz-campaign.sh $(RUNS) $(TARGETS)
+else
+	tools/fuzz.sh $${FUZZ_SECONDS:-60} $(TARGETS)
+endif
+
+fuzz-campaign: deps
+	tools/fuzz-campaign.sh $(or $(RUNS),10000000) $(TARGETS)
 
 bench: build
 	$(BUILD)/bench/core_bench
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz build-fuzz-fast
