@@ -5,12 +5,12 @@
  * Each test is one finding, or one attack the engine was found to resist,
  * written so that it fails on the code as it was before the fix.
  *
- * The harness is the one of engine_test.c (an in-memory client with two
- * transports and a gateway, fixed one-way delay per path, a fake clock),
- * with what an attacker and a reviewer need on top: per-direction cuts, a
- * capture of what the client sent, injection from any address, and a guard
- * that fails a test when an endpoint asks to be called again at a time it
- * has already been called for without making progress (a busy loop).
+ * The harness is lab.h's (an in-memory client with two transports and a
+ * gateway, fixed one-way delay per path, a fake clock), with what an
+ * attacker and a reviewer need: per-direction cuts, a capture of what the
+ * client sent, injection from any address, and a guard that fails a test
+ * when an endpoint asks to be called again at a time it has already been
+ * called for without making progress (a busy loop).
  */
 
 #include <setjmp.h>
@@ -30,381 +30,7 @@
 #include "jvpn/session.h"
 #include "jvpn/wire.h"
 
-enum {
-	NPATHS = 2, QMAX = 2048, EVMAX = 4096, DELAY_MS = 10, T0 = 1000000,
-	SPIN_MAX = 1000,	/* calls at one `now` before we call it a spin */
-	CAPMAX = 64,
-};
-
-/* Helpers not every test uses. */
-#define MAYBE_UNUSED __attribute__((unused))
-
-/* Datagram sizes of the control messages we need to recognise. */
-#define CTRL_DGRAM(body) (JV_WIRE_HDR_SIZE + (body) + JV_WIRE_TAG_SIZE)
-#define REKEY_DGRAM CTRL_DGRAM(2)
-#define ACK_DGRAM CTRL_DGRAM(1 + 8 + 8 + 32)
-#define REQUEST_DGRAM \
-	CTRL_DGRAM(1 + 16 + 8 + 2 + 8 + 8 + 1 + 1 + 32 + 1 + 16 + 2 + 1 + 16)
-
-struct pkt {
-	jv_time at;
-	bool to_gw;
-	int path;
-	struct jv_addr from;	/* to_gw: the source the gateway sees */
-	uint16_t len;
-	uint8_t buf[JV_DGRAM_MAX];
-};
-
-struct rec {
-	enum jv_event_type type;
-	enum jv_reason reason;
-	enum jv_state prev, next;
-	jv_time ts;
-	uint64_t version;
-	char marker[16];	/* freshness_marker_type */
-	char session[JV_SESSION_ID_HEX];
-};
-
-struct side {
-	struct rec ev[EVMAX];
-	unsigned nev;
-	unsigned bad;		/* events the event log refused */
-	unsigned long total;	/* including those past EVMAX */
-	char why[256];
-};
-
-struct lab {
-	struct jv_seeded_rng crng, grng;
-	struct jv_policy pol;
-	struct jv_client *c;
-	struct jv_gateway *g;
-	struct jv_addr caddr[NPATHS], gaddr;
-	bool cut_up[NPATHS], cut_down[NPATHS];
-	struct pkt q[QMAX];
-	unsigned nq;
-	jv_time now;
-	struct side cs, gs;
-	struct jv_out out;
-	unsigned delivered_to_gw, delivered_to_client;
-	/* client datagrams of a given length, for replay and inspection */
-	uint16_t cap_len;
-	uint16_t drop_len;	/* client datagrams of this length are lost */
-	uint16_t hold_len;	/* gateway datagrams of this length are held */
-	struct pkt held[CAPMAX];
-	unsigned nheld;
-	struct pkt cap[CAPMAX];
-	unsigned ncap;
-	jv_time spin_at;
-	unsigned spins;
-	bool spun;
-};
-
-static void record(void *ud, const struct jv_event_origin *o,
-		   const struct jv_event *ev)
-{
-	struct side *sd = ud;
-	char line[JV_EVENT_LINE_MAX];
-	size_t len;
-	char zero[65];
-
-	memset(zero, '0', 64);
-	zero[64] = 0;
-	if (jv_event_format(o, ev, 0, zero, line, sizeof line, &len) != JV_OK) {
-		sd->bad++;
-		if (jv_event_check(ev, sd->why, sizeof sd->why) == JV_OK)
-			snprintf(sd->why, sizeof sd->why, "format failed");
-		fprintf(stderr, "refused %s: %s\n", jv_event_type_name(ev->type),
-			sd->why);
-	}
-	if (getenv("JV_TEST_TRACE"))
-		fprintf(stderr, "%s %llu %s\n",
-			o->role == JV_ROLE_CLIENT ? "C" : "G",
-			(unsigned long long)(ev->ts_ms - T0), line);
-	sd->total++;
-	if (sd->nev < EVMAX) {
-		struct rec *r = &sd->ev[sd->nev++];
-		memset(r, 0, sizeof *r);
-		r->type = ev->type;
-		r->reason = JV_EV_HAS(ev, reason_code) ? ev->reason_code
-						       : JV_REASON_NONE;
-		r->prev = JV_EV_HAS(ev, previous_state) ? ev->previous_state
-							: JV_STATE_COUNT;
-		r->next = JV_EV_HAS(ev, new_state) ? ev->new_state
-						   : JV_STATE_COUNT;
-		r->ts = ev->ts_ms;
-		r->version = ev->state_version;
-		if (JV_EV_HAS(ev, freshness_marker_type))
-			snprintf(r->marker, sizeof r->marker, "%s",
-				 ev->freshness_marker_type);
-		snprintf(r->session, sizeof r->session, "%s", o->session_id);
-	}
-}
-
-static void enqueue(struct lab *l, const struct jv_out *o, bool from_client)
-{
-	for (unsigned i = 0; i < o->ndgram; i++) {
-		const struct jv_dgram *d = &o->dgram[i];
-		int path = -1;
-
-		if (from_client) {
-			path = d->path;
-		} else {
-			for (int p = 0; p < NPATHS; p++)
-				if (jv_addr_equal(&d->to, &l->caddr[p]))
-					path = p;
-		}
-		if (path < 0 || path >= NPATHS || l->nq >= QMAX)
-			continue;
-		if (from_client && d->len == l->cap_len && l->ncap < CAPMAX) {
-			struct pkt *c = &l->cap[l->ncap++];
-			c->at = l->now;
-			c->path = path;
-			c->len = d->len;
-			memcpy(c->buf, d->buf, d->len);
-		}
-		if (from_client ? l->cut_up[path] : l->cut_down[path])
-			continue;
-		if (from_client && d->len == l->drop_len)
-			continue;
-		if (!from_client && d->len == l->hold_len) {
-			/* a ring: the latest CAPMAX are kept */
-			struct pkt *h = &l->held[l->nheld++ % CAPMAX];
-			h->at = l->now;
-			h->path = path;
-			h->len = d->len;
-			memcpy(h->buf, d->buf, d->len);
-			continue;
-		}
-		struct pkt *k = &l->q[l->nq++];
-		k->at = l->now + DELAY_MS;
-		k->to_gw = from_client;
-		k->path = path;
-		k->from = l->caddr[path];
-		k->len = d->len;
-		memcpy(k->buf, d->buf, d->len);
-	}
-}
-
-static void deliver(struct lab *l, struct pkt *k)
-{
-	jv_out_reset(&l->out);
-	if (k->to_gw) {
-		if (l->cut_up[k->path])
-			return;
-		l->delivered_to_gw++;
-		(void)jv_gateway_recv(l->g, 0, &k->from, k->buf, k->len, l->now,
-				      &l->out);
-		enqueue(l, &l->out, false);
-	} else {
-		if (l->cut_down[k->path])
-			return;
-		l->delivered_to_client++;
-		(void)jv_client_recv(l->c, k->path, k->buf, k->len, l->now,
-				     &l->out);
-		enqueue(l, &l->out, true);
-	}
-}
-
-/* A deadline that does not move after the endpoint ran at it. */
-static bool spin(struct lab *l, jv_time next)
-{
-	if (next != l->spin_at) {
-		l->spin_at = next;
-		l->spins = 0;
-		return false;
-	}
-	if (++l->spins < SPIN_MAX)
-		return false;
-	l->spun = true;
-	return true;
-}
-
-/* Advance the world to `until`, handling every packet and timer in order.
- * Stops early (l->spun) if an endpoint busy-loops. */
-static void run(struct lab *l, jv_time until)
-{
-	for (;;) {
-		jv_time next = until + 1;
-		int kq = -1;
-
-		for (unsigned i = 0; i < l->nq; i++)
-			if (l->q[i].at < next) {
-				next = l->q[i].at;
-				kq = (int)i;
-			}
-		jv_time dc = jv_client_deadline(l->c);
-		jv_time dg = jv_gateway_deadline(l->g);
-		if (dc < next) {
-			next = dc;
-			kq = -2;
-		}
-		if (dg < next) {
-			next = dg;
-			kq = -3;
-		}
-		if (next > until)
-			break;
-		if (next > l->now)
-			l->now = next;
-		if (kq < 0 && spin(l, l->now))
-			return;
-		jv_out_reset(&l->out);
-		if (kq >= 0) {
-			struct pkt k = l->q[kq];
-			l->q[kq] = l->q[--l->nq];
-			deliver(l, &k);
-		} else if (kq == -2) {
-			assert_int_equal(jv_client_tick(l->c, l->now, &l->out), 0);
-			enqueue(l, &l->out, true);
-		} else {
-			int rc;
-			do {
-				jv_out_reset(&l->out);
-				rc = jv_gateway_tick(l->g, l->now, &l->out);
-				enqueue(l, &l->out, false);
-			} while (rc == 1);
-		}
-	}
-	l->now = until;
-}
-
-static MAYBE_UNUSED void cut(struct lab *l, int path, bool cut_it)
-{
-	l->cut_up[path] = l->cut_down[path] = cut_it;
-}
-
-static MAYBE_UNUSED void path_down(struct lab *l, int path)
-{
-	jv_out_reset(&l->out);
-	assert_int_equal(jv_client_path_down(l->c, path, l->now, &l->out), 0);
-	enqueue(l, &l->out, true);
-}
-
-static MAYBE_UNUSED void path_up(struct lab *l, int path)
-{
-	jv_out_reset(&l->out);
-	assert_int_equal(jv_client_path_up(l->c, path, l->now, &l->out), 0);
-	enqueue(l, &l->out, true);
-}
-
-/* The attacker puts a datagram in front of the gateway, from `from`. */
-static MAYBE_UNUSED void inject(struct lab *l, const struct pkt *k,
-				const struct jv_addr *from)
-{
-	jv_out_reset(&l->out);
-	(void)jv_gateway_recv(l->g, 0, from, k->buf, k->len, l->now, &l->out);
-	/* answers go to `from`, which is not ours: dropped */
-}
-
-/* For the next lab_new: gateway table size (0: the engine's default),
- * length of client datagrams to capture from the start. */
-static unsigned lab_max_sessions;
-static uint16_t lab_cap_len;
-
-static struct lab *lab_new(const struct jv_policy *pol)
-{
-	static struct lab L;
-	struct lab *l = &L;
-	struct jv_noise_keypair ck, gk;
-	uint8_t cpriv[32], gpriv[32];
-
-	memset(l, 0, sizeof *l);
-	l->pol = *pol;
-	assert_int_equal(jv_policy_validate(&l->pol, NULL), JV_OK);
-	jv_seeded_rng_init(&l->crng, 11);
-	jv_seeded_rng_init(&l->grng, 22);
-	memset(cpriv, 0x11, 32);
-	memset(gpriv, 0x22, 32);
-	assert_int_equal(jv_noise_keypair_from_private(&ck, cpriv), 0);
-	assert_int_equal(jv_noise_keypair_from_private(&gk, gpriv), 0);
-
-	struct jv_gateway_config gc = {
-		.policy = &l->pol, .node_id = "gw1",
-		.rng = jv_seeded_rng(&l->grng), .on_event = record, .ud = &l->gs,
-		.max_sessions = lab_max_sessions,
-	};
-	memcpy(gc.private_key, gpriv, 32);
-	l->g = jv_gateway_new(&gc);
-	assert_non_null(l->g);
-	assert_int_equal(jv_gateway_add_peer(l->g, ck.pub), 0);
-
-	struct jv_client_config cc = {
-		.policy = &l->pol, .node_id = "cl1",
-		.rng = jv_seeded_rng(&l->crng), .on_event = record, .ud = &l->cs,
-	};
-	memcpy(cc.private_key, cpriv, 32);
-	memcpy(cc.gateway_public, gk.pub, 32);
-	l->c = jv_client_new(&cc);
-	assert_non_null(l->c);
-	assert_int_equal(jv_client_add_transport(l->c, "p1", JV_PROTO_UDP, 1), 0);
-	assert_int_equal(jv_client_add_transport(l->c, "p2", JV_PROTO_UDP, 2), 1);
-	jv_addr_from_ipv4(&l->caddr[0], 0x0a000102, 40001);
-	jv_addr_from_ipv4(&l->caddr[1], 0x0a000202, 40002);
-	jv_addr_from_ipv4(&l->gaddr, 0x0a000101, 51820);
-	l->spin_at = JV_TIME_NEVER;
-	l->cap_len = lab_cap_len;
-	l->now = T0;
-	jv_out_reset(&l->out);
-	assert_int_equal(jv_client_start(l->c, l->now, &l->out), 0);
-	enqueue(l, &l->out, true);
-	return l;
-}
-
-static void lab_free(struct lab *l)
-{
-	jv_client_free(l->c);
-	jv_gateway_free(l->g);
-}
-
-static MAYBE_UNUSED unsigned count(const struct side *s,
-				   enum jv_event_type t)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < s->nev; i++)
-		n += s->ev[i].type == t;
-	return n;
-}
-
-static MAYBE_UNUSED unsigned count_after(const struct side *s,
-					 enum jv_event_type t, jv_time after)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < s->nev; i++)
-		n += s->ev[i].type == t && s->ev[i].ts > after;
-	return n;
-}
-
-static MAYBE_UNUSED int find_change(const struct side *s, enum jv_state prev,
-		       enum jv_state next, unsigned from)
-{
-	for (unsigned i = from; i < s->nev; i++)
-		if (s->ev[i].type == JV_EV_SESSION_STATE_CHANGE &&
-		    s->ev[i].prev == prev && s->ev[i].next == next)
-			return (int)i;
-	return -1;
-}
-
-static MAYBE_UNUSED void versions_continuous(const struct side *s)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < s->nev; i++) {
-		if (s->ev[i].type == JV_EV_SESSION_CREATED)
-			v = 0;
-		if (s->ev[i].type == JV_EV_SESSION_STATE_CHANGE) {
-			assert_int_equal(s->ev[i].version, v + 1);	/* INV-02 */
-			v++;
-		} else {
-			assert_int_equal(s->ev[i].version, v);
-		}
-	}
-}
-
-static MAYBE_UNUSED enum jv_state gw_state(struct lab *l)
-{
-	struct jv_session_status st;
-	assert_int_equal(jv_gateway_status(l->g, 0, &st), 0);
-	return st.state;
-}
+#include "lab.h"
 
 /* ---- tests ------------------------------------------------------------ */
 
@@ -906,10 +532,10 @@ static void ack_at_ttl_expiry_loses_to_x2(void **st)
 	const struct rec *att = last_of(&l->cs, JV_EV_REATTACH_ATTEMPT);
 	assert_non_null(att);
 	const struct pkt *k = NULL;
-	unsigned first = l->nheld > CAPMAX ? l->nheld - CAPMAX : 0;
+	unsigned first = l->nheld > HELDMAX ? l->nheld - HELDMAX : 0;
 	for (unsigned i = first; i < l->nheld && !k; i++)
-		if (l->held[i % CAPMAX].at >= att->ts + DELAY_MS)
-			k = &l->held[i % CAPMAX];
+		if (l->held[i % HELDMAX].at >= att->ts + DELAY_MS)
+			k = &l->held[i % HELDMAX];
 	assert_non_null(k);
 	l->now = ttl;
 	jv_out_reset(&l->out);
@@ -927,62 +553,6 @@ static void ack_at_ttl_expiry_loses_to_x2(void **st)
 }
 
 /* ---- a malicious but authenticated client ------------------------------ */
-
-struct evil {
-	uint8_t send[32], recv[32], prev_recv[32];
-	uint32_t gw_index;
-	uint8_t sid[16];
-	uint8_t epoch;
-	uint64_t counter;
-	uint64_t nonce;
-	uint64_t version;		/* gateway's, as last seen */
-	struct jv_addr addrs[4];
-	uint8_t chal[8];
-	uint64_t chal_nonce;		/* the held request it names (PD-10) */
-	int chal_addr;			/* -1: none */
-	uint8_t token[4][JV_WIRE_PATH_TOKEN_SIZE];	/* per address (PD-10) */
-};
-
-static uint64_t rnd(struct jv_seeded_rng *r)
-{
-	uint64_t v;
-	struct jv_rng g = jv_seeded_rng(r);
-	jv_rng_fill(&g, &v, sizeof v);
-	return v;
-}
-
-/* Decode what the gateway sent to us: versions and challenges. */
-static void evil_read(struct evil *e, const struct jv_out *o)
-{
-	for (unsigned i = 0; i < o->ndgram; i++) {
-		const struct jv_dgram *d = &o->dgram[i];
-		struct jv_ctrl m;
-		int a = -1;
-
-		for (int k = 0; k < 4; k++)
-			if (jv_addr_equal(&d->to, &e->addrs[k]))
-				a = k;
-		if (a < 0 || d->buf[0] != JV_MSG_CONTROL)
-			continue;
-		if (jv_wire_open_ctrl(e->recv, d->buf, d->len, &m, NULL) != 0 &&
-		    jv_wire_open_ctrl(e->prev_recv, d->buf, d->len, &m,
-				      NULL) != 0)
-			continue;
-		if (m.type == JV_CTRL_PATH_CHALLENGE) {
-			memcpy(e->chal, m.challenge.data, 8);
-			e->chal_nonce = m.challenge.nonce;
-			e->chal_addr = a;
-		} else if (m.type == JV_CTRL_REATTACH_ACK) {
-			e->version = m.ack.state_version;
-		} else if (m.type == JV_CTRL_REATTACH_DENY) {
-			e->version = m.deny.state_version;
-		} else if (m.type == JV_CTRL_HEARTBEAT_ACK ||
-			   m.type == JV_CTRL_PROBE_ACK) {
-			e->version = m.hb.state_version;
-			memcpy(e->token[a], m.hb.token, sizeof e->token[a]);
-		}
-	}
-}
 
 static enum jv_reason any_reason(struct jv_seeded_rng *r)
 {
@@ -1055,25 +625,6 @@ static void evil_message(struct evil *e, struct jv_seeded_rng *r,
 	}
 }
 
-/* Every event stream of one session: versions continuous (INV-02). */
-static void versions_per_session(const struct side *sd)
-{
-	for (unsigned i = 0; i < sd->nev; i++) {
-		if (sd->ev[i].type != JV_EV_SESSION_CREATED)
-			continue;
-		uint64_t v = 0;
-		for (unsigned j = i; j < sd->nev; j++) {
-			const struct rec *r = &sd->ev[j];
-			if (strcmp(r->session, sd->ev[i].session))
-				continue;
-			if (r->type == JV_EV_SESSION_STATE_CHANGE)
-				assert_int_equal(r->version, ++v);
-			else
-				assert_int_equal(r->version, v);
-		}
-	}
-}
-
 /*
  * Robustness (run under ASan/UBSan): a client that completed a real
  * handshake, so holds valid keys, sends thousands of random control
@@ -1085,65 +636,6 @@ static void versions_per_session(const struct side *sd)
  * its binding is only ever the handshake tuple or one that answered a
  * challenge or sent a request.
  */
-/* The attacker completes a handshake of its own with the client's key
- * (it has it): a session whose keys it holds, reached from e->addrs. */
-static void evil_connect(struct lab *l, struct evil *e,
-			 struct jv_seeded_rng *r)
-{
-	struct jv_noise_static self;
-	struct jv_noise_initiator hs;
-	struct jv_noise_result res;
-	uint8_t priv[32], gpub[32];
-	struct jv_noise_keypair gk;
-	uint8_t buf[JV_DGRAM_MAX];
-
-	memset(e, 0, sizeof *e);
-	e->chal_addr = -1;
-	for (int k = 0; k < 4; k++)
-		jv_addr_from_ipv4(&e->addrs[k], 0xcb007101 + (uint32_t)k,
-				  (uint16_t)(1000 + k));
-	memset(priv, 0x11, 32);		/* the peer key the gateway allows */
-	memset(buf, 0x22, 32);
-	assert_int_equal(jv_noise_keypair_from_private(&gk, buf), 0);
-	memcpy(gpub, gk.pub, 32);
-	assert_int_equal(jv_noise_static_init(&self, priv), 0);
-	struct jv_rng rr = jv_seeded_rng(r);
-	assert_int_equal(jv_noise_initiation_create(&hs, &self, gpub, 4242,
-						    l->now, &rr, buf), 0);
-	jv_out_reset(&l->out);
-	(void)jv_gateway_recv(l->g, 0, &e->addrs[0], buf,
-			      JV_WIRE_INITIATION_SIZE, l->now, &l->out);
-	assert_int_equal(l->out.ndgram, 1);
-	assert_int_equal(jv_noise_response_consume(&hs, l->out.dgram[0].buf,
-						   l->out.dgram[0].len, &res,
-						   NULL), 0);
-	memcpy(e->send, res.key_i2r, 32);
-	memcpy(e->recv, res.key_r2i, 32);
-	memcpy(e->prev_recv, res.key_r2i, 32);
-	memcpy(e->sid, res.session_id, 16);
-	e->gw_index = res.remote_index;
-	jv_noise_result_wipe(&res);
-}
-
-/* The attacker seals m and sends it from e->addrs[a]; what the gateway
- * answers updates e. */
-static void evil_send(struct lab *l, struct evil *e, const struct jv_ctrl *m,
-		      int a)
-{
-	struct jv_wire_hdr h = {
-		.type = JV_MSG_CONTROL, .key_epoch = e->epoch,
-		.receiver_index = e->gw_index, .counter = e->counter++,
-	};
-	uint8_t buf[JV_DGRAM_MAX];
-	int n = jv_wire_seal_ctrl(e->send, &h, m, buf, sizeof buf);
-
-	assert_true(n > 0);
-	jv_out_reset(&l->out);
-	(void)jv_gateway_recv(l->g, 0, &e->addrs[a], buf, (size_t)n, l->now,
-			      &l->out);
-	evil_read(e, &l->out);
-}
-
 static void authenticated_fuzz_gateway(void **st)
 {
 	(void)st;
@@ -1240,40 +732,17 @@ static void authenticated_fuzz_gateway(void **st)
 }
 
 /* A REATTACH_REQUEST of the attacker's session, from e->addrs[a], with
- * the path token of that tuple (a probe from there learns it first). */
-static void evil_request(struct lab *l, struct evil *e, int a,
-			 enum jv_reason trigger, enum jv_reason recovery,
-			 uint8_t cls)
+ * the path token of that tuple: a probe from there learns it first, every
+ * time (evil_request probes an address only until it has its token). */
+static void evil_request_probed(struct lab *l, struct evil *e, int a,
+				enum jv_reason trigger, enum jv_reason recovery,
+				uint8_t cls)
 {
 	struct jv_ctrl m = { .type = JV_CTRL_PROBE };
-	struct jv_ctrl_reattach_request *q = &m.request;
 
 	evil_send(l, e, &m, a);
-	memset(&m, 0, sizeof m);
-	m.type = JV_CTRL_REATTACH_REQUEST;
-	memcpy(q->path_token, e->token[a], sizeof q->path_token);
-
-	memcpy(q->session_id, e->sid, 16);
-	q->nonce = ++e->nonce;
-	q->protocol_version = JV_PROTOCOL_VERSION;
-	q->ts_ms = l->now;
-	q->state_version = e->version;
-	q->trigger_reason = trigger;
-	q->recovery_reason = recovery;
-	q->trigger_class = cls;
-	snprintf(q->candidate.transport_id, sizeof q->candidate.transport_id,
-		 "p%d", a);
-	q->candidate.proto = JV_PROTO_UDP;
+	evil_request_msg(l, e, a, trigger, recovery, cls, &m);
 	evil_send(l, e, &m, a);
-}
-
-static unsigned count_reason(const struct side *s, enum jv_event_type t,
-			     enum jv_reason r)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < s->nev; i++)
-		n += s->ev[i].type == t && s->ev[i].reason == r;
-	return n;
 }
 
 /*
@@ -1303,27 +772,29 @@ static void validator_counts_discretionary_switches(void **st)
 	l->nq = 0;		/* the honest client is moot from here */
 	evil_send(l, &e, &hb, 0);	/* T01 on addrs[0] */
 	/* one migration: within the cap */
-	evil_request(l, &e, 1, JV_REASON_NONE, JV_REASON_OPERATOR_MIGRATION,
-		     JV_CLASS_DISCRETIONARY);
+	evil_request_probed(l, &e, 1, JV_REASON_NONE,
+			    JV_REASON_OPERATOR_MIGRATION,
+			    JV_CLASS_DISCRETIONARY);
 	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 1);
 	/* a second one claiming to be forced: still discretionary, capped */
 	l->now += 10;
-	evil_request(l, &e, 2, JV_REASON_NONE, JV_REASON_FAILBACK,
-		     JV_CLASS_FORCED);
+	evil_request_probed(l, &e, 2, JV_REASON_NONE, JV_REASON_FAILBACK,
+			    JV_CLASS_FORCED);
 	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 1);
 	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
 				      JV_REASON_SWITCH_RATE_LIMITED), 1);
 	/* a forced one (the binding silent for it) passes the cap */
 	l->now += 10;
-	evil_request(l, &e, 3, JV_REASON_HEARTBEAT_TIMEOUT,
-		     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	evil_request_probed(l, &e, 3, JV_REASON_HEARTBEAT_TIMEOUT,
+			    JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
 	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 2);
 	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
 	assert_string_equal(gst.bound, "udp:203.0.113.4:1003");
 	/* ... a discretionary one does not */
 	l->now += 10;
-	evil_request(l, &e, 0, JV_REASON_LOSS_THRESHOLD_EXCEEDED,
-		     JV_REASON_LOSS_RECOVERY, JV_CLASS_DISCRETIONARY);
+	evil_request_probed(l, &e, 0, JV_REASON_LOSS_THRESHOLD_EXCEEDED,
+			    JV_REASON_LOSS_RECOVERY,
+			    JV_CLASS_DISCRETIONARY);
 	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 2);
 	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
 				      JV_REASON_SWITCH_RATE_LIMITED), 2);
@@ -1337,8 +808,8 @@ static void validator_counts_discretionary_switches(void **st)
 	evil_connect(l, &e, &r);
 	l->nq = 0;
 	evil_send(l, &e, &hb, 0);
-	evil_request(l, &e, 1, JV_REASON_HEARTBEAT_TIMEOUT,
-		     JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
+	evil_request_probed(l, &e, 1, JV_REASON_HEARTBEAT_TIMEOUT,
+			    JV_REASON_LOSS_RECOVERY, JV_CLASS_FORCED);
 	assert_int_equal(count(&l->gs, JV_EV_TRANSPORT_SWITCH), 0);
 	assert_int_equal(count_reason(&l->gs, JV_EV_REATTACH_RESULT,
 				      JV_REASON_SWITCH_RATE_LIMITED), 1);
