@@ -115,6 +115,9 @@ struct jv_session_status {
 	uint64_t total_switches;
 	uint64_t key_epoch;
 	uint64_t tx_bytes, rx_bytes;
+	/* gateway: reattach requests held until their tuple proved it
+	 * receives (PD-10), and those whose tuple then did */
+	uint64_t held_requests, held_proven;
 	unsigned npaths;
 	struct jv_path_status paths[JV_MAX_TRANSPORTS];
 };

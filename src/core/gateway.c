@@ -544,6 +544,7 @@ static void hold(struct jv_session *s, const struct jv_reattach_req *r,
 	if (s->has_held && now <= s->held_until_ms && r->nonce < s->held.nonce)
 		return;		/* a newer request is held already */
 	if (!s->has_held || r->nonce != s->held.nonce) {
+		s->held_requests++;
 		until = r->ts_ms + s->policy.reattach_proof_max_age_ms;
 		if (until > now + JV_PATHVAL_CHALLENGE_MS)
 			until = now + JV_PATHVAL_CHALLENGE_MS;
@@ -670,6 +671,7 @@ static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		    m->path_response.nonce == s->held.nonce) {
 			r = s->held;
 			r.proven = true;
+			s->held_proven++;
 			on_request(g, s, &r, from, local, n, copy, now, out);
 			return;
 		}

@@ -335,6 +335,8 @@ void jv_sess_status(const struct jv_session *s, bool live,
 	st->key_epoch = s->cur.epoch;
 	st->tx_bytes = s->tx_bytes;
 	st->rx_bytes = s->rx_bytes;
+	st->held_requests = s->held_requests;
+	st->held_proven = s->held_proven;
 	for (unsigned i = 0; i < s->npaths && st->npaths < JV_MAX_TRANSPORTS; i++) {
 		const struct jv_path *p = &s->paths[i];
 		struct jv_path_status *ps = &st->paths[st->npaths++];

@@ -234,6 +234,8 @@ struct jv_session {
 	uint64_t tx_bytes, rx_bytes;
 	uint64_t dropped_unauthorized, dropped_auth, dropped_replay;
 	uint64_t dropped_stale;			/* old-epoch packets after a takeover */
+	uint64_t held_requests;			/* PD-10: requests held for proof */
+	uint64_t held_proven;			/* ... whose tuple then proved it */
 	uint64_t state_version_conflicts;
 };
 

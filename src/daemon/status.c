@@ -63,6 +63,14 @@ json_t *dmn_session_json(const struct jv_session_status *st)
 			      "key_epoch", (json_int_t)st->key_epoch,
 			      "tx_bytes", (json_int_t)st->tx_bytes,
 			      "rx_bytes", (json_int_t)st->rx_bytes);
+	/* PD-10, gateway: reattach requests held until their tuple proved
+	 * it receives there, and how many of those tuples then did */
+	if (j && (st->held_requests || st->held_proven)) {
+		json_object_set_new(j, "held_requests",
+				    json_integer((json_int_t)st->held_requests));
+		json_object_set_new(j, "held_proven",
+				    json_integer((json_int_t)st->held_proven));
+	}
 	json_t *paths = json_array();
 
 	if (!j || !paths) {

@@ -6,10 +6,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 9 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 10 "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
-tap_plan 9
+tap_plan 10
 lab_init
 lab_net
 lab_keys
@@ -25,6 +25,10 @@ sleep 2
 tcut=$(lab_now)
 lab_cut a
 tap_check "the session moves to path b" lab_wait_field client session.bound_transport b 5
+# PD-10: b was probed, so its request echoed b's path token and committed
+# at once; nothing was held for a challenge round trip
+held=$(lab_field gateway peers.0.session.held_requests)
+tap_eq "the request to the probed standby is not held (PD-10)" "" "$held"
 sleep 4
 lab_restore a
 lab_tcp_wait
@@ -44,7 +48,7 @@ if tap_have_audit; then
 		tap_fail "jvpn audit passes on both logs" "$out"
 	fi
 else
-	echo "ok 8 # SKIP jvpn audit is not built here"
+	echo "ok 9 # SKIP jvpn audit is not built here"
 fi
 bad=$(lab_stop_daemons)
 tap_eq "daemons stop cleanly, no sanitizer report in their logs" "" "$bad"
