@@ -168,6 +168,17 @@ static void send_bound(struct jv_session *s, const struct jv_ctrl *m,
 
 /* ---- the session's own evaluation (spec §2.4) --------------------------- */
 
+/* (8) the binding silent past TRANSPORT_DEAD_MS.  True if it fired. */
+static bool gw_binding_dead(struct jv_session *s, jv_time now)
+{
+	if (s->bound < 0 ||
+	    jv_health_condition(&s->paths[s->bound].health, &s->policy,
+				now) != JV_REASON_TRANSPORT_DEAD)
+		return false;
+	jv_sess_binding_dead(s, false, now);
+	return true;
+}
+
 static void gw_evaluate(struct jv_session *s, jv_time now)
 {
 	for (int round = 0; round < 4; round++) {
@@ -178,13 +189,8 @@ static void gw_evaluate(struct jv_session *s, jv_time now)
 			return;
 		if (st == JV_STATE_BIRTH)
 			return;	/* only confirmation (T01) or X2 move it */
-		/* (8) the binding silent past TRANSPORT_DEAD_MS. */
-		if (s->bound >= 0 &&
-		    jv_health_condition(&s->paths[s->bound].health, &s->policy,
-					now) == JV_REASON_TRANSPORT_DEAD) {
-			jv_sess_binding_dead(s, false, now);
+		if (gw_binding_dead(s, now))
 			continue;
-		}
 		/* (11) */
 		if (st == JV_STATE_VOLATILE &&
 		    now > s->volatile_since_ms + s->policy.volatile_to_degraded_ms) {
@@ -992,9 +998,15 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		}
 	} else {
 		struct jv_ctrl m;
-		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK)
+		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK) {
+			/* §2.4: (8) transport_dead is evaluated before (9)
+			 * the request, in the same millisecond too (chaos
+			 * seed 9763: a denial then a death in one commit) */
+			if (s->fsm.state != JV_STATE_BIRTH)
+				(void)gw_binding_dead(s, now);
 			on_control(g, gs, &m, from, local, n, on_binding,
 				   false, now, out);
+		}
 	}
 	gw_evaluate(s, now);
 done:

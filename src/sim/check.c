@@ -774,7 +774,7 @@ static void state_change(struct sim_check *c, struct sim_cstream *s,
 	if (s->side == SIM_CLIENT)
 		flap_gave_up(c, s, next, why, t);
 	s->state = next;
-	s->c_mutation = true;
+	s->c_mutation |= s->c_deny;	/* after a denial */
 	if (node)
 		remember_commit(s, node, ev);
 }
@@ -859,7 +859,7 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 		s->unsure_binding = false;
 		set_binding(s, ev->transport_id, t);
 		s->c_attached_ev = true;
-		s->c_mutation = true;
+		s->c_mutation |= s->c_deny;	/* after a denial */
 		break;
 	case JV_EV_TRANSPORT_SWITCH: {
 		const char *prevt = JV_EV_HAS(ev, previous_transport) ?
@@ -898,7 +898,7 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 		set_binding(s, JV_EV_HAS(ev, new_transport) ?
 			    ev->new_transport : NULL, t);
 		s->c_switch = true;
-		s->c_mutation = true;
+		s->c_mutation |= s->c_deny;	/* after a denial */
 		break;
 	}
 	case JV_EV_TRANSPORT_DEAD:
@@ -910,7 +910,7 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			     s->bound ? s->binding : "null");
 		s->unsure_binding = false;
 		set_binding(s, NULL, t);
-		s->c_mutation = true;
+		s->c_mutation |= s->c_deny;	/* after a denial */
 		break;
 	case JV_EV_REATTACH_ATTEMPT:
 		if (side != SIM_CLIENT)
@@ -1030,6 +1030,10 @@ static void commit_stream(struct sim_check *c, struct sim_cstream *s,
 	if (s->c_birth_att && !s->c_attached_ev)
 		VIOL(c, s, "INV-07", now, "BIRTH->ATTACHED without "
 		     "TransportAttached");
+	/* INV-10: the version right after the denial is the one right
+	 * before it.  A transition earlier in the same input is an earlier
+	 * rule of §2.4 (transport_dead, step 8, precedes the request, step
+	 * 9: chaos seed 9763), not the denial's. */
 	if (s->side == SIM_GATEWAY && s->c_deny && s->c_mutation && !s->c_x3)
 		VIOL(c, s, "INV-10", now, "a denial shares a commit with a "
 		     "state or binding change");
