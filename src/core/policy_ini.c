@@ -75,7 +75,19 @@ static int parse_uint(const struct jv_policy_field *f, const char *s,
 	return 0;
 }
 
-/* Plain decimal "12" or "0.25": no sign, exponent, hex, inf or nan. */
+enum { JV_POLICY_DECIMALS = 9 };
+
+static int too_precise(const struct jv_policy_field *f, const char *s,
+		       unsigned line, struct jv_diag *d)
+{
+	diag_bad(d, line, f, s, "more than 9 decimal places");
+	return JV_ERR_PARSE;
+}
+
+/* Plain decimal "12" or "0.25": no sign, exponent, hex, inf or nan, and
+ * at most JV_POLICY_DECIMALS places, so that every value read prints back
+ * as plain decimal (jv_policy_to_ini) and reads back identically (the
+ * fuzzer found 0.000...0102, 105 zeros, read but not writable). */
 static int parse_real(const struct jv_policy_field *f, const char *s,
 		      double *out, unsigned line, struct jv_diag *d)
 {
@@ -90,10 +102,13 @@ static int parse_real(const struct jv_policy_field *f, const char *s,
 	while (is_digit(*c))
 		c++;
 	if (*c == '.') {
-		c++;
+		const char *frac = ++c;
+
 		ok = ok && is_digit(*c);
 		while (is_digit(*c))
 			c++;
+		if (ok && *c == '\0' && c - frac > JV_POLICY_DECIMALS)
+			return too_precise(f, s, line, d);
 	}
 	if (ok && *c == '\0' && c - s <= 128) {
 		/* strtod follows LC_NUMERIC; the daemon keeps the C locale. */

@@ -1341,6 +1341,29 @@ static void control_bytes_refused(void **st)
 	assert_true(jv_policy_equal(&p, &fast));
 }
 
+/* Every value read must print back and read back the same (the fuzzer's
+ * round trip): a ratio with 105 zeros after the point was read, then the
+ * writer could not print it.  Nine decimal places at most. */
+static void decimals_are_bounded(void **st)
+{
+	struct jv_policy p, q;
+	struct jv_diag d;
+	char buf[8192];
+
+	(void)st;
+	assert_int_equal(load("[Policy]\nversion = 1.0\nprofile = fast\n"
+			      "volatility.loss_volatile_threshold = 0.0000000001\n",
+			      &p, &d), JV_ERR_PARSE);
+	assert_int_equal(d.line, 4);
+	assert_non_null(strstr(d.msg, "more than 9 decimal places"));
+	assert_int_equal(load("[Policy]\nversion = 1.0\nprofile = fast\n"
+			      "volatility.loss_volatile_threshold = 0.000000001\n",
+			      &p, &d), 0);
+	assert_true(jv_policy_to_ini(&p, buf, sizeof buf) > 0);
+	assert_int_equal(load(buf, &q, &d), 0);
+	assert_true(jv_policy_equal(&p, &q));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1369,6 +1392,7 @@ int main(void)
 		cmocka_unit_test(json_rejects_bad_input),
 		cmocka_unit_test(json_survives_allocation_failure),
 		cmocka_unit_test(control_bytes_refused),
+		cmocka_unit_test(decimals_are_bounded),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
