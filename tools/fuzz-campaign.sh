@@ -7,7 +7,7 @@
 #        tools/fuzz-campaign.sh --table     markdown table of the results
 #        tools/fuzz-campaign.sh --estimate [RUNS] [TARGET...]
 #                 runs each target 10 s (FUZZ_SECONDS) and prints its exec/s
-#                 and how long RUNS executions would take at that rate
+#                 and the seconds RUNS executions would take at that rate
 #   RUNS    executions per target (default 10000000; env RUNS too)
 #   TARGET  names under tests/fuzz/corpus/ (default: every target)
 # Env: BUILD_FUZZ       ASan+UBSan build (default build-fuzz)
@@ -177,7 +177,7 @@ done
 mkdir -p "$fast/campaign"
 if $estimate; then
 	secs=${FUZZ_SECONDS:-10}
-	echo "# target exec_per_s minutes_for_$runs (${secs} s each, nice ${FUZZ_NICE:-19}, load $(cut -d' ' -f1 /proc/loadavg))"
+	echo "# target exec_per_s seconds_for_$runs (${secs} s each, nice ${FUZZ_NICE:-19}, load $(cut -d' ' -f1 /proc/loadavg))"
 	for t in "$@"; do
 		scratch=$(mktemp -d)
 		nice -n "${FUZZ_NICE:-19}" "$fast/tests/fuzz/$t" \
@@ -189,7 +189,7 @@ if $estimate; then
 			"$fast/campaign/$t.estimate")
 		rate=$((${done_runs:-0} / secs))
 		[ "$rate" -gt 0 ] || rate=1
-		echo "$t $rate $(((runs / rate + 59) / 60))"
+		echo "$t $rate $((runs / rate + 1))"
 	done
 	exit 0
 fi
