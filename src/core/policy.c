@@ -632,7 +632,9 @@ static int format_real(double v, char *buf, size_t n)
 
 	if (!isfinite(v))
 		return JV_ERR_INVAL;
-	for (int prec = 1; prec <= 120; prec++) {
+	/* Up to the reader's limit (policy_ini.c parse_real: 128 characters,
+	 * so "0." and 126 decimals): every value it accepts prints. */
+	for (int prec = 1; prec <= 126; prec++) {
 		int k = snprintf(tmp, sizeof(tmp), "%.*f", prec, v);
 
 		if (k <= 0 || (size_t)k >= sizeof(tmp))

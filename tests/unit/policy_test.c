@@ -1125,6 +1125,41 @@ static void ini_writer_round_trip(void **st)
 	assert_non_null(strstr(text, "security.control_rate_per_sec = 0.3\n"));
 }
 
+/* Found by the policy_ini fuzz campaign: a 128-character decimal the
+ * reader accepts whose shortest exact form needs 121 decimals; the writer
+ * stopped at 120 and could not print the policy it had just read. */
+static void ini_writer_prints_every_real_the_reader_takes(void **st)
+{
+	char tiny[129];
+	struct jv_policy in, out;
+	struct jv_diag d;
+	char text[4096], line[256];
+
+	(void)st;
+	/* "0.", 104 zeros, "10" and 20 twos: 1.0222222222222222e-105 */
+	memset(tiny, '0', 106);
+	tiny[1] = '.';
+	memcpy(tiny + 106, "10", 2);
+	memset(tiny + 108, '2', 20);
+	tiny[128] = '\0';
+	jv_policy_default(&in);
+	assert_true(jv_policy_to_ini(&in, text, sizeof(text)) > 0);
+	snprintf(line, sizeof line, "volatility.loss_volatile_threshold = %s\n",
+		 tiny);
+	assert_true(strlen(text) + strlen(line) < sizeof(text));
+	strcat(text, line);
+	/* a key may not repeat: drop the default's line */
+	char *old = strstr(text, "volatility.loss_volatile_threshold = 0.2\n");
+	assert_non_null(old);
+	memmove(old, strchr(old, '\n') + 1, strlen(strchr(old, '\n') + 1) + 1);
+	assert_int_equal(load(text, &in, &d), 0);
+	assert_true(in.loss_volatile_threshold > 0);
+	int n = jv_policy_to_ini(&in, text, sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(load(text, &out, &d), 0);
+	assert_true(jv_policy_equal(&in, &out));
+}
+
 static void field_text_forms(void **st)
 {
 	const struct jv_policy_field *f = field("volatility.loss_volatile_threshold");
@@ -1330,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(ini_profile_and_override_validated_as_one),
 		cmocka_unit_test(ini_streaming_api),
 		cmocka_unit_test(ini_writer_round_trip),
+		cmocka_unit_test(ini_writer_prints_every_real_the_reader_takes),
 		cmocka_unit_test(field_text_forms),
 		cmocka_unit_test(json_round_trip_is_exact),
 		cmocka_unit_test(json_rejects_bad_input),
