@@ -632,6 +632,8 @@ static int format_real(double v, char *buf, size_t n)
 
 	if (!isfinite(v))
 		return JV_ERR_INVAL;
+	/* The reader takes at most 9 decimal places (policy_ini.c
+	 * parse_real), so every value it accepts prints well before this. */
 	for (int prec = 1; prec <= 120; prec++) {
 		int k = snprintf(tmp, sizeof(tmp), "%.*f", prec, v);
 
