@@ -70,7 +70,9 @@
 	X(NAT_REBINDING, nat_rebinding)                                 \
 	X(OWNER_TAKEOVER, owner_takeover)                               \
 	X(FAILBACK, failback)                                           \
-	X(OPERATOR_MIGRATION, operator_migration)
+	X(OPERATOR_MIGRATION, operator_migration)                       \
+	X(PEER_REMOVED, peer_removed)                                   \
+	X(SESSION_REPLACED, session_replaced)
 
 enum jv_reason {
 	JV_REASON_NONE = -1,	/* "no reason code": never serialized */

@@ -70,6 +70,8 @@ static const char *const reason_meaning[] = {
 	[JV_REASON_OWNER_TAKEOVER] = "Rekey trigger: a new owner of the session (a restarted or another gateway node) sends under its owner epoch's keys and the client follows (PD-9).",
 	[JV_REASON_FAILBACK] = "Recovery reason: the client moves back to a transport of lower Priority that has been stable for switching.failback_stable_ms and is not damped (PD-7); a discretionary switch.",
 	[JV_REASON_OPERATOR_MIGRATION] = "Recovery reason: `jvpn switch NAME` moves an ATTACHED session make-before-break (PD-8); a discretionary switch.",
+	[JV_REASON_PEER_REMOVED] = "Terminated by the gateway because a reload removed the peer's key (X5, D-022); the client is told.",
+	[JV_REASON_SESSION_REPLACED] = "Terminated by the gateway because a newer handshake of the same key replaced the session (X5, D-022); the old client is told.",
 };
 _Static_assert(sizeof(reason_meaning) / sizeof(reason_meaning[0]) ==
 	       JV_REASON_COUNT, "every reason code needs a meaning");

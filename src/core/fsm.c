@@ -90,10 +90,12 @@ int jv_input_from_name(const char *name)
 	(R(SESSION_LIFETIME_EXCEEDED) | R(TRANSPORT_TTL_EXCEEDED))
 /*
  * X5: operator_terminated, or whatever ended the peer's instance, which is
- * the reason of every row into TERMINATED (T02, T48, X1-X7).
+ * the reason of every row into TERMINATED (T02, T48, X1-X7); peer_removed
+ * and session_replaced are the operator's two other ways (D-022).
  */
 #define ARGS_TERMINATE                                                  \
-	(R(OPERATOR_TERMINATED) | R(HANDSHAKE_FAILED) | ARGS_DENY_FATAL | \
+	(R(OPERATOR_TERMINATED) | R(PEER_REMOVED) | R(SESSION_REPLACED) | \
+	 R(HANDSHAKE_FAILED) | ARGS_DENY_FATAL |                          \
 	 R(SECURITY_FAILURE) | R(KEY_EXPIRED) | R(OWNERSHIP_CONFLICT) |   \
 	 R(INVARIANT_VIOLATION) | R(FATAL_PROTOCOL_ERROR))
 

@@ -129,6 +129,8 @@ static const uint8_t reason_code[JV_REASON_COUNT] = {
 	[JV_REASON_OWNER_TAKEOVER] = 52,
 	[JV_REASON_FAILBACK] = 53,
 	[JV_REASON_OPERATOR_MIGRATION] = 54,
+	[JV_REASON_PEER_REMOVED] = 55,
+	[JV_REASON_SESSION_REPLACED] = 56,
 };
 
 int jv_wire_reason_to_u8(enum jv_reason r, uint8_t *code)

@@ -183,8 +183,10 @@ static bool admitted(enum jv_input in, int arg)
 		return ONE_OF(arg, RSN(SESSION_LIFETIME_EXCEEDED),
 			      RSN(TRANSPORT_TTL_EXCEEDED));
 	case JV_IN_TERMINATE_CMD:
-		/* operator, or any code that ends a session on the peer */
-		return ONE_OF(arg, RSN(OPERATOR_TERMINATED), RSN(HANDSHAKE_FAILED),
+		/* operator (with D-022's two codes), or any code that ends
+		 * a session on the peer */
+		return ONE_OF(arg, RSN(OPERATOR_TERMINATED), RSN(PEER_REMOVED),
+			      RSN(SESSION_REPLACED), RSN(HANDSHAKE_FAILED),
 			      RSN(SESSION_LIFETIME_EXCEEDED),
 			      RSN(TRANSPORT_TTL_EXCEEDED), RSN(SECURITY_FAILURE),
 			      RSN(KEY_EXPIRED), RSN(OWNERSHIP_CONFLICT),
@@ -347,19 +349,19 @@ static void every_pair_matches_the_spec(void **st)
 	/*
 	 * Size of the matrix, counted by hand from §2.3 (guards the hand
 	 * matrix and admitted() against each other).  Transitions: X1-X7
-	 * give 5 + 9 (X5) + 2 (X7) = 16 per live state; BIRTH 2 + 16,
-	 * ATTACHED 1 + 4 + 6 + 2 (T13) + 16, VOLATILE 1 + 6 + 1 + 1 + 16,
-	 * DEGRADED 1 + 6 + 16, RECOVERING 1 + 1 + 3 + 5 + 1 + 1 + 1 + 2 + 16.
+	 * give 5 + 11 (X5, D-022) + 2 (X7) = 18 per live state; BIRTH 2 + 18,
+	 * ATTACHED 1 + 4 + 6 + 2 (T13) + 18, VOLATILE 1 + 6 + 1 + 1 + 18,
+	 * DEGRADED 1 + 6 + 18, RECOVERING 1 + 1 + 3 + 5 + 1 + 1 + 1 + 2 + 18.
 	 * No-ops: T12 1, T23 3, T32 1 + 3, T43 5, T44 1.  Absorbed: F1 4 x 3,
 	 * F2 3, F3 3, and Z1 for every input and tested argument.
 	 */
 	const size_t nargs = JV_REASON_COUNT + 3;
 
-	assert_int_equal(tally[E_TRANS], 18 + 29 + 25 + 23 + 30);
+	assert_int_equal(tally[E_TRANS], 20 + 31 + 27 + 25 + 32);
 	assert_int_equal(tally[E_NOOP], 14);
 	assert_int_equal(tally[E_ABS], 18 + JV_IN_COUNT * nargs);
 	assert_int_equal(tally[E_REJ], JV_STATE_COUNT * JV_IN_COUNT * nargs -
-					       125 - 14 - 18 -
+					       135 - 14 - 18 -
 					       JV_IN_COUNT * nargs);
 }
 
