@@ -7,10 +7,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "commands.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "daemon/notify.h"
 
 int cmd_up(int argc, char **argv)
 {
@@ -30,12 +32,13 @@ int cmd_up(int argc, char **argv)
 	if (jv_config_load(argv[1], &cfg, &d)) {
 		if (jv_diag_format(&d, text, sizeof text) < 0)
 			text[sizeof text - 1] = '\0';
-		fprintf(stderr, "jvpn up: %s\n", text);
+		fprintf(stderr, "%sjvpn up: %s\n", dmn_log_prefix(LOG_ERR), text);
 		jv_config_free(cfg);
 		return JV_EXIT_SETUP;
 	}
 	if (cfg->world_readable)
-		fprintf(stderr, "jvpn up: warning: %s holds a private key and is world accessible (chmod 600 it)\n",
+		fprintf(stderr, "%sjvpn up: warning: %s holds a private key and is world accessible (chmod 600 it)\n",
+			dmn_log_prefix(LOG_WARNING),
 			cfg->private_key_line ? argv[1] : "PrivateKeyFile");
 	code = jv_daemon_run(cfg);
 	jv_config_free(cfg);

@@ -14,31 +14,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/daemon_impl.h"
+#include "daemon/notify.h"
 #include "jvpn/eventlog.h"
 #include "net/clock.h"
 #include "net/netaddr.h"
 #include "net/rng_sys.h"
 #include "net/tun.h"
 
-void dmn_log(const struct jv_daemon *d, const char *fmt, ...)
+static void vlog(const struct jv_daemon *d, int prio, const char *fmt,
+		 va_list ap)
 {
 	char msg[512], ts[32];
 	struct timeval tv;
 	struct tm tm;
-	va_list ap;
 
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "jvpn[%s] %s.%03ld %s\n",
+	fprintf(stderr, "%sjvpn[%s] %s.%03ld %s\n", dmn_log_prefix(prio),
 		d->cfg->ifname, ts, (long)(tv.tv_usec / 1000), msg);
+}
+
+void dmn_log_at(const struct jv_daemon *d, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(d, prio, fmt, ap);
+	va_end(ap);
+}
+
+void dmn_log(const struct jv_daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(d, LOG_INFO, fmt, ap);
+	va_end(ap);
 }
 
 bool dmn_ip_addrs(const uint8_t *p, size_t n, uint8_t src[16],
@@ -98,6 +116,11 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 
 	jv_evfile_append(&d->ev, o, ev, ev->ts_ms);
 	short_id(o->session_id, id);
+	if (ev->type == JV_EV_SESSION_CREATED ||
+	    ev->type == JV_EV_SESSION_STATE_CHANGE ||
+	    ev->type == JV_EV_TRANSPORT_SWITCH ||
+	    ev->type == JV_EV_SESSION_TERMINATED)
+		dmn_notify_session_changed();
 	switch (ev->type) {
 	case JV_EV_SESSION_CREATED:
 		if (d->client)
@@ -118,7 +141,7 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 			ev->transport_id ? ev->transport_id : "?");
 		break;
 	case JV_EV_TRANSPORT_DEAD:
-		dmn_log(d, "session %s transport %s dead", id,
+		dmn_log_at(d, LOG_WARNING, "session %s transport %s dead", id,
 			JV_EV_HAS(ev, transport_id) && ev->transport_id ?
 			ev->transport_id : "?");
 		break;
@@ -130,13 +153,13 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 		break;
 	case JV_EV_REATTACH_RESULT:
 		if (ev->status && strcmp(ev->status, "SUCCESS"))
-			dmn_log(d, "session %s reattach to %s denied (%s)", id,
+			dmn_log_at(d, LOG_WARNING, "session %s reattach to %s denied (%s)", id,
 				ev->candidate_transport ? ev->candidate_transport : "?",
 				JV_EV_HAS(ev, reason_code) ?
 				jv_reason_name(ev->reason_code) : "-");
 		break;
 	case JV_EV_SESSION_TERMINATED:
-		dmn_log(d, "session %s terminated (%s)", id,
+		dmn_log_at(d, LOG_NOTICE, "session %s terminated (%s)", id,
 			JV_EV_HAS(ev, reason_code) ?
 			jv_reason_name(ev->reason_code) : "-");
 		if (d->client && JV_EV_HAS(ev, reason_code))
@@ -221,6 +244,7 @@ static void on_deadline(struct jv_loop *l, void *ud)
 	jv_time now = jv_clock_now();
 
 	(void)l;
+	dmn_notify_watchdog_tick(now);
 	jv_evfile_sync(&d->ev, now, false);
 	if (d->client)
 		dmn_client_tick(d, now);
@@ -247,12 +271,15 @@ static void before_wait(struct jv_loop *l, void *ud)
 	}
 	if (d->stopped)
 		return;
+	dmn_notify_refresh(d);
 	next = d->client ? dmn_client_deadline(d) : dmn_gateway_deadline(d);
 	sync = jv_evfile_sync_deadline(&d->ev);
 	if (sync < next)
 		next = sync;
+	if (dmn_notify_watchdog_deadline() < next)
+		next = dmn_notify_watchdog_deadline();
 	if (jv_loop_set_deadline(l, next))
-		dmn_log(d, "timerfd: %s", strerror(errno));
+		dmn_log_at(d, LOG_ERR, "timerfd: %s", strerror(errno));
 }
 
 static void on_signal(struct jv_loop *l, int signo, void *ud)
@@ -263,7 +290,7 @@ static void on_signal(struct jv_loop *l, int signo, void *ud)
 		dmn_log(d, "SIGHUP ignored (no reload: restart to apply a new config)");
 		return;
 	}
-	dmn_log(d, "%s: terminating", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	dmn_log_at(d, LOG_NOTICE, "%s: terminating", signo == SIGINT ? "SIGINT" : "SIGTERM");
 	d->operator_stop = true;
 	if (d->client)
 		dmn_client_stop(d);
@@ -326,7 +353,7 @@ static json_t *on_request(void *ud, const char *verb, const char *arg,
 
 static void warn_line(void *ud, const char *line)
 {
-	dmn_log(ud, "warning: %s", line);
+	dmn_log_at(ud, LOG_WARNING, "warning: %s", line);
 }
 
 static int setup(struct jv_daemon *d, char *why, size_t n)
@@ -413,7 +440,8 @@ int jv_daemon_run(const struct jv_config *cfg)
 	int rc, code;
 
 	if (!d) {
-		fprintf(stderr, "jvpn up: out of memory\n");
+		fprintf(stderr, "%sjvpn up: out of memory\n",
+			dmn_log_prefix(LOG_ERR));
 		return JV_EXIT_SETUP;
 	}
 	d->cfg = cfg;
@@ -429,19 +457,23 @@ int jv_daemon_run(const struct jv_config *cfg)
 
 	rc = setup(d, why, sizeof why);
 	if (rc) {
-		fprintf(stderr, "jvpn up: %s\n", why[0] ? why : jv_strerror(rc));
+		fprintf(stderr, "%sjvpn up: %s\n", dmn_log_prefix(LOG_ERR),
+			why[0] ? why : jv_strerror(rc));
 		teardown(d);
 		free(d);
 		return JV_EXIT_SETUP;
 	}
+	dmn_notify_init(jv_clock_now());
+	dmn_notify_ready(d);
 	rc = jv_loop_run(&d->loop);
+	dmn_notify_stopping();
 	if (rc) {
-		dmn_log(d, "event loop failed: %s", strerror(errno));
+		dmn_log_at(d, LOG_ERR, "event loop failed: %s", strerror(errno));
 		d->exit_code = JV_EXIT_SETUP;
 	}
 	dmn_flush(d);
 	if (d->exit_code == JV_EXIT_SESSION_ENDED)
-		dmn_log(d, "session %s ended (%s): exiting",
+		dmn_log_at(d, LOG_NOTICE, "session %s ended (%s): exiting",
 			d->session_hex[0] ? d->session_hex : "-",
 			d->end_reason[0] ? d->end_reason : "terminated");
 	dmn_log(d, "removing %s and its routes", d->tun.name);

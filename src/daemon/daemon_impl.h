@@ -94,7 +94,11 @@ struct jv_daemon {
 	char end_reason[48];
 };
 
-/* stderr, one line, prefixed "jvpn[<ifname>] HH:MM:SS.mmm " */
+/* stderr, one line, prefixed "jvpn[<ifname>] HH:MM:SS.mmm " and, under
+ * systemd's journal, by the priority ("<4>", notify.h): dmn_log_at with
+ * a <syslog.h> LOG_ERR .. LOG_DEBUG; dmn_log is LOG_INFO. */
+void dmn_log_at(const struct jv_daemon *d, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void dmn_log(const struct jv_daemon *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

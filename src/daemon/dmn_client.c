@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <sodium.h>
 
@@ -31,7 +32,7 @@ static void path_failed(struct jv_daemon *d, unsigned p, int sys, jv_time now)
 	if (dp->down)
 		return;
 	if (!dp->announced)
-		dmn_log(d, "transport %s: %s: reported down",
+		dmn_log_at(d, LOG_WARNING, "transport %s: %s: reported down",
 			d->cfg->transports[p].name, strerror(sys));
 	dp->announced = true;
 	dp->down = true;
@@ -195,7 +196,7 @@ void dmn_client_tick(struct jv_daemon *d, jv_time now)
 	retry_paths(d, now);
 	dmn_room(d);
 	if (jv_client_tick(d->client, now, d->out))
-		dmn_log(d, "engine tick failed");
+		dmn_log_at(d, LOG_ERR, "engine tick failed");
 }
 
 jv_time dmn_client_deadline(struct jv_daemon *d)

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <sodium.h>
 
@@ -149,7 +150,7 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 	if (rc)
 		return rc;
 	if (!d->store)
-		dmn_log(d, "no session store (StateDir = off): sessions end with this process");
+		dmn_log_at(d, LOG_NOTICE, "no session store (StateDir = off): sessions end with this process");
 	gc.durable = d->store != NULL;
 	memcpy(gc.private_key, cfg->private_key, 32);
 	d->gw = jv_gateway_new(&gc);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <sodium.h>
 
@@ -99,7 +100,7 @@ static void store_log(struct jv_daemon *d, const char *what, const char *a,
 	if (d->store->log_budget == 0)
 		return;
 	d->store->log_budget--;
-	dmn_log(d, "store: %s %s%s", what, a, b);
+	dmn_log_at(d, LOG_ERR, "store: %s %s%s", what, a, b);
 }
 
 static enum jv_record_outcome outcome_of(struct jv_daemon *d,
@@ -243,7 +244,7 @@ static void on_adopted(void *ud, enum jv_store_status st, uint64_t rev)
 				id, (unsigned long long)op->rec.owner_epoch,
 				op->prev_owner);
 		else
-			dmn_log(d, "session %s: won the store but the engine refused it: %s",
+			dmn_log_at(d, LOG_ERR, "session %s: won the store but the engine refused it: %s",
 				id, jv_strerror(rc));
 	}
 	jv_gw_record_wipe(&op->rec);
@@ -369,7 +370,7 @@ static void on_lease(void *ud, jv_time valid_until)
 	if (!d->gw)
 		return;
 	if (valid_until == 0) {
-		dmn_log(d, "store: ownership lease lost: refusing reattach now, forwarding stops at the lease's end");
+		dmn_log_at(d, LOG_WARNING, "store: ownership lease lost: refusing reattach now, forwarding stops at the lease's end");
 		jv_gateway_store_reachable(d->gw, false);
 		return;
 	}
