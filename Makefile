@@ -6,7 +6,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 MESON_OPTS ?=
 
-.PHONY: all deps build test mutate demo docs fuzz fuzz-campaign bench clean
+.PHONY: all deps build install test mutate demo docs fuzz fuzz-campaign bench clean
 
 all: build
 
@@ -21,6 +21,15 @@ $(BUILD_SAN)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# Install the binary, the man pages, the systemd unit jvpn@.service, bash
+# completion and the examples (meson install; nothing else, no test
+# binary).  Honours DESTDIR (staging) and the prefix, given as PREFIX=/usr
+# or MESON_OPTS=--prefix=/usr (also on an existing build directory):
+#   make install DESTDIR=/tmp/stage PREFIX=/usr
+install: build
+	$(if $(strip $(PREFIX) $(MESON_OPTS)),meson configure $(BUILD) $(MESON_OPTS) $(if $(PREFIX),--prefix=$(PREFIX)) && ninja -C $(BUILD))
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
 
 # Every test: the unit tests in a normal build and again under ASan+UBSan,
 # then the scenario, fuzz and network layers as they exist.  Ends with
