@@ -13,6 +13,7 @@ Usage: man_refs.py SOURCE_ROOT JVPN SCDOC
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,18 @@ def section(text, title):
     m = re.search(r"^# " + re.escape(title) + r"\n(.*?)(?=^# |\Z)", text,
                   re.M | re.S)
     return m.group(1) if m else ""
+
+
+def troff_warnings(name, roff, bad):
+    """groff's own warnings (-ww) on the page scdoc made: a stray escape
+    or a request where text was meant."""
+    groff = shutil.which("groff")
+    if not groff:
+        return
+    r = subprocess.run([groff, "-man", "-ww", "-z", "-Tutf8"], input=roff,
+                       capture_output=True, text=True)
+    if r.returncode or r.stderr.strip():
+        bad.append(f"{name}: groff: {r.stderr.strip() or r.returncode}")
 
 
 def main():
@@ -38,6 +51,8 @@ def main():
         checked += 1
         if r.returncode or r.stderr.strip():
             bad.append(f"{page}: scdoc: {r.stderr.strip() or r.returncode}")
+        else:
+            troff_warnings(page, r.stdout, bad)
     with tempfile.TemporaryDirectory() as tmp:
         r = subprocess.run([sys.executable, os.path.join(man, "events_man.py"),
                             jvpn, os.path.join(man, "jvpn-events.7.scd"),
@@ -46,6 +61,10 @@ def main():
         checked += 1
         if r.returncode or r.stderr.strip():
             bad.append(f"jvpn-events.7: {r.stderr.strip() or r.returncode}")
+        else:
+            troff_warnings("jvpn-events.7",
+                           open(os.path.join(tmp, "jvpn-events.7")).read(),
+                           bad)
 
     # jvpn(8): the command table
     main_c = open(os.path.join(root, "src", "cli", "main.c")).read()
