@@ -383,7 +383,7 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 		if (rc)
 			return rc;
 		if (d->ev.note[0])
-			dmn_log(d, "%s", d->ev.note);
+			dmn_log_at(d, LOG_WARNING, "%s", d->ev.note);
 	}
 	d->ev.on_line = on_line;
 	d->ev.on_line_ud = d;
