@@ -8,7 +8,9 @@
  * section is still noticed.  Keys and section names are compared
  * case-insensitively, as in wg.  Leading blanks are stripped before inih
  * sees a line: inih would otherwise join an indented line to the previous
- * value.
+ * value.  A '#' or ';' after a blank starts a comment, cut here too (inih
+ * itself only knows " ;"), so "Role = client # laptop" reads as wg-quick
+ * reads it, and a value holding '#' without a blank before it is whole.
  */
 
 #include <ctype.h>
@@ -118,6 +120,10 @@ struct reader {
 	unsigned cset[CK_COUNT];	/* [Cluster] */
 	unsigned peer_endpoint_line;	/* client: line of Endpoint */
 	unsigned peer_allowed_line;
+	/* per [Peer]: the lines of PublicKey and of each AllowedIPs entry,
+	 * for the checks across peers */
+	unsigned peer_key_line[JV_CFG_PEERS_MAX];
+	unsigned allowed_line[JV_CFG_PEERS_MAX][JV_CFG_ALLOWED_MAX];
 
 	unsigned nlports, nladdrs;
 	uint16_t lports[JV_CFG_LISTEN_MAX];
@@ -190,6 +196,23 @@ static bool ifname_ok(const char *s)
 			return false;
 	return true;
 }
+
+/* Names the kernel keeps for itself: the loopback device, the sysctl
+ * trees /proc/sys/net/ipv{4,6}/conf/{all,default}, and the bonding
+ * driver's control file in /sys/class/net. */
+static bool ifname_reserved(const char *s)
+{
+	static const char *const reserved[] = { "lo", "all", "default",
+						"bonding_masters" };
+
+	for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+		if (!strcmp(s, reserved[i]))
+			return true;
+	return false;
+}
+
+#define IFNAME_RESERVED_MSG \
+	"reserved by the kernel (lo, all, default, bonding_masters): choose another name, e.g. jv0"
 
 static bool transport_name_ok(const char *s)
 {
@@ -369,6 +392,9 @@ static int interface_key(struct reader *r, int k, const char *key,
 				    "must be client or gateway");
 		return 0;
 	case IK_PRIVATE_KEY:
+		if (jv_key_is_placeholder(value))
+			return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+				    "still the example's placeholder: put your own key here, the output of `umask 077; jvpn genkey` (or PrivateKeyFile = /path of that output)");
 		if (jv_key_from_base64(value, c->private_key))
 			return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
 				    "not a key (44 characters of base64, as printed by `jvpn genkey`)");
@@ -390,6 +416,9 @@ static int interface_key(struct reader *r, int k, const char *key,
 			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
 				    "not an interface name (1..%d of A-Z a-z 0-9 _ . -)",
 				    IF_NAMESIZE - 1);
+		if (ifname_reserved(value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    IFNAME_RESERVED_MSG);
 		snprintf(c->ifname, sizeof c->ifname, "%s", value);
 		return 0;
 	case IK_NODE_ID:
@@ -561,6 +590,7 @@ static int add_allowed(struct reader *r, const char *key, const char *s)
 		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
 			    "too many networks (at most %d per peer)",
 			    JV_CFG_ALLOWED_MAX);
+	r->allowed_line[r->cfg->npeers - 1][p->nallowed] = r->lineno;
 	p->allowed[p->nallowed++] = c;
 	return 0;
 }
@@ -581,9 +611,21 @@ static int peer_key(struct reader *r, int k, const char *key,
 
 	switch (k) {
 	case PK_PUBLIC_KEY:
+		if (jv_key_is_placeholder(value))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "still the example's placeholder: put the peer's public key here, what `jvpn pubkey < its.key` prints on the peer");
 		if (jv_key_from_base64(value, p->public_key))
 			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
 				    "not a key (44 characters of base64, as printed by `jvpn pubkey`)");
+		if (jv_key_low_order(p->public_key))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "%s: no secret can be agreed with it; put the peer's real key here (`jvpn pubkey` on the peer)",
+				    sodium_is_zero(p->public_key, 32) ?
+				    "an all-zero key" : "a low-order point");
+		if (jv_key_compromised(p->public_key))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "known-compromised key: published in the examples of jvpn 0.1.0; the peer needs a new pair (`jvpn genkey`, then `jvpn pubkey`)");
+		r->peer_key_line[r->cfg->npeers - 1] = r->lineno;
 		p->has_key = true;
 		return 0;
 	case PK_ALLOWED_IPS:
@@ -837,6 +879,22 @@ static int open_section(struct reader *r, const char *name)
 }
 
 /*
+ * Cut a comment that follows a value: '#' or ';' with a blank before it
+ * (wg-quick's rule, which inih applies to " ;" only).  Base64 holds
+ * neither character, and a path or name that holds one without a blank
+ * before it ("/etc/jvpn/a#1.key") stays whole.
+ */
+static void cut_comment(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((*p == '#' || *p == ';') && p > s &&
+		    (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+}
+
+/*
  * fgets for inih over the text, one line per call.  A line that does not
  * fit inih's buffer would be split into two lines: stop there.
  */
@@ -870,6 +928,7 @@ static char *read_line(char *str, int num, void *stream)
 		fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE, "NUL byte in the line");
 		return NULL;
 	}
+	cut_comment(str);
 	if (str[0] == '[') {
 		char name[64];
 		const char *close = strchr(str, ']');
@@ -878,6 +937,12 @@ static char *read_line(char *str, int num, void *stream)
 		if (!close) {
 			fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE,
 			     "malformed section header (expected [Name])");
+			return NULL;
+		}
+		/* inih ignores what follows the ']': only a comment may */
+		if (close[strspn(close + 1, " \t\r\n") + 1]) {
+			fail(r, r->lineno, NULL, NULL, JV_ERR_PARSE,
+			     "text after the section header (a comment needs a blank before its '#' or ';')");
 			return NULL;
 		}
 		n = (size_t)(close - str - 1);
@@ -892,6 +957,146 @@ static char *read_line(char *str, int num, void *stream)
 }
 
 /* ---- whole-file checks --------------------------------------------------- */
+
+struct allowed_ref {
+	const struct jv_cidr *c;
+	unsigned bits;		/* prefix in the 16-byte form (v4: 96 + p) */
+	unsigned peer;
+	unsigned line;
+};
+
+static int allowed_cmp(const void *a, const void *b)
+{
+	const struct allowed_ref *x = a, *y = b;
+	bool x4 = jv_netaddr_is_v4(&x->c->addr), y4 = jv_netaddr_is_v4(&y->c->addr);
+	int d = memcmp(x->c->addr.ip, y->c->addr.ip, 16);
+
+	if (x4 != y4)
+		return x4 ? -1 : 1;
+	if (d)
+		return d;
+	return x->bits < y->bits ? -1 : x->bits > y->bits;
+}
+
+static bool allowed_contains(const struct allowed_ref *outer,
+			     const struct allowed_ref *inner)
+{
+	return jv_netaddr_is_v4(&outer->c->addr) ==
+		       jv_netaddr_is_v4(&inner->c->addr) &&
+	       outer->bits <= inner->bits &&
+	       jv_cidr_contains(outer->c, inner->c->addr.ip);
+}
+
+/*
+ * A gateway routes a packet to the client whose AllowedIPs hold its
+ * destination, and admits from a client only its own sources: two peers
+ * with the same or nested networks would make one client's addresses
+ * another's (D-031).  Prefixes nest or are disjoint, so in address order
+ * (the shorter first at one address) each one either lies in the chain of
+ * prefixes still open before it or starts a new chain; a chain only ever
+ * holds one peer's prefixes, since a second peer's is refused on sight.
+ * O(n log n) over every entry of every peer.
+ */
+static int check_overlaps(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	struct allowed_ref *v, *stack[130];
+	size_t n = 0, depth = 0;
+	int rc = 0;
+
+	for (unsigned p = 0; p < c->npeers; p++)
+		n += c->peers[p].nallowed;
+	v = malloc((n ? n : 1) * sizeof *v);
+	if (!v) {
+		jv_diag_set(r->d, 0, NULL, "out of memory");
+		return r->err = JV_ERR_NOMEM;
+	}
+	n = 0;
+	for (unsigned p = 0; p < c->npeers; p++)
+		for (unsigned i = 0; i < c->peers[p].nallowed; i++) {
+			const struct jv_cidr *a = &c->peers[p].allowed[i];
+
+			v[n].c = a;
+			v[n].bits = jv_netaddr_is_v4(&a->addr) ? 96 + a->prefix
+							       : a->prefix;
+			v[n].peer = p;
+			v[n++].line = r->allowed_line[p][i];
+		}
+	qsort(v, n, sizeof *v, allowed_cmp);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct allowed_ref *top, *first, *later;
+		char a[JV_NETADDR_STR_MAX], b[JV_NETADDR_STR_MAX];
+
+		while (depth && !allowed_contains(stack[depth - 1], &v[i]))
+			depth--;
+		top = depth ? stack[depth - 1] : NULL;
+		if (top && top->peer == v[i].peer) {
+			if (top->bits < v[i].bits && depth < sizeof stack / sizeof stack[0])
+				stack[depth++] = &v[i];
+			continue;	/* one client's own redundancy */
+		}
+		if (!top) {
+			stack[depth++] = &v[i];
+			continue;
+		}
+		/* name both, reported at the later line of the two */
+		first = top->line < v[i].line ? top : &v[i];
+		later = first == top ? &v[i] : top;
+		jv_netaddr_str(&later->c->addr, a);
+		jv_netaddr_str(&first->c->addr, b);
+		snprintf(a + strlen(a), sizeof a - strlen(a), "/%u",
+			 later->c->prefix);
+		rc = fail(r, later->line, "AllowedIPs", a, JV_ERR_INVAL,
+			  "%s %s/%u of the [Peer] at line %u (AllowedIPs at line %u): a gateway's peers need disjoint AllowedIPs, each address belongs to one client",
+			  top->bits == v[i].bits ? "the same network as" :
+			  later == top ? "contains" : "lies inside",
+			  b, first->c->prefix, c->peers[first->peer].line,
+			  first->line);
+	}
+	free(v);
+	return rc;
+}
+
+/*
+ * The keys against each other, once the private key is known (it may
+ * come from PrivateKeyFile): a published key, a peer that is this host
+ * itself.
+ */
+static int check_keys(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	unsigned line = r->iset[IK_PRIVATE_KEY] ? r->iset[IK_PRIVATE_KEY]
+						: r->iset[IK_PRIVATE_KEY_FILE];
+	const char *key = r->iset[IK_PRIVATE_KEY] ? "PrivateKey"
+						  : "PrivateKeyFile";
+	uint8_t pub[32];
+	int rc = 0;
+
+	if (sodium_is_zero(c->private_key, 32))
+		return fail(r, line, key, NULL, JV_ERR_PARSE,
+			    "an all-zero key is not a key: use the output of `umask 077; jvpn genkey`");
+	if (jv_key_public(c->private_key, pub))
+		return fail(r, line, key, NULL, JV_ERR_PARSE,
+			    "not a usable X25519 key: use the output of `umask 077; jvpn genkey`");
+	if (jv_key_compromised(pub)) {
+		rc = fail(r, line, key, NULL, JV_ERR_PARSE,
+			  "known-compromised key: it was published in the examples of jvpn 0.1.0, anyone can be this host; make a new one with `umask 077; jvpn genkey` and give the peers its `jvpn pubkey`");
+		goto out;
+	}
+	for (unsigned i = 0; i < c->npeers; i++)
+		if (!sodium_memcmp(pub, c->peers[i].public_key, 32)) {
+			rc = fail(r, r->peer_key_line[i], "PublicKey", NULL,
+				  JV_ERR_INVAL,
+				  c->role == JV_CFG_GATEWAY ?
+				  "the gateway's own public key (of the private key at line %u): a [Peer] holds a client's key" :
+				  "the client's own public key (of the private key at line %u): the [Peer] holds the gateway's key",
+				  line);
+			break;
+		}
+out:
+	sodium_memzero(pub, sizeof pub);
+	return rc;
+}
 
 /* The store's defaults (PD-9: on by default, so a restart resumes) and the
  * relations between the [Cluster] keys. */
@@ -1048,6 +1253,8 @@ static int finish(struct reader *r)
 					    JV_ERR_INVAL,
 					    "Endpoint is for a client's [Peer]: clients connect to the gateway");
 		}
+		if (check_overlaps(r))
+			return r->err;
 		if (!r->nladdrs)
 			jv_addr_from_ipv4(&r->laddrs[r->nladdrs++], 0, 0);
 		if ((size_t)r->nladdrs * r->nlports > JV_CFG_LISTEN_MAX)
@@ -1209,11 +1416,19 @@ int jv_config_parse(const char *text, const char *name,
 		goto out;
 	}
 	ifname_from_file(name, fromfile);
+	if (!c->ifname[0] && fromfile[0] && ifname_reserved(fromfile)) {
+		rc = fail(r, r->interface_line, "Name", fromfile, JV_ERR_INVAL,
+			  "the interface name comes from the file name and is "
+			  IFNAME_RESERVED_MSG " (Name = ... in [Interface])");
+		goto out;
+	}
 	if (!c->ifname[0] && fromfile[0])
 		snprintf(c->ifname, sizeof c->ifname, "%s", fromfile);
 	rc = finish(r);
 	if (!rc && r->key_file[0])
 		rc = read_key_file(r);
+	if (!rc)
+		rc = check_keys(r);
 	if (!rc)
 		c->private_key_line = r->iset[IK_PRIVATE_KEY];
 out:

@@ -29,6 +29,23 @@ void jv_key_to_base64(const uint8_t key[32], char out[JV_KEY_B64_SIZE]);
  * Returns 0 or JV_ERR_IO (no randomness: sodium_init failed). */
 JV_MUST_CHECK int jv_key_generate(uint8_t key[32]);
 
+/*
+ * The examples carry "REPLACE_WITH_..." where a key goes (docs/config.md):
+ * whether s is such a placeholder (leading blanks ignored, case too).
+ */
+#define JV_KEY_PLACEHOLDER "REPLACE_WITH_"
+bool jv_key_is_placeholder(const char *s);
+
+/* Whether a public key is all zeros or another low-order point: X25519
+ * with it gives all zeros whatever the other side's key, so a session to
+ * it would have no secret. */
+bool jv_key_low_order(const uint8_t pub[32]);
+
+/* Whether a public key was published with jvpn (the example configs of
+ * earlier releases, key.c lists them): its private key is public, or
+ * must be taken to be. */
+bool jv_key_compromised(const uint8_t pub[32]);
+
 /* The public key of a private key.  Returns 0 or JV_ERR_INVAL (the key
  * gives a low-order point). */
 JV_MUST_CHECK int jv_key_public(const uint8_t priv[32], uint8_t pub[32]);

@@ -45,6 +45,8 @@ void *__wrap_calloc(size_t n, size_t size)
 #define CL_KEY "yCqHds2Thf8ozKAaRvWhI04lMjJgif9uQQLIedhoy0w="
 #define GW_PUB "CcGUW+8zbsP2sw76cfdtR6/TeLlpN8Z4qn6ihBzs4no="
 #define CL_PUB "sL7X+ksGVsbJAIRdkHRcvLD8k5oW49vTIBheiuDOniY="
+#define C2_PUB "0hl1m/cXJdZePqMUrq9iIYUZvKKKh0Zqg1xem4VV9DA="	/* a third client */
+#define C3_PUB "pFYbZ/dYezGZRdx0ZYVlXx+bnw/Y5tW7LxJny610ZW8="	/* and a fourth */
 
 static struct jv_config *parse_ok(const char *text)
 {
@@ -182,8 +184,8 @@ static void gateway_parses(void **st)
 		     "ListenAddress = 192.0.2.1\nListenAddress = 203.0.113.9\n"
 		     "EventLog = off\nHandshakesPerSecond = 20\n"
 		     "[Peer]\nPublicKey = " CL_PUB "\nAllowedIPs = 10.8.0.2/32\n"
-		     "[Peer]\nPublicKey = " GW_PUB "\n"
-		     "AllowedIPs = 10.8.0.0/25, 10.9.0.0/16\n");
+		     "[Peer]\nPublicKey = " C2_PUB "\n"
+		     "AllowedIPs = 10.8.0.64/26, 10.9.0.0/16, 10.9.1.0/24\n");
 	assert_int_equal(c->role, JV_CFG_GATEWAY);
 	assert_int_equal(c->nlisten, 4);	/* 2 addresses x 2 ports */
 	assert_string_equal(jv_netaddr_str(&c->listen[1], a), "192.0.2.1:443");
@@ -191,11 +193,14 @@ static void gateway_parses(void **st)
 	assert_string_equal(c->event_log, "");
 	assert_int_equal(c->handshakes_per_sec, 20);
 	assert_int_equal(c->npeers, 2);
-	/* longest prefix: 10.8.0.2 is peer 0 (/32), not peer 1 (/25) */
+	/* peers' networks are disjoint (D-031); within one peer the
+	 * longest prefix still wins */
 	assert_int_equal(jv_netaddr_parse(&x, "10.8.0.2"), 0);
 	memcpy(ip, x.ip, 16);
 	assert_int_equal(jv_config_route_lookup(c, ip), 0);
-	assert_int_equal(jv_netaddr_parse(&x, "10.8.0.3"), 0);
+	assert_int_equal(jv_netaddr_parse(&x, "10.8.0.65"), 0);
+	assert_int_equal(jv_config_route_lookup(c, x.ip), 1);
+	assert_int_equal(jv_netaddr_parse(&x, "10.9.1.1"), 0);
 	assert_int_equal(jv_config_route_lookup(c, x.ip), 1);
 	assert_int_equal(jv_netaddr_parse(&x, "10.9.200.1"), 0);
 	assert_int_equal(jv_config_route_lookup(c, x.ip), 1);
@@ -399,6 +404,184 @@ static void policy_errors_keep_lines(void **st)
 		  "session.max_lifetime_ms", "");
 }
 
+/* wg-quick style: '#' or ';' after a blank starts a comment, anywhere a
+ * value or a section header ends; without the blank it is part of the
+ * value (base64 and paths are never cut). */
+static void inline_comments(void **st)
+{
+	struct jv_config *c;
+
+	(void)st;
+	c = parse_ok("[Interface] # this host\n"
+		     "Role = client # a laptop\n"
+		     "PrivateKey = " CL_KEY "\t# from jvpn genkey\n"
+		     "Address = 10.8.0.2/24 ; wg-quick style too\n"
+		     "NodeId = rack#7\n"
+		     "EventLog = /var/log/jvpn/a#1.jsonl # a '#' in a path\n"
+		     "[Peer]   ; the gateway\n"
+		     "PublicKey = " GW_PUB " # gw-fra-1\n"
+		     "Endpoint = 192.0.2.1:51820 # its default address\n"
+		     "[Policy]\n"
+		     "version = 1.0 # spec version\n"
+		     "profile = fast\t; the fast column\n");
+	assert_int_equal(c->role, JV_CFG_CLIENT);
+	assert_int_equal(c->naddr, 1);
+	assert_string_equal(c->node_id, "rack#7");
+	assert_string_equal(c->event_log, "/var/log/jvpn/a#1.jsonl");
+	assert_int_equal(c->policy.profile, JV_PROFILE_FAST);
+	jv_config_free(c);
+	/* no blank before '#': the value keeps it, and is refused as such */
+	parse_err("[Interface]\nRole = client#laptop\n", JV_ERR_PARSE, 2,
+		  "Role", "Role = client#laptop: must be client or gateway");
+	parse_err("[Interface]\nPrivateKey = " CL_KEY "#x\n", JV_ERR_PARSE, 2,
+		  "PrivateKey", "not a key (44 characters of base64");
+	parse_err("[Interface]\nMTU = 1400;x\n", JV_ERR_PARSE, 2, "MTU",
+		  "MTU = 1400;x: must be an integer");
+	/* a comment and nothing else is no value */
+	parse_err("[Interface]\nRole = # client\n", JV_ERR_PARSE, 2, "Role",
+		  "empty value");
+	/* after a section header only a comment may follow */
+	parse_err("[Interface]\n[Peer]#gw\n", JV_ERR_PARSE, 2, "",
+		  "text after the section header");
+	parse_err("[Interface]\n[Peer] gw\n", JV_ERR_PARSE, 2, "",
+		  "text after the section header");
+	parse_err("[Interface]\n[Peer # gw]\n", JV_ERR_PARSE, 2, "",
+		  "malformed section header");
+}
+
+/* The examples ship placeholders where keys go; `jvpn up` says what to
+ * run instead of failing on base64. */
+static void placeholders_refused(void **st)
+{
+	(void)st;
+	parse_err("[Interface]\nRole = client\n"
+		  "PrivateKey = REPLACE_WITH_OUTPUT_OF_jvpn_genkey\n",
+		  JV_ERR_PARSE, 3, "PrivateKey",
+		  "PrivateKey: still the example's placeholder: put your own key here, the output of `umask 077; jvpn genkey`");
+	parse_err(IFACE_C "[Peer]\nPublicKey = replace_with_the_gateways_key\n",
+		  JV_ERR_PARSE, 6, "PublicKey",
+		  "PublicKey = replace_with_the_gateways_key: still the example's placeholder: put the peer's public key here, what `jvpn pubkey < its.key` prints on the peer");
+}
+
+/* Keys that cannot be secret: published ones, zero and low-order
+ * points, and this host's own key as its peer. */
+static void weak_keys_refused(void **st)
+{
+	char path[] = "/tmp/jvpn-config-key-XXXXXX", text[512];
+	int fd;
+
+	(void)st;
+	/* the examples' keys before issue 11 (jvpn 0.1.0) */
+	parse_err("[Interface]\nRole = gateway\n"
+		  "PrivateKey = 4AfODjLYO7MxJm5RrP/aIhQ9vFqlrvfB9U/te81lOXY=\n"
+		  "Address = 10.8.0.1/24\nListenPort = 51820\n" PEER_G,
+		  JV_ERR_PARSE, 3, "PrivateKey",
+		  "PrivateKey: known-compromised key: it was published in the examples of jvpn 0.1.0");
+	parse_err(IFACE_C "[Peer]\n"
+		  "PublicKey = j/iLHHArixw4+SUzekQmMTVIcPbhWo+vjOFRFCC9pRc=\n",
+		  JV_ERR_PARSE, 6, "PublicKey",
+		  "known-compromised key: published in the examples of jvpn 0.1.0; the peer needs a new pair");
+	parse_err(IFACE_G "[Peer]\n"
+		  "PublicKey = vkZrNZS5J6BoZWCNJMHC8L061CtBxGNJDcD8Djwxek8=\n",
+		  JV_ERR_PARSE, 7, "PublicKey", "known-compromised key");
+	/* the same from a PrivateKeyFile */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_true(write(fd, "kMBtWYWJGeB9ZYxElSDYHZG/OIQ2ZouN16dCwhqfzWg=\n", 45) == 45);
+	close(fd);
+	snprintf(text, sizeof text, "[Interface]\nRole = client\n"
+		 "PrivateKeyFile = %s\nAddress = 10.8.0.2/24\n" PEER_C, path);
+	parse_err(text, JV_ERR_PARSE, 3, "PrivateKeyFile", "known-compromised key");
+	unlink(path);
+	/* zero and low-order points (u = 0, u = 1) */
+	parse_err(IFACE_C "[Peer]\n"
+		  "PublicKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		  JV_ERR_PARSE, 6, "PublicKey",
+		  "an all-zero key: no secret can be agreed with it");
+	parse_err(IFACE_C "[Peer]\n"
+		  "PublicKey = AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		  JV_ERR_PARSE, 6, "PublicKey",
+		  "a low-order point: no secret can be agreed with it");
+	parse_err("[Interface]\nRole = client\n"
+		  "PrivateKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		  "Address = 10.8.0.2/24\n" PEER_C, JV_ERR_PARSE, 3, "PrivateKey",
+		  "an all-zero key is not a key");
+	/* this host's own key as its peer */
+	parse_err(IFACE_G PEER_G "[Peer]\nPublicKey = " GW_PUB "\n"
+		  "AllowedIPs = 10.8.0.3/32\n", JV_ERR_INVAL, 10, "PublicKey",
+		  "the gateway's own public key (of the private key at line 3): a [Peer] holds a client's key");
+	parse_err(IFACE_C "[Peer]\nPublicKey = " CL_PUB "\n"
+		  "Endpoint = 192.0.2.1:51820\n", JV_ERR_INVAL, 6, "PublicKey",
+		  "the client's own public key (of the private key at line 3): the [Peer] holds the gateway's key");
+}
+
+/* Two gateway peers may not share an address (D-031): the same network,
+ * or one inside the other, either way round, IPv6 too; one peer's own
+ * nested networks are fine. */
+static void overlapping_allowed_ips(void **st)
+{
+	struct jv_config *c;
+
+	(void)st;
+	parse_err(IFACE_G PEER_G "[Peer]\nPublicKey = " C2_PUB "\n"
+		  "AllowedIPs = 10.8.0.2/32\n", JV_ERR_INVAL, 11, "AllowedIPs",
+		  "AllowedIPs = 10.8.0.2/32: the same network as 10.8.0.2/32 of the [Peer] at line 6 (AllowedIPs at line 8): a gateway's peers need disjoint AllowedIPs");
+	parse_err(IFACE_G PEER_G "[Peer]\nPublicKey = " C2_PUB "\n"
+		  "AllowedIPs = 192.168.0.0/16\nAllowedIPs = 10.8.0.0/24\n",
+		  JV_ERR_INVAL, 12, "AllowedIPs",
+		  "AllowedIPs = 10.8.0.0/24: contains 10.8.0.2/32 of the [Peer] at line 6 (AllowedIPs at line 8)");
+	parse_err(IFACE_G "[Peer]\nPublicKey = " CL_PUB "\n"
+		  "AllowedIPs = 10.8.0.0/16\n"
+		  "[Peer]\nPublicKey = " C2_PUB "\nAllowedIPs = 10.7.0.0/16\n"
+		  "[Peer]\nPublicKey = " C3_PUB "\n"
+		  "AllowedIPs = fd00::3/128, 10.8.3.0/24\n",
+		  JV_ERR_INVAL, 14, "AllowedIPs",
+		  "AllowedIPs = 10.8.3.0/24: lies inside 10.8.0.0/16 of the [Peer] at line 6 (AllowedIPs at line 8)");
+	parse_err(IFACE_G "[Peer]\nPublicKey = " CL_PUB "\n"
+		  "AllowedIPs = fd00:8::/64\n"
+		  "[Peer]\nPublicKey = " C2_PUB "\nAllowedIPs = fd00:8::2/128\n",
+		  JV_ERR_INVAL, 11, "AllowedIPs",
+		  "AllowedIPs = fd00:8::2/128: lies inside fd00:8::/64 of the [Peer] at line 6 (AllowedIPs at line 8)");
+	/* disjoint neighbours, one peer's own nesting and duplicates, and
+	 * ::/0 beside IPv4 networks (another family) are fine */
+	c = parse_ok(IFACE_G "[Peer]\nPublicKey = " CL_PUB "\n"
+		     "AllowedIPs = 10.8.0.0/25, 10.8.0.0/26, 10.8.0.0/26, ::/0\n"
+		     "[Peer]\nPublicKey = " C2_PUB "\n"
+		     "AllowedIPs = 10.8.0.128/25, 10.9.0.0/16\n");
+	assert_int_equal(c->npeers, 2);
+	jv_config_free(c);
+	/* the client's one [Peer] is not checked against itself */
+	c = parse_ok(IFACE_C "[Peer]\nPublicKey = " GW_PUB "\n"
+		     "AllowedIPs = 10.0.0.0/8, 10.8.0.0/24\n"
+		     "Endpoint = 192.0.2.1:51820\n");
+	jv_config_free(c);
+}
+
+/* Names the kernel keeps: refused at parse time, not as a TUNSETIFF
+ * errno at start (the start-time check is tests/lab/errors_test.sh). */
+static void reserved_interface_names(void **st)
+{
+	struct jv_config *c = NULL;
+	struct jv_diag d;
+
+	(void)st;
+	parse_err("[Interface]\nName = lo\n", JV_ERR_PARSE, 2, "Name",
+		  "Name = lo: reserved by the kernel (lo, all, default, bonding_masters): choose another name, e.g. jv0");
+	parse_err("[Interface]\nName = all\n", JV_ERR_PARSE, 2, "Name",
+		  "reserved by the kernel");
+	parse_err("[Interface]\nName = default\n", JV_ERR_PARSE, 2, "Name",
+		  "reserved by the kernel");
+	/* from the file name, as wg-quick does it: /etc/jvpn/lo.conf */
+	assert_int_equal(jv_config_parse(IFACE_C PEER_C, "/etc/jvpn/lo.conf", &c,
+					 &d), JV_ERR_INVAL);
+	assert_null(c);
+	assert_int_equal(d.line, 1);
+	assert_string_equal(d.key, "Name");
+	assert_non_null(strstr(d.msg, "comes from the file name and is reserved by the kernel"));
+	c = parse_ok(IFACE_C "Name = jv0\n" PEER_C);
+	jv_config_free(c);
+}
+
 static void long_line_refused(void **st)
 {
 	char text[1024];
@@ -477,13 +660,18 @@ static void control_bytes_refused(void **st)
 	parse_err("[Interface]\n\x7fRole = client\n", JV_ERR_PARSE, 2, "",
 		  "control byte 0x7f");
 	c = parse_ok("[Interface]\r\nRole\t= client\r\nPrivateKey = "
-		     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
+		     CL_KEY "\r\n"
 		     "Address = 10.9.0.2/24\r\n[Peer]\r\nPublicKey = "
-		     "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n"
+		     GW_PUB "\r\n"
 		     "Endpoint = 192.0.2.1:51820\r\n");
 	jv_config_free(c);
 }
 
+/*
+ * The committed examples hold no key, only placeholders (a key in a
+ * shipped file is a key everyone has): as shipped, `jvpn up` refuses them
+ * at the first placeholder; with fresh keys in their place they parse.
+ */
 static void examples_parse(void **st)
 {
 	static const char *const names[] = { "client.conf", "gateway.conf" };
@@ -496,12 +684,59 @@ static void examples_parse(void **st)
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		struct jv_config *c = NULL;
 		struct jv_diag d;
+		char line[512], text[8192] = "";
+		unsigned lineno = 0, first = 0;
+		FILE *f;
 
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		if (jv_config_load(path, &c, &d)) {
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof line, f)) {
+			char *ph = strstr(line, "REPLACE_WITH_");
+			uint8_t k[32], pub[32];
+			char b64[JV_KEY_B64_SIZE], *eq = strchr(line, '=');
+
+			lineno++;
+			if (line[0] == '#')
+				ph = NULL;	/* the header says what they are */
+			/* no key at all: every key value is a placeholder */
+			if (eq && (!strncmp(line, "PrivateKey", 10) ||
+				   !strncmp(line, "PublicKey", 9))) {
+				assert_non_null(ph);
+				assert_int_not_equal(jv_key_from_base64(eq + 1, k), 0);
+			}
+			if (ph) {
+				if (!first)
+					first = lineno;
+				assert_int_equal(jv_key_generate(k), 0);
+				if (strncmp(line, "PrivateKey", 10)) {
+					assert_int_equal(jv_key_public(k, pub), 0);
+					memcpy(k, pub, 32);
+				}
+				jv_key_to_base64(k, b64);
+				snprintf(ph, sizeof line - (size_t)(ph - line),
+					 "%s\n", b64);
+			}
+			assert_true(strlen(text) + strlen(line) < sizeof text);
+			strcat(text, line);
+		}
+		fclose(f);
+		assert_true(first > 0);
+		/* as shipped: refused at its first placeholder, saying what
+		 * to run */
+		assert_int_equal(jv_config_load(path, &c, &d), JV_ERR_PARSE);
+		assert_null(c);
+		assert_true(jv_diag_format(&d, msg, sizeof msg) > 0);
+		if (d.line != first || strcmp(d.key, "PrivateKey") ||
+		    !strstr(msg, "still the example's placeholder") ||
+		    !strstr(msg, "jvpn genkey"))
+			fail_msg("%s as shipped: got \"%s\", want line %u, PrivateKey, placeholder",
+				 names[i], msg, first);
+		/* with its own keys */
+		if (jv_config_parse(text, path, &c, &d)) {
 			if (jv_diag_format(&d, msg, sizeof msg) < 0)
 				msg[0] = '\0';
-			fail_msg("%s", msg);
+			fail_msg("%s with fresh keys: %s", names[i], msg);
 		}
 		assert_int_equal(c->role, i == 0 ? JV_CFG_CLIENT : JV_CFG_GATEWAY);
 		jv_config_free(c);
@@ -562,6 +797,11 @@ int main(void)
 		cmocka_unit_test(errors_name_file_line_key),
 		cmocka_unit_test(errors_of_whole_file),
 		cmocka_unit_test(policy_errors_keep_lines),
+		cmocka_unit_test(inline_comments),
+		cmocka_unit_test(placeholders_refused),
+		cmocka_unit_test(weak_keys_refused),
+		cmocka_unit_test(overlapping_allowed_ips),
+		cmocka_unit_test(reserved_interface_names),
 		cmocka_unit_test(long_line_refused),
 		cmocka_unit_test(load_file_and_mode),
 		cmocka_unit_test(control_bytes_refused),
