@@ -191,8 +191,8 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 		}
 		dmn_log(d, "listening on %s", jv_netaddr_str(&cfg->listen[i], a));
 	}
-	dmn_log(d, "gateway %s up (mtu %u, %u peers, policy %s %s), event log %s, control %s",
-		d->tun.name, cfg->mtu, cfg->npeers,
+	dmn_log(d, "gateway %s up (mtu %u, %u peer%s, policy %s %s), event log %s, control %s",
+		d->tun.name, cfg->mtu, cfg->npeers, cfg->npeers == 1 ? "" : "s",
 		jv_policy_profile_name(cfg->policy.profile),
 		cfg->policy.version,
 		cfg->event_log[0] ? cfg->event_log : "off",

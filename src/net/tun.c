@@ -3,17 +3,80 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <net/if_arp.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "net/tun.h"
 
 static const char tun_path[] = "/dev/net/tun";
+
+/*
+ * When TUNSETIFF refuses a name with EINVAL, the usual cause is a device
+ * of that name that is no TUN (the kernel attaches only to a TUN), and
+ * "Invalid argument" does not say so.  Ask what it is: the driver name
+ * ethtool reports ("veth", "bridge", "dummy", "wireguard", a NIC's
+ * driver), "loopback" for lo (which has none), and a TAP by its
+ * tun_flags.  Writes the kind and returns true when `name` exists and is
+ * not a TUN device.
+ */
+static bool existing_non_tun(const char *name, char *kind, size_t cap)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	char path[64 + IFNAMSIZ], flags[32];
+	bool found = false;
+	FILE *f;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return false;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+	if (ioctl(s, SIOCGIFINDEX, &ifr) < 0)
+		goto out;	/* no such device: the errno stands */
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(s, SIOCETHTOOL, &ifr) == 0 && info.driver[0]) {
+		info.driver[sizeof info.driver - 1] = '\0';
+		if (strcmp(info.driver, "tun")) {
+			snprintf(kind, cap, "%s", info.driver);
+			found = true;
+			goto out;
+		}
+		/* tun's driver also runs TAP devices: IFF_TAP in tun_flags */
+		snprintf(path, sizeof path, "/sys/class/net/%s/tun_flags", name);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(flags, sizeof flags, f) &&
+			    (strtoul(flags, NULL, 16) & IFF_TAP)) {
+				snprintf(kind, cap, "TAP");
+				found = true;
+			}
+			fclose(f);
+		}
+		goto out;
+	}
+	memset(&ifr.ifr_ifru, 0, sizeof ifr.ifr_ifru);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0 &&
+	    ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK)
+		snprintf(kind, cap, "loopback");
+	else
+		snprintf(kind, cap, "non-TUN");
+	found = true;
+out:
+	close(s);
+	return found;
+}
 
 static int tun_open(const char *want, char name[IF_NAMESIZE], bool vnet,
 		    struct jv_net_err *err)
@@ -53,9 +116,17 @@ static int tun_open(const char *want, char name[IF_NAMESIZE], bool vnet,
 			return jv_net_err_set(err, JV_ERR_STATE, e,
 				"%s: device %s exists and is not a free TUN",
 				tun_path, ifr.ifr_name);
-		case EINVAL:
+		case EINVAL: {
+			char kind[40];
+
+			if (*ifr.ifr_name &&
+			    existing_non_tun(ifr.ifr_name, kind, sizeof kind))
+				return jv_net_err_set(err, JV_ERR_STATE, 0,
+					"interface %s exists and is a %s device, not a jvpn TUN (Name = another name in [Interface])",
+					ifr.ifr_name, kind);
 			return jv_net_err_set(err, JV_ERR_INVAL, e,
 				"%s: TUNSETIFF \"%s\"", tun_path, ifr.ifr_name);
+		}
 		default:
 			return jv_net_err_set(err, JV_ERR_IO, e,
 				"%s: TUNSETIFF %s", tun_path,

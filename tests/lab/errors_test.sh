@@ -9,14 +9,14 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=26
+N=31
 tap_plan $N
 T=$(mktemp -d /tmp/jvpn-err.XXXXXX)
 NS=
 trap 'rm -rf "$T"; [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null; true' EXIT
 chmod 755 "$T"
 KEY=$("$JVPN" genkey)
-PUB=$(echo "$KEY" | "$JVPN" pubkey)
+PUB=$("$JVPN" genkey | "$JVPN" pubkey)	# the peer's: not our own key
 
 # expect_err NAME FILE EXPECTED-SUBSTRING: exit 1 and exactly one line.
 expect_err() {
@@ -87,6 +87,29 @@ expect_err "key set twice" "$f" \
 
 f=$(conf malformed.conf "[Interface]" "Role client")
 expect_err "malformed line" "$f" "malformed.conf:2: malformed line"
+
+# ---- safer config (issue 11) --------------------------------------------------
+# The shipped example as it is: its placeholder, with what to run instead.
+cp "$HERE/../../examples/client.conf" "$T/client.conf"
+chmod 600 "$T/client.conf"
+pl=$(grep -n '^PrivateKey = REPLACE_WITH_' "$T/client.conf" | cut -d: -f1)
+expect_err "the example as shipped: its placeholder key refused, says to run jvpn genkey" \
+	"$T/client.conf" \
+	"client.conf:$pl: PrivateKey: still the example's placeholder: put your own key here, the output of \`umask 077; jvpn genkey\`"
+
+PUB2=$("$JVPN" genkey | "$JVPN" pubkey)
+f=$(conf overlap.conf "[Interface]" "Role = gateway" "PrivateKey = $KEY" \
+	"Address = 10.9.0.1/24" "ListenPort = 51820" "" \
+	"[Peer]" "PublicKey = $PUB" "AllowedIPs = 10.9.0.2/32" "" \
+	"[Peer]" "PublicKey = $PUB2" "AllowedIPs = 10.9.0.0/28   # a typo")
+expect_err "two gateway peers with overlapping AllowedIPs: both lines named" "$f" \
+	"overlap.conf:13: AllowedIPs = 10.9.0.0/28: contains 10.9.0.2/32 of the [Peer] at line 7 (AllowedIPs at line 9): a gateway's peers need disjoint AllowedIPs"
+
+f=$(conf lo.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "Name = lo" "" "[Peer]" "PublicKey = $PUB" \
+	"Endpoint = 192.0.2.1:51820")
+expect_err "Name = lo: refused as reserved, not a TUNSETIFF errno" "$f" \
+	"lo.conf:5: Name = lo: reserved by the kernel (lo, all, default, bonding_masters): choose another name, e.g. jv0"
 
 # ---- the event log (issue 10): each case fails before the TUN, so no root;
 # the control socket's directory is a file, which stops a start that got
@@ -267,5 +290,22 @@ if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
 	tap_ok "two gateways on one session store: the second refuses, naming the first's pid"
 else
 	tap_fail "two gateways on one session store: the second refuses, naming the first's pid" "exit $rc" "$out"
+fi
+tap_check "the gateway's start line says \"1 peer\", not \"1 peers\"" \
+	grep -qF "gateway jvgw2 up (mtu 1420, 1 peer, policy" "$T/st1.log"
+
+# An interface of the configured name that is no TUN (here a veth in our
+# namespace): said so, not "TUNSETIFF: Invalid argument".
+ip -n $NS link add jvveth0 type veth peer name jvveth1
+f=$(conf veth.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
+	"Address = 10.9.0.2/24" "Name = jvveth0" "EventLog = off" \
+	"ControlSocket = $T/veth.sock" "" "[Peer]" "PublicKey = $PUB" \
+	"Endpoint = 192.0.2.1:51820")
+out=$(ip netns exec $NS "$JVPN" up "$f" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$out" = "jvpn up: interface jvveth0 exists and is a veth device, not a jvpn TUN (Name = another name in [Interface])" ]; then
+	tap_ok "Name of an existing veth: one line naming its kind, exit 1"
+else
+	tap_fail "Name of an existing veth: one line naming its kind, exit 1" "exit $rc" "$out"
 fi
 tap_done
