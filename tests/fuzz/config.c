@@ -5,15 +5,48 @@
  * another control byte is refused with its line, jvpn/text.h), then
  * parsed.  Any input is either a config or one diagnostic naming the file
  * and a line of the input; never a crash.  (A KeyFile key makes the
- * reader open that path: it only reads.)
+ * reader open that path: it only reads.)  An accepted gateway config
+ * never has two peers with overlapping AllowedIPs (checked here the slow
+ * way, every pair, against the reader's sorted sweep), and no accepted
+ * config has a peer key of all zeros or the host's own key.
  */
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "daemon/config.h"
+#include "daemon/key.h"
 #include "fuzz.h"
+#include "net/netaddr.h"
 #include "jvpn/text.h"
+
+static bool overlap(const struct jv_cidr *a, const struct jv_cidr *b)
+{
+	if (jv_netaddr_is_v4(&a->addr) != jv_netaddr_is_v4(&b->addr))
+		return false;
+	return a->prefix <= b->prefix ? jv_cidr_contains(a, b->addr.ip)
+				      : jv_cidr_contains(b, a->addr.ip);
+}
+
+static void check_accepted(const struct jv_config *c)
+{
+	uint8_t pub[32];
+
+	FUZZ_ASSERT(jv_key_public(c->private_key, pub) == 0);
+	for (unsigned p = 0; p < c->npeers; p++) {
+		FUZZ_ASSERT(!sodium_is_zero(c->peers[p].public_key, 32));
+		FUZZ_ASSERT(sodium_memcmp(c->peers[p].public_key, pub, 32));
+		if (c->role != JV_CFG_GATEWAY)
+			continue;
+		for (unsigned q = p + 1; q < c->npeers; q++)
+			for (unsigned i = 0; i < c->peers[p].nallowed; i++)
+				for (unsigned j = 0; j < c->peers[q].nallowed; j++)
+					FUZZ_ASSERT(!overlap(&c->peers[p].allowed[i],
+							     &c->peers[q].allowed[j]));
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc == 0) {
 		FUZZ_ASSERT(c != NULL);
+		check_accepted(c);
 		jv_config_free(c);
 	} else {
 		FUZZ_ASSERT(c == NULL);
