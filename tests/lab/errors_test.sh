@@ -9,7 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=31
+N=33
 tap_plan $N
 T=$(mktemp -d /tmp/jvpn-err.XXXXXX)
 NS=
@@ -110,6 +110,17 @@ f=$(conf lo.conf "[Interface]" "Role = client" "PrivateKey = $KEY" \
 	"Endpoint = 192.0.2.1:51820")
 expect_err "Name = lo: refused as reserved, not a TUNSETIFF errno" "$f" \
 	"lo.conf:5: Name = lo: reserved by the kernel (lo, all, default, bonding_masters): choose another name, e.g. jv0"
+
+# A NUL or another control byte: refused with its line (jvpn/text.h), not
+# read past (a NUL used to end the text, and the keys after it were lost).
+printf '[Interface]\nRole = client\n# x\0y\nMTU = 1400\n' >"$T/nul.conf"
+chmod 600 "$T/nul.conf"
+expect_err "a NUL byte in the file: refused with its line" "$T/nul.conf" \
+	"nul.conf:3: control byte 0x00 (NUL) in the line: the file must be text"
+printf '[Interface]\nRole = client\nName = jv\0330\n' >"$T/esc.conf"
+chmod 600 "$T/esc.conf"
+expect_err "an escape byte in a value: refused with its line" "$T/esc.conf" \
+	"esc.conf:3: control byte 0x1b in the line"
 
 # ---- the event log (issue 10): each case fails before the TUN, so no root;
 # the control socket's directory is a file, which stops a start that got
