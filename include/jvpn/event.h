@@ -115,7 +115,9 @@ int jv_event_type_from_name(const char *name);
 	X(released, "details.released", BOOL)                          \
 	X(trigger_class, "trigger_class", STR)                          \
 	X(flap_penalty, "details.flap_penalty", U64)                    \
-	X(policy, "details.policy", POLICY)
+	X(policy, "details.policy", POLICY)                             \
+	X(peer_public_key, "details.peer_public_key", STR)              \
+	X(remote_addr, "details.remote_addr", STR)
 
 enum jv_event_field {
 #define JV_FIELD_ENUM_(member, json, kind) JV_F_##member,

@@ -24,6 +24,8 @@ enum jv_size_limits {
 	JV_SESSION_ID_HEX = 2 * 16 + 1,
 	JV_TRANSPORT_ID_MAX = 32,		/* bytes including NUL */
 	JV_NODE_ID_MAX = 64,			/* bytes including NUL */
+	JV_ADDR_STR_MAX = 48,			/* "[8 x ffff]:65535" + NUL */
+	JV_KEY_B64_MAX = 45,			/* base64 of 32 bytes + NUL */
 	JV_POLICY_VERSION_MAX = 16,		/* "X.Y" including NUL */
 	JV_MAX_TRANSPORTS = 16,			/* spec §4 MAX_CANDIDATE_COUNT cap */
 	JV_SWITCH_HISTORY_MAX = 64,		/* ring of recent switch times */

@@ -210,6 +210,19 @@ int jv_client_terminate(struct jv_client *c, jv_time now, struct jv_out *out);
 void jv_client_status(const struct jv_client *c, struct jv_session_status *st);
 enum jv_state jv_client_state(const struct jv_client *c);
 
+/* The handshake as the operator needs it when nothing answers: a gateway
+ * that does not know this client's key, or a client that has the wrong
+ * gateway key (mac1), drops the initiation without a word. */
+struct jv_client_handshake {
+	uint64_t unanswered;	/* initiations sent since the last response
+				 * (0 once one answered) */
+	jv_time first_ms;	/* when the first of them went out (0: none) */
+	uint32_t paths;		/* bit i: transport i carried one of them */
+	uint64_t completed;	/* handshakes answered (sessions made) */
+};
+void jv_client_handshake_info(const struct jv_client *c,
+			      struct jv_client_handshake *h);
+
 /* ---- gateway --------------------------------------------------------- */
 
 struct jv_gateway_config {
@@ -270,8 +283,22 @@ struct jv_gateway_counters {
 	uint64_t hs_dropped_source;	/* a proven source over its rate */
 	uint64_t hs_dropped_global;	/* the global handshake bucket empty */
 	bool hs_under_load;		/* as of the last packet or tick */
+	/* part of hs_dropped: the two silent misconfigurations */
+	uint64_t hs_bad_mac1;		/* mac1 wrong: the client has another
+					 * PublicKey for this gateway */
+	uint64_t hs_unknown_key;	/* the client's key is no [Peer] */
 };
 void jv_gateway_counters(const struct jv_gateway *g,
 			 struct jv_gateway_counters *c);
+
+/* Where the last of those came from (valid once their counter is > 0),
+ * and the unknown key: what the operator needs to fix the config. */
+struct jv_gateway_refused {
+	struct jv_addr bad_mac1_from;
+	struct jv_addr unknown_key_from;
+	uint8_t unknown_key[32];
+};
+void jv_gateway_last_refused(const struct jv_gateway *g,
+			     struct jv_gateway_refused *r);
 
 #endif

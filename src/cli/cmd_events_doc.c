@@ -130,6 +130,8 @@ static const char *const field_meaning[] = {
 	[JV_F_trigger_class] = "PD-7: `forced` (the binding was dead, hard-failed or silent: bounded only by SWITCH_COOLDOWN_MS and detection time) or `discretionary` (quality, fail-back, operator migration: counted toward MAX_SWITCHES_PER_MIN, INV-08).",
 	[JV_F_flap_penalty] = "TransportDamped/TransportReused: the transport's flap penalty at that time, rounded (PD-7; +FLAP_PENALTY per flap, halving every FLAP_HALF_LIFE_MS).",
 	[JV_F_policy] = "Policy snapshot, keys as in docs/policy.md.",
+	[JV_F_peer_public_key] = "SessionCreated: the other side's static public key, base64 as in the config (gateway: the client's [Peer] key; client: the gateway's PublicKey). A public key, no secret (§8.4).",
+	[JV_F_remote_addr] = "SessionCreated: the other side's address, `IP:PORT` or `[IPv6]:PORT` (gateway: where the handshake came from; client: the endpoint that answered it). Not a transport id.",
 };
 _Static_assert(sizeof(field_meaning) / sizeof(field_meaning[0]) ==
 	       JV_F_COUNT, "every event field needs a meaning");

@@ -81,8 +81,19 @@ static void print_text(const json_t *r)
 	       (long long)num(r, "pid"), (double)num(r, "uptime_ms") / 1000.0,
 	       str(pol, "profile"), str(pol, "version"));
 	if (json_object_get(r, "session")) {
-		print_session(json_object_get(r, "session"), "", true);
+		const json_t *s = json_object_get(r, "session");
+
+		print_session(s, "", true);
+		if (num(s, "handshakes_unanswered") > 0)
+			printf("handshake: %lld initiations unanswered (a key that is no [Peer] of the gateway, or the wrong gateway PublicKey: see the log)\n",
+			       (long long)num(s, "handshakes_unanswered"));
 	} else {
+		const json_t *h = json_object_get(r, "handshakes");
+
+		if (num(h, "bad_mac1") || num(h, "unknown_key"))
+			printf("handshakes refused: %lld with a wrong mac1 (the client has another PublicKey for us), %lld with a key that is no [Peer]\n",
+			       (long long)num(h, "bad_mac1"),
+			       (long long)num(h, "unknown_key"));
 		size_t i;
 		json_t *p;
 

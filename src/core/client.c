@@ -184,6 +184,9 @@ static void emit_initiation(struct jv_client *c, int path, jv_time now,
 	d->path = path;
 	out->ndgram++;
 	c->s.paths[path].tx_packets++;
+	if (c->hs_unanswered++ == 0)
+		c->hs_first_ms = now;
+	c->hs_paths |= 1u << path;
 }
 
 static void send_initiation(struct jv_client *c, jv_time now,
@@ -277,6 +280,8 @@ int jv_client_start(struct jv_client *c, jv_time now, struct jv_out *out)
 		s->paths[i].ninflight = 0;
 	}
 	c->hs_attempts = 0;
+	c->hs_unanswered = 0;
+	c->hs_paths = 0;
 	jv_cl_rx_reset(&c->rx);		/* counters of the old session */
 	send_initiation(c, now, out);
 	return JV_OK;
@@ -394,10 +399,16 @@ static void handshake_done(struct jv_client *c, int path,
 	c->hs_next_ms = JV_TIME_NEVER;
 	c->have_session = true;
 	c->handshakes++;
+	c->hs_unanswered = 0;
+	c->hs_paths = 0;
 	s->local_index = res.local_index;
 	s->remote_index = res.remote_index;
+	/* The gateway's key and the endpoint that answered, if the caller
+	 * named it (jv_client_set_remote). */
 	jv_sess_created(s, res.session_id, res.key_i2r, res.key_r2i, res.root,
-			now);
+			c->gateway_public,
+			s->paths[path].remote.port ? &s->paths[path].remote
+						   : NULL, now);
 	jv_noise_result_wipe(&res);
 	for (unsigned i = 0; i < s->npaths; i++) {
 		jv_health_init(&s->paths[i].health, &s->policy, now);
@@ -674,4 +685,14 @@ enum jv_state jv_client_state(const struct jv_client *c)
 void jv_client_status(const struct jv_client *c, struct jv_session_status *st)
 {
 	jv_sess_status(&c->s, c->have_session, st);
+}
+
+void jv_client_handshake_info(const struct jv_client *c,
+			      struct jv_client_handshake *h)
+{
+	memset(h, 0, sizeof *h);
+	h->unanswered = c->hs_unanswered;
+	h->first_ms = c->hs_unanswered ? c->hs_first_ms : 0;
+	h->paths = c->hs_paths;
+	h->completed = c->handshakes;
 }

@@ -40,6 +40,12 @@ struct jv_client {
 	bool hs_pending;
 	int hs_path;
 	uint64_t handshakes;		/* completed handshakes (sessions made) */
+	/* Initiations no response answered yet (a wrong key on either side
+	 * is silent: this is how the operator learns of it), since when,
+	 * and on which transports (bit i: path i). */
+	uint64_t hs_unanswered;
+	jv_time hs_first_ms;
+	uint32_t hs_paths;
 
 	/* The gateway's cookie when it is under load (D-019): mac2 of the
 	 * initiations sent on cookie_path while it is fresh. */

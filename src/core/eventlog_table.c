@@ -34,10 +34,11 @@
  */
 static const struct jv_event_spec specs[] = {
 	[JV_EV_SESSION_CREATED] = {
-		.allowed = BASE | F(state) | F(policy),
+		.allowed = BASE | F(state) | F(policy) | F(peer_public_key) |
+			   F(remote_addr),
 		.required = F(state),
 		.reason_rule = JV_REASON_FORBIDDEN,
-		.emitted = "Session record created (state BIRTH, state_version 0); details.policy holds the policy snapshot.",
+		.emitted = "Session record created (state BIRTH, state_version 0); details.policy holds the policy snapshot, details.peer_public_key the other side's static public key (base64, as in the config) and details.remote_addr the address its handshake came from or went to (ip:port, IPv6 in brackets).",
 	},
 	[JV_EV_SESSION_STATE_CHANGE] = {
 		.allowed = BASE | F(reason_code) | F(previous_state) |
@@ -342,6 +343,54 @@ static bool in_set(const char *s, const char *const *set)
 	return false;
 }
 
+/* details.peer_public_key: a static public key as the config writes it,
+ * 44 characters of standard base64 for 32 bytes. */
+static bool key_b64_ok(const char *s)
+{
+	uint8_t k[32];
+	size_t got = 0;
+	const char *end = NULL;
+
+	return strlen(s) == JV_KEY_B64_MAX - 1 &&
+	       sodium_base642bin(k, sizeof k, s, JV_KEY_B64_MAX - 1, NULL,
+				 &got, &end,
+				 sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	       got == 32 && end == s + JV_KEY_B64_MAX - 1;
+}
+
+/* details.remote_addr: "a.b.c.d:port" or "[ipv6]:port", as
+ * jv_addr_format writes it; the shape, not the address, is checked. */
+static bool addr_ok(const char *s)
+{
+	const char *colon, *p;
+	unsigned long port = 0;
+
+	if (!s[0] || strlen(s) >= JV_ADDR_STR_MAX)
+		return false;
+	colon = strrchr(s, ':');
+	if (!colon || !colon[1] || colon - s < 1)
+		return false;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || p - colon > 5)
+			return false;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port > 65535)
+		return false;
+	if (s[0] == '[') {
+		if (colon[-1] != ']' || colon - s < 4)
+			return false;
+		for (p = s + 1; p < colon - 1; p++)
+			if (!strchr("0123456789abcdefABCDEF:.", *p))
+				return false;
+		return true;
+	}
+	for (p = s; p < colon; p++)
+		if (!strchr("0123456789.", *p))
+			return false;
+	return true;
+}
+
 static int why_set(char *why, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -400,6 +449,20 @@ int jv_evl_check_event(const struct jv_event *ev, char *why, size_t why_len,
 				       closed_sets[i].values[1],
 				       closed_sets[i].values[2] ? ", ..." : "");
 	}
+
+	*field = JV_F_peer_public_key;
+	/* null, like any string field, says "not known" */
+	if (JV_EV_HAS(ev, peer_public_key) && ev->peer_public_key &&
+	    !key_b64_ok(ev->peer_public_key))
+		return why_set(why, why_len, "field '%s' of %s must be a "
+			       "public key in base64 (44 characters)",
+			       fields[*field].name, tn);
+	*field = JV_F_remote_addr;
+	if (JV_EV_HAS(ev, remote_addr) && ev->remote_addr &&
+	    !addr_ok(ev->remote_addr))
+		return why_set(why, why_len, "field '%s' of %s must be "
+			       "IP:PORT or [IPv6]:PORT", fields[*field].name,
+			       tn);
 
 	switch (sp->reason_rule) {
 	case JV_REASON_REQUIRED:

@@ -128,6 +128,17 @@ void jv_gateway_counters(const struct jv_gateway *g,
 	c->hs_dropped_source = g->hs_dropped_source;
 	c->hs_dropped_global = g->hs_dropped_global;
 	c->hs_under_load = g->under_load_until > g->last_now;
+	c->hs_bad_mac1 = g->hs_bad_mac1;
+	c->hs_unknown_key = g->hs_unknown_key;
+}
+
+void jv_gateway_last_refused(const struct jv_gateway *g,
+			     struct jv_gateway_refused *r)
+{
+	memset(r, 0, sizeof *r);
+	r->bad_mac1_from = g->bad_mac1_from;
+	r->unknown_key_from = g->unknown_key_from;
+	memcpy(r->unknown_key, g->unknown_key, sizeof r->unknown_key);
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -270,6 +281,10 @@ static struct jv_noise_peer *lookup_peer(void *ctx, const uint8_t pub[32])
 	for (unsigned i = 0; i < g->npeers; i++)
 		if (!sodium_memcmp(g->peers[i].np.pub, pub, 32))
 			return &g->peers[i].np;
+	/* Called once the first DH opened the static key: the only moment
+	 * the key of a stranger is known (on_initiation counts it). */
+	g->lookup_missed = true;
+	memcpy(g->missed_key, pub, 32);
 	return NULL;
 }
 
@@ -330,9 +345,16 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 
 	/* mac1 first: one BLAKE2b, no DH, drops anyone without our key.  A
 	 * node that does not hold its lease creates nothing (§9). */
-	if (!jv_gw_leased(g, now) ||
-	    jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK) {
+	if (!jv_gw_leased(g, now)) {
 		g->hs_dropped++;
+		return;
+	}
+	if (jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK) {
+		/* Most often a client configured with another PublicKey
+		 * for this gateway: counted apart, for the operator. */
+		g->hs_dropped++;
+		g->hs_bad_mac1++;
+		g->bad_mac1_from = *from;
 		return;
 	}
 	/* Under load, mac1 (anyone with our public key makes it) is not
@@ -356,9 +378,16 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		return;
 	}
 	g->hs_dh++;
+	g->lookup_missed = false;
 	if (jv_noise_initiation_consume(&rs, &g->self, lookup_peer, g, pkt, n,
 					NULL) != JV_OK) {
 		g->hs_dropped++;
+		if (g->lookup_missed) {
+			/* a client whose key is no [Peer] of ours */
+			g->hs_unknown_key++;
+			g->unknown_key_from = *from;
+			memcpy(g->unknown_key, g->missed_key, 32);
+		}
 		return;
 	}
 	peer = (struct gw_peer *)rs.peer;	/* np is the first member */
@@ -397,7 +426,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	gs->hs_from = *from;
 	gs->hs_local = local;
 	jv_sess_created(s, res.session_id, res.key_r2i, res.key_i2r, res.root,
-			now);
+			peer->np.pub, from, now);
 	jv_noise_result_wipe(&res);
 	g->sess[g->nsess++] = gs;
 	jv_gw_owner_created(g, gs, now);
@@ -416,9 +445,35 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	gs->deadline = jv_gw_deadline(gs, now);
 }
 
+/*
+ * A newer handshake of the same key is confirmed: the live session it
+ * replaces ends with session_replaced (X5, D-022).  Its client, the same
+ * machine restarted or another one using the key, is told on the old
+ * binding under the old session's keys, before they are wiped, so it
+ * stops and says why instead of retrying a dead session.  Only a holder
+ * of the key gets here: a replayed initiation fails the Noise timestamp
+ * check, and confirming needs the new session's keys.
+ */
+static void replace_live(struct jv_gateway *g, struct jv_session *old,
+			 jv_time now, struct jv_out *out)
+{
+	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+
+	if (jv_sess_terminated(old))
+		return;
+	jv_sess_clock(old, now);
+	m.terminate.reason = JV_REASON_SESSION_REPLACED;
+	send_bound(old, &m, out);
+	terminate_session(old, JV_IN_TERMINATE_CMD, JV_REASON_SESSION_REPLACED,
+			  NULL, now);
+	jv_gw_note(g, gws(old));
+	gws(old)->deadline = jv_gw_deadline(gws(old), now);
+}
+
 /* BIRTH -> ATTACHED on the first authenticated packet from the handshake
  * tuple: the client holds the keys (T01). */
-static void confirm(struct jv_gateway *g, struct gw_session *gs, jv_time now)
+static void confirm(struct jv_gateway *g, struct gw_session *gs, jv_time now,
+		    struct jv_out *out)
 {
 	struct jv_session *s = &gs->s;
 	struct gw_peer *peer = &g->peers[s->peer];
@@ -444,8 +499,7 @@ static void confirm(struct jv_gateway *g, struct gw_session *gs, jv_time now)
 
 	/* A rehandshake is a new session: the old one ends explicitly. */
 	if (peer->live && peer->live != s)
-		terminate_session(peer->live, JV_IN_TERMINATE_CMD,
-				  JV_REASON_OPERATOR_TERMINATED, "peer", now);
+		replace_live(g, peer->live, now, out);
 	peer->live = s;
 	if (peer->pending == s)
 		peer->pending = NULL;
@@ -966,7 +1020,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	if (s->fsm.state == JV_STATE_BIRTH) {
 		if (!jv_addr_equal(from, &gs->hs_from))
 			goto done;
-		confirm(g, gs, now);
+		confirm(g, gs, now, out);
 		on_binding = true;
 	}
 	/* Data on the binding in the millisecond of the last full pass, no

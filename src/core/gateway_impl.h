@@ -100,6 +100,14 @@ struct jv_gateway {
 	uint64_t hs_dropped_source;		/* proven source over its rate */
 	uint64_t hs_dropped_global;		/* global bucket empty */
 	uint64_t hs_dh;				/* initiations given a DH */
+	/* The two silent misconfigurations (issue 11), part of hs_dropped:
+	 * a client with another gateway key (its mac1 is wrong) and a key
+	 * that is no [Peer] (known once the first DH opened it). */
+	uint64_t hs_bad_mac1, hs_unknown_key;
+	struct jv_addr bad_mac1_from, unknown_key_from;
+	uint8_t unknown_key[32];
+	bool lookup_missed;			/* set by lookup_peer */
+	uint8_t missed_key[32];
 
 	/* ownership (PD-9, gateway_owner.c) */
 	bool durable;				/* records are written to a store */

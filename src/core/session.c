@@ -86,9 +86,11 @@ void jv_sess_destroy(struct jv_session *s)
 
 void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 		     const uint8_t send_key[32], const uint8_t recv_key[32],
-		     const uint8_t root[32], jv_time now)
+		     const uint8_t root[32], const uint8_t *peer_public,
+		     const struct jv_addr *remote, jv_time now)
 {
 	struct jv_event ev;
+	char key[JV_KEY_B64_MAX], addr[JV_ADDR_STR_MAX];
 
 	memcpy(s->id, id, JV_SESSION_ID_BYTES);
 	sodium_bin2hex(s->id_hex, sizeof s->id_hex, id, JV_SESSION_ID_BYTES);
@@ -103,6 +105,15 @@ void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 	jv_ev_init(&ev, JV_EV_SESSION_CREATED);
 	JV_EV_SET(&ev, state, JV_STATE_BIRTH);
 	JV_EV_SET(&ev, policy, &s->policy);
+	/* Who the other side is and where it spoke from (issue 11): a
+	 * public key is what the operator wrote in the config, no secret. */
+	if (peer_public) {
+		sodium_bin2base64(key, sizeof key, peer_public, 32,
+				  sodium_base64_VARIANT_ORIGINAL);
+		JV_EV_SET(&ev, peer_public_key, key);
+	}
+	if (remote && jv_addr_format(remote, addr, sizeof addr) == JV_OK)
+		JV_EV_SET(&ev, remote_addr, addr);
 	jv_sess_emit(s, &ev, now);
 }
 

@@ -248,10 +248,12 @@ JV_MUST_CHECK int jv_sess_init(struct jv_session *s, enum jv_role role,
 void jv_sess_destroy(struct jv_session *s);
 
 /* Adopt the handshake's id, keys and root secret; emit SessionCreated
- * (BIRTH, v0). */
+ * (BIRTH, v0) with the other side's static public key and address when
+ * given (NULL: not known). */
 void jv_sess_created(struct jv_session *s, const uint8_t id[16],
 		     const uint8_t send_key[32], const uint8_t recv_key[32],
-		     const uint8_t root[32], jv_time now);
+		     const uint8_t root[32], const uint8_t *peer_public,
+		     const struct jv_addr *remote, jv_time now);
 
 /* ---- events ----------------------------------------------------------- */
 

@@ -126,7 +126,14 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 		if (d->client)
 			snprintf(d->session_hex, sizeof d->session_hex, "%s",
 				 o->session_id);
-		dmn_log(d, "session %s created", id);
+		/* who and from where: the gateway's log names its client */
+		dmn_log(d, "session %s created%s%s%s%s", id,
+			!JV_EV_HAS(ev, peer_public_key) ? "" :
+			d->client ? " with gateway " : " for peer ",
+			JV_EV_HAS(ev, peer_public_key) ? ev->peer_public_key : "",
+			!JV_EV_HAS(ev, remote_addr) ? "" :
+			d->client ? " at " : " from ",
+			JV_EV_HAS(ev, remote_addr) ? ev->remote_addr : "");
 		break;
 	case JV_EV_SESSION_STATE_CHANGE:
 		dmn_log(d, "session %s %s -> %s (%s) v%llu", id,
@@ -165,6 +172,9 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 		if (d->client && JV_EV_HAS(ev, reason_code))
 			snprintf(d->end_reason, sizeof d->end_reason, "%s",
 				 jv_reason_name(ev->reason_code));
+		if (d->client && JV_EV_HAS(ev, reason_code) &&
+		    ev->reason_code == JV_REASON_SESSION_REPLACED)
+			dmn_log(d, "the gateway replaced this session: another client is using this key, or this client restarted");
 		break;
 	default:
 		break;

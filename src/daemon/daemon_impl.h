@@ -58,6 +58,14 @@ struct dmn_counters {
 	uint64_t out_overflow, bad_index;
 };
 
+/* What the handshake diagnostics last said, and when (dmn_hslog.c). */
+struct dmn_hslog {
+	uint64_t cl_reported;		/* client: unanswered initiations */
+	jv_time cl_at;
+	uint64_t mac1_reported, unknown_reported;	/* gateway counters */
+	jv_time mac1_at, unknown_at;
+};
+
 struct jv_daemon {
 	const struct jv_config *cfg;
 	struct jv_loop loop;
@@ -85,6 +93,8 @@ struct jv_daemon {
 	struct dmn_store *store;	/* NULL: sessions die with the process */
 	struct jv_udp_gw gws;
 	struct dmn_fdref gwref[JV_UDP_LISTEN_MAX];
+
+	struct dmn_hslog hslog;
 
 	/* lifecycle */
 	bool operator_stop;		/* signal or terminate command */
@@ -154,6 +164,13 @@ jv_time dmn_gateway_deadline(struct jv_daemon *d);
 void dmn_gateway_stop(struct jv_daemon *d);
 void dmn_gateway_close(struct jv_daemon *d);
 json_t *dmn_gateway_terminate(struct jv_daemon *d, const char *arg);
+
+/* ---- handshakes that fail in silence (dmn_hslog.c) ---- */
+/* Client: after each tick.  Gateway: after each batch of datagrams and
+ * each tick; the deadline is when a held-back line falls due. */
+void dmn_hslog_client(struct jv_daemon *d, jv_time now);
+void dmn_hslog_gateway(struct jv_daemon *d, jv_time now);
+jv_time dmn_hslog_deadline(const struct jv_daemon *d);
 
 /* ---- status.c ---- */
 json_t *dmn_status(struct jv_daemon *d);

@@ -197,6 +197,7 @@ void dmn_client_tick(struct jv_daemon *d, jv_time now)
 	dmn_room(d);
 	if (jv_client_tick(d->client, now, d->out))
 		dmn_log_at(d, LOG_ERR, "engine tick failed");
+	dmn_hslog_client(d, now);
 }
 
 jv_time dmn_client_deadline(struct jv_daemon *d)

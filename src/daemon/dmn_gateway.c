@@ -106,6 +106,7 @@ static void on_listen(struct jv_loop *l, int fd, unsigned events, void *ud)
 		if (!d->rx->more)
 			break;
 	}
+	dmn_hslog_gateway(d, now);
 }
 
 void dmn_gateway_tick(struct jv_daemon *d, jv_time now)
@@ -121,13 +122,17 @@ void dmn_gateway_tick(struct jv_daemon *d, jv_time now)
 			break;
 		dmn_flush_out(d);
 	}
+	dmn_hslog_gateway(d, now);
 }
 
 jv_time dmn_gateway_deadline(struct jv_daemon *d)
 {
 	jv_time g = jv_gateway_deadline(d->gw), s = dmn_store_deadline(d);
+	jv_time h = dmn_hslog_deadline(d);
 
-	return g < s ? g : s;
+	if (s < g)
+		g = s;
+	return h < g ? h : g;
 }
 
 int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)

@@ -109,12 +109,17 @@ static json_t *counters_json(const struct jv_daemon *d)
 static json_t *client_json(struct jv_daemon *d)
 {
 	struct jv_session_status st;
+	struct jv_client_handshake hs;
 	json_t *s, *paths;
 
 	jv_client_status(d->client, &st);
 	s = dmn_session_json(&st);
 	if (!s)
 		return NULL;
+	/* initiations nothing answered yet: a wrong key on either side */
+	jv_client_handshake_info(d->client, &hs);
+	json_object_set_new(s, "handshakes_unanswered",
+			    json_integer((json_int_t)hs.unanswered));
 	/* Add what the daemon knows of each path: endpoint, OS errors. */
 	paths = json_object_get(s, "transports");
 	for (size_t i = 0; i < json_array_size(paths) && i < d->npaths; i++) {
@@ -168,13 +173,15 @@ static json_t *handshakes_json(const struct jv_daemon *d)
 	struct jv_gateway_counters c;
 
 	jv_gateway_counters(d->gw, &c);
-	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			 "under_load", c.hs_under_load,
 			 "dh", (json_int_t)c.hs_dh,
 			 "cookie_sent", (json_int_t)c.hs_cookie_sent,
 			 "dropped", (json_int_t)c.hs_dropped,
 			 "dropped_source", (json_int_t)c.hs_dropped_source,
-			 "dropped_global", (json_int_t)c.hs_dropped_global);
+			 "dropped_global", (json_int_t)c.hs_dropped_global,
+			 "bad_mac1", (json_int_t)c.hs_bad_mac1,
+			 "unknown_key", (json_int_t)c.hs_unknown_key);
 }
 
 json_t *dmn_status(struct jv_daemon *d)

@@ -98,6 +98,9 @@ static struct jv_policy test_policy;
  * An event of type t with every field its type allows, each with a value
  * its kind and the type's table accept.
  */
+/* A public key as the config writes it ('+' and '/' included). */
+#define TEST_KEY "q+/VVmQc3cPU8L8rXkxPm2NQcB3p1DgJSNkhuvI0o0s="
+
 static void full_event(struct jv_event *ev, enum jv_event_type t)
 {
 	const struct jv_event_spec *sp = jv_event_spec(t);
@@ -171,6 +174,8 @@ static void full_event(struct jv_event *ev, enum jv_event_type t)
 	SET_IF_(observed_value, 0.35);
 	SET_IF_(suppressed_count, 17);
 	SET_IF_(policy, &test_policy);
+	SET_IF_(peer_public_key, TEST_KEY);
+	SET_IF_(remote_addr, "198.18.1.2:40001");
 #undef SET_IF_
 	if (ev->set & JV_FBIT(reason_code)) {
 		ev->reason_code = JV_REASON_LOSS_THRESHOLD_EXCEEDED;
@@ -1107,6 +1112,84 @@ static void session_created_carries_policy(void **st)
 					 &len), JV_ERR_INVAL);
 }
 
+/* Issue 11: who the session is with and where it came from, each field
+ * with one shape that the writer, the reader and the check enforce. */
+static void session_created_carries_identity(void **st)
+{
+	struct jv_event ev = { .type = JV_EV_SESSION_CREATED, .ts_ms = 1 };
+	struct jv_parsed_event p;
+	struct jv_diag d;
+	char buf[JV_EVENT_LINE_MAX], bad[JV_EVENT_LINE_MAX], why[200];
+	size_t len;
+	static const char *const good_addrs[] = {
+		"198.18.1.2:40001", "[2001:db8:0:0:0:0:0:2]:51820",
+		"[fe80::1]:0",
+	};
+	static const char *const bad_addrs[] = {
+		"", "198.18.1.2", "198.18.1.2:", "198.18.1.2:65536",
+		"host:80", "[2001:db8::2]", "2001:db8::2]:1", "[zz::1]:1",
+		"198.18.1.2:123456", "[]:1",
+	};
+	static const char *const bad_keys[] = {
+		"", "short", TEST_KEY "A",
+		"q+/VVmQc3cPU8L8rXkxPm2NQcB3p1DgJSNkhuvI0o0s",	/* no pad */
+		"q-_VVmQc3cPU8L8rXkxPm2NQcB3p1DgJSNkhuvI0o0s=",	/* URL set */
+	};
+
+	(void)st;
+	JV_EV_SET(&ev, state, JV_STATE_BIRTH);
+	JV_EV_SET(&ev, peer_public_key, TEST_KEY);
+	JV_EV_SET(&ev, remote_addr, "198.18.1.2:40001");
+	assert_int_equal(jv_event_format(&gw, &ev, 0, zeros, buf, sizeof(buf),
+					 &len), 0);
+	assert_non_null(strstr(buf, "\"details\":{\"peer_public_key\":\""
+			       TEST_KEY "\",\"remote_addr\":"
+			       "\"198.18.1.2:40001\"}"));
+	assert_int_equal(jv_event_parse(buf, len, &p, &d), 0);
+	assert_string_equal(p.ev.peer_public_key, TEST_KEY);
+	assert_string_equal(p.ev.remote_addr, "198.18.1.2:40001");
+	jv_parsed_event_free(&p);
+
+	for (size_t i = 0; i < sizeof good_addrs / sizeof *good_addrs; i++) {
+		ev.remote_addr = good_addrs[i];
+		assert_int_equal(jv_event_check(&ev, why, sizeof why), 0);
+	}
+	for (size_t i = 0; i < sizeof bad_addrs / sizeof *bad_addrs; i++) {
+		ev.remote_addr = bad_addrs[i];
+		assert_int_equal(jv_event_check(&ev, why, sizeof why),
+				 JV_ERR_INVAL);
+		assert_non_null(strstr(why, "details.remote_addr"));
+	}
+	ev.remote_addr = NULL;	/* null, as for any string: not known */
+	assert_int_equal(jv_event_check(&ev, NULL, 0), 0);
+	ev.remote_addr = "198.18.1.2:40001";
+	for (size_t i = 0; i < sizeof bad_keys / sizeof *bad_keys; i++) {
+		ev.peer_public_key = bad_keys[i];
+		assert_int_equal(jv_event_check(&ev, why, sizeof why),
+				 JV_ERR_INVAL);
+		assert_non_null(strstr(why, "details.peer_public_key"));
+	}
+	ev.peer_public_key = TEST_KEY;
+
+	/* the reader makes the same checks */
+	splice(bad, sizeof(bad), buf, "0o0s=", "0o0s");
+	assert_int_equal(jv_event_parse(bad, strlen(bad), &p, &d), JV_ERR_PARSE);
+	assert_string_equal(d.key, "details.peer_public_key");
+	splice(bad, sizeof(bad), buf, ":40001", "");
+	assert_int_equal(jv_event_parse(bad, strlen(bad), &p, &d), JV_ERR_PARSE);
+	assert_string_equal(d.key, "details.remote_addr");
+
+	/* SessionCreated only: no other type carries them */
+	memset(&ev, 0, sizeof ev);
+	ev.type = JV_EV_SESSION_TERMINATED;
+	JV_EV_SET(&ev, reason_code, JV_REASON_SESSION_REPLACED);
+	assert_int_equal(jv_event_check(&ev, NULL, 0), 0);
+	JV_EV_SET(&ev, remote_addr, "198.18.1.2:40001");
+	assert_int_equal(jv_event_check(&ev, why, sizeof why), JV_ERR_INVAL);
+	assert_non_null(strstr(why, "not allowed in SessionTerminated"));
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1135,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(parse_rejects_truncation_and_oddities),
 		cmocka_unit_test(parse_checks_conditional_reason),
 		cmocka_unit_test(session_created_carries_policy),
+		cmocka_unit_test(session_created_carries_identity),
 		cmocka_unit_test(round_trip_every_type),
 	};
 

@@ -54,6 +54,14 @@ void record(void *ud, const struct jv_event_origin *o,
 			snprintf(r->marker, sizeof r->marker, "%s",
 				 ev->freshness_marker_type);
 		snprintf(r->session, sizeof r->session, "%s", o->session_id);
+		r->peer_origin = JV_EV_HAS(ev, origin) && ev->origin &&
+				 !strcmp(ev->origin, "peer");
+		if (JV_EV_HAS(ev, peer_public_key) && ev->peer_public_key)
+			snprintf(r->peer_key, sizeof r->peer_key, "%s",
+				 ev->peer_public_key);
+		if (JV_EV_HAS(ev, remote_addr) && ev->remote_addr)
+			snprintf(r->remote, sizeof r->remote, "%s",
+				 ev->remote_addr);
 	}
 }
 

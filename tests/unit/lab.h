@@ -70,6 +70,9 @@ struct rec {
 	uint64_t version;
 	char marker[16];	/* freshness_marker_type */
 	char session[JV_SESSION_ID_HEX];
+	bool peer_origin;	/* details.origin = "peer" */
+	char peer_key[JV_KEY_B64_MAX];	/* SessionCreated: details.peer_public_key */
+	char remote[JV_ADDR_STR_MAX];	/* ... and details.remote_addr */
 };
 
 struct side {

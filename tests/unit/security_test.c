@@ -579,7 +579,7 @@ static void send_counter_never_wraps(void **st)
 	memset(&s, 0, sizeof s);
 	assert_int_equal(jv_sess_init(&s, JV_ROLE_CLIENT, &pol, "c",
 				      jv_seeded_rng(&sr), NULL, NULL, 2), 0);
-	jv_sess_created(&s, id, k1, k2, k1, 1000);
+	jv_sess_created(&s, id, k1, k2, k1, NULL, NULL, 1000);
 	assert_true(jv_keys_seal(&s, JV_MSG_DATA, ip, sizeof ip, buf,
 				 sizeof buf) > 0);
 	s.cur.send_counter = JV_REJECT_AFTER_MESSAGES - 1;

@@ -44,7 +44,7 @@ static void bare_birth(struct bare *b)
 	memset(k1, 1, sizeof k1);
 	memset(k2, 2, sizeof k2);
 	memset(root, 3, sizeof root);
-	jv_sess_created(&b->s, id, k1, k2, root, T0);
+	jv_sess_created(&b->s, id, k1, k2, root, NULL, NULL, T0);
 	jv_addr_from_ipv4(&b->from, 0x0a000102, 40001);
 }
 
