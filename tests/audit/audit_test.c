@@ -505,6 +505,61 @@ static void good_gateway_stream_passes(void **st)
 	free(t);
 }
 
+/* Issue 11: a session replaced by a newer handshake of its key.  The
+ * gateway ends it by its own decision (no origin), the client because
+ * the gateway said so (origin "peer"); SessionCreated names the peer.
+ * Both streams pass, and the auditor counts the new code. */
+static void replaced_session_passes(void **st)
+{
+	struct t *t = t_new();
+	const struct jv_event_origin *g = &t->g, *c = &t->c;
+	struct seen s;
+	struct jv_event e;
+
+	(void)st;
+	e = E(JV_EV_SESSION_CREATED, 1000, 0);
+	JV_EV_SET(&e, state, JV_STATE_BIRTH);
+	JV_EV_SET(&e, policy, &t->pol);
+	JV_EV_SET(&e, peer_public_key,
+		  "q+/VVmQc3cPU8L8rXkxPm2NQcB3p1DgJSNkhuvI0o0s=");
+	JV_EV_SET(&e, remote_addr, "198.18.1.2:40001");
+	put(t, g, &e);
+	ssc(t, g, 1010, 1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT);
+	attached(t, g, 1010, 1, "udp:198.18.1.2:40001");
+	ssc(t, g, 9000, 2, JV_STATE_ATTACHED, JV_STATE_TERMINATED,
+	    JV_REASON_SESSION_REPLACED);
+	e = E(JV_EV_SESSION_TERMINATED, 9000, 2);
+	JV_EV_SET(&e, reason_code, JV_REASON_SESSION_REPLACED);
+	JV_EV_SET(&e, session_age_ms, 8000);
+	JV_EV_SET(&e, transportless_age_ms, 0);
+	JV_EV_SET(&e, total_switches, 0);
+	put(t, g, &e);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.r.terminations[JV_REASON_SESSION_REPLACED], 1);
+
+	t->n = 0;
+	born_attached(t, c);
+	e = E(JV_EV_SESSION_STATE_CHANGE, 9010, 2);
+	JV_EV_SET(&e, previous_state, JV_STATE_ATTACHED);
+	JV_EV_SET(&e, new_state, JV_STATE_TERMINATED);
+	JV_EV_SET(&e, reason_code, JV_REASON_SESSION_REPLACED);
+	JV_EV_SET(&e, origin, "peer");
+	put(t, c, &e);
+	e = E(JV_EV_SESSION_TERMINATED, 9010, 2);
+	JV_EV_SET(&e, reason_code, JV_REASON_SESSION_REPLACED);
+	JV_EV_SET(&e, session_age_ms, 8010);
+	JV_EV_SET(&e, transportless_age_ms, 0);
+	JV_EV_SET(&e, total_switches, 0);
+	JV_EV_SET(&e, origin, "peer");
+	put(t, c, &e);
+	run(t, &s);
+	expect(&s, 0);
+	assert_int_equal(s.r.terminations[JV_REASON_SESSION_REPLACED], 1);
+	free(t);
+}
+
 static void chain_edit_gap_reorder(void **st)
 {
 	struct t *t = t_new();
@@ -2298,6 +2353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_client_stream_passes),
 		cmocka_unit_test(good_gateway_stream_passes),
+		cmocka_unit_test(replaced_session_passes),
 		cmocka_unit_test(chain_edit_gap_reorder),
 		cmocka_unit_test(parse_errors_do_not_stop_the_audit),
 		cmocka_unit_test(truncated_and_overlong_lines),
