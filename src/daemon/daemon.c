@@ -174,7 +174,7 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 				 jv_reason_name(ev->reason_code));
 		if (d->client && JV_EV_HAS(ev, reason_code) &&
 		    ev->reason_code == JV_REASON_SESSION_REPLACED)
-			dmn_log(d, "the gateway replaced this session: another client is using this key, or this client restarted");
+			dmn_log_at(d, LOG_WARNING, "the gateway replaced this session: another client is using this key, or this client restarted");
 		break;
 	default:
 		break;

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
@@ -92,10 +93,10 @@ void dmn_hslog_client(struct jv_daemon *d, jv_time now)
 		return;
 	endpoints(d, hs.paths, where, sizeof where);
 	own_key(d, key);
-	dmn_log(d, "no answer to %llu handshakes in %llu s from %s: is this client's public key (%s) a [Peer] of the gateway, and the gateway's PublicKey right?",
-		(unsigned long long)hs.unanswered,
-		(unsigned long long)((now - hs.first_ms + 500) / 1000), where,
-		key);
+	dmn_log_at(d, LOG_WARNING, "no answer to %llu handshakes in %llu s from %s: is this client's public key (%s) a [Peer] of the gateway, and the gateway's PublicKey right?",
+		   (unsigned long long)hs.unanswered,
+		   (unsigned long long)((now - hs.first_ms + 500) / 1000),
+		   where, key);
 	h->cl_reported = hs.unanswered;
 	h->cl_at = now;
 }
@@ -110,9 +111,10 @@ static void gw_kind(struct jv_daemon *d, uint64_t count, uint64_t *reported,
 
 	if (count <= *reported || (*at && now < *at + DMN_HSLOG_GATEWAY_MS))
 		return;
-	dmn_log(d, "%llu handshake%s with %s in the last %u s (last from %s%s",
-		(unsigned long long)n, n == 1 ? "" : "s", what,
-		DMN_HSLOG_GATEWAY_MS / 1000, jv_netaddr_str(from, a), tail);
+	dmn_log_at(d, LOG_WARNING,
+		   "%llu handshake%s with %s in the last %u s (last from %s%s",
+		   (unsigned long long)n, n == 1 ? "" : "s", what,
+		   DMN_HSLOG_GATEWAY_MS / 1000, jv_netaddr_str(from, a), tail);
 	*reported = count;
 	*at = now;
 }
