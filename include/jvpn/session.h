@@ -104,6 +104,10 @@ struct jv_path_status {
 	uint32_t consecutive_drops;
 	jv_time last_good_ms;		/* 0: never */
 	uint64_t tx_packets, rx_packets;
+	/* gateway: the tuple; client: the endpoint given to
+	 * jv_client_set_remote (has_remote false when none was) */
+	bool has_remote;
+	struct jv_addr remote;
 };
 
 struct jv_session_status {

@@ -367,6 +367,8 @@ void jv_sess_status(const struct jv_session *s, bool live,
 		ps->last_good_ms = h.last_good_ms == JV_TIME_NEVER ? 0 : h.last_good_ms;
 		ps->tx_packets = p->tx_packets;
 		ps->rx_packets = p->rx_packets;
+		ps->remote = p->remote;
+		ps->has_remote = p->remote.port != 0;
 	}
 }
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,11 +14,90 @@
 #include "daemon/config.h"
 #include "daemon/ctl_client.h"
 
-static const char run_dir[] = "/run/jvpn";
+const char *jv_ctl_run_dir(void)
+{
+	const char *e = getenv("JVPN_RUN_DIR");
+
+	return e && *e ? e : JV_CTL_RUN_DIR;
+}
+
+int jv_ctl_iface_socket(const char *dir, const char *iface, char *out,
+			size_t out_len, char *why, size_t why_len)
+{
+	size_t l = strlen(iface);
+
+	/* an interface name, not a path: the socket is <dir>/<name>.sock */
+	if (!l || l >= JV_CTL_IFNAME_MAX || strchr(iface, '/') ||
+	    !strcmp(iface, ".") || !strcmp(iface, "..")) {
+		snprintf(why, why_len, "'%s' is not an interface name (1..%d bytes, no '/')",
+			 iface, JV_CTL_IFNAME_MAX - 1);
+		return JV_ERR_INVAL;
+	}
+	if ((size_t)snprintf(out, out_len, "%s/%s.sock", dir ? dir :
+			     jv_ctl_run_dir(), iface) >= out_len) {
+		snprintf(why, why_len, "%s/%s.sock: path too long",
+			 dir ? dir : jv_ctl_run_dir(), iface);
+		return JV_ERR_INVAL;
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int jv_ctl_list(const char *dir, char (*out)[JV_CFG_PATH_MAX], unsigned max,
+		unsigned *n, char *why, size_t why_len)
+{
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	if (!dir)
+		dir = jv_ctl_run_dir();
+	d = opendir(dir);
+	if (!d) {
+		snprintf(why, why_len, "%s: %s: is jvpn up running? (or give --socket PATH)",
+			 dir, strerror(errno));
+		return errno == ENOENT ? JV_ERR_NOTFOUND : JV_ERR_IO;
+	}
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l < 6 || strcmp(e->d_name + l - 5, ".sock"))
+			continue;
+		if (*n == max) {
+			closedir(d);
+			snprintf(why, why_len, "%s: more than %u control sockets",
+				 dir, max);
+			return JV_ERR_NOSPACE;
+		}
+		if ((size_t)snprintf(out[*n], sizeof out[*n], "%s/%s", dir,
+				     e->d_name) < sizeof out[*n])
+			(*n)++;
+	}
+	closedir(d);
+	qsort(out, *n, sizeof out[0], by_name);
+	return 0;
+}
+
+void jv_ctl_sock_iface(const char *path, char *out, size_t out_len)
+{
+	const char *b = strrchr(path, '/');
+	size_t l;
+
+	b = b ? b + 1 : path;
+	l = strlen(b);
+	if (l > 5 && !strcmp(b + l - 5, ".sock"))
+		l -= 5;
+	snprintf(out, out_len, "%.*s", (int)l, b);
+}
 
 int jv_ctl_find(const char *sock, const char *config, char *out,
 		size_t out_len, char *why, size_t why_len)
 {
+	const char *run_dir = jv_ctl_run_dir();
 	struct jv_config *cfg = NULL;
 	struct jv_diag d;
 	char found[2][JV_CFG_PATH_MAX];
@@ -66,7 +146,7 @@ int jv_ctl_find(const char *sock, const char *config, char *out,
 		return JV_ERR_NOTFOUND;
 	}
 	if (n > 1) {
-		snprintf(why, why_len, "%u control sockets in %s (%s, %s, ...): choose one with --socket PATH",
+		snprintf(why, why_len, "%u control sockets in %s (%s, %s, ...): name the interface or give --socket PATH",
 			 n, run_dir, found[0], found[1]);
 		return JV_ERR_INVAL;
 	}

@@ -13,9 +13,38 @@
 
 #include <jansson.h>
 
+#include "daemon/config.h"
 #include "jvpn/error.h"
 
-enum { JV_CTL_CLIENT_BUF = 8192 };
+enum {
+	JV_CTL_CLIENT_BUF = 8192,
+	JV_CTL_IFNAME_MAX = 16,		/* IFNAMSIZ */
+	JV_CTL_LIST_MAX = 256,		/* daemons `jvpn show` lists */
+};
+
+/* Where the daemons' sockets are unless ControlSocket says otherwise. */
+#define JV_CTL_RUN_DIR "/run/jvpn"
+
+/* JVPN_RUN_DIR when set and not empty (tests, a non-root lab), else
+ * JV_CTL_RUN_DIR. */
+const char *jv_ctl_run_dir(void);
+
+/* The socket of interface iface: <dir>/<iface>.sock (dir NULL: the run
+ * directory).  Returns 0, or JV_ERR_INVAL with why (not a name: empty,
+ * too long, has a '/'; or the path does not fit). */
+JV_MUST_CHECK int jv_ctl_iface_socket(const char *dir, const char *iface,
+				      char *out, size_t out_len, char *why,
+				      size_t why_len);
+
+/* Every *.sock in dir (NULL: the run directory), sorted by name, at most
+ * max.  Returns 0 (*n may be 0), or JV_ERR_NOTFOUND (no such directory),
+ * JV_ERR_IO, JV_ERR_NOSPACE (more than max) with why. */
+JV_MUST_CHECK int jv_ctl_list(const char *dir, char (*out)[JV_CFG_PATH_MAX],
+			      unsigned max, unsigned *n, char *why,
+			      size_t why_len);
+
+/* The interface a socket path names: "/run/jvpn/jv0.sock" -> "jv0". */
+void jv_ctl_sock_iface(const char *path, char *out, size_t out_len);
 
 struct jv_ctl_client {
 	int fd;
@@ -25,7 +54,8 @@ struct jv_ctl_client {
 
 /*
  * Which socket to talk to: `sock` when given; else the ControlSocket of
- * config file `config` when given; else the only socket in /run/jvpn.
+ * config file `config` when given; else the only socket in the run
+ * directory.
  * Returns 0 (path in out) or JV_ERR_NOTFOUND / JV_ERR_INVAL with why.
  */
 JV_MUST_CHECK int jv_ctl_find(const char *sock, const char *config,

@@ -115,6 +115,7 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 	char id[9];
 
 	jv_evfile_append(&d->ev, o, ev, ev->ts_ms);
+	dmn_status_note_event(d, o, ev);
 	short_id(o->session_id, id);
 	if (ev->type == JV_EV_SESSION_CREATED ||
 	    ev->type == JV_EV_SESSION_STATE_CHANGE ||
@@ -441,6 +442,7 @@ static void teardown(struct jv_daemon *d)
 		jv_loop_close(&d->loop);
 	free(d->out);
 	free(d->rx);
+	dmn_status_free(d);
 }
 
 int jv_daemon_run(const struct jv_config *cfg)

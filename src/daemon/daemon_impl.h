@@ -102,6 +102,9 @@ struct jv_daemon {
 	int exit_code;
 	char session_hex[JV_SESSION_ID_HEX];	/* client: latest session */
 	char end_reason[48];
+
+	/* status.c: each live session's last switch and why */
+	struct dmn_notes *notes;
 };
 
 /* stderr, one line, prefixed "jvpn[<ifname>] HH:MM:SS.mmm " and, under
@@ -174,6 +177,24 @@ jv_time dmn_hslog_deadline(const struct jv_daemon *d);
 
 /* ---- status.c ---- */
 json_t *dmn_status(struct jv_daemon *d);
+/* Called with every engine event (dmn_on_event): remembers per session
+ * the transport it is bound to, what took it off ATTACHED and its last
+ * TransportSwitch, for `jvpn show`'s "last switch". */
+void dmn_status_note_event(struct jv_daemon *d,
+			   const struct jv_event_origin *o,
+			   const struct jv_event *ev);
+/* The last switch of session sid, as its events told it. */
+struct dmn_switch_note {
+	bool valid;
+	jv_time ts_ms;
+	char from[JV_TRANSPORT_ID_MAX], to[JV_TRANSPORT_ID_MAX];
+	char reason[48];		/* why the session left ATTACHED */
+	char trigger[16];		/* forced / discretionary, or "" */
+};
+bool dmn_status_last_switch(const struct jv_daemon *d, const char *sid,
+			    struct dmn_switch_note *out);
+/* Free what dmn_status_note_event kept (teardown). */
+void dmn_status_free(struct jv_daemon *d);
 json_t *dmn_session_json(const struct jv_session_status *st);
 json_t *dmn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

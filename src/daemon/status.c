@@ -4,6 +4,8 @@
  * `jvpn status`, `--json` and scripts all read the same thing.
  */
 
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/daemon_impl.h"
@@ -49,6 +51,14 @@ static json_t *path_json(const struct jv_path_status *p)
 	json_object_set_new(j, "last_good_ms", p->last_good_ms ?
 			    json_integer((json_int_t)p->last_good_ms) :
 			    json_null());
+	/* the remote address in full (gateway: the tuple, whose name is a
+	 * hash for IPv6; client: the endpoint) */
+	if (p->has_remote) {
+		char a[JV_NETADDR_STR_MAX];
+
+		json_object_set_new(j, "endpoint",
+				    json_string(jv_netaddr_str(&p->remote, a)));
+	}
 	return j;
 }
 
@@ -86,6 +96,55 @@ json_t *dmn_session_json(const struct jv_session_status *st)
 	return j;
 }
 
+/*
+ * What `jvpn show` reads besides the engine's snapshot: when the peer was
+ * last heard (the latest last_good_ms over the paths: an authenticated
+ * packet or an answered probe, health.c), the peer's endpoint (the bound
+ * transport's), and the last switch with its why (status_notes.c).
+ */
+static void session_extras(const struct jv_daemon *d,
+			   const struct jv_session_status *st, json_t *j,
+			   jv_time now)
+{
+	struct dmn_switch_note sw;
+	jv_time last = 0;
+	json_t *endpoint = json_null();
+
+	if (!j)
+		return;
+	for (unsigned i = 0; i < st->npaths && i < JV_MAX_TRANSPORTS; i++) {
+		const struct jv_path_status *p = &st->paths[i];
+
+		if (p->last_good_ms > last)
+			last = p->last_good_ms;
+		if (p->has_remote && st->bound[0] && !strcmp(p->id, st->bound)) {
+			char a[JV_NETADDR_STR_MAX];
+
+			json_decref(endpoint);
+			endpoint = json_string(jv_netaddr_str(&p->remote, a));
+		}
+	}
+	json_object_set_new(j, "endpoint", endpoint);
+	json_object_set_new(j, "latest_packet_ms",
+			    last ? json_integer((json_int_t)last) : json_null());
+	json_object_set_new(j, "latest_packet_age_ms", last ?
+			    json_integer((json_int_t)(now > last ? now - last : 0)) :
+			    json_null());
+	if (!st->session_id[0] ||
+	    !dmn_status_last_switch(d, st->session_id, &sw)) {
+		json_object_set_new(j, "last_switch", json_null());
+		return;
+	}
+	json_object_set_new(j, "last_switch", json_pack(
+		"{s:I,s:I,s:s?,s:s,s:s?,s:s?}",
+		"ts_ms", (json_int_t)sw.ts_ms,
+		"age_ms", (json_int_t)(now > sw.ts_ms ? now - sw.ts_ms : 0),
+		"from", sw.from[0] ? sw.from : NULL,
+		"to", sw.to,
+		"reason", sw.reason[0] ? sw.reason : NULL,
+		"trigger_class", sw.trigger[0] ? sw.trigger : NULL));
+}
+
 static json_t *counters_json(const struct jv_daemon *d)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
@@ -106,7 +165,7 @@ static json_t *counters_json(const struct jv_daemon *d)
 			 "bad_index", (json_int_t)d->n.bad_index);
 }
 
-static json_t *client_json(struct jv_daemon *d)
+static json_t *client_json(struct jv_daemon *d, jv_time now)
 {
 	struct jv_session_status st;
 	struct jv_client_handshake hs;
@@ -120,6 +179,7 @@ static json_t *client_json(struct jv_daemon *d)
 	jv_client_handshake_info(d->client, &hs);
 	json_object_set_new(s, "handshakes_unanswered",
 			    json_integer((json_int_t)hs.unanswered));
+	session_extras(d, &st, s, now);
 	/* Add what the daemon knows of each path: endpoint, OS errors. */
 	paths = json_object_get(s, "transports");
 	for (size_t i = 0; i < json_array_size(paths) && i < d->npaths; i++) {
@@ -143,7 +203,28 @@ static json_t *client_json(struct jv_daemon *d)
 	return s;
 }
 
-static json_t *gateway_json(struct jv_daemon *d)
+static json_t *allowed_json(const struct jv_cfg_peer *cp)
+{
+	json_t *allowed = json_array();
+
+	for (unsigned i = 0; allowed && i < cp->nallowed; i++)
+		json_array_append_new(allowed, cidr_json(&cp->allowed[i]));
+	return allowed;
+}
+
+/* The client's one peer: the gateway. */
+static json_t *client_peer_json(const struct jv_daemon *d)
+{
+	char key[JV_KEY_B64_SIZE];
+
+	if (!d->cfg->npeers)
+		return json_null();
+	jv_key_to_base64(d->cfg->peers[0].public_key, key);
+	return json_pack("{s:s,s:o}", "public_key", key, "allowed_ips",
+			 allowed_json(&d->cfg->peers[0]));
+}
+
+static json_t *gateway_json(struct jv_daemon *d, jv_time now)
 {
 	json_t *peers = json_array();
 
@@ -151,16 +232,16 @@ static json_t *gateway_json(struct jv_daemon *d)
 		const struct jv_cfg_peer *cp = &d->cfg->peers[p];
 		struct jv_session_status st;
 		char key[JV_KEY_B64_SIZE];
-		json_t *j, *allowed = json_array();
+		json_t *j, *s = json_null();
 
 		jv_key_to_base64(cp->public_key, key);
-		for (unsigned i = 0; i < cp->nallowed; i++)
-			json_array_append_new(allowed, cidr_json(&cp->allowed[i]));
 		j = json_pack("{s:s,s:o}", "public_key", key, "allowed_ips",
-			      allowed);
-		json_object_set_new(j, "session",
-				    jv_gateway_status(d->gw, p, &st) == 0 ?
-				    dmn_session_json(&st) : json_null());
+			      allowed_json(cp));
+		if (jv_gateway_status(d->gw, p, &st) == 0) {
+			s = dmn_session_json(&st);
+			session_extras(d, &st, s, now);
+		}
+		json_object_set_new(j, "session", s);
 		json_array_append_new(peers, j);
 	}
 	return peers;
@@ -184,6 +265,46 @@ static json_t *handshakes_json(const struct jv_daemon *d)
 			 "unknown_key", (json_int_t)c.hs_unknown_key);
 }
 
+/* Where this endpoint receives: the gateway's listening tuples, the
+ * client's transport sockets as bound (an ephemeral port is read back
+ * from the socket). */
+static void listen_json(const struct jv_daemon *d, json_t *j)
+{
+	json_t *addrs = json_array(), *ports = json_array();
+	char a[JV_NETADDR_STR_MAX];
+
+	for (unsigned i = 0; addrs && ports; i++) {
+		struct jv_addr la;
+		bool seen = false;
+		size_t k;
+		json_t *v;
+
+		if (d->client) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof ss;
+
+			if (i >= d->npaths)
+				break;
+			if (d->sock[i].fd < 0 ||
+			    getsockname(d->sock[i].fd, (struct sockaddr *)&ss, &sl) ||
+			    jv_netaddr_from_sockaddr(&la, (struct sockaddr *)&ss, sl))
+				continue;
+		} else {
+			if (i >= d->gws.nsock)
+				break;
+			la = d->gws.bound[i];
+		}
+		json_array_append_new(addrs,
+				      json_string(jv_netaddr_str(&la, a)));
+		json_array_foreach(ports, k, v)
+			seen |= json_integer_value(v) == la.port;
+		if (!seen)
+			json_array_append_new(ports, json_integer(la.port));
+	}
+	json_object_set_new(j, "listen", addrs ? addrs : json_null());
+	json_object_set_new(j, "listen_ports", ports ? ports : json_null());
+}
+
 json_t *dmn_status(struct jv_daemon *d)
 {
 	jv_time now = jv_clock_now();
@@ -196,22 +317,30 @@ json_t *dmn_status(struct jv_daemon *d)
 			      "now_ms", (json_int_t)now,
 			      "uptime_ms", (json_int_t)(now - d->started_ms));
 	json_t *addrs = json_array();
+	uint8_t pub[32];
+	char key[JV_KEY_B64_SIZE];
 
 	if (!j || !addrs) {
 		json_decref(j);
 		json_decref(addrs);
 		return dmn_error("out of memory");
 	}
+	if (jv_key_public(d->cfg->private_key, pub) == 0) {
+		jv_key_to_base64(pub, key);
+		json_object_set_new(j, "public_key", json_string(key));
+	}
+	listen_json(d, j);
 	for (unsigned i = 0; i < d->cfg->naddr; i++)
 		json_array_append_new(addrs, cidr_json(&d->cfg->addr[i]));
 	json_object_set_new(j, "addresses", addrs);
 	json_object_set_new(j, "policy", json_pack("{s:s,s:s}", "profile",
 			    jv_policy_profile_name(d->cfg->policy.profile),
 			    "version", d->cfg->policy.version));
-	if (d->client)
-		json_object_set_new(j, "session", client_json(d));
-	else {
-		json_object_set_new(j, "peers", gateway_json(d));
+	if (d->client) {
+		json_object_set_new(j, "peer", client_peer_json(d));
+		json_object_set_new(j, "session", client_json(d, now));
+	} else {
+		json_object_set_new(j, "peers", gateway_json(d, now));
 		json_object_set_new(j, "handshakes", handshakes_json(d));
 	}
 	json_object_set_new(j, "counters", counters_json(d));
