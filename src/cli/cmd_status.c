@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jvpn status [--json] [--socket PATH | --config FILE]: the daemon's
- * sessions, states, state_version, active transport, per-transport
- * health and counters, as a table or as the daemon's JSON.
+ * jvpn status [IFACE] [--json] [--socket PATH | --config FILE] [--dir DIR]:
+ * the daemon's sessions, states, state_version, active transport,
+ * per-transport health and counters, as a table or as the daemon's JSON;
+ * with no IFACE, socket or config, every daemon of the run directory
+ * (daemons.h).
  */
 
 #include <stdbool.h>
@@ -10,7 +12,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "daemon/ctl_client.h"
+#include "daemons.h"
+#include "human.h"
 
 static json_int_t num(const json_t *o, const char *k)
 {
@@ -30,21 +33,30 @@ static void print_session(const json_t *s, const char *indent, bool client)
 	size_t i;
 	json_t *p;
 
-	char peer[48] = "";
+	char peer[48] = "", tx[HUMAN_MAX], rx[HUMAN_MAX], age[HUMAN_MAX];
 
 	/* the client also knows the gateway's version (spec §2.5) */
 	if (client)
 		snprintf(peer, sizeof peer, " (gateway's %lld)",
 			 (long long)num(s, "peer_state_version"));
+	if (json_is_integer(json_object_get(s, "latest_packet_age_ms"))) {
+		char d[HUMAN_MAX];
+
+		snprintf(age, sizeof age, "%s ago", human_duration(
+			 (uint64_t)num(s, "latest_packet_age_ms"), 2, d));
+	} else {
+		snprintf(age, sizeof age, "never");
+	}
 	printf("%ssession %s  %s  state_version %lld%s  bound %s\n",
 	       indent, str(s, "session_id")[0] ? str(s, "session_id") : "(handshake pending)",
 	       str(s, "state"), (long long)num(s, "state_version"), peer,
 	       json_is_string(json_object_get(s, "bound_transport")) ?
 	       str(s, "bound_transport") : "(none)");
-	printf("%s  switches %lld  key epoch %lld  tx %lld B  rx %lld B\n",
+	printf("%s  switches %lld  key epoch %lld  tx %s  rx %s  latest packet %s\n",
 	       indent, (long long)num(s, "total_switches"),
-	       (long long)num(s, "key_epoch"), (long long)num(s, "tx_bytes"),
-	       (long long)num(s, "rx_bytes"));
+	       (long long)num(s, "key_epoch"),
+	       human_bytes((uint64_t)num(s, "tx_bytes"), tx),
+	       human_bytes((uint64_t)num(s, "rx_bytes"), rx), age);
 	if (!json_array_size(paths))
 		return;
 	printf("%s  %-22s %-8s %7s %7s %6s %5s %9s %9s  %s\n", indent,
@@ -75,10 +87,12 @@ static void print_text(const json_t *r)
 	const json_t *c = json_object_get(r, "counters");
 	const json_t *ev = json_object_get(r, "event_log");
 	const json_t *pol = json_object_get(r, "policy");
+	char up[HUMAN_MAX];
 
-	printf("interface %s (%s)  node %s  pid %lld  up %.1f s  policy %s %s\n",
+	printf("interface %s (%s)  node %s  pid %lld  up %s  policy %s %s\n",
 	       str(r, "interface"), str(r, "role"), str(r, "node_id"),
-	       (long long)num(r, "pid"), (double)num(r, "uptime_ms") / 1000.0,
+	       (long long)num(r, "pid"),
+	       human_duration((uint64_t)num(r, "uptime_ms"), 0, up),
 	       str(pol, "profile"), str(pol, "version"));
 	if (json_object_get(r, "session")) {
 		const json_t *s = json_object_get(r, "session");
@@ -123,43 +137,75 @@ static void print_text(const json_t *r)
 	       (long long)num(ev, "lines"), (long long)num(ev, "sink_failures"));
 }
 
-int cmd_status(int argc, char **argv)
-{
-	const char *sock = NULL, *config = NULL;
-	struct jv_ctl_client c;
-	bool as_json = false;
-	char why[512];
-	json_t *r;
+struct status {
+	bool json;
+	bool many;			/* no target named: every daemon */
+	unsigned n;
+	json_t *all;
+};
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			as_json = true;
-		else if (!strcmp(argv[i], "--socket") && i + 1 < argc)
-			sock = argv[++i];
-		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
-			config = argv[++i];
-		else {
-			fprintf(stderr, "usage: jvpn status [--json] [--socket PATH | --config FILE]\n");
-			return 2;
-		}
-	}
-	if (jv_ctl_ask(sock, config, "status", &c, &r, why, sizeof why)) {
-		fprintf(stderr, "jvpn status: %s\n", why);
-		return 1;
-	}
-	jv_ctl_client_close(&c);
-	if (!json_is_true(json_object_get(r, "ok"))) {
-		fprintf(stderr, "jvpn status: %s\n", str(r, "error"));
-		json_decref(r);
-		return 1;
-	}
-	if (as_json) {
-		json_object_del(r, "ok");
+static void on_status(void *ud, const char *sock, json_t *r)
+{
+	struct status *s = ud;
+
+	(void)sock;
+	if (s->json && s->many) {
+		json_array_append(s->all, r);
+	} else if (s->json) {
 		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("\n");
 	} else {
+		if (s->n++)
+			printf("\n");
 		print_text(r);
 	}
-	json_decref(r);
-	return 0;
+}
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: jvpn status [IFACE] [--json] [--socket PATH | --config FILE] [--dir DIR]\n");
+	return f == stdout ? 0 : 2;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct daemons t = { 0 };
+	struct status s = { 0 };
+	unsigned n;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			s.json = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout);
+		rc = daemons_arg("jvpn status", &t, argc, argv, &i);
+		if (rc < 0)
+			return 2;
+		if (rc == 0) {
+			fprintf(stderr, "jvpn status: unknown argument '%s'\n",
+				argv[i]);
+			return usage(stderr);
+		}
+	}
+	/* one daemon named: its object, as before; all of them: a list */
+	s.many = !t.iface && !t.sock && !t.config;
+	s.all = json_array();
+	if (!s.all) {
+		fprintf(stderr, "jvpn status: out of memory\n");
+		return 1;
+	}
+	rc = daemons_status("jvpn status", &t, on_status, &s, &n);
+	if (s.json && s.many && n) {
+		json_t *o = json_pack("{s:o}", "interfaces", s.all);
+
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("\n");
+		json_decref(o);
+	} else {
+		json_decref(s.all);
+	}
+	return rc;
 }

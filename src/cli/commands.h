@@ -15,6 +15,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
 int cmd_events(int argc, char **argv);
