@@ -38,6 +38,7 @@
 enum {
 	EVENTS_N_MAX = 1000000,		/* -n */
 	EVENTS_SID_MIN = 8,		/* --session: hex digits at least */
+	EVENTS_GONE_MS = 3000,		/* --follow: wait for the socket to go */
 };
 
 struct filter {
@@ -376,31 +377,46 @@ static void daemon_name(const char *sock, char *out, size_t n)
 	jv_ctl_client_close(&c);
 }
 
+/* After the stream ended: is the daemon gone?  Its socket file goes at
+ * the end of its teardown, a moment after the stream closes, so this
+ * watches for that for up to EVENTS_GONE_MS. */
+static bool daemon_gone(const char *sock)
+{
+	struct timespec step = { 0, 50 * 1000000L };
+	struct jv_ctl_client probe;
+	char why[256];
+
+	for (int i = 0; i < EVENTS_GONE_MS / 50; i++) {
+		if (jv_ctl_client_open(&probe, sock, why, sizeof why))
+			return true;
+		jv_ctl_client_close(&probe);
+		nanosleep(&step, NULL);
+	}
+	return false;
+}
+
 /* --follow: the lines the daemon streams, until it goes. Returns 1 (the
  * stream always ends by the daemon's doing, or stdout's). */
 static int follow(struct out *o, struct jv_ctl_client *c, const char *sock,
 		  const char *name)
 {
 	static char line[JV_EVENT_LINE_MAX + 2];
-	struct jv_ctl_client probe;
-	char why[256];
 
 	signal(SIGPIPE, SIG_DFL);
 	for (;;) {
 		ssize_t n = jv_ctl_client_line(c, line, sizeof line);
 
 		if (n <= 0) {
+			fflush(stdout);
 			if (n < 0)
 				fprintf(stderr, "%s: the stream from the daemon on %s failed (%s)\n",
 					prog, name, jv_strerror((int)n));
-			else if (jv_ctl_client_open(&probe, sock, why, sizeof why))
+			else if (daemon_gone(sock))
 				fprintf(stderr, "%s: the daemon on %s stopped\n",
 					prog, name);
-			else {
-				jv_ctl_client_close(&probe);
-				fprintf(stderr, "%s: the daemon on %s closed the stream (a reader too slow is dropped)\n",
+			else
+				fprintf(stderr, "%s: the daemon on %s closed the stream (it drops a reader too slow to keep up)\n",
 					prog, name);
-			}
 			return 1;
 		}
 		if (take(o, line, strlen(line)) || fflush(stdout))
