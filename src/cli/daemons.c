@@ -30,6 +30,13 @@ int daemons_arg(const char *prog, struct daemons *t, int argc, char **argv,
 	} else if (a[0] == '-' || t->iface) {
 		return 0;
 	} else {
+		char path[JV_CFG_PATH_MAX], why[256];
+
+		if (jv_ctl_iface_socket("", a, path, sizeof path, why,
+					sizeof why)) {
+			fprintf(stderr, "%s: %s\n", prog, why);
+			return -1;
+		}
 		t->iface = a;
 	}
 	if (!!t->iface + !!t->sock + !!t->config > 1) {

@@ -35,7 +35,7 @@ static const struct command commands[] = {
 	  "ask the client to move its session to TRANSPORT (policy applies)" },
 	{ "terminate", cmd_terminate, "terminate [SESSION]",
 	  "end a session (operator_terminated)" },
-	{ "events", cmd_events, "events [IFACE] [-n N] [--follow] ...",
+	{ "events", cmd_events, "events [IFACE] [options]",
 	  "the event log, filtered (--type, --session, --since), as text or JSONL" },
 	{ "genkey", cmd_genkey, "genkey",
 	  "print a new private key (base64)" },

@@ -3,7 +3,8 @@
 # `jvpn events` on a committed log (no daemon): -n, --type, --session
 # prefix, --since (RFC 3339 and ages), --format text, a line that is not
 # an event, the log of a config whose daemon is down, and every kind of
-# bad argument (one line, exit 2).
+# bad argument (one line, exit 2); and `jvpn show` / `status` without a
+# daemon: none running, a stale socket, bad arguments.
 #
 #   events_test.sh JVPN LOGDIR
 set -u
@@ -138,6 +139,25 @@ run 2 --frobnicate && grep -q "unknown argument" "$tmp/err"
 check "an unknown option" $?
 run 0 --help && grep -q "usage: jvpn events" "$tmp/out"
 check "--help exits 0" $?
+
+# show and status without a daemon (the lab test has them with two)
+mkdir "$tmp/run"
+"$jvpn" show --dir "$tmp/run" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -qx "jvpn show: no jvpn interface is running (no control socket in $tmp/run)" "$tmp/err"
+check "show: no daemon, exit 1, says so" $?
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/run/jv9.sock"
+JVPN_RUN_DIR=$tmp/run "$jvpn" status >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "^jvpn status: jv9: stale socket, skipped: $tmp/run/jv9.sock: " "$tmp/err" &&
+	grep -q "no daemon answers in $tmp/run" "$tmp/err"
+check "status: a stale socket (JVPN_RUN_DIR) is one line, skipped" $?
+"$jvpn" show a/b >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] && one_error_line "'a/b' is not an interface name"
+check "show: a bad interface name, exit 2" $?
+"$jvpn" status jv0 --socket "$tmp/x.sock" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] && one_error_line "give one of IFACE"
+check "status: IFACE and --socket, exit 2" $?
+"$jvpn" status --help >"$tmp/out" 2>"$tmp/err" && grep -q "usage: jvpn status" "$tmp/out"
+check "status --help exits 0" $?
 
 echo "events: $pass passed, $fails failed"
 [ "$fails" -eq 0 ]
