@@ -76,6 +76,16 @@ static void handshake_and_data_both_ways(void **st)
 	assert_true(l->delivered_to_gw > before_g);
 	jv_client_status(l->c, &cst);
 	assert_true(cst.rx_bytes > 0 && cst.tx_bytes > 0);
+	/* what `jvpn show` prints: the gateway's bound tuple in full (its
+	 * name is a hash for IPv6) and when the client was last heard */
+	assert_int_equal(jv_gateway_status(l->g, 0, &gst), 0);
+	for (unsigned i = 0; i < gst.npaths; i++) {
+		if (strcmp(gst.paths[i].id, gst.bound))
+			continue;
+		assert_true(gst.paths[i].has_remote);
+		assert_true(jv_addr_equal(&gst.paths[i].remote, &l->caddr[0]));
+		assert_true(gst.paths[i].last_good_ms > T0);
+	}
 
 	/* an hour of quiet: still attached, heartbeats keep it alive */
 	run(l, T0 + 3600 * 1000);
