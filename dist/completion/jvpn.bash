@@ -3,12 +3,13 @@
 # Installed as share/bash-completion/completions/jvpn.  Commands come from
 # `jvpn --help` (so a new command completes without editing this file),
 # interface names from the control sockets under /run/jvpn
-# (JVPN_RUNTIME_DIR overrides it, for tests), files for `up` and the
+# (JVPN_RUN_DIR overrides it, as for jvpn itself; JVPN_RUNTIME_DIR too, for
+# tests), files for `up` and the
 # commands that read logs or scenarios.
 
 _jvpn_ifaces()
 {
-	local dir=${JVPN_RUNTIME_DIR:-/run/jvpn} s
+	local dir=${JVPN_RUN_DIR:-${JVPN_RUNTIME_DIR:-/run/jvpn}} s
 	for s in "$dir"/*.sock; do
 		[ -S "$s" ] || continue
 		s=${s##*/}
@@ -41,6 +42,10 @@ _jvpn()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return ;;
+	--dir)
+		COMPREPLY=($(compgen -d -- "$cur"))
+		compopt -o filenames 2>/dev/null
+		return ;;
 	--format)
 		COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		return ;;
@@ -59,11 +64,11 @@ _jvpn()
 		fi
 		opts="--help" ;;
 	show|status)
-		opts="--json --socket --config --help" ;;
+		opts="--json --socket --config --dir --help" ;;
 	reload)
 		opts="--socket --config --help" ;;
 	events)
-		opts="-n --since --format --session --type --follow --file --socket --config --help" ;;
+		opts="-n --since --format --session --type --follow --file --socket --config --dir --help" ;;
 	switch|terminate)
 		opts="--socket --config --help" ;;
 	*)

@@ -36,7 +36,7 @@ static const struct command commands[] = {
 	{ "terminate", cmd_terminate, "terminate [SESSION]",
 	  "end a session (operator_terminated)" },
 	{ "events", cmd_events, "events [IFACE] [options]",
-	  "the event log, filtered (--type, --session, --since), as text or JSONL" },
+	  "the event log, filtered (--type, --session, --since), as text or JSONL", true },
 	{ "genkey", cmd_genkey, "genkey",
 	  "print a new private key (base64)" },
 	{ "pubkey", cmd_pubkey, "pubkey < KEY",
