@@ -523,6 +523,12 @@ int cmd_events(int argc, char **argv)
 			rc = flush_ring(&o, true) ? 1 : 0;
 		goto out;
 	}
+	/* jv_ctl_find looks for the only socket in the run directory */
+	if (dir && setenv("JVPN_RUN_DIR", dir, 1)) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(errno));
+		rc = 1;
+		goto out;
+	}
 	rc = iface ? jv_ctl_iface_socket(dir, iface, path, sizeof path, why,
 					 sizeof why)
 		   : jv_ctl_find(sock, config, path, sizeof path, why, sizeof why);
