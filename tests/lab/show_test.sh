@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # `jvpn show` and `jvpn status` without arguments on a client and a
 # gateway sharing one runtime directory: both found, each peer's key,
-# endpoint (a.b.c.d:port), "latest packet ... ago", transfer in human
-# units, --json's fields, a stale socket reported in one line and
-# skipped; after a failover the last switch and why; and
-# `jvpn events --follow` saying so (exit 1) when its daemon stops.
+# endpoint (IPv6 in full while path a runs over IPv6, whose tuple name
+# on the gateway is a hash; a.b.c.d:port after the failover to b),
+# "latest packet ... ago", transfer in human units, --json's fields, a
+# stale socket reported in one line and skipped; after the failover the
+# last switch and why; and `jvpn events --follow` saying so (exit 1)
+# when its daemon stops.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
@@ -25,6 +27,25 @@ sed -i "s|^ControlSocket = .*|ControlSocket = $RUN/jvg0.sock|" "$LAB_DIR/gateway
 sed -i "s|^ControlSocket = .*|ControlSocket = $RUN/jvc0.sock|" "$LAB_DIR/client.conf"
 ln -s "$RUN/jvg0.sock" "$LAB_DIR/gateway.sock"
 ln -s "$RUN/jvc0.sock" "$LAB_DIR/client.sock"
+# Path a over IPv6, with addresses too long for a tuple name (the
+# gateway names such a tuple udp6:<hash>; show must print the address).
+V6=fd00:1111:2222:3333:4444:5555:6666
+ip -n "$NS_C" addr add $V6:2/64 dev pa nodad
+ip -n "$NS_G" addr add $V6:1/64 dev pa nodad
+sed -i "s|^Bind = $LAB_A_C:$LAB_PORT_A|Bind = [$V6:2]:$LAB_PORT_A|; s|^Endpoint = $LAB_A_G:$LAB_PORT|Endpoint = [$V6:1]:$LAB_PORT|" "$LAB_DIR/client.conf"
+sed -i "s|^ListenPort = .*|ListenPort = $LAB_PORT\nListenAddress = 0.0.0.0, ::|" "$LAB_DIR/gateway.conf"
+cut_a6() {	# path a dies silently (lab_cut is IPv4)
+	for ns in "$NS_C" "$NS_G"; do
+		ip netns exec "$ns" nft -f - <<EOF6 || lab_die "nft cut a (IPv6)"
+table inet jvcut_a6 {
+	chain in {
+		type filter hook input priority -10;
+		ip6 saddr $V6:0/112 drop
+	}
+}
+EOF6
+	done
+}
 lab_start_gateway
 lab_start_client
 tap_check "client reaches ATTACHED on a" lab_wait_field client session.bound_transport a 10
@@ -41,8 +62,8 @@ tap_check "show lists both interfaces, exit 0" \
 tap_check "gateway: its own key and listening port" \
 	bash -c "grep -qx '  public key: $LAB_GW_PUB' <<<'$gw' && grep -qx '  listening port: $LAB_PORT' <<<'$gw'"
 tap_check "gateway: the peer is the client's key" grep -qx "peer: $LAB_CL_PUB" <<<"$gw"
-tap_check "gateway: the client's endpoint as a.b.c.d:port" \
-	grep -qx "  endpoint: $LAB_A_C:$LAB_PORT_A" <<<"$gw"
+tap_check "gateway: the client's IPv6 endpoint in full, the tuple a hash" \
+	bash -c "grep -qx '  endpoint: \[$V6:2\]:$LAB_PORT_A' <<<'$gw' && grep -Eqx '  transport: udp6:[0-9a-f]{16}' <<<'$gw'"
 tap_check "gateway: allowed ips, session and state" \
 	bash -c "grep -qx '  allowed ips: $LAB_TUN_C/32' <<<'$gw' && grep -Eqx '  session: [0-9a-f]{32} \(ATTACHED\)' <<<'$gw'"
 tap_check "gateway: latest packet in seconds (or ms) ago" \
@@ -50,12 +71,12 @@ tap_check "gateway: latest packet in seconds (or ms) ago" \
 tap_check "gateway: transfer in human units" \
 	grep -Eqx "  transfer: [0-9.]+ KiB received, [0-9.]+ KiB sent" <<<"$gw"
 tap_check "client: the gateway's key, endpoint and transport a" \
-	bash -c "grep -qx 'peer: $LAB_GW_PUB' <<<'$cl' && grep -qx '  endpoint: $LAB_A_G:$LAB_PORT' <<<'$cl' && grep -qx '  transport: a' <<<'$cl'"
+	bash -c "grep -qx 'peer: $LAB_GW_PUB' <<<'$cl' && grep -qx '  endpoint: \[$V6:1\]:$LAB_PORT' <<<'$cl' && grep -qx '  transport: a' <<<'$cl'"
 tap_check "client: its two listening ports" \
 	grep -qx "  listening ports: $LAB_PORT_A, $LAB_PORT_B" <<<"$cl"
 
 "$JVPN" show --json --dir "$RUN" >"$LAB_DIR/show.json" 2>&1
-tap_check "show --json: the same fields, raw and as shown" python3 - "$LAB_DIR/show.json" "$LAB_CL_PUB" "$LAB_A_C:$LAB_PORT_A" <<'PY'
+tap_check "show --json: the same fields, raw and as shown" python3 - "$LAB_DIR/show.json" "$LAB_CL_PUB" "[$V6:2]:$LAB_PORT_A" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 g = [i for i in d["interfaces"] if i["interface"] == "jvg0"][0]
@@ -78,7 +99,7 @@ st=$LAB_DIR/status.out
 tap_check "status without arguments finds both daemons (JVPN_RUN_DIR), exit 0" \
 	bash -c "[ $rc -eq 0 ] && grep -q '^interface jvc0 (client)' '$st' && grep -q '^interface jvg0 (gateway)' '$st'"
 tap_check "status: human units and the full endpoint" \
-	bash -c "grep -Eq '  up [0-9]+ (ms|seconds?)  ' '$st' && grep -Eq 'tx [0-9.]+ KiB  rx [0-9.]+ KiB  latest packet ' '$st' && grep -q ' $LAB_A_C:$LAB_PORT_A\$' '$st'"
+	bash -c "grep -Eq '  up [0-9]+ (ms|seconds?)  ' '$st' && grep -Eq 'tx [0-9.]+ KiB  rx [0-9.]+ KiB  latest packet ' '$st' && grep -Eq '^    udp6:[0-9a-f]{16} +bound .* \[$V6:2\]:$LAB_PORT_A\$' '$st'"
 tap_check "the stale socket: one line on stderr, skipped" \
 	bash -c "[ \$(wc -l <'$LAB_DIR/status.err') -eq 1 ] && grep -q '^jvpn status: jv9: stale socket, skipped: ' '$LAB_DIR/status.err'"
 out=$("$JVPN" show jv9 --dir "$RUN" 2>&1)
@@ -89,7 +110,7 @@ tap_check "show IFACE: that one only" \
 rm -f "$RUN/jv9.sock"
 
 # Failover: path a cut silently, the session moves to b.
-lab_cut a
+cut_a6
 tap_check "the session moves to b" lab_wait_field client session.bound_transport b 8
 cl=$("$JVPN" show jvc0 --dir "$RUN" 2>&1)
 line=$(grep "last switch:" <<<"$cl")
@@ -99,8 +120,8 @@ lab_wait_field gateway peers.0.session.bound_transport "udp:$LAB_B_C:$LAB_PORT_B
 gw=$("$JVPN" show jvg0 --dir "$RUN" 2>&1)
 line=$(grep "last switch:" <<<"$gw")
 tap_check "gateway: last switch between the tuples and why ($line)" \
-	grep -Eq "^  last switch: [0-9]+ (ms|seconds?) ago, udp:$LAB_A_C:$LAB_PORT_A -> udp:$LAB_B_C:$LAB_PORT_B \([a-z_]+\)$" <<<"$line"
-tap_check "gateway: the endpoint follows to path b" \
+	grep -Eq "^  last switch: [0-9]+ (ms|seconds?) ago, udp6:[0-9a-f]{16} -> udp:$LAB_B_C:$LAB_PORT_B \([a-z_]+\)$" <<<"$line"
+tap_check "gateway: the endpoint follows to path b, as a.b.c.d:port" \
 	grep -qx "  endpoint: $LAB_B_C:$LAB_PORT_B" <<<"$gw"
 "$JVPN" show jvc0 --json --dir "$RUN" >"$LAB_DIR/sw.json"
 tap_check "show --json: last_switch with from, to, reason" python3 - "$LAB_DIR/sw.json" <<'PY'
