@@ -81,7 +81,7 @@ run 1 --file "$tmp/none.jsonl" && grep -q "none.jsonl: No such file" "$tmp/err"
 check "a missing file: one line, exit 1" $?
 
 # a daemon that is down: its config says where its log is
-(umask 077; "$jvpn" genkey >"$tmp/key")
+(umask 077; "$jvpn" genkey >"$tmp/key"; "$jvpn" genkey >"$tmp/gw.key")
 cat >"$tmp/c.conf" <<EOC
 [Interface]
 Role = client
@@ -92,7 +92,7 @@ EventLog = $log
 ControlSocket = $tmp/jvt0.sock
 
 [Peer]
-PublicKey = $("$jvpn" pubkey <"$tmp/key")
+PublicKey = $("$jvpn" pubkey <"$tmp/gw.key")
 AllowedIPs = 198.19.0.0/24
 
 [Transport]
