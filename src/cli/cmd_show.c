@@ -67,7 +67,7 @@ static json_t *peer_view(const json_t *peer, const json_t *s)
 			    json_array());
 	if (!json_is_object(s) || !str(s, "session_id")[0]) {
 		json_object_set_new(v, "session_id", json_null());
-		set_str(v, "state", json_is_object(s) ? str(s, "state") : NULL);
+		json_object_set_new(v, "state", json_null());
 		return v;
 	}
 	json_object_set(v, "endpoint", json_object_get(s, "endpoint"));
@@ -179,8 +179,11 @@ static void print_iface(const json_t *v)
 		printf("%s\n", json_array_size(json_object_get(p, "allowed_ips")) ?
 		       "" : " (none)");
 		if (!json_is_string(json_object_get(p, "session_id"))) {
-			printf("  session: none%s%s\n",
-			       str(p, "state")[0] ? ", " : "", str(p, "state"));
+			/* a client's peer is the gateway it is shaking hands
+			 * with; a gateway's, a client that is not connected */
+			printf("  session: none%s\n",
+			       !strcmp(str(v, "role"), "client") ?
+			       " (handshake pending)" : "");
 			continue;
 		}
 		printf("  session: %s (%s)\n", str(p, "session_id"),
