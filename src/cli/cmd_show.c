@@ -68,6 +68,10 @@ static json_t *peer_view(const json_t *peer, const json_t *s)
 	if (!json_is_object(s) || !str(s, "session_id")[0]) {
 		json_object_set_new(v, "session_id", json_null());
 		json_object_set_new(v, "state", json_null());
+		/* a client's initiations nothing answered (a wrong key) */
+		if (json_is_integer(json_object_get(s, "handshakes_unanswered")))
+			json_object_set_new(v, "handshakes_unanswered", json_integer(
+				(json_int_t)num(s, "handshakes_unanswered")));
 		return v;
 	}
 	json_object_set(v, "endpoint", json_object_get(s, "endpoint"));
@@ -181,9 +185,15 @@ static void print_iface(const json_t *v)
 		if (!json_is_string(json_object_get(p, "session_id"))) {
 			/* a client's peer is the gateway it is shaking hands
 			 * with; a gateway's, a client that is not connected */
-			printf("  session: none%s\n",
-			       !strcmp(str(v, "role"), "client") ?
-			       " (handshake pending)" : "");
+			uint64_t n = num(p, "handshakes_unanswered");
+
+			if (strcmp(str(v, "role"), "client"))
+				printf("  session: none\n");
+			else if (n)
+				printf("  session: none (handshake pending: %llu initiation%s unanswered)\n",
+				       (unsigned long long)n, n == 1 ? "" : "s");
+			else
+				printf("  session: none (handshake pending)\n");
 			continue;
 		}
 		printf("  session: %s (%s)\n", str(p, "session_id"),
