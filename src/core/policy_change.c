@@ -138,19 +138,21 @@ static void rearm(struct jv_session *s, const struct jv_policy *old,
 
 		if (!q->used)
 			continue;
-		/* A failed candidate's exclusion: failure + SWITCH_COOLDOWN_MS. */
+		/* A failed candidate's exclusion: failure +
+		 * SWITCH_COOLDOWN_MS. */
 		if (q->excluded_until_ms > now)
 			q->excluded_until_ms = restart_from(
 				q->excluded_until_ms, old->switch_cooldown_ms,
 				p->switch_cooldown_ms);
 		/* The probe cadence is no bound: the probe armed under the
 		 * old interval is kept, unless the new interval is shorter
-		 * (a tightened HEARTBEAT_INTERVAL_MS must not wait for the old
-		 * one, or the binding would look silent under the new limits). */
+		 * (a tightened HEARTBEAT_INTERVAL_MS must not wait for the
+		 * old one, or the binding would look silent under the new
+		 * limits). */
 		if (s->role == JV_ROLE_CLIENT && q->next_probe_ms > now) {
-			jv_time iv = (int)i == s->bound
-					     ? p->heartbeat_interval_ms
-					     : jv_sess_standby_interval(s, (int)i);
+			jv_time iv = (int)i == s->bound ?
+				p->heartbeat_interval_ms :
+				jv_sess_standby_interval(s, (int)i);
 			if (q->next_probe_ms > now + iv)
 				q->next_probe_ms = now + iv;
 		}

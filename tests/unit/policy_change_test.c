@@ -316,7 +316,8 @@ static void strict_recovery_window_from_entry(void **st)
 	run(l, r0 + 2000);
 	int d = find_change(&l->cs, JV_STATE_RECOVERING, JV_STATE_DEGRADED, 0);
 	assert_int_not_equal(d, -1);
-	assert_int_equal(l->cs.ev[d].reason, JV_REASON_RECOVERY_WINDOW_EXCEEDED);
+	assert_int_equal(l->cs.ev[d].reason,
+			 JV_REASON_RECOVERY_WINDOW_EXCEEDED);
 	assert_int_equal(l->cs.ev[d].ts, r0 + 401);
 	assert_int_equal(l->cs.bad + l->gs.bad, 0);
 	audit_clean();
@@ -463,7 +464,7 @@ static void invalid_policy_changes_nothing(void **st)
 	jv_time cdl = jv_client_deadline(l->c), gdl = jv_gateway_deadline(l->g);
 	unsigned cbefore = l->cs.nev, gbefore = l->gs.nev;
 	next_policy(l, &bad, "2.0", JV_POLICY_CHANGE_STRICT);
-	bad.transport_lost_ttl_ms = 1000;	/* not > heartbeat_volatile_ms */
+	bad.transport_lost_ttl_ms = 1000;	/* <= heartbeat_volatile_ms */
 	assert_int_equal(set_client(l, &bad), JV_ERR_INVAL);
 	assert_int_equal(set_gateway(l, &bad), JV_ERR_INVAL);
 
