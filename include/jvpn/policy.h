@@ -138,6 +138,20 @@ JV_MUST_CHECK int jv_policy_validate(const struct jv_policy *p,
 /* Field by field equality (reals compared with ==; padding ignored). */
 bool jv_policy_equal(const struct jv_policy *a, const struct jv_policy *b);
 
+/*
+ * May p replace `in_force` at run time (spec §5, D-036)?  What
+ * jv_gateway_set_policy / jv_client_set_policy refuse, with the reason
+ * for the operator: p invalid (d as jv_policy_validate), or p has the
+ * version of in_force with other values (key "version"; msg names the
+ * first field that differs: a changed policy needs a new version).  The
+ * engine also refuses the version a live session still runs in grace
+ * mode with other values; this check knows only in_force.
+ * Returns 0, JV_ERR_INVAL.
+ */
+JV_MUST_CHECK int jv_policy_change_check(const struct jv_policy *in_force,
+					 const struct jv_policy *p,
+					 struct jv_diag *d);
+
 /* Names; *_from_name return -1 for an unknown or NULL name. */
 const char *jv_policy_profile_name(enum jv_policy_profile prof);
 int jv_policy_profile_from_name(const char *name);

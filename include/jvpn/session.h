@@ -227,6 +227,29 @@ struct jv_client_handshake {
 void jv_client_handshake_info(const struct jv_client *c,
 			      struct jv_client_handshake *h);
 
+/*
+ * Replace the policy of every live session and of sessions created from
+ * now on (spec §5, D-036).  p is validated first: an invalid policy, or
+ * one that reuses the version of a policy in force with another content (a
+ * version names one content), changes nothing, emits PolicyUpdate
+ * (REJECTED, policy_invalid, field) in every live session's stream and
+ * returns JV_ERR_INVAL.  Otherwise each live session adopts it per p's
+ * policy_change_mode: strict at once (armed deadlines recomputed from
+ * their original start, which may fire X1/X2 at this call), grace at the
+ * end of its next committed transition (a newer update before then
+ * replaces the pending one: latest wins); each emits PolicyUpdate(APPLIED,
+ * previous_policy_version, mode, details.policy) when it adopts it, and
+ * every later event names p's version.  A session already on p is left
+ * alone, so handing the same policy again changes nothing.  Each endpoint
+ * applies its own policy: nothing goes on the wire (`out` is for the
+ * engine's use; it may stay empty).  The next deadline may have moved,
+ * even into the past: read jv_*_deadline again after the call.
+ * Returns 0, JV_ERR_INVAL (NULL argument, or p refused).
+ */
+JV_MUST_CHECK int jv_client_set_policy(struct jv_client *c,
+				      const struct jv_policy *p, jv_time now,
+				      struct jv_out *out);
+
 /* ---- gateway --------------------------------------------------------- */
 
 struct jv_gateway_config {
@@ -270,6 +293,11 @@ jv_time jv_gateway_deadline(const struct jv_gateway *g);
 /* Operator: terminate peer's session (X5). */
 int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
 			 struct jv_out *out);
+
+/* As jv_client_set_policy, for every session of the gateway. */
+JV_MUST_CHECK int jv_gateway_set_policy(struct jv_gateway *g,
+				       const struct jv_policy *p, jv_time now,
+				       struct jv_out *out);
 
 /* Status of peer's current session; JV_ERR_NOTFOUND if it has none. */
 JV_MUST_CHECK int jv_gateway_status(const struct jv_gateway *g, uint32_t peer,

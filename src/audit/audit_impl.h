@@ -119,6 +119,11 @@ struct au_live {
 
 	bool have_policy;
 	struct jv_policy pol;
+	/* ts_ms of the PolicyUpdate(APPLIED) that put pol in force, if any:
+	 * a bound its new limit puts in the past is due then (§5 strict,
+	 * D-036), not earlier */
+	bool pol_updated;
+	jv_time pol_since;
 
 	/* INV-01..03 */
 	bool state_known;		/* false: stream began without

@@ -321,11 +321,19 @@ static void bound(struct jv_audit *a, struct au_live *l,
 	jv_time due = au_own_due(a, l, b->since, dl);
 	au_at where = at_end ? b->at : line;
 	char w[AU_WHERE_MAX], late[96] = "";
+	/* A policy update that moved the limit into the past makes it due at
+	 * the update (§5: strict "may fire X1/X2 at once"). */
+	bool by_update = l->pol_updated && due < sat_add(l->pol_since, eps);
 
+	if (by_update)
+		due = sat_add(l->pol_since, eps);
 	if (*reported || now <= due)
 		return;
 	*reported = true;
-	if (due != dl)
+	if (by_update)
+		snprintf(late, sizeof late, "; the policy changed at %" PRIu64
+			 ", so due by %" PRIu64, l->pol_since, due);
+	else if (due != dl)
 		snprintf(late, sizeof late, "; the owner changed at %" PRIu64
 			 ", so due by %" PRIu64, due - eps, due);
 	au_viol(a, b->check, where, &l->pub, "%s %" PRIu64 " (%s), %s by + %s "

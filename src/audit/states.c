@@ -280,6 +280,8 @@ void au_on_policy(struct jv_audit *a, struct au_live *l,
 		}
 		snprintf(l->pub.policy_version, sizeof l->pub.policy_version,
 			 "%s", p->origin.policy_version);
+		l->pol_updated = true;
+		l->pol_since = ev->ts_ms;
 	}
 	au_entry_init(a, &e, JV_AE_POLICY, p, line);
 	e.detail = STR(ev, status);

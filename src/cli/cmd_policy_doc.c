@@ -59,11 +59,20 @@ static const char json_rules[] =
 "  numbers, `off` as `null`, the protocol set as an array of names, enums and\n"
 "  `version` as strings. Reading it back applies the same rules (unknown keys\n"
 "  rejected, required fields, validation) and gives the identical policy.\n"
-"- **Runtime change (§5).** `policy_change_mode = strict`: new bounds apply from\n"
-"  the next input and armed deadlines are recomputed from their start;\n"
-"  `grace`: the new policy is adopted at the session's next transition. A\n"
-"  rejected update leaves sessions on their previous policy\n"
-"  (`PolicyUpdate`, `policy_invalid`).\n";
+"- **Runtime change (§5, D-036).** A new policy (a reload) applies to the\n"
+"  sessions made from then on and to every live one, by the new policy's\n"
+"  `policy_change_mode`. `strict`: adopted at once, and armed deadlines are\n"
+"  recomputed from their start (a session already past a tightened lifetime\n"
+"  or transportless TTL ends there and then; a loosened one is extended).\n"
+"  `grace`: adopted at the end of the session's next transition (that\n"
+"  transition's events still name the old version); a newer update before\n"
+"  then replaces it. Each adoption is logged as `PolicyUpdate` (`APPLIED`,\n"
+"  `previous_policy_version`, `mode`, `details.policy`), and every later\n"
+"  event names the new `version`. An invalid policy, or a `version` already\n"
+"  in force with other values (a version names one content: bump it),\n"
+"  changes nothing and is logged as `PolicyUpdate` (`REJECTED`,\n"
+"  `policy_invalid`, `field`). The same policy again changes nothing.\n"
+"  Client and gateway each apply their own policy; nothing is negotiated.\n";
 
 static const char minimal[] =
 "[Policy]\n"

@@ -65,6 +65,7 @@ struct jv_client *jv_client_new(const struct jv_client_config *cfg)
 		free(c);
 		return NULL;
 	}
+	c->policy = *cfg->policy;
 	memcpy(c->gateway_public, cfg->gateway_public, 32);
 	jv_cookie_seal_key(c->gateway_public, c->cookie_key);
 	c->hs_next_ms = JV_TIME_NEVER;
@@ -259,7 +260,8 @@ int jv_client_start(struct jv_client *c, jv_time now, struct jv_out *out)
 		 * transports, reset everything else. */
 		struct jv_path saved[JV_MAX_TRANSPORTS];
 		unsigned n = s->npaths;
-		struct jv_policy pol = s->policy;
+		/* the latest policy, not the one the old session ended on */
+		struct jv_policy pol = c->policy;
 		struct jv_rng rng = s->rng;
 		jv_session_event_fn fn = s->on_event;
 		void *ud = s->ud;

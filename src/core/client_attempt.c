@@ -943,4 +943,7 @@ void jv_cl_evaluate(struct jv_client *c, jv_time now,
 		if (s->fsm.state_version == v)
 			break;
 	}
+	/* Every entry point ends its commit here: a grace policy update is
+	 * adopted once a transition was committed (spec §5). */
+	(void)jv_sess_policy_settle(s, now);
 }

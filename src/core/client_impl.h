@@ -30,6 +30,10 @@ struct jv_rx_loss {
 
 struct jv_client {
 	struct jv_session s;
+	/* The endpoint's latest policy (jv_client_set_policy): the session
+	 * a handshake makes starts from it; a grace update waits here for
+	 * the live session's next transition (s.policy_next). */
+	struct jv_policy policy;
 	struct jv_rx_loss rx;
 	bool have_session;		/* a handshake completed */
 	struct jv_noise_static self;

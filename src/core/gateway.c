@@ -1064,6 +1064,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 	gw_evaluate(s, now);
 done:
+	/* the commit is over: a grace policy update waits for one (§5) */
+	(void)jv_sess_policy_settle(s, now);
 	jv_gw_note(g, gs);
 	gs->deadline = jv_gw_deadline(gs, now);
 	gs->eval_ms = now;
@@ -1151,6 +1153,7 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			jv_keys_expire_stale(s, now);
 			jv_pathval_expire(&s->pathval, now);
 			gw_evaluate(s, now);
+			(void)jv_sess_policy_settle(s, now);
 			jv_gw_note(g, gs);
 		}
 		gs->deadline = jv_gw_deadline(gs, now);

@@ -961,6 +961,48 @@ bool jv_policy_equal(const struct jv_policy *a, const struct jv_policy *b)
 	return true;
 }
 
+/* The first field (table order) where a and b differ; NULL if none. */
+static const struct jv_policy_field *
+first_difference(const struct jv_policy *a, const struct jv_policy *b)
+{
+	for (size_t i = 0; i < F_COUNT; i++) {
+		struct jv_policy x = *a;
+
+		/* a with b's value of field i: equal iff field i matched */
+		jv_policy_copy_field(&x, b, &fields[i]);
+		if (!jv_policy_equal(&x, a))
+			return &fields[i];
+	}
+	return NULL;
+}
+
+int jv_policy_change_check(const struct jv_policy *in_force,
+			   const struct jv_policy *p, struct jv_diag *d)
+{
+	const struct jv_policy_field *f;
+	char now[64], then[64];
+
+	if (!in_force || !p) {
+		jv_diag_set(d, 0, NULL, "no policy");
+		return JV_ERR_INVAL;
+	}
+	if (jv_policy_validate(p, d) != JV_OK)
+		return JV_ERR_INVAL;
+	if (strncmp(p->version, in_force->version, sizeof(p->version)) ||
+	    !(f = first_difference(in_force, p)))
+		return JV_OK;
+	if (jv_policy_field_format(f, in_force, then, sizeof(then)) < 0)
+		snprintf(then, sizeof(then), "?");
+	if (jv_policy_field_format(f, p, now, sizeof(now)) < 0)
+		snprintf(now, sizeof(now), "?");
+	/* D-036: a version names one content */
+	jv_diag_set(d, 0, fields[F_VERSION].key, "version %s is in force "
+		    "with %s = %s, this policy has %s: a changed policy needs "
+		    "a new version", p->version, f->key, then, now);
+	jv_diag_value(d, "%s", p->version);
+	return JV_ERR_INVAL;
+}
+
 /* ---- unknown keys ----------------------------------------------------- */
 
 #define KEY_CMP_MAX 64

@@ -134,6 +134,13 @@ struct jv_reattach_req {
 struct jv_session {
 	enum jv_role role;
 	struct jv_policy policy;
+	/* Spec §5 runtime change, grace mode (policy_change.c): the policy
+	 * to adopt at the next committed transition, NULL if none.  It is the
+	 * endpoint's own latest policy, so a newer update replaces it before
+	 * adoption (latest wins); policy_next_version is the state_version
+	 * it was offered at. */
+	const struct jv_policy *policy_next;
+	uint64_t policy_next_version;
 	struct jv_fsm fsm;
 	struct jv_rng rng;
 	jv_session_event_fn on_event;
@@ -303,6 +310,43 @@ const char *jv_sess_bound_id(const struct jv_session *s);
 void jv_sess_security_event(struct jv_session *s, enum jv_event_type t,
 			    enum jv_reason r, const char *transport_id,
 			    const char *marker, jv_time now);
+
+/* ---- runtime policy change (policy_change.c, spec §5) ----------------- */
+
+/*
+ * May p replace `in_force` (the endpoint's latest policy)?  NULL if so,
+ * else the key of the field to report in PolicyUpdate(REJECTED): the first
+ * field jv_policy_validate refuses, or "version" when p names the version
+ * of in_force with another content (a version names one content, D-036).
+ * *version_ok: p->version is well-formed (may stand as the event's
+ * policy_version).
+ */
+const char *jv_policy_change_refusal(const struct jv_policy *p,
+				     const struct jv_policy *in_force,
+				     bool *version_ok);
+/* Same version, other content: p may not follow q (D-036). */
+bool jv_policy_version_clash(const struct jv_policy *p,
+			     const struct jv_policy *q);
+
+/* PolicyUpdate(REJECTED, policy_invalid, field) in a live session's
+ * stream; nothing else changes. */
+void jv_sess_policy_rejected(struct jv_session *s, const struct jv_policy *p,
+			     const char *field, bool version_ok, jv_time now);
+
+/*
+ * Offer p to a live session.  p must outlive the offer (the endpoint's own
+ * copy).  Already on p: nothing.  Strict: adopted now (PolicyUpdate
+ * (APPLIED), armed deadlines from their original start, then the terminal
+ * checks X1/X4/X2, which may end the session).  Grace: pending until the
+ * next committed transition (jv_sess_policy_settle).
+ */
+void jv_sess_policy_offer(struct jv_session *s, const struct jv_policy *p,
+			  jv_time now);
+
+/* At the end of every engine entry that may commit a transition: a
+ * pending grace policy is adopted if the state_version moved since it was
+ * offered (after that commit's events).  Returns true if adopted. */
+bool jv_sess_policy_settle(struct jv_session *s, jv_time now);
 
 /* ---- keys and sealing (keys.c) ---------------------------------------- */
 

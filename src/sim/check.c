@@ -13,8 +13,8 @@ void sim_check_init(struct sim_check *c, const struct jv_policy *client,
 		    const struct jv_policy *gateway)
 {
 	memset(c, 0, sizeof *c);
-	c->policy[SIM_CLIENT] = client;
-	c->policy[SIM_GATEWAY] = gateway;
+	c->pol[SIM_CLIENT] = *client;
+	c->pol[SIM_GATEWAY] = *gateway;
 }
 
 void sim_check_report(struct sim_check *c, const char *id,
@@ -416,7 +416,7 @@ static jv_time flap_rtt(const struct sim_check *c)
 static jv_time flap_bound(const struct sim_check *c,
 			  const struct sim_ctransport *dead)
 {
-	const struct jv_policy *p = c->policy[SIM_CLIENT];
+	const struct jv_policy *p = &c->pol[SIM_CLIENT];
 
 	return p->heartbeat_volatile_ms + p->switch_cooldown_ms +
 	       flap_rtt(c) + dead->down_ms + 1;
@@ -488,7 +488,7 @@ static void flap_met(const struct sim_check *c, struct sim_cstream *s)
 static jv_time flap_bound_alt(const struct sim_check *c,
 			      const struct sim_ctransport *t)
 {
-	const struct jv_policy *p = c->policy[SIM_CLIENT];
+	const struct jv_policy *p = &c->pol[SIM_CLIENT];
 	jv_time copy = 2 * t->rtt_ms > 250 ? 2 * t->rtt_ms : 250;
 	jv_time give_up = 3 * copy > p->heartbeat_volatile_ms ?
 			  3 * copy : p->heartbeat_volatile_ms;
@@ -529,7 +529,7 @@ static void flap_died(struct sim_check *c, struct sim_cstream *s,
 static bool clean_alternative_seen(const struct sim_check *c,
 				   const struct sim_cstream *s, jv_time t)
 {
-	const struct jv_policy *p = c->policy[SIM_CLIENT];
+	const struct jv_policy *p = &c->pol[SIM_CLIENT];
 
 	for (unsigned i = 0; i < c->ntr; i++) {
 		const struct sim_ctransport *x = &c->tr[i];
@@ -556,15 +556,15 @@ static void flap_gave_up(struct sim_check *c, struct sim_cstream *s,
 	 * out (T24) before a silence could be told from a slow answer is
 	 * not a switch wanted and refused; the episode's bound still runs. */
 	if (why == JV_REASON_VOLATILE_PERSISTED &&
-	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
+	    t <= s->flap_since + c->pol[SIM_CLIENT].heartbeat_volatile_ms)
 		return;
 	/* Nor is the cap refusing a switch the client still takes for
 	 * discretionary (T22, PD-7) because the death cannot be told yet
 	 * (D-018); the episode's bound still runs.  A cap of 0 pins the
 	 * session, forced switches included: that stays a violation. */
 	if (why == JV_REASON_SWITCH_RATE_LIMITED &&
-	    c->policy[SIM_CLIENT]->max_switches_per_min > 0 &&
-	    t <= s->flap_since + c->policy[SIM_CLIENT]->heartbeat_volatile_ms)
+	    c->pol[SIM_CLIENT].max_switches_per_min > 0 &&
+	    t <= s->flap_since + c->pol[SIM_CLIENT].heartbeat_volatile_ms)
 		return;
 	/* Nor is giving up before any clean transport could have answered
 	 * (chaos seed 8016: p1 back 106 ms before the binding's death, its
@@ -672,7 +672,7 @@ static void damping(struct sim_check *c, const struct jv_event *ev)
 static void state_change(struct sim_check *c, struct sim_cstream *s,
 			 const char *node, const struct jv_event *ev)
 {
-	const struct jv_policy *pol = c->policy[s->side];
+	const struct jv_policy *pol = &c->pol[s->side];
 	enum jv_state prev = ev->previous_state, next = ev->new_state;
 	enum jv_reason why = JV_EV_HAS(ev, reason_code) ? ev->reason_code
 							 : JV_REASON_NONE;
@@ -790,7 +790,7 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 			  const struct jv_event *ev)
 {
 	struct sim_cstream *s = stream(c, side, session_id);
-	const struct jv_policy *pol = c->policy[side];
+	const struct jv_policy *pol = &c->pol[side];
 	jv_time t = ev->ts_ms;
 	char why[160];
 
@@ -816,6 +816,16 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 	if (node && s->created && !owned(c, s, node, ev))
 		return;
 	s->c_touched = true;
+
+	/* §5: from here the side's bounds are the update's (D-036) */
+	if (ev->type == JV_EV_POLICY_UPDATE && JV_EV_HAS(ev, status) &&
+	    !strcmp(ev->status, "APPLIED") && JV_EV_HAS(ev, policy) &&
+	    ev->policy) {
+		c->pol[side] = *ev->policy;
+		c->pol_updated[side] = true;
+		c->pol_since[side] = t;
+		return;
+	}
 
 	if (ev->type == JV_EV_SESSION_CREATED) {
 		if (s->created)
@@ -1086,12 +1096,16 @@ void sim_check_commit(struct sim_check *c, enum sim_side side, jv_time now)
  * t, not before the acquisition, at which the new owner fires every
  * overdue timer.
  */
-static jv_time due(const struct sim_cstream *s, jv_time t, jv_time b)
+static jv_time due(const struct sim_check *c, const struct sim_cstream *s,
+		   jv_time t, jv_time b)
 {
 	jv_time d = t + b + 1;
 
 	if (s->own_known && s->own_change_ts > t && s->own_change_ts > d)
 		d = s->own_change_ts;
+	/* a bound a policy update put in the past fires at the update */
+	if (c->pol_updated[s->side] && c->pol_since[s->side] > d)
+		d = c->pol_since[s->side];
 	return d;
 }
 
@@ -1108,15 +1122,16 @@ void sim_check_time(struct sim_check *c, jv_time now)
 		 * fenced owner, no taker yet). */
 		if (s->own_known && !s->own_held)
 			continue;
-		pol = c->policy[s->side];
+		pol = &c->pol[s->side];
 		if (!s->liv_reported[0] &&
-		    now > due(s, s->created_ts, pol->max_lifetime_ms)) {
+		    now > due(c, s, s->created_ts, pol->max_lifetime_ms)) {
 			s->liv_reported[0] = true;
 			VIOL(c, s, "LIV-01", now, "not terminated %" PRIu64
 			     " ms after creation", now - s->created_ts);
 		}
 		if (!s->bound && !s->liv_reported[1] && !s->unsure_binding &&
-		    now > due(s, s->null_since, pol->transport_lost_ttl_ms)) {
+		    now > due(c, s, s->null_since,
+			      pol->transport_lost_ttl_ms)) {
 			s->liv_reported[1] = true;
 			VIOL(c, s, "LIV-02", now, "transportless since %" PRIu64
 			     " and neither bound nor terminated%s",
@@ -1124,14 +1139,14 @@ void sim_check_time(struct sim_check *c, jv_time now)
 			     " (still in BIRTH)" : "");
 		}
 		if (s->in_recovering && !s->liv_reported[2] &&
-		    now > due(s, s->recovering_since,
+		    now > due(c, s, s->recovering_since,
 			      pol->recovery_window_ms)) {
 			s->liv_reported[2] = true;
 			VIOL(c, s, "LIV-03", now, "RECOVERING since %" PRIu64,
 			     s->recovering_since);
 		}
 		if (s->in_volatile && !s->liv_reported[3] &&
-		    now > due(s, s->volatile_since,
+		    now > due(c, s, s->volatile_since,
 			      pol->volatile_to_degraded_ms)) {
 			s->liv_reported[3] = true;
 			VIOL(c, s, "LIV-04", now, "VOLATILE since %" PRIu64,

@@ -185,7 +185,12 @@ struct sim_cstream {
 };
 
 struct sim_check {
-	const struct jv_policy *policy[SIM_SIDES];
+	/* The policy in force on each side: the scenario's, then each
+	 * PolicyUpdate(APPLIED) the side logs (spec §5, D-036); a bound
+	 * that an update put in the past is due at the update. */
+	struct jv_policy pol[SIM_SIDES];
+	bool pol_updated[SIM_SIDES];
+	jv_time pol_since[SIM_SIDES];
 	struct sim_cstream s[SIM_CHECK_STREAMS];
 	uint64_t total;			/* violations found */
 	unsigned nkept;

@@ -623,6 +623,7 @@ static const char *const act_names[SIM_ACT_KIND_COUNT] = {
 	[SIM_ACT_STORE_DOWN] = "store down", [SIM_ACT_STORE_UP] = "store up",
 	[SIM_ACT_PARTITION] = "partition", [SIM_ACT_HEAL] = "heal",
 	[SIM_ACT_STORE_CONFLICT] = "store conflict",
+	[SIM_ACT_POLICY] = "policy",
 };
 
 const char *sim_act_name(enum sim_act_kind k)
@@ -850,6 +851,56 @@ static int parse_store_action(struct parse *p, struct sim_action *a,
 	return 0;
 }
 
+/*
+ * policy client|gateway|both KEY=VALUE...: each key read by the policy
+ * module's streaming reader now (unknown key, duplicate or bad value: an
+ * error with this line); ranges and relations are left to the engine at
+ * run time, so a scenario can show an update being refused.
+ */
+static int parse_policy_action(struct parse *p, struct sim_action *a,
+			       char **tok, unsigned n, const char *value)
+{
+	struct jv_policy_ini st;
+	struct jv_diag d;
+
+	if (n < 3 || (strcmp(tok[1], "both") &&
+		      sim_side_from_name(tok[1]) < 0)) {
+		err(p, p->line, "policy", value,
+		    "expected: policy client|gateway|both KEY=VALUE...");
+		return JV_ERR_PARSE;
+	}
+	a->side = strcmp(tok[1], "both") ? sim_side_from_name(tok[1])
+					 : SIM_SIDES;
+	jv_policy_ini_init(&st);
+	for (unsigned i = 2; i < n; i++) {
+		char *eq = strchr(tok[i], '=');
+
+		if (!eq) {
+			err(p, p->line, "policy", tok[i],
+			    "expected KEY=VALUE (a [Policy] key)");
+			return JV_ERR_PARSE;
+		}
+		*eq = '\0';
+		jv_diag_clear(&d);
+		jv_diag_file(&d, p->sc->file);
+		if (jv_policy_ini_line(&st, tok[i], eq + 1, p->line, &d)) {
+			err_diag(p, &d);
+			return JV_ERR_PARSE;
+		}
+	}
+	struct jv_policy_ini *t = realloc(p->sc->policy_changes,
+					  (p->sc->npolicy_changes + 1) *
+						  sizeof *t);
+	if (!t) {
+		p->nomem = true;
+		return JV_ERR_NOMEM;
+	}
+	p->sc->policy_changes = t;
+	t[p->sc->npolicy_changes] = st;
+	a->policy = (unsigned)p->sc->npolicy_changes++;
+	return 0;
+}
+
 /* Parse ACTION text into a (time set by the caller). */
 static int parse_action(struct parse *p, struct sim_action *a,
 			struct pending_names *nm, const char *value)
@@ -885,7 +936,7 @@ static int parse_action(struct parse *p, struct sim_action *a,
 		err(p, p->line, "action", tok[0],
 		    "unknown action (kill, revive, set, nat, switch, "
 		    "terminate, restart, replay, corrupt, hold, drop, crash, "
-		    "partition, heal, store)");
+		    "partition, heal, store, policy)");
 		return JV_ERR_PARSE;
 	}
 	a->kind = (enum sim_act_kind)k;
@@ -906,6 +957,8 @@ static int parse_action(struct parse *p, struct sim_action *a,
 		}
 		return 0;
 	}
+	if (a->kind == SIM_ACT_POLICY)
+		return parse_policy_action(p, a, tok, n, value);
 	if (a->kind == SIM_ACT_CRASH || a->kind == SIM_ACT_PARTITION ||
 	    a->kind == SIM_ACT_HEAL) {
 		bool store_word = a->kind != SIM_ACT_CRASH;
@@ -1484,9 +1537,11 @@ void sim_scenario_free(struct sim_scenario *sc)
 {
 	free(sc->actions);
 	free(sc->expects);
+	free(sc->policy_changes);
 	sc->actions = NULL;
 	sc->expects = NULL;
-	sc->nactions = sc->nexpects = 0;
+	sc->policy_changes = NULL;
+	sc->nactions = sc->nexpects = sc->npolicy_changes = 0;
 }
 
 void sim_errors_print(const struct sim_errors *errs, FILE *out)

@@ -70,6 +70,8 @@ enum sim_act_kind {
 	SIM_ACT_PARTITION,	/* partition NODE store */
 	SIM_ACT_HEAL,		/* heal NODE store */
 	SIM_ACT_STORE_CONFLICT,	/* store conflict (CL-4) */
+	SIM_ACT_POLICY,		/* policy client|gateway|both KEY=VALUE...
+				   (spec §5 runtime change) */
 	SIM_ACT_KIND_COUNT
 };
 
@@ -107,7 +109,9 @@ struct sim_action {
 	int path;			/* transport index, -1 none */
 	unsigned dirs;
 	bool hard;
-	int side;			/* enum sim_side: terminate, restart */
+	int side;			/* enum sim_side: terminate, restart,
+					   policy (SIM_SIDES: both) */
+	unsigned policy;		/* policy: in sc->policy_changes */
 	int node;			/* gateway node, -1 none; replay
 					   node=: inject there */
 	struct jv_addr addr;		/* nat target / replay source */
@@ -182,6 +186,12 @@ struct sim_scenario {
 	struct sim_action *actions;	/* sorted by time, then file order */
 	size_t nexpects;
 	struct sim_expect *expects;
+	/* `policy` actions: the keys each one sets, parsed (jv_policy_ini:
+	 * values and which keys were set); laid over the side's policy in
+	 * force when the action runs, then handed to the engine, which
+	 * validates the result (an invalid one is the engine's to refuse) */
+	size_t npolicy_changes;
+	struct jv_policy_ini *policy_changes;
 };
 
 /* Every problem found, in file order (first SIM_ERRORS_MAX kept). */

@@ -200,6 +200,9 @@ struct path {
 
 struct world {
 	const struct sim_scenario *sc;
+	/* each side's latest policy: the scenario's, then each `policy`
+	 * action the engine accepted (a restarted endpoint starts on it) */
+	struct jv_policy pol[SIM_SIDES];
 	const struct sim_run_opts *o;
 	struct sim_result *res;
 	uint64_t seed;
@@ -739,7 +742,7 @@ static int client_create(struct world *w)
 {
 	const struct sim_scenario *sc = w->sc;
 	struct jv_client_config cfg = {
-		.policy = &sc->policy[SIM_CLIENT],
+		.policy = &w->pol[SIM_CLIENT],
 		.node_id = "client-1",
 		.rng = jv_seeded_rng(&w->client_rng),
 		.on_event = client_event,
@@ -792,7 +795,7 @@ static int node_start(struct world *w, unsigned n)
 	const struct sim_scenario *sc = w->sc;
 	struct gwnode *gn = &w->node[n];
 	struct jv_gateway_config cfg = {
-		.policy = &sc->policy[SIM_GATEWAY],
+		.policy = &w->pol[SIM_GATEWAY],
 		.node_id = gn->id,
 		.rng = jv_seeded_rng(&gn->rng),
 		.on_event = gateway_event,
@@ -1618,6 +1621,49 @@ static void record_order(struct world *w, int rc,
 		    SIM_ORDER_REFUSED;
 }
 
+/*
+ * Spec §5 runtime change: the keys of a `policy` action laid over the
+ * side's latest policy, handed to its engine(s), which validate it; one
+ * the engine refuses leaves the latest as it was (PolicyUpdate(REJECTED)
+ * in the log says why).
+ */
+static int change_policy(struct world *w, int side,
+			 const struct jv_policy_ini *keys)
+{
+	struct jv_policy next = w->pol[side];
+	int rc = JV_ERR_INVAL;
+	bool ran = false;
+
+	for (size_t i = 0; i < jv_policy_field_count(); i++) {
+		const struct jv_policy_field *f = jv_policy_field_at(i);
+
+		if (keys->set & (UINT64_C(1) << i))
+			memcpy((char *)&next + f->offset,
+			       (const char *)&keys->vals + f->offset, f->size);
+	}
+	if (side == SIM_CLIENT) {
+		if (w->client) {
+			rc = jv_client_set_policy(w->client, &next, w->now,
+						  w->out);
+			done(w, EP_CLIENT);
+			ran = true;
+		}
+	} else {
+		for (unsigned n = 0; n < w->nnodes; n++) {
+			if (!w->node[n].g)
+				continue;
+			rc = jv_gateway_set_policy(w->node[n].g, &next, w->now,
+						   w->out);
+			done(w, ep_of(n));
+			ran = true;
+		}
+	}
+	/* with no engine running, the next one starts on it if valid */
+	if (rc == 0 || (!ran && jv_policy_validate(&next, NULL) == JV_OK))
+		w->pol[side] = next;
+	return rc;
+}
+
 static int run_action(struct world *w, const struct sim_action *a)
 {
 	struct path *pa = a->path >= 0 ? &w->path[a->path] : NULL;
@@ -1757,6 +1803,12 @@ static int run_action(struct world *w, const struct sim_action *a)
 	case SIM_ACT_STORE_CONFLICT:
 		sim_check_gateway_fault(&w->res->check);
 		(void)sim_store_inject_conflict(&w->store, "intruder");
+		break;
+	case SIM_ACT_POLICY:
+		for (int side = 0; side < SIM_SIDES; side++)
+			if (a->side == side || a->side == SIM_SIDES)
+				rc |= change_policy(w, side,
+					&w->sc->policy_changes[a->policy]);
 		break;
 	case SIM_ACT_KIND_COUNT:
 		break;
@@ -2029,6 +2081,8 @@ int sim_run(const struct sim_scenario *sc, const struct sim_run_opts *o,
 	if (!w)
 		return JV_ERR_NOMEM;
 	w->sc = sc;
+	w->pol[SIM_CLIENT] = sc->policy[SIM_CLIENT];
+	w->pol[SIM_GATEWAY] = sc->policy[SIM_GATEWAY];
 	w->o = o;
 	w->res = res;
 	w->seed = o->seed_set ? o->seed : sc->seed;

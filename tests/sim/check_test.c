@@ -155,6 +155,37 @@ static void expect_violation(const char *id)
 	fail_msg("no %s among %u violations", id, chk.nkept);
 }
 
+/* Spec §5 (D-036): after PolicyUpdate(APPLIED) the side's bounds are the
+ * new ones; a bound the update put in the past is due at the update. */
+static void policy_update_moves_bounds(void **st)
+{
+	struct jv_policy p2 = pol;
+	struct jv_event ev = { .type = JV_EV_POLICY_UPDATE, .ts_ms = 12000 };
+
+	(void)st;
+	created(20);
+	ssc(20, JV_STATE_BIRTH, JV_STATE_ATTACHED,
+	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
+	attached(20, "p1");
+	commit(20);
+	ssc(5000, JV_STATE_ATTACHED, JV_STATE_VOLATILE,
+	    JV_REASON_TRANSPORT_DEAD, NULL);
+	dead(5000, "p1");
+	commit(5000);
+	snprintf(p2.version, sizeof p2.version, "2.0");
+	p2.transport_lost_ttl_ms = 5000;	/* 5000 + 5000 + 1 is past */
+	ev.state_version = ver;
+	JV_EV_SET(&ev, status, "APPLIED");
+	JV_EV_SET(&ev, previous_policy_version, "1.0");
+	JV_EV_SET(&ev, mode, "strict");
+	JV_EV_SET(&ev, policy, &p2);
+	emit(&ev);
+	commit(12000);
+	no_violation_yet();
+	sim_check_time(&chk, 12001);
+	expect_violation("LIV-02");
+}
+
 static void version_gap(void **st)
 {
 	(void)st;
@@ -226,6 +257,7 @@ static void switch_rate(void **st)
 
 	(void)st;
 	pol.max_switches_per_min = 2;
+	chk.pol[SIM_CLIENT] = chk.pol[SIM_GATEWAY] = pol;	/* in force */
 	created(1);
 	ssc(1, JV_STATE_BIRTH, JV_STATE_ATTACHED,
 	    JV_REASON_ATTACHED_TO_TRANSPORT, NULL);
@@ -544,6 +576,7 @@ static void forced_switches_are_not_capped(void **st)
 
 	(void)st;
 	pol.max_switches_per_min = 2;
+	chk.pol[SIM_CLIENT] = chk.pol[SIM_GATEWAY] = pol;	/* in force */
 	attached_on("p1");
 	for (int i = 0; i < 5; i++)
 		switch_of(10000 + 2000 * (jv_time)i, t[i % 2], t[(i + 1) % 2],
@@ -559,6 +592,7 @@ static void forced_switches_are_not_capped(void **st)
 	/* a cap of 0 disables switching: forced ones count too */
 	setup(NULL);
 	pol.max_switches_per_min = 0;
+	chk.pol[SIM_CLIENT] = chk.pol[SIM_GATEWAY] = pol;	/* in force */
 	attached_on("p1");
 	switch_of(10000, "p1", "p2", "forced");
 	expect_violation("INV-12");
@@ -786,6 +820,7 @@ int main(void)
 		cmocka_unit_test_setup(liv10_off_after_gateway_fault, setup),
 		cmocka_unit_test_setup(no_discretionary_switch_to_damped,
 				       setup),
+		cmocka_unit_test_setup(policy_update_moves_bounds, setup),
 	};
 
 	return cmocka_run_group_tests_name("sim_check", tests, NULL, NULL);

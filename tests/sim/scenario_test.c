@@ -168,6 +168,16 @@ static void bad_lines(void **st)
 	bad_line(31, "every 1000 from 10000 to 12000 = set p1 loss=7",
 		 "loss");
 	bad_line(32, "at 13000 = replay p2 sideways", "up|down");
+	bad_line(32, "at 13000 = policy server version=2.0",
+		 "client|gateway|both");
+	bad_line(32, "at 13000 = policy both", "client|gateway|both");
+	bad_line(32, "at 13000 = policy both version", "KEY=VALUE");
+	bad_line(32, "at 13000 = policy client session.ttl_ms=5",
+		 "session.ttl_ms");
+	bad_line(32, "at 13000 = policy gateway version=2.0 version=3.0",
+		 "version");
+	bad_line(32, "at 13000 = policy both session.max_lifetime_ms=soon",
+		 "session.max_lifetime_ms");
 	bad_line(32, "at 13000 = replay p2 up match=everything", "match");
 	bad_line(35, "final = client HAPPY", "final");
 	bad_line(36, "event = client TransportSwap", "unknown event type");

@@ -37,6 +37,8 @@ void record(void *ud, const struct jv_event_origin *o,
 		fprintf(stderr, "%s %llu %s\n",
 			o->role == JV_ROLE_CLIENT ? "C" : "G",
 			(unsigned long long)(ev->ts_ms - T0), line);
+	if (sd->log)
+		jv_eventlog_append(sd->log, o, ev);
 	sd->total++;
 	if (sd->nev < EVMAX) {
 		struct rec *r = &sd->ev[sd->nev++];
@@ -62,6 +64,18 @@ void record(void *ud, const struct jv_event_origin *o,
 		if (JV_EV_HAS(ev, remote_addr) && ev->remote_addr)
 			snprintf(r->remote, sizeof r->remote, "%s",
 				 ev->remote_addr);
+		snprintf(r->policy, sizeof r->policy, "%s", o->policy_version);
+		if (ev->type == JV_EV_POLICY_UPDATE) {
+			snprintf(r->status, sizeof r->status, "%s",
+				 JV_EV_HAS(ev, status) ? ev->status : "");
+			snprintf(r->field, sizeof r->field, "%s",
+				 JV_EV_HAS(ev, field) ? ev->field : "");
+			snprintf(r->prev_policy, sizeof r->prev_policy, "%s",
+				 JV_EV_HAS(ev, previous_policy_version)
+					 ? ev->previous_policy_version : "");
+			snprintf(r->mode, sizeof r->mode, "%s",
+				 JV_EV_HAS(ev, mode) ? ev->mode : "");
+		}
 	}
 }
 

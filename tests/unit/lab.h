@@ -73,6 +73,12 @@ struct rec {
 	bool peer_origin;	/* details.origin = "peer" */
 	char peer_key[JV_KEY_B64_MAX];	/* SessionCreated: details.peer_public_key */
 	char remote[JV_ADDR_STR_MAX];	/* ... and details.remote_addr */
+	char policy[JV_POLICY_VERSION_MAX];	/* the event's policy_version */
+	/* PolicyUpdate: status, field, previous_policy_version, mode */
+	char status[12];
+	char field[64];
+	char prev_policy[JV_POLICY_VERSION_MAX];
+	char mode[8];
 };
 
 struct side {
@@ -81,6 +87,9 @@ struct side {
 	unsigned bad;		/* events the event log refused */
 	unsigned long total;	/* including those past EVMAX */
 	char why[256];
+	/* when set, every event is also appended to this log (its lines can
+	 * then be audited) */
+	struct jv_eventlog *log;
 };
 
 struct lab {

@@ -1364,6 +1364,46 @@ static void decimals_are_bounded(void **st)
 	assert_true(jv_policy_equal(&p, &q));
 }
 
+/* D-036: what a runtime change refuses, said for the operator. */
+static void change_check_names_the_reason(void **st)
+{
+	struct jv_policy cur, p;
+	struct jv_diag d;
+	char buf[JV_DIAG_TEXT_MAX];
+
+	(void)st;
+	jv_policy_default(&cur);
+	p = cur;
+	jv_diag_clear(&d);
+	assert_int_equal(jv_policy_change_check(&cur, &p, &d), 0);
+	snprintf(p.version, sizeof p.version, "2.0");
+	p.transport_lost_ttl_ms = 5000;
+	assert_int_equal(jv_policy_change_check(&cur, &p, &d), 0);
+
+	/* same version, other values */
+	snprintf(p.version, sizeof p.version, "%s", cur.version);
+	assert_int_equal(jv_policy_change_check(&cur, &p, &d), JV_ERR_INVAL);
+	assert_string_equal(d.key, "version");
+	assert_true(jv_diag_format(&d, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "session.transport_lost_ttl_ms = 15000"));
+	assert_non_null(strstr(buf, "this policy has 5000"));
+	assert_non_null(strstr(buf, "new version"));
+	p = cur;
+	p.change_mode = JV_POLICY_CHANGE_GRACE;	/* the mode is content */
+	assert_int_equal(jv_policy_change_check(&cur, &p, &d), JV_ERR_INVAL);
+	assert_non_null(strstr(d.msg, "policy_change_mode = strict"));
+
+	/* invalid: as jv_policy_validate */
+	p = cur;
+	snprintf(p.version, sizeof p.version, "2.0");
+	p.transport_lost_ttl_ms = 1000;
+	assert_int_equal(jv_policy_change_check(&cur, &p, &d), JV_ERR_INVAL);
+	assert_string_equal(d.key, "session.transport_lost_ttl_ms");
+	assert_int_equal(jv_policy_change_check(NULL, &p, &d), JV_ERR_INVAL);
+	assert_int_equal(jv_policy_change_check(&cur, NULL, NULL),
+			 JV_ERR_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1393,6 +1433,7 @@ int main(void)
 		cmocka_unit_test(json_survives_allocation_failure),
 		cmocka_unit_test(control_bytes_refused),
 		cmocka_unit_test(decimals_are_bounded),
+		cmocka_unit_test(change_check_names_the_reason),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
