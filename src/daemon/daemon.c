@@ -493,7 +493,11 @@ int jv_daemon_run(struct jv_config *cfg)
 		d->exit_code = JV_EXIT_SETUP;
 	}
 	dmn_flush(d);
-	if (d->exit_code == JV_EXIT_SESSION_ENDED)
+	if (d->exit_code == JV_EXIT_SESSION_ENDED &&
+	    !strcmp(d->end_reason, "peer_removed"))
+		dmn_log_at(d, LOG_NOTICE, "session %s ended: the gateway removed this client's key from its config (peer_removed): exiting",
+			   d->session_hex[0] ? d->session_hex : "-");
+	else if (d->exit_code == JV_EXIT_SESSION_ENDED)
 		dmn_log_at(d, LOG_NOTICE, "session %s ended (%s): exiting",
 			d->session_hex[0] ? d->session_hex : "-",
 			d->end_reason[0] ? d->end_reason : "terminated");
