@@ -226,13 +226,13 @@ static void short_key(const uint8_t key[32], char out[12])
 /*
  * Apply the plan to the engine and build the running peer array, indexed
  * by engine peer index, into `slots` (room for old->npeers + nc->npeers).
- * Returns the number of slots, or a negative JV_ERR_* when the engine
- * refused an addition (what was applied so far stays applied; said in
- * why).
+ * Returns the number of slots.  A peer the engine refuses to add (out of
+ * memory) is left out of the array, so that the array still says what
+ * the engine holds; why names it (a later reload adds it).
  */
-static int apply_peers(struct jv_daemon *d, const struct jv_config *nc,
-		       const struct peer_plan *p, struct jv_cfg_peer *slots,
-		       char *why, size_t n)
+static unsigned apply_peers(struct jv_daemon *d, const struct jv_config *nc,
+			    struct peer_plan *p, struct jv_cfg_peer *slots,
+			    char *why, size_t n)
 {
 	const struct jv_config *old = d->cfg;
 	jv_time now = jv_clock_now();
@@ -257,18 +257,20 @@ static int apply_peers(struct jv_daemon *d, const struct jv_config *nc,
 
 		if (idx < 0) {
 			idx = jv_gateway_add_peer(d->gw, nc->peers[j].public_key);
-			if (idx < 0 || (unsigned)idx > nslots) {
-				snprintf(why, n, "[Peer] at line %u: the engine refused it (%s)",
-					 nc->peers[j].line,
-					 idx < 0 ? jv_strerror(idx)
-						 : "peer index out of step");
-				return idx < 0 ? idx : JV_ERR_STATE;
+			if (idx < 0) {
+				p->added--;
+				snprintf(why, n, "[Peer] at line %u not added: %s",
+					 nc->peers[j].line, jv_strerror(idx));
+				dmn_log(d, "reload: %s", why);
+				continue;
 			}
+			/* the engine's indexes and ours move together: a new
+			 * one is a free slot or the next */
+			if ((unsigned)idx == nslots)
+				nslots++;
 			short_key(nc->peers[j].public_key, k);
 			dmn_log(d, "reload: peer %s (line %u) added", k,
 				nc->peers[j].line);
-			if ((unsigned)idx == nslots)
-				nslots++;
 		} else if (!peer_eq(&old->peers[idx], &nc->peers[j])) {
 			short_key(nc->peers[j].public_key, k);
 			dmn_log(d, "reload: peer %s (line %u) changed", k,
@@ -277,7 +279,7 @@ static int apply_peers(struct jv_daemon *d, const struct jv_config *nc,
 		slots[idx] = nc->peers[j];
 		slots[idx].removed = false;
 	}
-	return (int)nslots;
+	return nslots;
 }
 
 /* ---- policy ---------------------------------------------------------- */
@@ -331,7 +333,6 @@ json_t *dmn_reload(struct jv_daemon *d)
 	bool policy;
 	size_t cap;
 	json_t *ans;
-	int rc;
 
 	dmn_log(d, "reload: reading %s", run->file);
 	if (jv_config_load(run->file, &nc, &diag)) {
@@ -369,18 +370,12 @@ json_t *dmn_reload(struct jv_daemon *d)
 		goto out;
 	}
 	if (d->gw) {
-		rc = apply_peers(d, nc, &plan, slots, why, sizeof why);
-		if (rc < 0) {
-			/* Only an allocation in the engine fails here; what
-			 * was applied is in the log.  The running config
-			 * stays the old one, so the peers the engine has now
-			 * and the table disagree until a reload succeeds. */
-			ans = refuse(d, "%s", why);
-			goto out;
-		}
+		unsigned nslots = apply_peers(d, nc, &plan, slots, why,
+					      sizeof why);
+
 		free(nc->peers);
 		nc->peers = slots;
-		nc->npeers = (unsigned)rc;
+		nc->npeers = nslots;
 		slots = NULL;
 	}
 	/* Swap contents, not pointers: d->cfg keeps its address, and what
@@ -410,6 +405,11 @@ json_t *dmn_reload(struct jv_daemon *d)
 			 policy ? was : "", policy ? " -> " : "",
 			 policy ? run->policy.version : "");
 	dmn_log(d, "%s", summary);
+	if (why[0]) {
+		/* applied but for a peer the engine could not take */
+		ans = dmn_error("%s; but %s", summary, why);
+		goto out;
+	}
 	ans = json_pack("{s:b,s:s,s:i,s:i,s:i,s:b}", "ok", 1, "summary",
 			summary, "added", (int)plan.added, "removed",
 			(int)plan.removed, "changed", (int)plan.changed,
