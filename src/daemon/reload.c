@@ -63,8 +63,8 @@ static void need_key(struct restart *r, const struct jv_config *old,
 		need(r, "%s (line %u)", key, now);
 	else if (was)
 		need(r, "%s (no longer set, was line %u)", key, was);
-	else
-		need(r, "%s ([Interface] at line %u)", key, nc->interface_line);
+	else	/* a default that follows another key (Name: ControlSocket) */
+		need(r, "%s (not set; its default changed)", key);
 }
 
 static bool cidr_eq(const struct jv_cidr *a, const struct jv_cidr *b)
@@ -154,12 +154,15 @@ static void restart_keys(const struct jv_config *old,
 		need_key(r, old, nc, "HandshakeBurst");
 	if (strcmp(old->state_dir, nc->state_dir))
 		need_key(r, old, nc, "StateDir");
-	if (strcmp(old->store_url, nc->store_url) ||
+	/* Without a [Cluster] section the store follows StateDir, named
+	 * above. */
+	if ((old->cluster_line || nc->cluster_line) &&
+	    (strcmp(old->store_url, nc->store_url) ||
 	    strcmp(old->cluster_key_file, nc->cluster_key_file) ||
 	    old->owner_lease_ms != nc->owner_lease_ms ||
 	    strcmp(old->ca_file, nc->ca_file) ||
 	    strcmp(old->cert_file, nc->cert_file) ||
-	    strcmp(old->key_file, nc->key_file))
+	    strcmp(old->key_file, nc->key_file)))
 		need(r, "[Cluster] (line %u)",
 		     nc->cluster_line ? nc->cluster_line : old->cluster_line);
 	if (nc->role != JV_CFG_CLIENT || old->role != JV_CFG_CLIENT)
@@ -181,6 +184,18 @@ static void restart_keys(const struct jv_config *old,
 	    sodium_memcmp(old->peers[0].public_key, nc->peers[0].public_key,
 			  32) || !peer_eq(&old->peers[0], &nc->peers[0]))
 		need(r, "[Peer] (line %u)", nc->peers[0].line);
+}
+
+unsigned dmn_reload_restart_keys(const struct jv_config *old,
+				 const struct jv_config *nc, char *buf,
+				 size_t n)
+{
+	struct restart r = { .len = 0 };
+
+	restart_keys(old, nc, &r);
+	if (n)
+		snprintf(buf, n, "%s", r.text);
+	return r.n;
 }
 
 /* ---- gateway peers --------------------------------------------------- */

@@ -30,6 +30,8 @@
  * `d->cfg->peers[p]` and engine peer p are the same peer everywhere.
  */
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 struct jv_daemon;
@@ -37,5 +39,12 @@ struct jv_daemon;
 /* Returns {"ok":true,"summary":"reloaded jv0: ...",...} or
  * {"ok":false,"error":"..."}; the daemon log has the same line. */
 json_t *dmn_reload(struct jv_daemon *d);
+
+struct jv_config;
+/* What differs between `old` and `nc` that only a restart applies, as
+ * "Key (line N), ..." in buf; returns how many keys (0: reloadable). */
+unsigned dmn_reload_restart_keys(const struct jv_config *old,
+				 const struct jv_config *nc, char *buf,
+				 size_t n);
 
 #endif
