@@ -17,7 +17,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=31
+N=33
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
@@ -98,6 +98,8 @@ sleep 1
 
 # ---- (a) add B ----------------------------------------------------------------
 ev0=$(events_of "$sid")
+tap_eq "the session store holds A's session" 1 \
+	"$(sqlite3 -readonly "$LAB_DIR/state/sessions.db" "select count(*) from sessions where hex(session_id) = upper('$sid')" 2>&1)"
 with_b "$B_TUN/32, $B_NET" >"$GW"
 reload
 tap_eq "(a) reload adding B exits 0" 0 "$RELOAD_RC"
@@ -193,6 +195,24 @@ tap_eq "(e) client A's session ended with peer_removed" peer_removed \
 	"$($LABTOOL last-reason "$LAB_DIR/client.jsonl" SessionTerminated)"
 tap_eq "(e) the gateway's too" peer_removed \
 	"$($LABTOOL last-reason "$LAB_DIR/gateway.jsonl" SessionTerminated)"
+stored() {	# SID: 1 while the session store holds its record
+	sqlite3 -readonly "$LAB_DIR/state/sessions.db" \
+		"select count(*) from sessions where hex(session_id) = upper('$1')" 2>/dev/null
+}
+gone_from_store() {
+	local i=0
+	while [ "$(stored "$sid")" != 0 ]; do
+		[ $i -ge 100 ] && return 1
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+if command -v sqlite3 >/dev/null 2>&1; then
+	tap_check "(e) the session store no longer holds A's session (B's is there: $(stored "$bsid"))" \
+		gone_from_store
+else
+	echo "ok $((TAP_N += 1)) # SKIP sqlite3 is not installed"
+fi
 # B is peers.0 now: a removed peer is not listed
 tap_eq "(e) B's session untouched (same id, same state_version, ATTACHED)" \
 	"$bsid $bv0 ATTACHED" \
