@@ -15,6 +15,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
+#include "daemon/notify.h"
 #include "daemon/reload.h"
 #include "net/clock.h"
 
@@ -336,7 +337,7 @@ static void warn_route(void *ud, const char *line)
 	dmn_log(ud, "reload: warning: %s", line);
 }
 
-json_t *dmn_reload(struct jv_daemon *d)
+static json_t *reload_once(struct jv_daemon *d)
 {
 	struct jv_config *nc = NULL, *run = d->cfg;
 	struct peer_plan plan = { 0 };
@@ -434,5 +435,16 @@ out:
 	free(plan.match);
 	free(plan.gone);
 	jv_config_free(nc);
+	return ans;
+}
+
+json_t *dmn_reload(struct jv_daemon *d)
+{
+	json_t *ans;
+
+	/* systemd: RELOADING=1 until READY=1 again, applied or refused */
+	dmn_notify_reloading();
+	ans = reload_once(d);
+	dmn_notify_ready(d);
 	return ans;
 }

@@ -23,6 +23,7 @@
 #define CL_KEY "yCqHds2Thf8ozKAaRvWhI04lMjJgif9uQQLIedhoy0w="
 #define GW_PUB "CcGUW+8zbsP2sw76cfdtR6/TeLlpN8Z4qn6ihBzs4no="
 #define CL_PUB "sL7X+ksGVsbJAIRdkHRcvLD8k5oW49vTIBheiuDOniY="
+#define OTHER_KEY "EEKjIbDJWeW7RzX2tKSxJRIbMESha+3zjmrGDAOSfUU="
 #define B_PUB "mDv2ZP8Mz84Mn03gmPvXWzoxxCaUS0DmTcpPcNCyEjU="
 
 static const char gateway[] =
@@ -138,7 +139,7 @@ static void gateway_restart_keys(void **st)
 	check(gateway, "Name = jvg0\n", "Name = jvg0\nHandshakeBurst = 5\n",
 	      1, "HandshakeBurst (line 7)");
 	check(gateway, "PrivateKey = " GW_KEY,
-	      "PrivateKey = " CL_KEY, 1, "PrivateKey (line 3)");
+	      "PrivateKey = " OTHER_KEY, 1, "PrivateKey (line 3)");
 	check(gateway, "StateDir = off\n",
 	      "StateDir = off\n[Cluster]\nStore = sqlite:/tmp/s.db\n", 1,
 	      "[Cluster] (line 10)");
