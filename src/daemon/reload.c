@@ -382,7 +382,8 @@ static json_t *reload_once(struct jv_daemon *d)
 	/* The policy first: the engine may refuse it, and then nothing else
 	 * has changed yet. */
 	if (policy && apply_policy(d, &nc->policy, why, sizeof why)) {
-		ans = refuse(d, "[Policy]: %s (nothing changed)", why);
+		ans = refuse(d, "%s: [Policy]: %s (nothing changed)", run->file,
+			     why);
 		goto out;
 	}
 	if (d->gw) {
