@@ -301,18 +301,35 @@ static unsigned apply_peers(struct jv_daemon *d, const struct jv_config *nc,
 /* ---- policy ---------------------------------------------------------- */
 
 /*
- * The engine's runtime policy change (jv_gateway_set_policy,
- * jv_client_set_policy: spec policy_change_mode) is not on this branch
- * yet: until it is, a policy change is refused like a restart-only key,
- * so a reload never half-applies.
+ * The engine's runtime policy change (spec §5, D-036): every live session
+ * adopts it per its policy_change_mode and says so (PolicyUpdate); new
+ * sessions start on it.  What the engine would refuse is asked first, so
+ * the operator reads which field and why (a changed policy needs a new
+ * version); the engine may still refuse a version a session runs in grace
+ * mode with other values.  Either way nothing has changed yet.
  */
 static int apply_policy(struct jv_daemon *d, const struct jv_policy *pol,
 			char *why, size_t n)
 {
-	(void)d;
-	(void)pol;
-	snprintf(why, n, "policy changes need a restart (not yet supported at reload)");
-	return JV_ERR_STATE;
+	char text[JV_DIAG_TEXT_MAX];
+	jv_time now = jv_clock_now();
+	struct jv_diag dg;
+	int rc;
+
+	jv_diag_clear(&dg);
+	if (jv_policy_change_check(&d->cfg->policy, pol, &dg)) {
+		if (jv_diag_format(&dg, text, sizeof text) < 0)
+			text[sizeof text - 1] = '\0';
+		snprintf(why, n, "%.300s", text);
+		return JV_ERR_INVAL;
+	}
+	dmn_room(d);
+	rc = d->client ? jv_client_set_policy(d->client, pol, now, d->out)
+		       : jv_gateway_set_policy(d->gw, pol, now, d->out);
+	if (rc)
+		snprintf(why, n, "the engine refused version %s (%s): a session still runs another policy of that version (grace mode); use a new version",
+			 pol->version, jv_strerror(rc));
+	return rc;
 }
 
 /* ---- the whole ------------------------------------------------------- */

@@ -11,8 +11,9 @@
  *            ends with peer_removed, the key is unknown from then on) or
  *            changed (AllowedIPs: the routing table and the source check
  *            of the peer; a new key is a removal plus an addition);
- *            [Policy] through the engine's runtime policy change;
- *   client   [Policy] only.
+ *            [Policy] through the engine's runtime policy change
+ *            (jv_gateway_set_policy, spec §5, D-036);
+ *   client   [Policy] only (jv_client_set_policy).
  *
  * Anything else that differs (Role, PrivateKey, Name, Address, MTU,
  * ListenPort, ListenAddress, NodeId, EventLog, ControlSocket, MaxSessions,

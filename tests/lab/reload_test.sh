@@ -11,13 +11,16 @@
 #  (c) a ListenPort change: exit 1 naming the key and its line;
 #  (d) SIGHUP with B's AllowedIPs changed: applied (the log says so), the
 #      route goes;
+#  (p) a [Policy] change: applied, every live session says so
+#      (PolicyUpdate APPLIED); the same version with other values: refused;
+#      a client applies its own;
 #  (e) A's [Peer] removed: its session ends with peer_removed on both
 #      sides, client A exits with code 3 saying the gateway removed it,
 #      B's session does not move, and A's key can no longer handshake.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=33
+N=39
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
@@ -161,6 +164,25 @@ tap_check "(d) ... and the route of the network B no longer lists is gone" \
 	[ -z "$(ip -n "$NS_G" route show $B_NET)" ]
 tap_eq "(d) A's state_version still $v0" "$v0" "$(lab_field gateway peers.0.session.state_version)"
 
+# ---- (p) a policy change, applied live; the same version reused, refused --
+sed -i 's/^version = 1.0$/version = 1.1/' "$GW" "$LAB_DIR/gateway-a.conf"
+reload
+tap_eq "(p) a [Policy] change applies" \
+	"0 reloaded jvg0: 0 peers added, 0 removed, 0 changed, policy 1.0 -> 1.1" \
+	"$RELOAD_RC $RELOAD_OUT"
+policy_applied() {	# SID: its PolicyUpdate APPLIED to 1.1 is in the gateway log
+	grep "\"session_id\":\"$1\"" "$LAB_DIR/gateway.jsonl" | grep '"event_type":"PolicyUpdate"' |
+		grep '"status":"APPLIED"' | grep -q '"policy_version":"1.1"'
+}
+tap_check "(p) ... A's live session adopts it (PolicyUpdate APPLIED, 1.1)" policy_applied "$sid"
+tap_check "(p) ... and B's" policy_applied "$bsid"
+sed -i 's/^profile = fast$/profile = default/' "$GW"
+reload
+tap_eq "(p) version 1.1 again with other values: exit 1" 1 "$RELOAD_RC"
+tap_check "(p) ... naming the version and saying nothing changed ($RELOAD_ERR)" \
+	grep -q "\[Policy\]: .*version.*(nothing changed)" <<<"$RELOAD_ERR"
+sed -i 's/^profile = default$/profile = fast/' "$GW"
+
 # A client reloads its [Policy] only: no change is fine, a path is not.
 out=$("$JVPN" reload --socket "$LAB_DIR/client.sock" 2>&1)
 tap_eq "the client reloads an unchanged file" "reloaded jvc0: no change" "$out"
@@ -171,6 +193,9 @@ out=$("$JVPN" reload --socket "$LAB_DIR/client.sock" 2>&1)
 tap_check "a client's [Transport] change needs a restart, named with its line ($out)" \
 	grep -q "\[Transport\] b (line $((line - 1))) needs a restart (nothing changed)" <<<"$out"
 cp "$LAB_DIR/client-orig.conf" "$LAB_DIR/client.conf"
+sed -i 's/^version = 1.0$/version = 1.1/' "$LAB_DIR/client.conf"
+out=$("$JVPN" reload --socket "$LAB_DIR/client.sock" 2>&1)
+tap_eq "a client applies its [Policy] change" "reloaded jvc0: policy 1.0 -> 1.1" "$out"
 
 kill -INT "$LAB_PING_PID"
 wait "$LAB_PING_PID" 2>/dev/null
