@@ -271,9 +271,26 @@ struct jv_gateway;
 struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg);
 void jv_gateway_free(struct jv_gateway *g);
 
-/* Allow a client key.  Returns its peer index (>= 0) or JV_ERR_*. */
+/* Allow a client key.  Returns its peer index (>= 0), JV_ERR_INVAL (the
+ * key is allowed already) or JV_ERR_NOMEM.  The index may be a removed
+ * peer's, once no session of that peer is left (not even a tombstone). */
 JV_MUST_CHECK int jv_gateway_add_peer(struct jv_gateway *g,
 				      const uint8_t public_key[32]);
+
+/*
+ * Withdraw a client key (a reload removed its [Peer]).  Its live session
+ * ends through X5 with peer_removed and the client is told (TERMINATE on
+ * its binding); an unconfirmed one ends the same way.  From then on the
+ * key is unknown: its handshakes fail like a stranger's and a stored
+ * session of it is never adopted; with a store, the record of the ended
+ * session is written as any end is.  Sessions of other peers are not
+ * touched.  Returns 0, JV_ERR_INVAL (no such index) or JV_ERR_NOTFOUND
+ * (removed already).
+ */
+int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
+			   struct jv_out *out);
+/* Whether peer index `peer` was removed and not given to a key again. */
+bool jv_gateway_peer_removed(const struct jv_gateway *g, uint32_t peer);
 
 /* A datagram from `from` arrived on local address `local`. */
 int jv_gateway_recv(struct jv_gateway *g, uint32_t local,

@@ -18,6 +18,7 @@ int cmd_status(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_switch(int argc, char **argv);
 int cmd_terminate(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);

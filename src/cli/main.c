@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	  "ask the client to move its session to TRANSPORT (policy applies)" },
 	{ "terminate", cmd_terminate, "terminate [SESSION]",
 	  "end a session (operator_terminated)" },
+	{ "reload", cmd_reload, "reload [IFACE]",
+	  "apply the config file's peer and policy changes, no session dropped", true },
 	{ "events", cmd_events, "events [IFACE] [options]",
 	  "the event log, filtered (--type, --session, --since), as text or JSONL", true },
 	{ "genkey", cmd_genkey, "genkey",

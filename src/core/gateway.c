@@ -86,14 +86,35 @@ void jv_gateway_free(struct jv_gateway *g)
 	free(g);
 }
 
+/* Does any session, live, pending or tombstoned, still name peer `i`? */
+static bool peer_referenced(const struct jv_gateway *g, unsigned i)
+{
+	for (unsigned k = 0; k < g->nsess; k++)
+		if (g->sess[k]->s.peer == i)
+			return true;
+	return false;
+}
+
 int jv_gateway_add_peer(struct jv_gateway *g, const uint8_t public_key[32])
 {
+	struct gw_peer *p = NULL;
+	unsigned idx;
+
 	if (!g || !public_key)
 		return JV_ERR_INVAL;
 	for (unsigned i = 0; i < g->npeers; i++)
-		if (!sodium_memcmp(g->peers[i].np.pub, public_key, 32))
+		if (!g->peers[i].removed &&
+		    !sodium_memcmp(g->peers[i].np.pub, public_key, 32))
 			return JV_ERR_INVAL;
-	if (g->npeers == g->cap_peers) {
+	/* A removed peer's slot is taken again only once no session refers
+	 * to it: sessions name their peer by index (s->peer), and a
+	 * tombstone's terminal record and forget() still read its slot, so
+	 * a slot reused any earlier would hand the old session the new
+	 * key.  Once nothing refers to it, the index means nothing. */
+	for (idx = 0; idx < g->npeers; idx++)
+		if (g->peers[idx].removed && !peer_referenced(g, idx))
+			break;
+	if (idx == g->npeers && g->npeers == g->cap_peers) {
 		unsigned cap = g->cap_peers ? 2 * g->cap_peers : 8;
 		struct gw_peer *np = realloc(g->peers, cap * sizeof *np);
 		if (!np)
@@ -102,13 +123,18 @@ int jv_gateway_add_peer(struct jv_gateway *g, const uint8_t public_key[32])
 		g->peers = np;
 		g->cap_peers = cap;
 	}
-	struct gw_peer *p = &g->peers[g->npeers];
+	p = &g->peers[idx];
 	memset(p, 0, sizeof *p);
 	memcpy(p->np.pub, public_key, 32);
 	if (jv_token_bucket_init(&p->hs_bucket, GW_PEER_HS_RATE_MILLI / 1000.0,
-				 GW_PEER_HS_BURST, 0) != JV_OK)
+				 GW_PEER_HS_BURST, 0) != JV_OK) {
+		if (idx < g->npeers)
+			p->removed = true;	/* stays a free slot */
 		return JV_ERR_INVAL;
-	return (int)g->npeers++;
+	}
+	if (idx == g->npeers)
+		g->npeers++;
+	return (int)idx;
 }
 
 unsigned jv_gateway_peer_count(const struct jv_gateway *g)
@@ -278,8 +304,11 @@ static struct jv_noise_peer *lookup_peer(void *ctx, const uint8_t pub[32])
 {
 	struct jv_gateway *g = ctx;
 
+	/* A removed key is unknown: its initiation fails like a stranger's
+	 * (jv_gateway_remove_peer). */
 	for (unsigned i = 0; i < g->npeers; i++)
-		if (!sodium_memcmp(g->peers[i].np.pub, pub, 32))
+		if (!g->peers[i].removed &&
+		    !sodium_memcmp(g->peers[i].np.pub, pub, 32))
 			return &g->peers[i].np;
 	/* Called once the first DH opened the static key: the only moment
 	 * the key of a stranger is known (on_initiation counts it). */
@@ -1197,6 +1226,54 @@ int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
 	jv_gw_note(g, gws(s));
 	gws(s)->deadline = jv_gw_deadline(gws(s), now);
 	return JV_OK;
+}
+
+int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
+			   struct jv_out *out)
+{
+	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+	struct gw_peer *p;
+	struct jv_session *s;
+
+	if (!g || peer >= g->npeers || !out)
+		return JV_ERR_INVAL;
+	p = &g->peers[peer];
+	if (p->removed)
+		return JV_ERR_NOTFOUND;
+	/* First: from here on the key is unknown to a handshake and to an
+	 * adoption from the store (peer_of), whatever follows. */
+	p->removed = true;
+	m.terminate.reason = JV_REASON_PEER_REMOVED;
+	s = p->live;
+	if (s && !jv_sess_terminated(s)) {
+		/* X5 with its own reason; the client is told on its binding,
+		 * as jv_gateway_terminate does (D-022). */
+		jv_sess_clock(s, now);
+		send_bound(s, &m, out);
+		terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_PEER_REMOVED,
+				  NULL, now);
+		jv_gw_note(g, gws(s));	/* with a store: the record ends */
+		gws(s)->deadline = jv_gw_deadline(gws(s), now);
+	}
+	s = p->pending;
+	if (s && !jv_sess_terminated(s)) {
+		/* A handshake answered but not confirmed: the client may hold
+		 * the keys already, so it is told where the handshake came
+		 * from. */
+		jv_sess_clock(s, now);
+		jv_gw_send_to(s, &gws(s)->hs_from, gws(s)->hs_local, &m, out,
+			      NULL);
+		terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_PEER_REMOVED,
+				  NULL, now);
+		jv_gw_note(g, gws(s));
+		gws(s)->deadline = jv_gw_deadline(gws(s), now);
+	}
+	return JV_OK;
+}
+
+bool jv_gateway_peer_removed(const struct jv_gateway *g, uint32_t peer)
+{
+	return g && peer < g->npeers && g->peers[peer].removed;
 }
 
 int jv_gateway_status(const struct jv_gateway *g, uint32_t peer,

@@ -25,6 +25,11 @@ struct gw_peer {
 	struct jv_session *live;		/* confirmed session */
 	struct jv_session *pending;		/* BIRTH: awaiting its first packet */
 	struct jv_token_bucket hs_bucket;	/* handshakes of this peer */
+	/* Removed at a reload (jv_gateway_remove_peer): the key is unknown
+	 * from then on, but the slot keeps it while a session of it, even a
+	 * tombstone, may still be referenced (its terminal record carries
+	 * the key). */
+	bool removed;
 };
 
 /* What the stored record must reflect; a change makes it pending. */

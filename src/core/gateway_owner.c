@@ -372,8 +372,10 @@ int jv_gateway_next_lookup(struct jv_gateway *g, uint32_t *index)
 
 static int peer_of(const struct jv_gateway *g, const uint8_t pub[32])
 {
+	/* A removed peer's sessions are never adopted (D-022). */
 	for (unsigned i = 0; i < g->npeers; i++)
-		if (!sodium_memcmp(g->peers[i].np.pub, pub, 32))
+		if (!g->peers[i].removed &&
+		    !sodium_memcmp(g->peers[i].np.pub, pub, 32))
 			return (int)i;
 	return -1;
 }

@@ -1429,8 +1429,11 @@ int jv_config_parse(const char *text, const char *name,
 		rc = read_key_file(r);
 	if (!rc)
 		rc = check_keys(r);
-	if (!rc)
+	if (!rc) {
 		c->private_key_line = r->iset[IK_PRIVATE_KEY];
+		c->interface_line = r->interface_line;
+		memcpy(c->key_line, r->iset, sizeof r->iset);
+	}
 out:
 	if (rc) {
 		jv_config_free(c);
@@ -1440,6 +1443,15 @@ out:
 	free(r);
 	*out = c;
 	return rc;
+}
+
+_Static_assert((int)IK_COUNT <= (int)JV_CFG_IKEYS_MAX, "raise JV_CFG_IKEYS_MAX");
+
+unsigned jv_config_key_line(const struct jv_config *cfg, const char *key)
+{
+	int k = cfg && key ? find_key(ikeys, IK_COUNT, key) : -1;
+
+	return k < 0 ? 0 : cfg->key_line[k];
 }
 
 int jv_config_load(const char *path, struct jv_config **out,

@@ -47,6 +47,7 @@ enum jv_cfg_limits {
 	JV_CFG_LEASE_MS_DEFAULT = 2000,	/* etcd OwnerLeaseMs */
 	JV_CFG_LEASE_MS_MIN = 1000,	/* etcd leases are whole seconds */
 	JV_CFG_LEASE_MS_MAX = 60000,
+	JV_CFG_IKEYS_MAX = 48,		/* [Interface] key names (lines kept) */
 };
 
 enum jv_cfg_role { JV_CFG_CLIENT, JV_CFG_GATEWAY };
@@ -64,6 +65,8 @@ struct jv_cfg_peer {
 	bool has_endpoint;
 	struct jv_addr endpoint;
 	unsigned line;			/* of its [Peer] header */
+	bool removed;			/* running gateway: a peer a reload
+					 * removed, its slot kept (reload.h) */
 };
 
 struct jv_cfg_transport {
@@ -110,6 +113,8 @@ struct jv_config {
 	char key_file[JV_CFG_PATH_MAX];
 	unsigned cluster_line;			/* [Cluster] header, 0: none */
 	unsigned private_key_line;	/* line of PrivateKey; 0: from a file */
+	unsigned interface_line;	/* [Interface] header */
+	unsigned key_line[JV_CFG_IKEYS_MAX];	/* jv_config_key_line */
 	bool world_readable;		/* a file holding the key is mode & 007 */
 };
 
@@ -134,6 +139,10 @@ JV_MUST_CHECK int jv_config_load(const char *path, struct jv_config **cfg,
  */
 JV_MUST_CHECK int jv_config_parse(const char *text, const char *name,
 				  struct jv_config **cfg, struct jv_diag *d);
+
+/* The line at which [Interface] key `key` (any case) was set, or 0 (not
+ * set, or no such key): a reload names what would need a restart. */
+unsigned jv_config_key_line(const struct jv_config *cfg, const char *key);
 
 /* Wipe the private key and free.  NULL is fine. */
 void jv_config_free(struct jv_config *cfg);

@@ -11,6 +11,8 @@
  *   status                  -> {"ok":true, ...status...}
  *   switch TRANSPORT        -> {"ok":true} | {"ok":false,"error":"..."}
  *   terminate [SESSION]     -> {"ok":true,"terminated":N} | error
+ *   reload                  -> {"ok":true,"summary":"..."} | error
+ *                              (reload.h: the file named at start)
  *   events                  -> {"ok":true,"path":"...","offset":N} + lines
  *
  * Every error answer is {"ok":false,"error":"<one line>"}.  The requests

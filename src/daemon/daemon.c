@@ -20,6 +20,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/notify.h"
+#include "daemon/reload.h"
 #include "jvpn/eventlog.h"
 #include "net/clock.h"
 #include "net/netaddr.h"
@@ -298,7 +299,10 @@ static void on_signal(struct jv_loop *l, int signo, void *ud)
 	struct jv_daemon *d = ud;
 
 	if (signo == SIGHUP) {
-		dmn_log(d, "SIGHUP ignored (no reload: restart to apply a new config)");
+		/* the answer is in the log (reload.c logs it either way) */
+		dmn_log(d, "SIGHUP: reload");
+		json_decref(dmn_reload(d));
+		dmn_flush(d);
 		return;
 	}
 	dmn_log_at(d, LOG_NOTICE, "%s: terminating", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -349,6 +353,11 @@ static json_t *on_request(void *ud, const char *verb, const char *arg,
 		dmn_flush(d);
 		return r;
 	}
+	if (!strcmp(verb, "reload")) {
+		r = dmn_reload(d);
+		dmn_flush(d);
+		return r;
+	}
 	if (!strcmp(verb, "events")) {
 		if (d->ev.fd < 0)
 			return dmn_error("this endpoint writes no event log (EventLog = off)");
@@ -356,7 +365,7 @@ static json_t *on_request(void *ud, const char *verb, const char *arg,
 		return json_pack("{s:b,s:s,s:I}", "ok", 1, "path", d->ev.path,
 				 "offset", (json_int_t)d->ev.size);
 	}
-	return dmn_error("unknown request '%s' (status, switch, terminate, events)",
+	return dmn_error("unknown request '%s' (status, switch, terminate, reload, events)",
 			 verb);
 }
 
@@ -445,7 +454,7 @@ static void teardown(struct jv_daemon *d)
 	dmn_status_free(d);
 }
 
-int jv_daemon_run(const struct jv_config *cfg)
+int jv_daemon_run(struct jv_config *cfg)
 {
 	struct jv_daemon *d = calloc(1, sizeof *d);
 	char why[400] = "";
@@ -484,7 +493,11 @@ int jv_daemon_run(const struct jv_config *cfg)
 		d->exit_code = JV_EXIT_SETUP;
 	}
 	dmn_flush(d);
-	if (d->exit_code == JV_EXIT_SESSION_ENDED)
+	if (d->exit_code == JV_EXIT_SESSION_ENDED &&
+	    !strcmp(d->end_reason, "peer_removed"))
+		dmn_log_at(d, LOG_NOTICE, "session %s ended: the gateway removed this client's key from its config (peer_removed): exiting",
+			   d->session_hex[0] ? d->session_hex : "-");
+	else if (d->exit_code == JV_EXIT_SESSION_ENDED)
 		dmn_log_at(d, LOG_NOTICE, "session %s ended (%s): exiting",
 			d->session_hex[0] ? d->session_hex : "-",
 			d->end_reason[0] ? d->end_reason : "terminated");

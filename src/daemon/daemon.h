@@ -20,7 +20,9 @@ enum jv_daemon_exit {
 };
 
 /* Run cfg until SIGINT/SIGTERM, `jvpn terminate`, or (client) the end
- * of its session.  Logs go to stderr.  Returns an enum jv_daemon_exit. */
-int jv_daemon_run(const struct jv_config *cfg);
+ * of its session.  Logs go to stderr.  Returns an enum jv_daemon_exit.
+ * A reload (SIGHUP, `jvpn reload`) swaps cfg's contents with the file's
+ * new ones (reload.h): the caller frees cfg as usual afterwards. */
+int jv_daemon_run(struct jv_config *cfg);
 
 #endif

@@ -67,7 +67,8 @@ struct dmn_hslog {
 };
 
 struct jv_daemon {
-	const struct jv_config *cfg;
+	struct jv_config *cfg;		/* the running one: a reload swaps its
+					 * contents (reload.h) */
 	struct jv_loop loop;
 	bool loop_ok;
 	struct jv_tunnel tun;

@@ -54,11 +54,14 @@ static void status_line(const struct jv_daemon *d, char *buf, size_t n)
 				 "handshaking");
 		return;
 	}
-	unsigned live = 0, attached = 0;
+	unsigned live = 0, attached = 0, peers = 0;
 
 	for (unsigned p = 0; d->gw && p < d->cfg->npeers; p++) {
 		struct jv_session_status st;
 
+		if (d->cfg->peers[p].removed)
+			continue;	/* a reload's hole (reload.h) */
+		peers++;
 		if (jv_gateway_status(d->gw, p, &st))
 			continue;
 		if (st.state == JV_STATE_TERMINATED)
@@ -68,7 +71,7 @@ static void status_line(const struct jv_daemon *d, char *buf, size_t n)
 	}
 	snprintf(buf, n, "gateway %s: %u session%s, %u attached, %u peer%s",
 		 d->tun.name, live, live == 1 ? "" : "s", attached,
-		 d->cfg->npeers, d->cfg->npeers == 1 ? "" : "s");
+		 peers, peers == 1 ? "" : "s");
 }
 
 void dmn_notify_ready(const struct jv_daemon *d)

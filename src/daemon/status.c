@@ -234,6 +234,8 @@ static json_t *gateway_json(struct jv_daemon *d, jv_time now)
 		char key[JV_KEY_B64_SIZE];
 		json_t *j, *s = json_null();
 
+		if (cp->removed)
+			continue;	/* a reload removed it (reload.h) */
 		jv_key_to_base64(cp->public_key, key);
 		j = json_pack("{s:s,s:o}", "public_key", key, "allowed_ips",
 			      allowed_json(cp));

@@ -108,6 +108,42 @@ fail:
 	return rc;
 }
 
+static bool listed(const struct jv_config *cfg, const struct jv_cidr *r)
+{
+	for (unsigned p = 0; p < cfg->npeers; p++)
+		for (unsigned i = 0; i < cfg->peers[p].nallowed; i++)
+			if (cfg->peers[p].allowed[i].prefix == r->prefix &&
+			    jv_addr_equal(&cfg->peers[p].allowed[i].addr,
+					  &r->addr))
+				return true;
+	return false;
+}
+
+int jv_tunnel_routes_sync(struct jv_tunnel *t, const struct jv_config *cfg,
+			  void (*warn)(void *, const char *), void *ud,
+			  struct jv_net_err *err)
+{
+	int first = 0, rc;
+
+	for (unsigned i = t->nroutes; i-- > 0;) {
+		if (listed(cfg, &t->routes[i]))
+			continue;
+		rc = jv_nl_route_del(&t->nl, t->ifindex, &t->routes[i].addr,
+				     t->routes[i].prefix, first ? NULL : err);
+		if (rc && rc != JV_ERR_NOTFOUND && !first)
+			first = rc;
+		t->routes[i] = t->routes[--t->nroutes];
+	}
+	for (unsigned p = 0; p < cfg->npeers; p++)
+		for (unsigned i = 0; i < cfg->peers[p].nallowed; i++) {
+			rc = add_route(t, cfg, &cfg->peers[p].allowed[i], warn,
+				       ud, first ? NULL : err);
+			if (rc && !first)
+				first = rc;
+		}
+	return first;
+}
+
 void jv_tunnel_down(struct jv_tunnel *t)
 {
 	if (t->nl_open) {

@@ -43,6 +43,17 @@ JV_MUST_CHECK int jv_tunnel_up(struct jv_tunnel *t, const struct jv_config *cfg,
 			       void (*warn)(void *ud, const char *line),
 			       void *ud, struct jv_net_err *err);
 
+/*
+ * After a reload: add the routes cfg's AllowedIPs now need and delete
+ * those we added that no peer lists any more (routes we found in place
+ * were never ours and stay).  Returns 0 or the first failing step's
+ * JV_ERR_* (err says which; the other routes are still brought in line).
+ */
+JV_MUST_CHECK int jv_tunnel_routes_sync(struct jv_tunnel *t,
+					const struct jv_config *cfg,
+					void (*warn)(void *ud, const char *line),
+					void *ud, struct jv_net_err *err);
+
 /* Remove our routes and the device.  Safe on a closed tunnel. */
 void jv_tunnel_down(struct jv_tunnel *t);
 

@@ -100,11 +100,13 @@ void enqueue(struct lab *l, const struct jv_out *o, bool from_client)
 			if (d->buf[0] == JV_MSG_INITIATION)
 				l->initiations++;
 		} else {
-			for (int p = 0; p < NPATHS; p++)
+			for (int p = 0; p < NPATHS + (l->b != NULL); p++)
 				if (jv_addr_equal(&d->to, &l->caddr[p]))
 					path = p;
 		}
-		if (path < 0 || path >= NPATHS || l->nq >= QMAX)
+		/* path NPATHS: the gateway's datagrams to client B */
+		if (path < 0 || path > NPATHS || (from_client && path == NPATHS) ||
+		    l->nq >= QMAX)
 			continue;
 		if (l->capture)
 			keep(&l->cap[l->ncap++ % CAPMAX], d, l->now, path,
@@ -132,6 +134,27 @@ void enqueue(struct lab *l, const struct jv_out *o, bool from_client)
 	}
 }
 
+/* Client B's datagrams: all on its one transport, path NPATHS. */
+static void enqueue_b(struct lab *l, struct jv_out *o)
+{
+	for (unsigned i = 0; i < o->ndgram; i++)
+		o->dgram[i].path = NPATHS;
+	for (unsigned i = 0; i < o->ndgram && l->nq < QMAX; i++) {
+		const struct jv_dgram *d = &o->dgram[i];
+		struct pkt *k;
+
+		if (l->cut_up[NPATHS])
+			continue;
+		k = &l->q[l->nq++];
+		k->at = l->now + DELAY_MS;
+		k->to_gw = true;
+		k->path = NPATHS;
+		k->from = l->caddr[NPATHS];
+		k->len = d->len;
+		memcpy(k->buf, d->buf, d->len);
+	}
+}
+
 static void deliver(struct lab *l, struct pkt *k)
 {
 	jv_out_reset(&l->out);
@@ -146,6 +169,12 @@ static void deliver(struct lab *l, struct pkt *k)
 		if (l->cut_down[k->path])
 			return;
 		l->delivered_to_client++;
+		if (k->path == NPATHS) {
+			(void)jv_client_recv(l->b, 0, k->buf, k->len, l->now,
+					     &l->out);
+			enqueue_b(l, &l->out);
+			return;
+		}
 		(void)jv_client_recv(l->c, k->path, k->buf, k->len, l->now,
 				     &l->out);
 		enqueue(l, &l->out, true);
@@ -179,9 +208,14 @@ void run(struct lab *l, jv_time until)
 			}
 		jv_time dc = jv_client_deadline(l->c);
 		jv_time dg = jv_gateway_deadline(l->g);
+		jv_time db = l->b ? jv_client_deadline(l->b) : JV_TIME_NEVER;
 		if (dc < next) {
 			next = dc;
 			kq = -2;
+		}
+		if (db < next) {
+			next = db;
+			kq = -4;
 		}
 		if (dg < next) {
 			next = dg;
@@ -198,6 +232,9 @@ void run(struct lab *l, jv_time until)
 			struct pkt k = l->q[kq];
 			l->q[kq] = l->q[--l->nq];
 			deliver(l, &k);
+		} else if (kq == -4) {
+			assert_int_equal(jv_client_tick(l->b, l->now, &l->out), 0);
+			enqueue_b(l, &l->out);
 		} else if (kq == -2) {
 			assert_int_equal(jv_client_tick(l->c, l->now, &l->out), 0);
 			enqueue(l, &l->out, true);
@@ -287,8 +324,48 @@ struct lab *lab_new(const struct jv_policy *pol)
 	return l;
 }
 
+void lab_client_b_pub(uint8_t pub[32])
+{
+	struct jv_noise_keypair bk;
+	uint8_t bpriv[32];
+
+	memset(bpriv, 0x33, 32);
+	assert_int_equal(jv_noise_keypair_from_private(&bk, bpriv), 0);
+	memcpy(pub, bk.pub, 32);
+}
+
+int lab_add_client_b(struct lab *l)
+{
+	struct jv_noise_keypair gk;
+	uint8_t bpriv[32], gpriv[32], bpub[32];
+	int peer;
+
+	memset(bpriv, 0x33, 32);
+	memset(gpriv, 0x22, 32);
+	assert_int_equal(jv_noise_keypair_from_private(&gk, gpriv), 0);
+	lab_client_b_pub(bpub);
+	peer = jv_gateway_add_peer(l->g, bpub);
+	jv_seeded_rng_init(&l->brng, 33);
+	struct jv_client_config cc = {
+		.policy = &l->pol, .node_id = "clB",
+		.rng = jv_seeded_rng(&l->brng), .on_event = record, .ud = &l->bs,
+	};
+	memcpy(cc.private_key, bpriv, 32);
+	memcpy(cc.gateway_public, gk.pub, 32);
+	l->b = jv_client_new(&cc);
+	assert_non_null(l->b);
+	assert_int_equal(jv_client_add_transport(l->b, "p1", JV_PROTO_UDP, 1), 0);
+	jv_addr_from_ipv4(&l->caddr[NPATHS], 0x0a000302, 40003);
+	jv_out_reset(&l->out);
+	assert_int_equal(jv_client_start(l->b, l->now, &l->out), 0);
+	enqueue_b(l, &l->out);
+	return peer;
+}
+
 void lab_free(struct lab *l)
 {
+	jv_client_free(l->b);
+	l->b = NULL;
 	jv_client_free(l->c);
 	jv_gateway_free(l->g);
 }

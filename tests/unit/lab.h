@@ -97,8 +97,8 @@ struct lab {
 	struct jv_policy pol;
 	struct jv_client *c;
 	struct jv_gateway *g;
-	struct jv_addr caddr[NPATHS], gaddr;
-	bool cut_up[NPATHS], cut_down[NPATHS];
+	struct jv_addr caddr[NPATHS + 1], gaddr;	/* [NPATHS]: client B */
+	bool cut_up[NPATHS + 1], cut_down[NPATHS + 1];
 	struct pkt q[QMAX];
 	unsigned nq;
 	jv_time now;
@@ -121,12 +121,24 @@ struct lab {
 	jv_time spin_at;
 	unsigned spins;
 	bool spun;
+	/* Client B (lab_add_client_b): a second peer of the gateway with its
+	 * own key, one transport "p1" at 10.0.3.2 (path NPATHS on the
+	 * network), its events in bs. */
+	struct jv_client *b;
+	struct jv_seeded_rng brng;
+	struct side bs;
 };
 
 /* For the next lab_new: gateway table size (0: the engine's default),
  * length of client datagrams to capture from the start. */
 extern unsigned lab_max_sessions;
 extern uint16_t lab_cap_len;
+
+/* Client B: its key allowed on the gateway (returns the peer index) and
+ * its handshake started now. */
+int lab_add_client_b(struct lab *l);
+/* B's key (the private key is 0x33 repeated). */
+void lab_client_b_pub(uint8_t pub[32]);
 
 /* The lab (one static instance) with the client started at T0. */
 struct lab *lab_new(const struct jv_policy *pol);
