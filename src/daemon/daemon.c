@@ -162,6 +162,10 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 			ev->previous_transport ? ev->previous_transport : "(none)",
 			ev->new_transport ? ev->new_transport : "?",
 			(unsigned long long)ev->switch_latency_ms);
+		/* The path left may have died (its TransportDead comes only
+		 * at the TTL): its name is worth asking again now. */
+		if (d->client && ev->previous_transport)
+			dmn_client_transport_dead(d, ev->previous_transport);
 		break;
 	case JV_EV_REATTACH_RESULT:
 		if (ev->status && strcmp(ev->status, "SUCCESS"))
@@ -468,6 +472,9 @@ static void teardown(struct jv_daemon *d)
 	if (d->tun.fd >= 0 && d->loop_ok)
 		(void)jv_loop_del(&d->loop, d->tun.fd);
 	jv_tunnel_down(&d->tun);
+	if (d->tun.del_failures)
+		dmn_log(d, "teardown: %u route or rule deletes failed (first: %s)",
+			d->tun.del_failures, d->tun.del_error);
 	if (d->loop_ok)
 		jv_ctl_close(&d->ctl);
 	jv_evfile_close(&d->ev);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,17 @@ struct jv_resolver *jv_resolver_new(const struct jv_config *cfg)
 		memcpy(r->host[i], cfg->transports[i].host, JV_CFG_HOST_MAX);
 		r->port[i] = cfg->transports[i].endpoint.port;
 	}
-	if (pthread_create(&r->thread, NULL, worker, r)) {
+	/* The worker takes no signal: the daemon's SIGTERM must reach its
+	 * signalfd, never kill the process through a thread that has it
+	 * unblocked (the mask is inherited from the creating thread). */
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, worker, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
 		destroy(r);
 		return NULL;
 	}

@@ -197,22 +197,35 @@ fail:
 	return rc;
 }
 
+/* A delete that failed for another reason than "already gone" (deleted
+ * by hand, or with the device) is counted, the first one kept. */
+static void del_result(struct jv_tunnel *t, int rc,
+		       const struct jv_net_err *err)
+{
+	if (!rc || rc == JV_ERR_NOTFOUND)
+		return;
+	if (!t->del_failures++)
+		snprintf(t->del_error, sizeof t->del_error, "%s", err->msg);
+}
+
 void jv_tunnel_down(struct jv_tunnel *t)
 {
 	if (t->nl_open) {
 		/* Rules first: once they are gone nothing leads to our
 		 * table, then the routes.  A rule or route already gone
 		 * (deleted by hand) is no error here. */
+		struct jv_net_err err = { 0 };
+
 		for (unsigned i = t->nrules; i-- > 0;)
-			if (jv_nl_rule_del(&t->nl, &t->rules[i], NULL))
-				t->del_failures++;
+			del_result(t, jv_nl_rule_del(&t->nl, &t->rules[i],
+						     &err), &err);
 		t->nrules = 0;
 		for (unsigned i = t->nroutes; i-- > 0;)
-			if (jv_nl_route_del_table(&t->nl, t->ifindex,
-						  &t->routes[i].c.addr,
-						  t->routes[i].c.prefix,
-						  t->routes[i].table, NULL))
-				t->del_failures++;
+			del_result(t, jv_nl_route_del_table(&t->nl, t->ifindex,
+							    &t->routes[i].c.addr,
+							    t->routes[i].c.prefix,
+							    t->routes[i].table,
+							    &err), &err);
 		t->nroutes = 0;
 		jv_nl_close(&t->nl);
 		t->nl_open = false;

@@ -58,6 +58,7 @@ struct jv_tunnel {
 	struct jv_nl_rule rules[JV_TUNNEL_RULES_MAX];
 	unsigned nskipped;			/* existing routes left alone */
 	unsigned del_failures;
+	char del_error[JV_NET_ERR_MSG_MAX];		/* the first one's message */
 };
 
 /*
