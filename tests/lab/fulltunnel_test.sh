@@ -18,7 +18,8 @@
 #     a rule that existed before the start (the same as one of ours)
 #     left in place, PreDown not run;
 #   - Table = 1234: the routes in that table, no rules, all gone after;
-#   - a name that does not resolve: exit 1 naming the line.
+#   - a name that does not resolve: exit 1 naming the line;
+#   - the session ended by the gateway: exit 3, all gone too.
 # Names resolve from files of the test only (unshare -m bind-mounts them
 # over /etc/hosts and /etc/resolv.conf, whose nameserver is 127.0.0.1 in
 # the client namespace: nothing leaves the namespaces).
@@ -27,7 +28,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=24
+N=26
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 command -v unshare >/dev/null || tap_skip_all $N "no unshare (util-linux)"
 . "$HERE/lablib.sh"
@@ -245,6 +246,21 @@ tap_check "... naming file, line and the resolver's message" \
 snap "$LAB_DIR/after4.txt"
 tap_check "... nothing changed (no interface, same rules and routes)" \
 	eval '! ip -n "$NS_C" link show jvc0 >/dev/null 2>&1 && diff -q "$LAB_DIR/before3.txt" "$LAB_DIR/after4.txt" >/dev/null'
+
+# ---- 5. the session ends by itself (the gateway ends it): exit 3, all gone --------
+client_conf "$LAB_DIR/end.conf" ""
+start_client "$LAB_DIR/end.conf"
+lab_wait_field client session.state ATTACHED 10 >/dev/null 2>&1
+"$JVPN" terminate all --socket "$LAB_DIR/gateway.sock" >/dev/null 2>&1
+wait "$LAB_CLIENT_PID"
+tap_eq "the gateway ends the session: the client exits 3" 3 $?
+LAB_CLIENT_PID=
+snap "$LAB_DIR/after5.txt"
+if d=$(diff "$LAB_DIR/before3.txt" "$LAB_DIR/after5.txt"); then
+	tap_ok "... rules and routes exactly as before"
+else
+	tap_fail "... rules and routes exactly as before" "$d"
+fi
 
 bad=$(lab_stop_daemons)
 tap_eq "daemons stop cleanly, no sanitizer report in their logs" "" "$bad"
