@@ -450,9 +450,11 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 	return 0;
 }
 
+/* PreDown and resolvectl failures: the teardown goes on, but an
+ * operator must see them. */
 static void log_line(void *ud, const char *line)
 {
-	dmn_log(ud, "%s", line);
+	dmn_log_at(ud, LOG_WARNING, "%s", line);
 }
 
 static void teardown(struct jv_daemon *d)
@@ -473,7 +475,7 @@ static void teardown(struct jv_daemon *d)
 		(void)jv_loop_del(&d->loop, d->tun.fd);
 	jv_tunnel_down(&d->tun);
 	if (d->tun.del_failures)
-		dmn_log(d, "teardown: %u route or rule deletes failed (first: %s)",
+		dmn_log_at(d, LOG_ERR, "teardown: %u route or rule deletes failed (first: %s)",
 			d->tun.del_failures, d->tun.del_error);
 	if (d->loop_ok)
 		jv_ctl_close(&d->ctl);

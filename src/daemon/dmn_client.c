@@ -60,7 +60,8 @@ static void on_resolved(struct jv_loop *l, int fd, unsigned events, void *ud)
 		if (p >= d->npaths)
 			continue;
 		if (!a[i].ok) {
-			dmn_log(d, "transport %s: %s does not resolve now (%s): keeping %s",
+			dmn_log_at(d, LOG_WARNING,
+				   "transport %s: %s does not resolve now (%s): keeping %s",
 				t->name, t->host, a[i].error,
 				jv_netaddr_str(&d->sock[p].remote, was));
 			continue;
@@ -68,13 +69,13 @@ static void on_resolved(struct jv_loop *l, int fd, unsigned events, void *ud)
 		if (jv_addr_equal(&a[i].addr, &d->sock[p].remote) &&
 		    a[i].addr.port == d->sock[p].remote.port)
 			continue;
-		dmn_log(d, "transport %s: %s is now %s (was %s)", t->name,
+		dmn_log_at(d, LOG_NOTICE, "transport %s: %s is now %s (was %s)", t->name,
 			t->host, jv_netaddr_str(&a[i].addr, now_s),
 			jv_netaddr_str(&d->sock[p].remote, was));
 		d->ep[p] = a[i].addr;
 		jv_udp_path_set_remote(&d->sock[p], &a[i].addr);
 		if (jv_client_set_remote(d->client, (int)p, &a[i].addr))
-			dmn_log(d, "transport %s: the engine refused the new address",
+			dmn_log_at(d, LOG_ERR, "transport %s: the engine refused the new address",
 				t->name);
 		/* a down path is worth trying at once at its new address */
 		if (d->path[p].down)
