@@ -93,6 +93,7 @@ struct jv_daemon {
 	struct jv_addr ep[JV_MAX_TRANSPORTS];	/* endpoints, names resolved */
 	struct jv_resolver *resolver;		/* NULL: no host names */
 	jv_time resolve_at[JV_MAX_TRANSPORTS];	/* next re-resolution allowed */
+	bool resolve_due[JV_MAX_TRANSPORTS];	/* asked too soon: at resolve_at */
 
 	/* gateway */
 	struct jv_gateway *gw;

@@ -24,13 +24,18 @@
 
 /* ---- endpoint host names (resolve.h) -------------------------------------- */
 
-/* Path p died: ask its name again (never more often than
- * DMN_RESOLVE_MIN_MS); the answer comes back through on_resolved. */
+/* Path p died: ask its name again, at once or, within DMN_RESOLVE_MIN_MS
+ * of the last question, when that time is up (a deadline of the loop);
+ * the answer comes back through on_resolved. */
 static void path_resolve(struct jv_daemon *d, unsigned p, jv_time now)
 {
-	if (!d->resolver || !d->cfg->transports[p].host[0] ||
-	    now < d->resolve_at[p])
+	if (!d->resolver || !d->cfg->transports[p].host[0])
 		return;
+	if (now < d->resolve_at[p]) {
+		d->resolve_due[p] = true;
+		return;
+	}
+	d->resolve_due[p] = false;
 	d->resolve_at[p] = now + DMN_RESOLVE_MIN_MS;
 	jv_resolver_request(d->resolver, p,
 			    jv_netaddr_family(&d->sock[p].remote));
@@ -292,6 +297,9 @@ static void on_path(struct jv_loop *l, int fd, unsigned events, void *ud)
 
 void dmn_client_tick(struct jv_daemon *d, jv_time now)
 {
+	for (unsigned p = 0; p < d->npaths; p++)
+		if (d->resolve_due[p] && now >= d->resolve_at[p])
+			path_resolve(d, p, now);
 	retry_paths(d, now);
 	dmn_room(d);
 	if (jv_client_tick(d->client, now, d->out))
@@ -303,9 +311,12 @@ jv_time dmn_client_deadline(struct jv_daemon *d)
 {
 	jv_time t = jv_client_deadline(d->client);
 
-	for (unsigned p = 0; p < d->npaths; p++)
+	for (unsigned p = 0; p < d->npaths; p++) {
 		if (d->path[p].down && d->path[p].retry_ms < t)
 			t = d->path[p].retry_ms;
+		if (d->resolve_due[p] && d->resolve_at[p] < t)
+			t = d->resolve_at[p];
+	}
 	return t;
 }
 

@@ -10,7 +10,8 @@
 #   - full tunnel: rules 32764/32765 for both families, table 51820 with
 #     the default routes, traffic to an address only the tunnel reaches;
 #   - path a silently dead: the session moves to b, the name is asked
-#     again and the new address used (path a works again on it);
+#     again and the new address used (path a works again on it); when
+#     the name no longer resolves, the last address is kept;
 #   - SIGTERM: PostUp and PreDown ran with %i expanded, and
 #     `ip rule` / `ip -6 rule` / `ip route show table all` are exactly as
 #     before the start;
@@ -28,7 +29,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=26
+N=28
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 command -v unshare >/dev/null || tap_skip_all $N "no unshare (util-linux)"
 . "$HERE/lablib.sh"
@@ -186,10 +187,27 @@ for _ in $(seq 1 40); do
 	sleep 0.25
 done
 tap_eq "path a works again at the new address (switch a)" 0 "$sw"
+
+# Now the name goes away, and path a dies again: the last address stays.
+printf '127.0.0.1 localhost\n' >"$LAB_DIR/hosts.new"
+cat "$LAB_DIR/hosts.new" >"$LAB_DIR/hosts"
+ip netns exec "$NS_G" nft add rule ip jvft in ip daddr $EP_A2 udp dport $LAB_PORT drop
+gone=1
+for _ in $(seq 1 150); do
+	grep -q "transport a: gw-a.jvlab.test does not resolve now (.*): keeping $EP_A2:$LAB_PORT" \
+		"$LAB_DIR/client.log" && { gone=0; break; }
+	sleep 0.1
+done
+tap_eq "a name that no longer resolves: logged, the last address kept" 0 "$gone"
+tap_eq "... and status still shows it" "$EP_A2:$LAB_PORT" \
+	"$(lab_field client session.transports.0.endpoint)"
+printf '127.0.0.1 localhost\n%s gw-a.jvlab.test\n' $EP_A >"$LAB_DIR/hosts.new"
+cat "$LAB_DIR/hosts.new" >"$LAB_DIR/hosts"
 lab_stop_pid "$LAB_CLIENT_PID" 5
 wait "$LAB_CLIENT_PID" 2>/dev/null
 LAB_CLIENT_PID=
 snap "$LAB_DIR/after.txt"
+ip netns exec "$NS_G" nft delete table ip jvft
 tap_eq "PreDown ran with %i expanded" "down jvc0" "$(cat "$LAB_DIR/predown.txt" 2>/dev/null)"
 if d=$(diff "$LAB_DIR/before.txt" "$LAB_DIR/after.txt"); then
 	tap_ok "after SIGTERM: rules and routes exactly as before"
