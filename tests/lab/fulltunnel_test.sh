@@ -19,6 +19,7 @@
 #     a rule that existed before the start (the same as one of ours)
 #     left in place, PreDown not run;
 #   - Table = 1234: the routes in that table, no rules, all gone after;
+#   - Table = off: no route, no rule;
 #   - a name that does not resolve: exit 1 naming the line;
 #   - the session ended by the gateway: exit 3, all gone too.
 # Names resolve from files of the test only (unshare -m bind-mounts them
@@ -29,7 +30,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=28
+N=29
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 command -v unshare >/dev/null || tap_skip_all $N "no unshare (util-linux)"
 . "$HERE/lablib.sh"
@@ -252,6 +253,23 @@ if d=$(diff "$LAB_DIR/before3.txt" "$LAB_DIR/after3.txt"); then
 else
 	tap_fail "... all gone after SIGTERM" "$d"
 fi
+
+# ---- 3b. Table = off: no route, no rule ---------------------------------------------
+# (without the namespace's own default routes, which would otherwise make
+# a wrongly added default route a "left alone" one)
+ip -n "$NS_C" route del default via $LAB_A_G dev pa
+ip -n "$NS_C" -6 route del default dev pb 2>/dev/null
+client_conf "$LAB_DIR/off.conf" "Table = off"
+start_client "$LAB_DIR/off.conf"
+tap_check "Table = off: no route of ours in any table, no rule" \
+	eval '! ip -n "$NS_C" route show table all | grep -q "dev jvc0 proto static" &&
+	      ! ip -n "$NS_C" -6 route show table all | grep -q "dev jvc0 proto static" &&
+	      ! ip -n "$NS_C" rule show | grep -q fwmark &&
+	      ip -n "$NS_C" link show jvc0 >/dev/null'
+lab_stop_pid "$LAB_CLIENT_PID" 5
+LAB_CLIENT_PID=
+ip -n "$NS_C" route add default via $LAB_A_G dev pa
+ip -n "$NS_C" -6 route add default dev pb 2>/dev/null
 
 # ---- 4. a name that does not resolve ---------------------------------------------
 client_conf "$LAB_DIR/noname.conf" "" "nowhere.jvlab.test:$LAB_PORT"
