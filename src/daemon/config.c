@@ -46,7 +46,8 @@ enum ikey {
 	IK_ROLE, IK_PRIVATE_KEY, IK_PRIVATE_KEY_FILE, IK_ADDRESS, IK_MTU,
 	IK_NAME, IK_NODE_ID, IK_EVENT_LOG, IK_CONTROL_SOCKET, IK_LISTEN_PORT,
 	IK_LISTEN_ADDRESS, IK_MAX_SESSIONS, IK_HS_RATE, IK_HS_BURST,
-	IK_STATE_DIR, IK_COUNT
+	IK_STATE_DIR, IK_FWMARK, IK_TABLE, IK_DNS, IK_POST_UP, IK_PRE_DOWN,
+	IK_COUNT
 };
 
 struct key_def {
@@ -70,6 +71,11 @@ static const struct key_def ikeys[IK_COUNT] = {
 	[IK_HS_RATE] = { "HandshakesPerSecond", false },
 	[IK_HS_BURST] = { "HandshakeBurst", false },
 	[IK_STATE_DIR] = { "StateDir", false },
+	[IK_FWMARK] = { "FwMark", false },
+	[IK_TABLE] = { "Table", false },
+	[IK_DNS] = { "DNS", true },
+	[IK_POST_UP] = { "PostUp", true },
+	[IK_PRE_DOWN] = { "PreDown", true },
 };
 
 enum ckey { CK_STORE, CK_CLUSTER_KEY_FILE, CK_OWNER_LEASE_MS, CK_CA_FILE,
@@ -252,6 +258,18 @@ bool jv_cidr_contains(const struct jv_cidr *c, const uint8_t ip[16])
 	return true;
 }
 
+bool jv_config_has_default(const struct jv_config *cfg, bool v4)
+{
+	for (unsigned p = 0; p < cfg->npeers; p++)
+		for (unsigned i = 0; i < cfg->peers[p].nallowed; i++) {
+			const struct jv_cidr *c = &cfg->peers[p].allowed[i];
+
+			if (c->prefix == 0 && jv_netaddr_is_v4(&c->addr) == v4)
+				return true;
+		}
+	return false;
+}
+
 int jv_config_route_lookup(const struct jv_config *cfg, const uint8_t ip[16])
 {
 	int best = -1;
@@ -305,7 +323,80 @@ static int each_item(struct reader *r, const char *key, const char *value,
 	return 0;
 }
 
+/* Decimal or 0x hexadecimal, 1..UINT32_MAX (FwMark, Table). */
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v == 0 || v > 0xffffffffull ||
+	    (s[0] == '0' && s[1] && s[1] != 'x' && s[1] != 'X'))
+		return false;	/* no octal surprise: 010 is refused */
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* A DNS name: labels of 1..63 of A-Z a-z 0-9 - (not first or last),
+ * separated by dots, at most 253 characters, one trailing dot allowed.
+ * Used for Endpoint host names and DNS search domains. */
+static bool hostname_ok(const char *s)
+{
+	size_t n = strlen(s), label = 0;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) &&
+		    (s[i] != '-' || label == 0))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return s[n - 1] != '-';
+}
+
 /* ---- [Interface] ------------------------------------------------------- */
+
+/* DNS = servers (IP addresses) and search domains (names; a leading ~
+ * makes it a routing-only domain, as resolvectl has it). */
+static int add_dns(struct reader *r, const char *key, const char *s)
+{
+	struct jv_config *c = r->cfg;
+	struct jv_addr a;
+
+	if (!jv_netaddr_parse(&a, s) && !a.port) {
+		if (jv_netaddr_is_any(&a))
+			return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+				    "the wildcard address is no DNS server");
+		if (c->ndns >= JV_CFG_DNS_MAX)
+			return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+				    "too many DNS servers (at most %d)",
+				    JV_CFG_DNS_MAX);
+		c->dns[c->ndns++] = a;
+		return 0;
+	}
+	if (!hostname_ok(s[0] == '~' ? s + 1 : s))
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "neither an IP address (a DNS server, e.g. 1.1.1.1) nor a domain name (a search domain, e.g. example.internal)");
+	if (c->ndomains >= JV_CFG_DOMAINS_MAX)
+		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
+			    "too many search domains (at most %d)",
+			    JV_CFG_DOMAINS_MAX);
+	snprintf(c->domains[c->ndomains++], JV_CFG_HOST_MAX, "%s", s);
+	return 0;
+}
 
 static int add_address(struct reader *r, const char *key, const char *s)
 {
@@ -470,6 +561,57 @@ static int interface_key(struct reader *r, int k, const char *key,
 		}
 		return copy_path(r, key, value, c->state_dir,
 				 sizeof c->state_dir);
+	case IK_FWMARK:
+		c->fwmark_line = r->lineno;
+		c->fwmark_set = true;
+		if (ieq(value, "off")) {
+			c->fwmark = 0;
+			return 0;
+		}
+		if (!parse_u32(value, &c->fwmark))
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be off or a mark in [1, 4294967295] (decimal or 0x hex)");
+		return 0;
+	case IK_TABLE:
+		c->table_line = r->lineno;
+		if (ieq(value, "auto")) {
+			c->table_mode = JV_CFG_TABLE_AUTO;
+			return 0;
+		}
+		if (ieq(value, "off")) {
+			c->table_mode = JV_CFG_TABLE_OFF;
+			return 0;
+		}
+		if (!parse_u32(value, &c->table) || c->table == 0xffffffffu)
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "must be auto, off or a routing table in [1, 4294967294]");
+		if (c->table >= 253 && c->table <= 255)
+			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+				    "table %u is the kernel's %s table: use auto, off or another number",
+				    c->table, c->table == 253 ? "default" :
+				    c->table == 254 ? "main" : "local");
+		c->table_mode = JV_CFG_TABLE_NUM;
+		return 0;
+	case IK_DNS:
+		return each_item(r, key, value, add_dns);
+	case IK_POST_UP:
+	case IK_PRE_DOWN: {
+		bool up = k == IK_POST_UP;
+		unsigned *n = up ? &c->npostup : &c->npredown;
+
+		if (*n >= JV_CFG_HOOKS_MAX)
+			return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+				    "too many %s lines (at most %d)", key,
+				    JV_CFG_HOOKS_MAX);
+		if (strlen(value) >= JV_CFG_HOOK_LEN)
+			return fail(r, r->lineno, key, NULL, JV_ERR_PARSE,
+				    "command too long (at most %d bytes)",
+				    JV_CFG_HOOK_LEN - 1);
+		snprintf(up ? c->postup[*n] : c->predown[*n], JV_CFG_HOOK_LEN,
+			 "%s", value);
+		(*n)++;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -595,13 +737,41 @@ static int add_allowed(struct reader *r, const char *key, const char *s)
 	return 0;
 }
 
+/*
+ * An address with port, or a host name with port ("vpn.example.net:51820"):
+ * the name is kept in host[] with the port in a->port, and resolved when
+ * the daemon starts (daemon/resolve.h), never here: reading a file
+ * (tests, the fuzzer, `jvpn status --config`) does no DNS.
+ */
 static int parse_endpoint(struct reader *r, const char *key, const char *value,
-			  struct jv_addr *a)
+			  struct jv_addr *a, char host[JV_CFG_HOST_MAX],
+			  unsigned *line)
 {
-	if (jv_netaddr_parse(a, value) || !a->port || jv_netaddr_is_any(a))
-		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
-			    "not an address with port (expected e.g. 192.0.2.1:51820 or [2001:db8::1]:51820)");
+	const char *colon = strrchr(value, ':');
+	char name[JV_CFG_HOST_MAX];
+	unsigned long port;
+	size_t n;
+
+	*line = r->lineno;
+	host[0] = '\0';
+	if (!jv_netaddr_parse(a, value) && a->port && !jv_netaddr_is_any(a))
+		return 0;
+	n = colon ? (size_t)(colon - value) : 0;
+	if (!colon || n == 0 || n >= sizeof name || value[0] == '[' ||
+	    isdigit((unsigned char)value[n - 1]) ||
+	    !parse_uint(colon + 1, 1, 65535, &port))
+		goto bad;
+	memcpy(name, value, n);
+	name[n] = '\0';
+	if (!hostname_ok(name))
+		goto bad;
+	memset(a, 0, sizeof *a);
+	a->port = (uint16_t)port;
+	snprintf(host, JV_CFG_HOST_MAX, "%s", name);
 	return 0;
+bad:
+	return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+		    "not an address or host name with port (expected e.g. 192.0.2.1:51820, [2001:db8::1]:51820 or vpn.example.net:51820)");
 }
 
 static int peer_key(struct reader *r, int k, const char *key,
@@ -634,7 +804,8 @@ static int peer_key(struct reader *r, int k, const char *key,
 	case PK_ENDPOINT:
 		r->peer_endpoint_line = r->lineno;
 		p->has_endpoint = true;
-		return parse_endpoint(r, key, value, &p->endpoint);
+		return parse_endpoint(r, key, value, &p->endpoint, p->host,
+				      &p->endpoint_line);
 	}
 	return 0;
 }
@@ -677,7 +848,8 @@ static int transport_key(struct reader *r, int k, const char *key,
 		return 0;
 	case TK_ENDPOINT:
 		t->has_endpoint = true;
-		return parse_endpoint(r, key, value, &t->endpoint);
+		return parse_endpoint(r, key, value, &t->endpoint, t->host,
+				      &t->endpoint_line);
 	case TK_PRIORITY:
 		if (!parse_uint(value, 0, 1000, &v))
 			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
@@ -1223,9 +1395,13 @@ static int finish(struct reader *r)
 						    "[Transport] %s has no Endpoint and [Peer] has none to inherit",
 						    t->name);
 				t->endpoint = c->peers[0].endpoint;
+				memcpy(t->host, c->peers[0].host, sizeof t->host);
+				t->endpoint_line = c->peers[0].endpoint_line;
 				t->has_endpoint = true;
 			}
-			if (t->has_bind && jv_netaddr_family(&t->bind) !=
+			/* a name's family is chosen when it resolves (Bind's) */
+			if (t->has_bind && !t->host[0] &&
+			    jv_netaddr_family(&t->bind) !=
 			    jv_netaddr_family(&t->endpoint))
 				return fail(r, t->line, "Bind", NULL, JV_ERR_INVAL,
 					    "[Transport] %s: Bind and Endpoint are of different address families",
@@ -1269,6 +1445,21 @@ static int finish(struct reader *r)
 			}
 	}
 
+	if (c->role == JV_CFG_GATEWAY && r->iset[IK_DNS])
+		return fail(r, r->iset[IK_DNS], "DNS", NULL, JV_ERR_INVAL,
+			    "only for Role = client (the resolvers a client uses while the tunnel is up)");
+	/* A client's full tunnel gets wg-quick's defaults: its transports'
+	 * sockets carry a mark that the policy rules send around the tunnel
+	 * (daemon/tunnel.h); a gateway keeps no mark unless told. */
+	if (c->role == JV_CFG_CLIENT && !c->fwmark_set &&
+	    c->table_mode == JV_CFG_TABLE_AUTO &&
+	    (jv_config_has_default(c, true) || jv_config_has_default(c, false)))
+		c->fwmark = JV_CFG_FWMARK_DEFAULT;
+	if (c->role == JV_CFG_CLIENT && c->fwmark_set && !c->fwmark &&
+	    c->table_mode == JV_CFG_TABLE_AUTO &&
+	    (jv_config_has_default(c, true) || jv_config_has_default(c, false)))
+		return fail(r, c->fwmark_line, "FwMark", "off", JV_ERR_INVAL,
+			    "a full tunnel (AllowedIPs /0) with Table = auto needs the mark, or the transports' own datagrams loop into the tunnel: remove this line, or set Table = off and route yourself");
 	if (!c->mtu)
 		c->mtu = JV_CFG_MTU_DEFAULT;
 	if (!c->ifname[0])

@@ -9,7 +9,8 @@
  * the reference; examples/ holds one full file per role.
  *
  *   [Interface]  Role, PrivateKey | PrivateKeyFile, Address, MTU, Name,
- *                NodeId, EventLog, ControlSocket; gateway: ListenPort,
+ *                NodeId, EventLog, ControlSocket, FwMark, Table, DNS,
+ *                PostUp, PreDown; gateway: ListenPort,
  *                ListenAddress, MaxSessions, HandshakesPerSecond,
  *                HandshakeBurst
  *   [Peer]       PublicKey, AllowedIPs, Endpoint (client: the gateway's
@@ -48,7 +49,17 @@ enum jv_cfg_limits {
 	JV_CFG_LEASE_MS_MIN = 1000,	/* etcd leases are whole seconds */
 	JV_CFG_LEASE_MS_MAX = 60000,
 	JV_CFG_IKEYS_MAX = 48,		/* [Interface] key names (lines kept) */
+	JV_CFG_HOST_MAX = 254,		/* a DNS name, 253 characters */
+	JV_CFG_DNS_MAX = 8,		/* DNS servers */
+	JV_CFG_DOMAINS_MAX = 8,		/* DNS search domains */
+	JV_CFG_HOOKS_MAX = 16,		/* PostUp, PreDown lines each */
+	JV_CFG_HOOK_LEN = 200,		/* a line is at most ~197 anyway */
+	/* wg-quick's default: the fwmark and table of a full tunnel */
+	JV_CFG_FWMARK_DEFAULT = 51820,
 };
+
+/* Table = auto | off | N (docs/config.md "Full tunnel"). */
+enum jv_cfg_table { JV_CFG_TABLE_AUTO, JV_CFG_TABLE_OFF, JV_CFG_TABLE_NUM };
 
 enum jv_cfg_role { JV_CFG_CLIENT, JV_CFG_GATEWAY };
 
@@ -64,6 +75,8 @@ struct jv_cfg_peer {
 	struct jv_cidr allowed[JV_CFG_ALLOWED_MAX];
 	bool has_endpoint;
 	struct jv_addr endpoint;
+	char host[JV_CFG_HOST_MAX];	/* Endpoint by name, "" = address */
+	unsigned endpoint_line;
 	unsigned line;			/* of its [Peer] header */
 	bool removed;			/* running gateway: a peer a reload
 					 * removed, its slot kept (reload.h) */
@@ -76,6 +89,11 @@ struct jv_cfg_transport {
 	char ifname[IF_NAMESIZE];	/* "" = none */
 	bool has_endpoint;
 	struct jv_addr endpoint;	/* resolved: own, else the peer's */
+	/* Endpoint given by name ("" = an address): resolved at start and
+	 * again when the path dies (daemon/resolve.h); endpoint.port is
+	 * already the port, endpoint_line where the name was written. */
+	char host[JV_CFG_HOST_MAX];
+	unsigned endpoint_line;
 	unsigned priority;		/* lower is preferred */
 	unsigned line;			/* of its [Transport] header */
 };
@@ -116,7 +134,24 @@ struct jv_config {
 	unsigned interface_line;	/* [Interface] header */
 	unsigned key_line[JV_CFG_IKEYS_MAX];	/* jv_config_key_line */
 	bool world_readable;		/* a file holding the key is mode & 007 */
+	/* routing like wg-quick (daemon/tunnel.h) */
+	uint32_t fwmark;		/* 0: none (FwMark = off or unset) */
+	bool fwmark_set;		/* FwMark given explicitly */
+	enum jv_cfg_table table_mode;
+	uint32_t table;			/* JV_CFG_TABLE_NUM: the table */
+	unsigned fwmark_line, table_line;
+	/* client: DNS = servers and search domains (resolvectl) */
+	unsigned ndns, ndomains;
+	struct jv_addr dns[JV_CFG_DNS_MAX];
+	char domains[JV_CFG_DOMAINS_MAX][JV_CFG_HOST_MAX];
+	/* hooks, run by /bin/sh -c in order (daemon/hooks.h) */
+	unsigned npostup, npredown;
+	char postup[JV_CFG_HOOKS_MAX][JV_CFG_HOOK_LEN];
+	char predown[JV_CFG_HOOKS_MAX][JV_CFG_HOOK_LEN];
 };
+
+/* Whether some [Peer] routes 0.0.0.0/0 or ::/0 (v4: IPv4, else IPv6). */
+bool jv_config_has_default(const struct jv_config *cfg, bool v4);
 
 /*
  * Read and check the config file `path`.  cfg is allocated (free with

@@ -20,6 +20,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/notify.h"
+#include "daemon/hooks.h"
 #include "daemon/reload.h"
 #include "jvpn/eventlog.h"
 #include "net/clock.h"
@@ -153,12 +154,19 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 		dmn_log_at(d, LOG_WARNING, "session %s transport %s dead", id,
 			JV_EV_HAS(ev, transport_id) && ev->transport_id ?
 			ev->transport_id : "?");
+		if (d->client && JV_EV_HAS(ev, transport_id) &&
+		    ev->transport_id)
+			dmn_client_transport_dead(d, ev->transport_id);
 		break;
 	case JV_EV_TRANSPORT_SWITCH:
 		dmn_log(d, "session %s switched %s -> %s in %llu ms", id,
 			ev->previous_transport ? ev->previous_transport : "(none)",
 			ev->new_transport ? ev->new_transport : "?",
 			(unsigned long long)ev->switch_latency_ms);
+		/* The path left may have died (its TransportDead comes only
+		 * at the TTL): its name is worth asking again now. */
+		if (d->client && ev->previous_transport)
+			dmn_client_transport_dead(d, ev->previous_transport);
 		break;
 	case JV_EV_REATTACH_RESULT:
 		if (ev->status && strcmp(ev->status, "SUCCESS"))
@@ -407,6 +415,13 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 	}
 	d->ev.on_line = on_line;
 	d->ev.on_line_ud = d;
+	/* Host names before any route: a full tunnel's default route
+	 * would otherwise take the query into a tunnel not up yet. */
+	if (d->cfg->role == JV_CFG_CLIENT) {
+		rc = dmn_client_resolve(d, why, n);
+		if (rc)
+			return rc;
+	}
 	rc = jv_ctl_open(&d->ctl, &d->loop, d->cfg->control_socket, on_request,
 			 d, why, n);
 	if (rc)
@@ -429,12 +444,36 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 		snprintf(why, n, "signalfd: %s", strerror(errno));
 		return rc;
 	}
-	return d->cfg->role == JV_CFG_CLIENT ? dmn_client_start(d, why, n)
-					     : dmn_gateway_start(d, why, n);
+	rc = d->cfg->role == JV_CFG_CLIENT ? dmn_client_start(d, why, n)
+					   : dmn_gateway_start(d, why, n);
+	if (rc)
+		return rc;
+	/* As wg-quick: DNS, then PostUp, once the device, its routes and
+	 * the sockets are up.  A failing PostUp fails the start, and the
+	 * teardown undoes everything (PreDown does not run then). */
+	d->dns_applied = jv_dns_apply(d->cfg, d->tun.name, warn_line, d);
+	rc = jv_hooks_post_up(d->cfg, d->tun.name, why, n);
+	if (rc)
+		return rc;
+	d->hooks_up = true;
+	return 0;
+}
+
+/* PreDown and resolvectl failures: the teardown goes on, but an
+ * operator must see them. */
+static void log_line(void *ud, const char *line)
+{
+	dmn_log_at(ud, LOG_WARNING, "%s", line);
 }
 
 static void teardown(struct jv_daemon *d)
 {
+	if (d->hooks_up)
+		jv_hooks_pre_down(d->cfg, d->tun.name, log_line, d);
+	d->hooks_up = false;
+	if (d->dns_applied)
+		jv_dns_revert(d->tun.name, log_line, d);
+	d->dns_applied = false;
 	if (d->client)
 		dmn_client_close(d);
 	if (d->gw)
@@ -444,6 +483,9 @@ static void teardown(struct jv_daemon *d)
 	if (d->tun.fd >= 0 && d->loop_ok)
 		(void)jv_loop_del(&d->loop, d->tun.fd);
 	jv_tunnel_down(&d->tun);
+	if (d->tun.del_failures)
+		dmn_log_at(d, LOG_ERR, "teardown: %u route or rule deletes failed (first: %s)",
+			d->tun.del_failures, d->tun.del_error);
 	if (d->loop_ok)
 		jv_ctl_close(&d->ctl);
 	jv_evfile_close(&d->ev);
@@ -501,7 +543,8 @@ int jv_daemon_run(struct jv_config *cfg)
 		dmn_log_at(d, LOG_NOTICE, "session %s ended (%s): exiting",
 			d->session_hex[0] ? d->session_hex : "-",
 			d->end_reason[0] ? d->end_reason : "terminated");
-	dmn_log(d, "removing %s and its routes", d->tun.name);
+	dmn_log(d, "removing %s and its routes%s", d->tun.name,
+		d->tun.nrules ? " and rules" : "");
 	code = d->exit_code;
 	teardown(d);
 	free(d);

@@ -25,6 +25,9 @@ enum dmn_limits {
 	DMN_RX_BURST = 4,		/* recvmmsg batches per readiness */
 	DMN_RETRY_FIRST_MS = 250,	/* down path: first retry */
 	DMN_RETRY_MAX_MS = 2000,	/* down path: retry cap */
+	DMN_RESOLVE_MIN_MS = 5000,	/* a name asked again at most this
+					 * often per path (DNS is not a
+					 * retry loop) */
 	/* room kept in jv_out before an engine call: one call emits at most
 	 * a probe per path plus a few control messages */
 	DMN_OUT_MARGIN = JV_MAX_TRANSPORTS + 4,
@@ -88,6 +91,10 @@ struct jv_daemon {
 	unsigned npaths;
 	struct jv_udp_path sock[JV_MAX_TRANSPORTS];
 	struct dmn_path path[JV_MAX_TRANSPORTS];
+	struct jv_addr ep[JV_MAX_TRANSPORTS];	/* endpoints, names resolved */
+	struct jv_resolver *resolver;		/* NULL: no host names */
+	jv_time resolve_at[JV_MAX_TRANSPORTS];	/* next re-resolution allowed */
+	bool resolve_due[JV_MAX_TRANSPORTS];	/* asked too soon: at resolve_at */
 
 	/* gateway */
 	struct jv_gateway *gw;
@@ -96,6 +103,10 @@ struct jv_daemon {
 	struct dmn_fdref gwref[JV_UDP_LISTEN_MAX];
 
 	struct dmn_hslog hslog;
+
+	/* wg-quick-like extras (hooks.h) */
+	bool dns_applied;		/* resolvectl revert at exit */
+	bool hooks_up;			/* PostUp all ran: PreDown at exit */
 
 	/* lifecycle */
 	bool operator_stop;		/* signal or terminate command */
@@ -145,6 +156,10 @@ void dmn_client_tick(struct jv_daemon *d, jv_time now);
 jv_time dmn_client_deadline(struct jv_daemon *d);
 void dmn_client_stop(struct jv_daemon *d);
 void dmn_client_close(struct jv_daemon *d);
+/* Resolve the transports' host names into d->ep (blocking, at start). */
+int dmn_client_resolve(struct jv_daemon *d, char *why, size_t n);
+/* Transport name's path died (engine event): re-resolve its name. */
+void dmn_client_transport_dead(struct jv_daemon *d, const char *name);
 json_t *dmn_client_switch(struct jv_daemon *d, const char *arg);
 json_t *dmn_client_terminate(struct jv_daemon *d, const char *arg);
 

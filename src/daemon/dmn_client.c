@@ -17,9 +17,112 @@
 #include <sodium.h>
 
 #include "daemon/daemon_impl.h"
+#include "daemon/resolve.h"
 #include "net/clock.h"
 #include "net/netaddr.h"
 #include "net/tun.h"
+
+/* ---- endpoint host names (resolve.h) -------------------------------------- */
+
+/* Path p died: ask its name again, at once or, within DMN_RESOLVE_MIN_MS
+ * of the last question, when that time is up (a deadline of the loop);
+ * the answer comes back through on_resolved. */
+static void path_resolve(struct jv_daemon *d, unsigned p, jv_time now)
+{
+	if (!d->resolver || !d->cfg->transports[p].host[0])
+		return;
+	if (now < d->resolve_at[p]) {
+		d->resolve_due[p] = true;
+		return;
+	}
+	d->resolve_due[p] = false;
+	d->resolve_at[p] = now + DMN_RESOLVE_MIN_MS;
+	jv_resolver_request(d->resolver, p,
+			    jv_netaddr_family(&d->sock[p].remote));
+}
+
+void dmn_client_transport_dead(struct jv_daemon *d, const char *name)
+{
+	for (unsigned p = 0; p < d->npaths; p++)
+		if (!strcmp(d->cfg->transports[p].name, name))
+			path_resolve(d, p, jv_clock_now());
+}
+
+static void on_resolved(struct jv_loop *l, int fd, unsigned events, void *ud)
+{
+	struct jv_daemon *d = ud;
+	struct jv_resolve_answer a[JV_MAX_TRANSPORTS];
+	char was[JV_NETADDR_STR_MAX], now_s[JV_NETADDR_STR_MAX];
+	unsigned n = jv_resolver_take(d->resolver, a, JV_MAX_TRANSPORTS);
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned p = a[i].transport;
+		const struct jv_cfg_transport *t = &d->cfg->transports[p];
+
+		if (p >= d->npaths)
+			continue;
+		if (!a[i].ok) {
+			dmn_log_at(d, LOG_WARNING,
+				   "transport %s: %s does not resolve now (%s): keeping %s",
+				t->name, t->host, a[i].error,
+				jv_netaddr_str(&d->sock[p].remote, was));
+			continue;
+		}
+		if (jv_addr_equal(&a[i].addr, &d->sock[p].remote) &&
+		    a[i].addr.port == d->sock[p].remote.port)
+			continue;
+		dmn_log_at(d, LOG_NOTICE, "transport %s: %s is now %s (was %s)", t->name,
+			t->host, jv_netaddr_str(&a[i].addr, now_s),
+			jv_netaddr_str(&d->sock[p].remote, was));
+		d->ep[p] = a[i].addr;
+		jv_udp_path_set_remote(&d->sock[p], &a[i].addr);
+		if (jv_client_set_remote(d->client, (int)p, &a[i].addr))
+			dmn_log_at(d, LOG_ERR, "transport %s: the engine refused the new address",
+				t->name);
+		/* a down path is worth trying at once at its new address */
+		if (d->path[p].down)
+			d->path[p].retry_ms = jv_clock_now();
+	}
+}
+
+int dmn_client_resolve(struct jv_daemon *d, char *why, size_t n)
+{
+	const struct jv_config *cfg = d->cfg;
+	bool names = false;
+	int rc;
+
+	for (unsigned i = 0; i < cfg->ntransports; i++) {
+		const struct jv_cfg_transport *t = &cfg->transports[i];
+
+		d->ep[i] = t->endpoint;
+		if (!t->host[0])
+			continue;
+		names = true;
+		rc = jv_resolve_now(cfg, t, t->has_bind ?
+				    jv_netaddr_family(&t->bind) : AF_UNSPEC,
+				    &d->ep[i], why, n);
+		if (rc)
+			return rc;
+	}
+	if (!names)
+		return 0;
+	d->resolver = jv_resolver_new(cfg);
+	if (!d->resolver) {
+		snprintf(why, n, "cannot start the resolver thread: %s",
+			 strerror(errno));
+		return JV_ERR_NOMEM;
+	}
+	rc = jv_loop_add(&d->loop, jv_resolver_fd(d->resolver), JV_LOOP_READ,
+			 on_resolved, d);
+	if (rc) {
+		snprintf(why, n, "event loop: cannot watch the resolver");
+		return rc;
+	}
+	return 0;
+}
 
 /* ---- path health seen by the OS ------------------------------------------ */
 
@@ -31,6 +134,7 @@ static void path_failed(struct jv_daemon *d, unsigned p, int sys, jv_time now)
 	dp->last_errno = sys;
 	if (dp->down)
 		return;
+	path_resolve(d, p, now);
 	if (!dp->announced)
 		dmn_log_at(d, LOG_WARNING, "transport %s: %s: reported down",
 			d->cfg->transports[p].name, strerror(sys));
@@ -193,6 +297,9 @@ static void on_path(struct jv_loop *l, int fd, unsigned events, void *ud)
 
 void dmn_client_tick(struct jv_daemon *d, jv_time now)
 {
+	for (unsigned p = 0; p < d->npaths; p++)
+		if (d->resolve_due[p] && now >= d->resolve_at[p])
+			path_resolve(d, p, now);
 	retry_paths(d, now);
 	dmn_room(d);
 	if (jv_client_tick(d->client, now, d->out))
@@ -204,9 +311,12 @@ jv_time dmn_client_deadline(struct jv_daemon *d)
 {
 	jv_time t = jv_client_deadline(d->client);
 
-	for (unsigned p = 0; p < d->npaths; p++)
+	for (unsigned p = 0; p < d->npaths; p++) {
 		if (d->path[p].down && d->path[p].retry_ms < t)
 			t = d->path[p].retry_ms;
+		if (d->resolve_due[p] && d->resolve_at[p] < t)
+			t = d->resolve_at[p];
+	}
 	return t;
 }
 
@@ -239,7 +349,7 @@ int dmn_client_start(struct jv_daemon *d, char *why, size_t n)
 		const struct jv_cfg_transport *t = &cfg->transports[i];
 		struct jv_net_err err = { 0 };
 
-		rc = jv_udp_path_open(&d->sock[i], &t->endpoint,
+		rc = jv_udp_path_open(&d->sock[i], &d->ep[i],
 				      t->has_bind ? &t->bind : NULL,
 				      t->ifname[0] ? t->ifname : NULL, &err);
 		if (rc) {
@@ -247,6 +357,11 @@ int dmn_client_start(struct jv_daemon *d, char *why, size_t n)
 			return rc;
 		}
 		d->npaths = i + 1;
+		if (cfg->fwmark &&
+		    jv_udp_set_mark(d->sock[i].fd, cfg->fwmark, &err)) {
+			snprintf(why, n, "transport %s: %s", t->name, err.msg);
+			return JV_ERR_IO;
+		}
 		d->path[i].ref = (struct dmn_fdref){ .d = d, .idx = i };
 		rc = jv_loop_add(&d->loop, d->sock[i].fd, JV_LOOP_READ, on_path,
 				 &d->path[i].ref);
@@ -263,14 +378,15 @@ int dmn_client_start(struct jv_daemon *d, char *why, size_t n)
 				 " (is udp in transport.allowed_protocols?)" : "");
 			return rc;
 		}
-		if (jv_client_set_remote(d->client, rc, &t->endpoint)) {
+		if (jv_client_set_remote(d->client, rc, &d->ep[i])) {
 			snprintf(why, n, "transport %s: bad endpoint", t->name);
 			return JV_ERR_INVAL;
 		}
-		dmn_log(d, "transport %s: %s%s%s -> %s (priority %u)", t->name,
+		dmn_log(d, "transport %s: %s%s%s -> %s%s%s (priority %u)", t->name,
 			t->has_bind ? jv_netaddr_str(&t->bind, lb) : "*",
 			t->ifname[0] ? " dev " : "", t->ifname,
-			jv_netaddr_str(&t->endpoint, ep), t->priority);
+			jv_netaddr_str(&d->ep[i], ep), t->host[0] ? " = " : "",
+			t->host, t->priority);
 	}
 	dmn_log(d, "client %s up (mtu %u, policy %s %s), event log %s, control %s",
 		d->tun.name, cfg->mtu,
@@ -371,6 +487,13 @@ json_t *dmn_client_terminate(struct jv_daemon *d, const char *arg)
 
 void dmn_client_close(struct jv_daemon *d)
 {
+	if (d->resolver) {
+		if (d->loop_ok)
+			(void)jv_loop_del(&d->loop,
+					  jv_resolver_fd(d->resolver));
+		jv_resolver_free(d->resolver);
+		d->resolver = NULL;
+	}
 	for (unsigned i = 0; i < d->npaths; i++) {
 		if (d->sock[i].fd >= 0 && d->loop_ok)
 			(void)jv_loop_del(&d->loop, d->sock[i].fd);

@@ -187,6 +187,13 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 				 jv_netaddr_str(&cfg->listen[i], a), err.msg);
 			return rc;
 		}
+		/* FwMark on a gateway: only when given (docs/config.md). */
+		if (cfg->fwmark &&
+		    jv_udp_set_mark(d->gws.fd[rc], cfg->fwmark, &err)) {
+			snprintf(why, n, "listen %s: %s",
+				 jv_netaddr_str(&cfg->listen[i], a), err.msg);
+			return JV_ERR_IO;
+		}
 		d->gwref[rc] = (struct dmn_fdref){ .d = d, .idx = (unsigned)rc };
 		rc = jv_loop_add(&d->loop, d->gws.fd[rc], JV_LOOP_READ,
 				 on_listen, &d->gwref[rc]);

@@ -110,7 +110,7 @@ static bool transport_eq(const struct jv_cfg_transport *a,
 	       !strcmp(a->ifname, b->ifname) &&
 	       a->has_endpoint == b->has_endpoint &&
 	       (!a->has_endpoint || jv_addr_equal(&a->endpoint, &b->endpoint)) &&
-	       a->priority == b->priority;
+	       !strcmp(a->host, b->host) && a->priority == b->priority;
 }
 
 /* A peer's settings other than its key: what a gateway applies live. */
@@ -118,7 +118,34 @@ static bool peer_eq(const struct jv_cfg_peer *a, const struct jv_cfg_peer *b)
 {
 	return cidrs_eq(a->allowed, a->nallowed, b->allowed, b->nallowed) &&
 	       a->has_endpoint == b->has_endpoint &&
-	       (!a->has_endpoint || jv_addr_equal(&a->endpoint, &b->endpoint));
+	       (!a->has_endpoint || jv_addr_equal(&a->endpoint, &b->endpoint)) &&
+	       !strcmp(a->host, b->host);
+}
+
+/* The lines of a hook key, in order. */
+static bool hooks_eq(const char (*a)[JV_CFG_HOOK_LEN], unsigned na,
+		     const char (*b)[JV_CFG_HOOK_LEN], unsigned nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/* DNS servers and search domains, in order. */
+static bool dns_eq(const struct jv_config *a, const struct jv_config *b)
+{
+	if (a->ndns != b->ndns || a->ndomains != b->ndomains)
+		return false;
+	for (unsigned i = 0; i < a->ndns; i++)
+		if (!jv_addr_equal(&a->dns[i], &b->dns[i]))
+			return false;
+	for (unsigned i = 0; i < a->ndomains; i++)
+		if (strcmp(a->domains[i], b->domains[i]))
+			return false;
+	return true;
 }
 
 /* Everything only a restart applies.  New [Interface] keys belong here
@@ -155,6 +182,18 @@ static void restart_keys(const struct jv_config *old,
 		need_key(r, old, nc, "HandshakeBurst");
 	if (strcmp(old->state_dir, nc->state_dir))
 		need_key(r, old, nc, "StateDir");
+	/* Routing, DNS and hooks are set up once around the device's life
+	 * (daemon/tunnel.h, daemon/hooks.h): a restart applies them. */
+	if (old->fwmark != nc->fwmark || old->fwmark_set != nc->fwmark_set)
+		need_key(r, old, nc, "FwMark");
+	if (old->table_mode != nc->table_mode || old->table != nc->table)
+		need_key(r, old, nc, "Table");
+	if (!dns_eq(old, nc))
+		need_key(r, old, nc, "DNS");
+	if (!hooks_eq(old->postup, old->npostup, nc->postup, nc->npostup))
+		need_key(r, old, nc, "PostUp");
+	if (!hooks_eq(old->predown, old->npredown, nc->predown, nc->npredown))
+		need_key(r, old, nc, "PreDown");
 	/* Without a [Cluster] section the store follows StateDir, named
 	 * above. */
 	if ((old->cluster_line || nc->cluster_line) &&

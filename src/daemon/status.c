@@ -188,8 +188,12 @@ static json_t *client_json(struct jv_daemon *d, jv_time now)
 		json_t *pj = json_array_get(paths, i);
 		char a[JV_NETADDR_STR_MAX];
 
+		/* d->ep: a host name's current address (resolve.h) */
 		json_object_set_new(pj, "endpoint",
-				    json_string(jv_netaddr_str(&t->endpoint, a)));
+				    json_string(jv_netaddr_str(&d->ep[i], a)));
+		if (t->host[0])
+			json_object_set_new(pj, "endpoint_host",
+					    json_string(t->host));
 		if (t->has_bind)
 			json_object_set_new(pj, "bind",
 					    json_string(jv_netaddr_str(&t->bind, a)));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -316,7 +317,7 @@ int jv_nl_addr_del(struct jv_nl *nl, int ifindex, const struct jv_addr *ip,
 
 static int route_change(struct jv_nl *nl, int ifindex, bool add,
 			const struct jv_addr *dst, unsigned prefix,
-			struct jv_net_err *err)
+			uint32_t table, struct jv_net_err *err)
 {
 	const char *verb = add ? "add route" : "delete route";
 	uint8_t buf[256];
@@ -341,7 +342,8 @@ static int route_change(struct jv_nl *nl, int ifindex, bool add,
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
 	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_dst_len = (uint8_t)prefix;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	/* Tables above 255 exist only as the RTA_TABLE attribute. */
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_type = RTN_UNICAST;
 	if (add) {
 		rtm->rtm_protocol = RTPROT_STATIC;
@@ -353,21 +355,124 @@ static int route_change(struct jv_nl *nl, int ifindex, bool add,
 	if (prefix)
 		mnl_attr_put(nlh, RTA_DST, rawlen, raw);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	struct jv_addr host = *dst;
 	host.port = 0;
-	snprintf(what, sizeof what, "%s %s/%u dev %d", verb,
-		 jv_netaddr_str(&host, s), prefix, ifindex);
+	if (table == RT_TABLE_MAIN)
+		snprintf(what, sizeof what, "%s %s/%u dev %d", verb,
+			 jv_netaddr_str(&host, s), prefix, ifindex);
+	else
+		snprintf(what, sizeof what, "%s %s/%u dev %d table %u", verb,
+			 jv_netaddr_str(&host, s), prefix, ifindex, table);
 	return nl_result(nl_talk(nl, nlh, &rep), &rep, err, what);
 }
 
 int jv_nl_route_add(struct jv_nl *nl, int ifindex, const struct jv_addr *dst,
 		    unsigned prefix, struct jv_net_err *err)
 {
-	return route_change(nl, ifindex, true, dst, prefix, err);
+	return route_change(nl, ifindex, true, dst, prefix, RT_TABLE_MAIN, err);
 }
 
 int jv_nl_route_del(struct jv_nl *nl, int ifindex, const struct jv_addr *dst,
 		    unsigned prefix, struct jv_net_err *err)
 {
-	return route_change(nl, ifindex, false, dst, prefix, err);
+	return route_change(nl, ifindex, false, dst, prefix, RT_TABLE_MAIN,
+			    err);
+}
+
+static bool table_ok(uint32_t table)
+{
+	return table != RT_TABLE_UNSPEC && table != 0xffffffffu;
+}
+
+int jv_nl_route_add_table(struct jv_nl *nl, int ifindex,
+			  const struct jv_addr *dst, unsigned prefix,
+			  uint32_t table, struct jv_net_err *err)
+{
+	if (!table_ok(table))
+		return jv_net_err_set(err, JV_ERR_INVAL, 0,
+				      "netlink: bad routing table %u", table);
+	return route_change(nl, ifindex, true, dst, prefix, table, err);
+}
+
+int jv_nl_route_del_table(struct jv_nl *nl, int ifindex,
+			  const struct jv_addr *dst, unsigned prefix,
+			  uint32_t table, struct jv_net_err *err)
+{
+	if (!table_ok(table))
+		return jv_net_err_set(err, JV_ERR_INVAL, 0,
+				      "netlink: bad routing table %u", table);
+	return route_change(nl, ifindex, false, dst, prefix, table, err);
+}
+
+void jv_nl_rule_str(const struct jv_nl_rule *r, char *buf, size_t n)
+{
+	int k = snprintf(buf, n, "%s%u: ", r->family == AF_INET6 ? "-6 " : "",
+			 r->priority);
+
+	if (k < 0 || (size_t)k >= n)
+		return;
+	if (r->fwmark)
+		k += snprintf(buf + k, n - (size_t)k, "%sfwmark 0x%x ",
+			      r->invert ? "not " : "", r->fwmark);
+	if ((size_t)k >= n)
+		return;
+	k += snprintf(buf + k, n - (size_t)k, "lookup %s",
+		      r->table == RT_TABLE_MAIN ? "main" : "");
+	if ((size_t)k >= n)
+		return;
+	if (r->table != RT_TABLE_MAIN)
+		k += snprintf(buf + k, n - (size_t)k, "%u", r->table);
+	if ((size_t)k < n && r->suppress_prefixlen >= 0)
+		snprintf(buf + k, n - (size_t)k, " suppress_prefixlength %d",
+			 r->suppress_prefixlen);
+}
+
+static int rule_change(struct jv_nl *nl, bool add, const struct jv_nl_rule *r,
+		       struct jv_net_err *err)
+{
+	uint8_t buf[256];
+	struct nl_reply rep = { 0 };
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh;
+	char what[128], desc[96];
+
+	if (!r || (r->family != AF_INET && r->family != AF_INET6) ||
+	    !table_ok(r->table) || r->suppress_prefixlen > 128)
+		return jv_net_err_set(err, JV_ERR_INVAL, 0,
+				      "netlink: bad policy rule");
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	if (add)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof *frh);
+	frh->family = (uint8_t)r->family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	if (r->invert)
+		frh->flags |= FIB_RULE_INVERT;
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
+	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	if (r->fwmark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->fwmark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	}
+	if (r->suppress_prefixlen >= 0)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN,
+				 (uint32_t)r->suppress_prefixlen);
+	jv_nl_rule_str(r, desc, sizeof desc);
+	snprintf(what, sizeof what, "%s rule %s", add ? "add" : "delete", desc);
+	return nl_result(nl_talk(nl, nlh, &rep), &rep, err, what);
+}
+
+int jv_nl_rule_add(struct jv_nl *nl, const struct jv_nl_rule *r,
+		   struct jv_net_err *err)
+{
+	return rule_change(nl, true, r, err);
+}
+
+int jv_nl_rule_del(struct jv_nl *nl, const struct jv_nl_rule *r,
+		   struct jv_net_err *err)
+{
+	return rule_change(nl, false, r, err);
 }

@@ -78,5 +78,38 @@ JV_MUST_CHECK int jv_nl_route_add(struct jv_nl *nl, int ifindex,
 JV_MUST_CHECK int jv_nl_route_del(struct jv_nl *nl, int ifindex,
 				  const struct jv_addr *dst, unsigned prefix,
 				  struct jv_net_err *err);
+/* The same in routing table `table` (1..2^32-2; 254 is main). */
+JV_MUST_CHECK int jv_nl_route_add_table(struct jv_nl *nl, int ifindex,
+					const struct jv_addr *dst,
+					unsigned prefix, uint32_t table,
+					struct jv_net_err *err);
+JV_MUST_CHECK int jv_nl_route_del_table(struct jv_nl *nl, int ifindex,
+					const struct jv_addr *dst,
+					unsigned prefix, uint32_t table,
+					struct jv_net_err *err);
+
+/*
+ * A policy routing rule, the two kinds wg-quick adds for a full tunnel:
+ *   `not fwmark M lookup T`:  fwmark = M, invert, table = T;
+ *   `lookup main suppress_prefixlength 0`: table = 254, suppress = 0.
+ * The priority is always explicit, so a delete names exactly the rule
+ * that was added (the kernel matches every attribute given).
+ */
+struct jv_nl_rule {
+	int family;			/* AF_INET or AF_INET6 */
+	uint32_t priority;
+	uint32_t table;
+	uint32_t fwmark;		/* 0: no fwmark match */
+	bool invert;			/* `not` */
+	int suppress_prefixlen;		/* -1: none */
+};
+
+JV_MUST_CHECK int jv_nl_rule_add(struct jv_nl *nl, const struct jv_nl_rule *r,
+				 struct jv_net_err *err);
+JV_MUST_CHECK int jv_nl_rule_del(struct jv_nl *nl, const struct jv_nl_rule *r,
+				 struct jv_net_err *err);
+
+/* "not fwmark 0xca6c lookup 51820" (for messages). */
+void jv_nl_rule_str(const struct jv_nl_rule *r, char *buf, size_t n);
 
 #endif

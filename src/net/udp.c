@@ -87,6 +87,18 @@ int jv_udp_socket(int family, struct jv_net_err *err)
 	return fd;
 }
 
+int jv_udp_set_mark(int fd, uint32_t mark, struct jv_net_err *err)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
+		int e = errno;
+
+		return jv_net_err_set(err, jv_net_err_class(e), e,
+				      "SO_MARK 0x%x%s", mark,
+				      e == EPERM ? " (are you root?)" : "");
+	}
+	return 0;
+}
+
 /* At most this many queued errors per call: EPOLLERR fires again if more
  * remain, so the loop stays fair without ever spinning. */
 enum { ERRQUEUE_DRAIN_MAX = 64 };

@@ -106,6 +106,15 @@ bool jv_udp_err_is_hard(int sys);
 int jv_udp_take_error(int fd);
 
 /*
+ * SO_MARK = mark on fd (needs CAP_NET_ADMIN): the fwmark that policy
+ * routing matches, so a full tunnel's rules keep the transports' own
+ * datagrams out of the tunnel (daemon/tunnel.h).  Returns 0, or
+ * JV_ERR_IO / JV_ERR_INVAL with err set ("... (are you root?)" on EPERM).
+ */
+JV_MUST_CHECK int jv_udp_set_mark(int fd, uint32_t mark,
+				  struct jv_net_err *err);
+
+/*
  * Receive up to JV_UDP_RX_SLOTS messages with one recvmmsg into b, and
  * split each message the kernel coalesced (UDP GRO) into its datagrams:
  * b->n datagrams in b->msg, in arrival order; too-long datagrams dropped
@@ -175,6 +184,11 @@ JV_MUST_CHECK int jv_udp_path_open(struct jv_udp_path *p,
 				   const struct jv_addr *remote,
 				   const struct jv_addr *local,
 				   const char *ifname, struct jv_net_err *err);
+/* A client path's destination moved (a re-resolved host name): later
+ * sends go to `remote`, and only datagrams from it are accepted. */
+void jv_udp_path_set_remote(struct jv_udp_path *p,
+			    const struct jv_addr *remote);
+
 void jv_udp_path_close(struct jv_udp_path *p);
 
 /* jv_udp_recv, then drop (and count in b->foreign) datagrams whose

@@ -78,6 +78,12 @@ fail:
 	return code;
 }
 
+void jv_udp_path_set_remote(struct jv_udp_path *p,
+			    const struct jv_addr *remote)
+{
+	p->remote = *remote;
+}
+
 void jv_udp_path_close(struct jv_udp_path *p)
 {
 	if (p->fd >= 0)

@@ -371,7 +371,7 @@ static void errors_of_whole_file(void **st)
 	parse_err(IFACE_C PEER_C "[Transport]\nName = a\nBind = fd00::1\n",
 		  JV_ERR_INVAL, 8, "Bind", "different address families");
 	parse_err(IFACE_C PEER_C "[Transport]\nName = a\nEndpoint = 192.0.2.1\n",
-		  JV_ERR_PARSE, 10, "Endpoint", "not an address with port");
+		  JV_ERR_PARSE, 10, "Endpoint", "not an address or host name with port");
 	parse_err(IFACE_C "ListenPort = 1\n" PEER_C, JV_ERR_INVAL, 5,
 		  "ListenPort", "only for Role = gateway");
 	parse_err(IFACE_G, JV_ERR_INVAL, 0, "Peer",

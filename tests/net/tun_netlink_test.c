@@ -245,6 +245,73 @@ static void link_mtu_address_route(void **st)
 	jv_tun_close(fd);
 }
 
+/* A full tunnel's pieces (daemon/tunnel.h): routes in a table of their
+ * own, wg-quick's two rules per family, exclusive adds and exact deletes,
+ * and the mark on a transport socket. */
+static void rules_tables_and_marks(void **st)
+{
+	(void)st;
+	char name[IF_NAMESIZE];
+	struct jv_addr any4 = ip("0.0.0.0"), any6 = ip("::");
+	int fd = jv_tun_open("jvt3", name, &err), idx, s;
+	uint32_t mark = 0;
+	socklen_t ml = sizeof mark;
+
+	assert_true(fd >= 0);
+	idx = jv_nl_ifindex(&nl, name, &err);
+	assert_true(idx > 0);
+	assert_int_equal(jv_nl_link_set_up(&nl, idx, true, &err), 0);
+
+	/* the default route in table 51820 and, independently, in 1234 */
+	assert_int_equal(jv_nl_route_add_table(&nl, idx, &any4, 0, 51820, &err), 0);
+	assert_int_equal(jv_nl_route_add_table(&nl, idx, &any4, 0, 51820, &err),
+			 JV_ERR_STATE);
+	print_message("# %s\n", err.msg);
+	assert_non_null(strstr(err.msg, "table 51820"));
+	assert_int_equal(jv_nl_route_add_table(&nl, idx, &any4, 0, 1234, &err), 0);
+	assert_int_equal(jv_nl_route_add_table(&nl, idx, &any6, 0, 51820, &err), 0);
+	assert_int_equal(jv_nl_route_add_table(&nl, idx, &any4, 0, 0, &err),
+			 JV_ERR_INVAL);
+	assert_int_equal(jv_nl_route_del_table(&nl, idx, &any4, 0, 1234, &err), 0);
+	assert_int_equal(jv_nl_route_del_table(&nl, idx, &any4, 0, 1234, &err),
+			 JV_ERR_NOTFOUND);
+	assert_int_equal(jv_nl_route_del_table(&nl, idx, &any4, 0, 51820, &err), 0);
+	assert_int_equal(jv_nl_route_del_table(&nl, idx, &any6, 0, 51820, &err), 0);
+
+	for (int f = 0; f < 2; f++) {
+		int fam = f ? AF_INET6 : AF_INET;
+		struct jv_nl_rule mk = { .family = fam, .priority = 32765,
+					 .table = 51820, .fwmark = 51820,
+					 .invert = true,
+					 .suppress_prefixlen = -1 };
+		struct jv_nl_rule sup = { .family = fam, .priority = 32764,
+					  .table = 254, .suppress_prefixlen = 0 };
+
+		assert_int_equal(jv_nl_rule_add(&nl, &mk, &err), 0);
+		assert_int_equal(jv_nl_rule_add(&nl, &sup, &err), 0);
+		/* exclusive: the same rule again exists */
+		assert_int_equal(jv_nl_rule_add(&nl, &sup, &err), JV_ERR_STATE);
+		print_message("# %s\n", err.msg);
+		/* a delete names every attribute: the other kind is no match */
+		struct jv_nl_rule wrong = mk;
+		wrong.fwmark = 7;
+		assert_int_equal(jv_nl_rule_del(&nl, &wrong, &err),
+				 JV_ERR_NOTFOUND);
+		assert_int_equal(jv_nl_rule_del(&nl, &mk, &err), 0);
+		assert_int_equal(jv_nl_rule_del(&nl, &mk, &err), JV_ERR_NOTFOUND);
+		assert_int_equal(jv_nl_rule_del(&nl, &sup, &err), 0);
+		assert_int_equal(jv_nl_rule_del(&nl, &sup, &err), JV_ERR_NOTFOUND);
+	}
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	assert_int_equal(jv_udp_set_mark(s, 0xca6c, &err), 0);
+	assert_int_equal(getsockopt(s, SOL_SOCKET, SO_MARK, &mark, &ml), 0);
+	assert_int_equal(mark, 0xca6c);
+	close(s);
+	jv_tun_close(fd);
+}
+
 static void netlink_refusals_are_explained(void **st)
 {
 	(void)st;
@@ -1057,6 +1124,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(tun_named_and_kernel_named, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(link_mtu_address_route, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(rules_tables_and_marks, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(netlink_refusals_are_explained, setup,
 					teardown),
