@@ -336,6 +336,18 @@ struct jv_gateway_counters {
 	uint64_t hs_bad_mac1;		/* mac1 wrong: the client has another
 					 * PublicKey for this gateway */
 	uint64_t hs_unknown_key;	/* the client's key is no [Peer] */
+	/* metrics: the rest of hs_dropped by reason (with the two above
+	 * they sum to it), initiations answered, and data/control datagrams
+	 * dropped past the lookup */
+	uint64_t hs_dropped_lease, hs_dropped_noise;	/* noise includes
+							 * hs_unknown_key */
+	uint64_t hs_dropped_peer_limit, hs_dropped_table_full;
+	uint64_t hs_responded;		/* a response sent, session in BIRTH */
+	uint64_t dropped_ended;		/* index of a terminated session
+					 * (also in dropped_unknown) */
+	uint64_t dropped_auth;		/* failed to open (AEAD) */
+	uint64_t dropped_replay;	/* outside the counter window */
+	uint64_t dropped_rate_limited;	/* reattach requests over V0's rate */
 };
 void jv_gateway_counters(const struct jv_gateway *g,
 			 struct jv_gateway_counters *c);

@@ -156,6 +156,15 @@ void jv_gateway_counters(const struct jv_gateway *g,
 	c->hs_under_load = g->under_load_until > g->last_now;
 	c->hs_bad_mac1 = g->hs_bad_mac1;
 	c->hs_unknown_key = g->hs_unknown_key;
+	c->hs_dropped_lease = g->hs_dropped_lease;
+	c->hs_dropped_noise = g->hs_dropped_noise;
+	c->hs_dropped_peer_limit = g->hs_dropped_peer_limit;
+	c->hs_dropped_table_full = g->hs_dropped_table_full;
+	c->hs_responded = g->hs_responded;
+	c->dropped_ended = g->dropped_ended;
+	c->dropped_auth = g->dropped_auth;
+	c->dropped_replay = g->dropped_replay;
+	c->dropped_rate_limited = g->dropped_rate_limited;
 }
 
 void jv_gateway_last_refused(const struct jv_gateway *g,
@@ -376,6 +385,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	 * node that does not hold its lease creates nothing (§9). */
 	if (!jv_gw_leased(g, now)) {
 		g->hs_dropped++;
+		g->hs_dropped_lease++;
 		return;
 	}
 	if (jv_noise_initiation_check_mac1(&g->self, pkt, n) != JV_OK) {
@@ -411,6 +421,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	if (jv_noise_initiation_consume(&rs, &g->self, lookup_peer, g, pkt, n,
 					NULL) != JV_OK) {
 		g->hs_dropped++;
+		g->hs_dropped_noise++;
 		if (g->lookup_missed) {
 			/* a client whose key is no [Peer] of ours */
 			g->hs_unknown_key++;
@@ -424,6 +435,10 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	    g->nsess >= g->max_sessions) {
 		jv_noise_hs_wipe(&rs.hs);
 		g->hs_dropped++;
+		if (g->nsess >= g->max_sessions)
+			g->hs_dropped_table_full++;
+		else
+			g->hs_dropped_peer_limit++;
 		return;
 	}
 	gs = calloc(1, sizeof *gs);
@@ -431,6 +446,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		free(gs);
 		jv_noise_hs_wipe(&rs.hs);
 		g->hs_dropped++;
+		g->hs_dropped_table_full++;	/* no room: table or memory */
 		return;
 	}
 	d = jv_out_dgram(out);
@@ -445,6 +461,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		jv_table_remove(&g->table, index);
 		free(gs);
 		g->hs_dropped++;
+		g->hs_dropped_table_full++;	/* no room: table or memory */
 		return;
 	}
 	struct jv_session *s = &gs->s;
@@ -464,6 +481,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	d->local = local;
 	d->len = JV_WIRE_RESPONSE_SIZE;
 	out->ndgram++;
+	g->hs_responded++;
 
 	/* A newer handshake of the same client supersedes an unconfirmed one:
 	 * that one's handshake failed (T02). */
@@ -669,6 +687,7 @@ static void on_request(struct jv_gateway *g, struct jv_session *s,
 	/* V0: a commit is the costly action; rate-limit requests per session
 	 * (floods of replays are cut here, §7.5). */
 	if (!copy && !jv_token_bucket_take(&s->ctl_bucket, now)) {
+		g->dropped_rate_limited++;
 		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
 				       JV_REASON_CONTROL_PLANE_ABUSE, NULL, NULL,
 				       now);
@@ -931,6 +950,7 @@ static void on_stale(struct jv_gateway *g, struct gw_session *gs, int type,
 		/* The client speaks the new epoch already: this is a copy of
 		 * something sent before the loss. */
 		s->dropped_replay++;
+		g->dropped_replay++;
 		jv_sess_security_event(s, JV_EV_SECURITY_REPLAY_DETECTED,
 				       JV_REASON_REPLAY_DETECTED, NULL, "counter",
 				       now);
@@ -995,6 +1015,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	gs = jv_table_lookup(&g->table, h.receiver_index);
 	if (!gs || jv_sess_terminated(&gs->s)) {
 		g->dropped_unknown++;
+		if (gs)
+			g->dropped_ended++;
 		/* Perhaps a session this node can resume (PD-9). */
 		if (!gs && jv_gw_leased(g, now))
 			jv_gw_want_lookup(g, h.receiver_index, now);
@@ -1020,6 +1042,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		jv_keys_close_stale(s, now);
 	if (len == JV_ERR_REPLAY) {
 		s->dropped_replay++;
+		g->dropped_replay++;
 		on_replay(g, gs, &h, pkt, n, from, local, on_binding, now, out);
 		jv_gw_note(g, gs);
 		gs->deadline = jv_gw_deadline(gs, now);
@@ -1027,6 +1050,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	}
 	if (len < 0) {
 		s->dropped_auth++;
+		g->dropped_auth++;
 		/* Reported, never counted (D-018): anyone can send junk from
 		 * any address, the binding's included. */
 		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,

@@ -113,6 +113,11 @@ struct jv_gateway {
 	uint8_t unknown_key[32];
 	bool lookup_missed;			/* set by lookup_peer */
 	uint8_t missed_key[32];
+	uint64_t hs_dropped_lease, hs_dropped_noise;
+	uint64_t hs_dropped_peer_limit, hs_dropped_table_full;
+	uint64_t hs_responded;
+	uint64_t dropped_ended, dropped_auth, dropped_replay;
+	uint64_t dropped_rate_limited;
 
 	/* ownership (PD-9, gateway_owner.c) */
 	bool durable;				/* records are written to a store */
