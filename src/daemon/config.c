@@ -47,7 +47,7 @@ enum ikey {
 	IK_NAME, IK_NODE_ID, IK_EVENT_LOG, IK_CONTROL_SOCKET, IK_LISTEN_PORT,
 	IK_LISTEN_ADDRESS, IK_MAX_SESSIONS, IK_HS_RATE, IK_HS_BURST,
 	IK_STATE_DIR, IK_FWMARK, IK_TABLE, IK_DNS, IK_POST_UP, IK_PRE_DOWN,
-	IK_COUNT
+	IK_METRICS_LISTEN, IK_COUNT
 };
 
 struct key_def {
@@ -76,6 +76,7 @@ static const struct key_def ikeys[IK_COUNT] = {
 	[IK_DNS] = { "DNS", true },
 	[IK_POST_UP] = { "PostUp", true },
 	[IK_PRE_DOWN] = { "PreDown", true },
+	[IK_METRICS_LISTEN] = { "MetricsListen", false },
 };
 
 enum ckey { CK_STORE, CK_CLUSTER_KEY_FILE, CK_OWNER_LEASE_MS, CK_CA_FILE,
@@ -466,6 +467,28 @@ static int copy_path(struct reader *r, const char *key, const char *value,
 	return 0;
 }
 
+/* D-034: an unauthenticated HTTP endpoint that names every peer's key
+ * listens on one address the operator names, never on all of them. */
+static int metrics_listen(struct reader *r, const char *key,
+			  const char *value)
+{
+	struct jv_config *c = r->cfg;
+
+	if (ieq(value, "off")) {
+		c->has_metrics = false;
+		return 0;
+	}
+	if (jv_netaddr_parse(&c->metrics_listen, value) ||
+	    !c->metrics_listen.port)
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "not an address with port (e.g. 127.0.0.1:9586, [::1]:9586, or off)");
+	if (jv_netaddr_is_any(&c->metrics_listen))
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "the wildcard address would serve the metrics on every interface, the tunnel's included: name one address (127.0.0.1:9586, or a management address)");
+	c->has_metrics = true;
+	return 0;
+}
+
 static int interface_key(struct reader *r, int k, const char *key,
 			 const char *value)
 {
@@ -612,6 +635,8 @@ static int interface_key(struct reader *r, int k, const char *key,
 		(*n)++;
 		return 0;
 	}
+	case IK_METRICS_LISTEN:
+		return metrics_listen(r, key, value);
 	}
 	return 0;
 }

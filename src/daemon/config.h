@@ -10,7 +10,7 @@
  *
  *   [Interface]  Role, PrivateKey | PrivateKeyFile, Address, MTU, Name,
  *                NodeId, EventLog, ControlSocket, FwMark, Table, DNS,
- *                PostUp, PreDown; gateway: ListenPort,
+ *                PostUp, PreDown, MetricsListen; gateway: ListenPort,
  *                ListenAddress, MaxSessions, HandshakesPerSecond,
  *                HandshakeBurst
  *   [Peer]       PublicKey, AllowedIPs, Endpoint (client: the gateway's
@@ -111,6 +111,8 @@ struct jv_config {
 	char node_id[JV_NODE_ID_MAX];
 	char event_log[JV_CFG_PATH_MAX];	/* "" = no event log */
 	char control_socket[JV_CFG_SOCK_PATH_MAX];
+	bool has_metrics;		/* MetricsListen set (not off) */
+	struct jv_addr metrics_listen;	/* docs/metrics.md */
 	unsigned max_sessions;		/* gateway; 0 = engine default */
 	uint32_t handshakes_per_sec;	/* gateway; 0 = engine default */
 	uint32_t handshake_burst;	/* gateway; 0 = engine default */

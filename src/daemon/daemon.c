@@ -21,6 +21,7 @@
 #include "daemon/daemon_impl.h"
 #include "daemon/notify.h"
 #include "daemon/hooks.h"
+#include "daemon/metrics.h"
 #include "daemon/reload.h"
 #include "jvpn/eventlog.h"
 #include "net/clock.h"
@@ -118,6 +119,7 @@ void dmn_on_event(void *ud, const struct jv_event_origin *o,
 
 	jv_evfile_append(&d->ev, o, ev, ev->ts_ms);
 	dmn_status_note_event(d, o, ev);
+	dmn_metrics_event(d, o, ev);
 	short_id(o->session_id, id);
 	if (ev->type == JV_EV_SESSION_CREATED ||
 	    ev->type == JV_EV_SESSION_STATE_CHANGE ||
@@ -266,6 +268,7 @@ static void on_deadline(struct jv_loop *l, void *ud)
 	(void)l;
 	dmn_notify_watchdog_tick(now);
 	jv_evfile_sync(&d->ev, now, false);
+	dmn_metrics_run(d);
 	if (d->client)
 		dmn_client_tick(d, now);
 	else
@@ -298,6 +301,9 @@ static void before_wait(struct jv_loop *l, void *ud)
 		next = sync;
 	if (dmn_notify_watchdog_deadline() < next)
 		next = dmn_notify_watchdog_deadline();
+	sync = dmn_metrics_deadline(d);		/* MHD's connection timeouts */
+	if (sync < next)
+		next = sync;
 	if (jv_loop_set_deadline(l, next))
 		dmn_log_at(d, LOG_ERR, "timerfd: %s", strerror(errno));
 }
@@ -426,6 +432,9 @@ static int setup(struct jv_daemon *d, char *why, size_t n)
 			 d, why, n);
 	if (rc)
 		return rc;
+	rc = dmn_metrics_open(d, why, n);
+	if (rc)
+		return rc;
 	rc = jv_tunnel_up(&d->tun, d->cfg, warn_line, d, &err);
 	if (rc) {
 		snprintf(why, n, "%s", err.msg);
@@ -488,6 +497,7 @@ static void teardown(struct jv_daemon *d)
 			d->tun.del_failures, d->tun.del_error);
 	if (d->loop_ok)
 		jv_ctl_close(&d->ctl);
+	dmn_metrics_close(d);
 	jv_evfile_close(&d->ev);
 	if (d->loop_ok)
 		jv_loop_close(&d->loop);

@@ -85,6 +85,7 @@ struct jv_daemon {
 	uint8_t tunbuf[JV_TUN_BUF];		/* one offload-mode TUN read */
 	struct jv_tun_writer tw;
 	struct dmn_counters n;
+	struct dmn_metrics *metrics;		/* NULL: MetricsListen unset */
 
 	/* client */
 	struct jv_client *client;
