@@ -8,7 +8,8 @@ pkgs="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
       libsodium-dev libinih-dev libjansson-dev libcmocka-dev libmnl-dev
       libsqlite3-dev sqlite3 libcurl4-openssl-dev etcd-server etcd-client
       openssl python3 iproute2 nftables iperf3 iputils-ping tcpdump
-      libsystemd-dev scdoc bash-completion systemd man-db"
+      libsystemd-dev scdoc bash-completion systemd man-db
+      libmicrohttpd-dev prometheus curl"
 
 missing=""
 for p in $pkgs; do

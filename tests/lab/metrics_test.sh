@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The metrics endpoint (docs/metrics.md) scraped by a real Prometheus:
+# both daemons serve MetricsListen on their namespace's loopback; the
+# scrapes pass `promtool check metrics`; other paths and methods get 404
+# and 405; a Prometheus in the gateway's namespace scrapes the gateway
+# every second; path a is cut, and the gateway's switch counter, read
+# back through Prometheus' HTTP API, shows the forced switch with its
+# labels.  Prometheus runs under the lab's cleanup (its pid tracked, its
+# storage in the lab's directory), so it ends on every exit path.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/tap.sh"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 13 "not root (the lab needs network namespaces)"
+for t in curl prometheus promtool; do
+	command -v "$t" >/dev/null 2>&1 ||
+		tap_skip_all 13 "$t is not installed (tools/deps.sh)"
+done
+. "$HERE/lablib.sh"
+
+# Fresh namespaces: every loopback port is free.
+MX_PORT=9586
+PROM_PORT=9090
+
+# mx_curl SIDE ARGS...: curl inside SIDE's namespace, bounded
+mx_curl() {
+	local ns=$NS_G
+	[ "$1" = client ] && ns=$NS_C
+	shift
+	ip netns exec "$ns" curl -s --max-time 3 "$@"
+}
+
+# prom_query EXPR: "labels-as-json value" per series of an instant query
+prom_query() {
+	ip netns exec "$NS_G" curl -s --max-time 3 -G \
+		--data-urlencode "query=$1" \
+		"http://127.0.0.1:$PROM_PORT/api/v1/query" |
+	python3 -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for s in r.get("data", {}).get("result", []):
+    print(json.dumps(s["metric"], sort_keys=True), s["value"][1])'
+}
+
+# prom_wait EXPR VALUE TIMEOUT_S: until the query's first value is VALUE
+prom_wait() {
+	local i=0 v
+	while [ $i -lt $(($3 * 4)) ]; do
+		v=$(prom_query "$1" | head -1 | awk '{print $NF}')
+		[ "$v" = "$2" ] && return 0
+		sleep 0.25
+		i=$((i + 1))
+	done
+	lab_log "metrics: $1 is '${v:-}', not '$2', after $3 s"
+	return 1
+}
+
+tap_plan 13
+lab_init
+lab_net
+lab_keys
+lab_configs
+sed -i "/^ControlSocket = /a MetricsListen = 127.0.0.1:$MX_PORT" \
+	"$LAB_DIR/gateway.conf" "$LAB_DIR/client.conf"
+lab_start_gateway
+lab_start_client
+tap_check "client reaches ATTACHED on a" lab_wait_field client session.bound_transport a 10
+
+hdr=$(mx_curl gateway -o "$LAB_DIR/scrape.txt" -D - \
+	"http://127.0.0.1:$MX_PORT/metrics" | tr -d '\r')
+tap_check "GET /metrics: 200, text format 0.0.4" \
+	grep -q "^Content-Type: text/plain; version=0.0.4" <<<"$hdr"
+tap_eq "GET / is 404" 404 \
+	"$(mx_curl gateway -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MX_PORT/")"
+tap_eq "POST /metrics is 405" 405 \
+	"$(mx_curl gateway -o /dev/null -w '%{http_code}' -X POST -d x=1 \
+	   "http://127.0.0.1:$MX_PORT/metrics")"
+out=$(promtool check metrics <"$LAB_DIR/scrape.txt" 2>&1)
+tap_eq "promtool check metrics: the gateway's scrape has no problems" "" "$out"
+out=$(mx_curl client "http://127.0.0.1:$MX_PORT/metrics" |
+      promtool check metrics 2>&1)
+tap_eq "promtool check metrics: the client's scrape has no problems" "" "$out"
+
+mkdir -p "$LAB_DIR/prom"
+cat >"$LAB_DIR/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: jvpn
+    static_configs:
+      - targets: ['127.0.0.1:$MX_PORT']
+EOF
+ip netns exec "$NS_G" prometheus --config.file="$LAB_DIR/prometheus.yml" \
+	--storage.tsdb.path="$LAB_DIR/prom" \
+	--web.listen-address="127.0.0.1:$PROM_PORT" \
+	>"$LAB_DIR/prometheus.log" 2>&1 &
+lab_track $!
+tap_check "Prometheus scrapes the gateway (up == 1)" \
+	prom_wait 'up{job="jvpn"}' 1 30
+sel="jvpn_peer_switches_total{trigger_class=\"forced\",peer=\"$LAB_CL_PUB\"}"
+before=$(prom_query "$sel" | awk '{print $NF}')
+
+lab_cut a
+tap_check "the session moves to path b" lab_wait_field client session.bound_transport b 5
+want=$(( ${before:-0} + 1 ))
+tap_check "Prometheus shows the switch (forced: ${before:-?} -> $want)" \
+	prom_wait "$sel" "$want" 15
+series=$(prom_query "$sel" | head -1)
+tap_eq "the series' labels" \
+	"{\"__name__\": \"jvpn_peer_switches_total\", \"instance\": \"127.0.0.1:$MX_PORT\", \"interface\": \"jvg0\", \"job\": \"jvpn\", \"peer\": \"$LAB_CL_PUB\", \"trigger_class\": \"forced\"} $want" \
+	"$series"
+tap_eq "the client counts its own switch (forced 1)" \
+	"jvpn_peer_switches_total{interface=\"jvc0\",peer=\"$LAB_GW_PUB\",trigger_class=\"forced\"} 1" \
+	"$(mx_curl client "http://127.0.0.1:$MX_PORT/metrics" |
+	   grep '^jvpn_peer_switches_total{.*forced')"
+lab_restore a
+bound=$(mx_curl gateway "http://127.0.0.1:$MX_PORT/metrics" |
+	grep -c '^jvpn_transport_role{.*role="bound"} 1$')
+tap_eq "the gateway shows one bound transport" 1 "$bound"
+bad=$(lab_stop_daemons)
+tap_eq "daemons stop cleanly, no sanitizer report in their logs" "" "$bad"
+tap_done
