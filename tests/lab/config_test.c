@@ -228,6 +228,38 @@ static void gateway_default_listen(void **st)
 #define IFACE_G "[Interface]\nRole = gateway\nPrivateKey = " GW_KEY "\nAddress = 10.8.0.1/24\nListenPort = 51820\n"
 #define PEER_G "[Peer]\nPublicKey = " CL_PUB "\nAllowedIPs = 10.8.0.2/32\n"
 
+/* MetricsListen (docs/metrics.md, D-034): one address with its port,
+ * never the wildcard; off by default. */
+static void metrics_listen(void **st)
+{
+	struct jv_config *c;
+	char a[JV_NETADDR_STR_MAX];
+
+	(void)st;
+	c = parse_ok(IFACE_G PEER_G);
+	assert_false(c->has_metrics);
+	jv_config_free(c);
+	c = parse_ok(IFACE_G "MetricsListen = 127.0.0.1:9586\n" PEER_G);
+	assert_true(c->has_metrics);
+	assert_string_equal(jv_netaddr_str(&c->metrics_listen, a),
+			    "127.0.0.1:9586");
+	jv_config_free(c);
+	c = parse_ok(IFACE_G "MetricsListen = [::1]:9586\n" PEER_G);
+	assert_string_equal(jv_netaddr_str(&c->metrics_listen, a), "[::1]:9586");
+	jv_config_free(c);
+	c = parse_ok(IFACE_G "MetricsListen = off\n" PEER_G);
+	assert_false(c->has_metrics);
+	jv_config_free(c);
+	parse_err(IFACE_G "MetricsListen = 0.0.0.0:9586\n" PEER_G, JV_ERR_PARSE,
+		  6, "MetricsListen", "the wildcard address");
+	parse_err(IFACE_G "MetricsListen = [::]:9586\n" PEER_G, JV_ERR_PARSE,
+		  6, "MetricsListen", "the wildcard address");
+	parse_err(IFACE_G "MetricsListen = 127.0.0.1\n" PEER_G, JV_ERR_PARSE,
+		  6, "MetricsListen", "not an address with port");
+	parse_err(IFACE_G "MetricsListen = localhost:9586\n" PEER_G,
+		  JV_ERR_PARSE, 6, "MetricsListen", "not an address with port");
+}
+
 /* PD-9: the session store's defaults and the [Cluster] section. */
 static void gateway_store(void **st)
 {
@@ -793,6 +825,7 @@ int main(void)
 		cmocka_unit_test(gateway_parses),
 		cmocka_unit_test(gateway_default_listen),
 		cmocka_unit_test(gateway_store),
+		cmocka_unit_test(metrics_listen),
 		cmocka_unit_test(cluster_errors),
 		cmocka_unit_test(errors_name_file_line_key),
 		cmocka_unit_test(errors_of_whole_file),
