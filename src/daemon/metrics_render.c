@@ -224,17 +224,21 @@ static void transport_role(const struct mx_snapshot *s, struct prom_buf *b)
 static void transports(const struct mx_snapshot *s, struct prom_buf *b)
 {
 	transport_role(s, b);
-	per_transport(s, b, "jvpn_transport_srtt_seconds", "gauge",
-		      "Smoothed round-trip time of the transport's probes.",
-		      T_SRTT);
-	per_transport(s, b, "jvpn_transport_rtt_p95_seconds", "gauge",
-		      "95th percentile of the transport's recent round-trip times.",
-		      T_P95);
+	/* The gateway sends no probes of its own: it judges a path by
+	 * silence (OP-1), so it has no round-trip time to show. */
+	if (!s->gateway) {
+		per_transport(s, b, "jvpn_transport_srtt_seconds", "gauge",
+			      "Smoothed round-trip time of the transport's probes.",
+			      T_SRTT);
+		per_transport(s, b, "jvpn_transport_rtt_p95_seconds", "gauge",
+			      "95th percentile of the transport's recent round-trip times.",
+			      T_P95);
+	}
 	per_transport(s, b, "jvpn_transport_loss_ratio", "gauge",
 		      "Probe loss over the loss window, 0..1 (absent until enough samples).",
 		      T_LOSS);
 	per_transport(s, b, "jvpn_transport_transmit_packets_total", "counter",
-		      "Datagrams sent on the transport by the current session.",
+		      "Data datagrams (inner packets) sent on the transport by the current session.",
 		      T_TX);
 	per_transport(s, b, "jvpn_transport_receive_packets_total", "counter",
 		      "Authenticated datagrams received on the transport by the current session.",

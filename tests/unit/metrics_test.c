@@ -51,7 +51,7 @@ static void floats_in_base_units(void **st)
 
 /* A gateway with two peers: one ATTACHED on two transports (the second
  * with too few samples for a loss), one without a session. */
-static char *render_gateway(void)
+static char *render(bool gateway)
 {
 	static struct mx_peer peers[2];
 	struct mx_snapshot s;
@@ -79,7 +79,7 @@ static char *render_gateway(void)
 		 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=");
 	s.ifname = "jv0";
 	s.node_id = "gw-1";
-	s.gateway = true;
+	s.gateway = gateway;
 	s.npeers = 2;
 	s.peers = peers;
 	s.gw.dropped_unknown = 5;
@@ -101,10 +101,8 @@ static void sample_name(const char *line, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-static void help_and_type_once_per_family(void **st)
+static void check_families(char *text)
 {
-	(void)st;
-	char *text = render_gateway();
 	char seen[128][64];
 	unsigned nseen = 0;
 	char cur[64] = "";
@@ -140,10 +138,17 @@ static void help_and_type_once_per_family(void **st)
 	free(text);
 }
 
+static void help_and_type_once_per_family(void **st)
+{
+	(void)st;
+	check_families(render(true));
+	check_families(render(false));
+}
+
 static void values(void **st)
 {
 	(void)st;
-	char *t = render_gateway();
+	char *t = render(true), *c = render(false);
 	const char *k = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+/8=";
 	char want[512];
 
@@ -159,8 +164,6 @@ static void values(void **st)
 	HAS("jvpn_peer_switches_total{interface=\"jv0\",peer=\"%s\",trigger_class=\"forced\"} 3\n", k);
 	HAS("jvpn_peer_switches_total{interface=\"jv0\",peer=\"%s\",trigger_class=\"discretionary\"} 0\n", k);
 	HAS("jvpn_peer_receive_bytes_total{interface=\"jv0\",peer=\"%s\"} 1000\n", k);
-	HAS("jvpn_transport_srtt_seconds{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.1.2:1\"} 0.012\n", k);
-	HAS("jvpn_transport_rtt_p95_seconds{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.1.2:1\"} 0.03\n", k);
 	HAS("jvpn_transport_loss_ratio{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.1.2:1\"} 0.25\n", k);
 	HAS("jvpn_transport_role{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.2.2:2\",role=\"dead\"} 1\n", k);
 	HAS("jvpn_datagrams_dropped_total{interface=\"jv0\",reason=\"unknown_index\"} 3\n");
@@ -172,6 +175,14 @@ static void values(void **st)
 	assert_null(strstr(t, "jvpn_transport_loss_ratio{interface=\"jv0\",peer=\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+/8=\",transport=\"udp:10.0.2.2:2\"}"));
 	assert_null(strstr(t, "jvpn_peer_receive_bytes_total{interface=\"jv0\",peer=\"BBBB"));
 	assert_non_null(strstr(t, "jvpn_peer_state{interface=\"jv0\",peer=\"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=\",state=\"ATTACHED\"} 0\n"));
+	/* round-trip times: the client's probes; the gateway sends none */
+	assert_null(strstr(t, "jvpn_transport_srtt_seconds"));
+	assert_null(strstr(c, "jvpn_datagrams_dropped_total"));
+	free(t);
+	t = c;
+	HAS("jvpn_transport_srtt_seconds{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.1.2:1\"} 0.012\n", k);
+	HAS("jvpn_transport_rtt_p95_seconds{interface=\"jv0\",peer=\"%s\",transport=\"udp:10.0.1.2:1\"} 0.03\n", k);
+	HAS("jvpn_info{interface=\"jv0\",role=\"client\",node_id=\"gw-1\"} 1\n");
 #undef HAS
 	free(t);
 }
