@@ -11,10 +11,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 13 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 16 "not root (the lab needs network namespaces)"
 for t in curl prometheus promtool; do
 	command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all 13 "$t is not installed (tools/deps.sh)"
+		tap_skip_all 16 "$t is not installed (tools/deps.sh)"
 done
 . "$HERE/lablib.sh"
 
@@ -28,6 +28,11 @@ mx_curl() {
 	[ "$1" = client ] && ns=$NS_C
 	shift
 	ip netns exec "$ns" curl -s --max-time 3 "$@"
+}
+
+mx_ping() {
+	ip netns exec "$NS_C" ping -n -c 3 -i 0.2 -W 1 -q "$LAB_TUN_G" \
+		>/dev/null 2>&1
 }
 
 # prom_query EXPR: "labels-as-json value" per series of an instant query
@@ -58,7 +63,7 @@ prom_wait() {
 	return 1
 }
 
-tap_plan 13
+tap_plan 16
 lab_init
 lab_net
 lab_keys
@@ -98,7 +103,8 @@ ip netns exec "$NS_G" prometheus --config.file="$LAB_DIR/prometheus.yml" \
 	--storage.tsdb.path="$LAB_DIR/prom" \
 	--web.listen-address="127.0.0.1:$PROM_PORT" \
 	>"$LAB_DIR/prometheus.log" 2>&1 &
-lab_track $!
+PROM_PID=$!
+lab_track $PROM_PID
 tap_check "Prometheus scrapes the gateway (up == 1)" \
 	prom_wait 'up{job="jvpn"}' 1 30
 sel="jvpn_peer_switches_total{trigger_class=\"forced\",peer=\"$LAB_CL_PUB\"}"
@@ -121,6 +127,35 @@ lab_restore a
 bound=$(mx_curl gateway "http://127.0.0.1:$MX_PORT/metrics" |
 	grep -c '^jvpn_transport_role{.*role="bound"} 1$')
 tap_eq "the gateway shows one bound transport" 1 "$bound"
+
+# Bounded: a client holding its whole share of connections (8 from one
+# address) gets the endpoint refused to the next, never the tunnel.
+lab_stop_pid "$PROM_PID" 5
+ip netns exec "$NS_G" python3 -c '
+import socket, sys, time
+held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(8)]
+print("held", flush=True)
+time.sleep(20)' "$MX_PORT" >"$LAB_DIR/holder.txt" 2>&1 &
+holder=$!
+lab_track $holder
+i=0
+while ! grep -q held "$LAB_DIR/holder.txt" && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+# (the listen backlog is FIFO: the eight are accepted before the ninth)
+tap_eq "a ninth connection from the same address is refused" 000 \
+	"$(mx_curl gateway -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MX_PORT/metrics")"
+tap_check "the tunnel carries traffic meanwhile" mx_ping
+lab_stop_pid "$holder" 2
+ok=0
+for i in $(seq 1 40); do
+	code=$(mx_curl gateway -o /dev/null -w '%{http_code}' \
+		"http://127.0.0.1:$MX_PORT/metrics")
+	[ "$code" = 200 ] && { ok=1; break; }
+	sleep 0.05
+done
+tap_eq "served again once they are closed" 1 "$ok"
 bad=$(lab_stop_daemons)
 tap_eq "daemons stop cleanly, no sanitizer report in their logs" "" "$bad"
 tap_done
