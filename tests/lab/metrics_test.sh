@@ -11,10 +11,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 16 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 17 "not root (the lab needs network namespaces)"
 for t in curl prometheus promtool; do
 	command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all 16 "$t is not installed (tools/deps.sh)"
+		tap_skip_all 17 "$t is not installed (tools/deps.sh)"
 done
 . "$HERE/lablib.sh"
 
@@ -63,13 +63,17 @@ prom_wait() {
 	return 1
 }
 
-tap_plan 16
+tap_plan 17
 lab_init
 lab_net
 lab_keys
 lab_configs
+# the gateway on IPv4 loopback, the client on IPv6's
 sed -i "/^ControlSocket = /a MetricsListen = 127.0.0.1:$MX_PORT" \
-	"$LAB_DIR/gateway.conf" "$LAB_DIR/client.conf"
+	"$LAB_DIR/gateway.conf"
+sed -i "/^ControlSocket = /a MetricsListen = [::1]:$MX_PORT" \
+	"$LAB_DIR/client.conf"
+CL_URL="http://[::1]:$MX_PORT/metrics"
 lab_start_gateway
 lab_start_client
 tap_check "client reaches ATTACHED on a" lab_wait_field client session.bound_transport a 10
@@ -80,12 +84,14 @@ tap_check "GET /metrics: 200, text format 0.0.4" \
 	grep -q "^Content-Type: text/plain; version=0.0.4" <<<"$hdr"
 tap_eq "GET / is 404" 404 \
 	"$(mx_curl gateway -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MX_PORT/")"
+tap_eq "HEAD /metrics is 200" 200 \
+	"$(mx_curl gateway -o /dev/null -w '%{http_code}' -I "http://127.0.0.1:$MX_PORT/metrics")"
 tap_eq "POST /metrics is 405" 405 \
 	"$(mx_curl gateway -o /dev/null -w '%{http_code}' -X POST -d x=1 \
 	   "http://127.0.0.1:$MX_PORT/metrics")"
 out=$(promtool check metrics <"$LAB_DIR/scrape.txt" 2>&1)
 tap_eq "promtool check metrics: the gateway's scrape has no problems" "" "$out"
-out=$(mx_curl client "http://127.0.0.1:$MX_PORT/metrics" |
+out=$(mx_curl client "$CL_URL" |
       promtool check metrics 2>&1)
 tap_eq "promtool check metrics: the client's scrape has no problems" "" "$out"
 
@@ -121,7 +127,7 @@ tap_eq "the series' labels" \
 	"$series"
 tap_eq "the client counts its own switch (forced 1)" \
 	"jvpn_peer_switches_total{interface=\"jvc0\",peer=\"$LAB_GW_PUB\",trigger_class=\"forced\"} 1" \
-	"$(mx_curl client "http://127.0.0.1:$MX_PORT/metrics" |
+	"$(mx_curl client "$CL_URL" |
 	   grep '^jvpn_peer_switches_total{.*forced')"
 lab_restore a
 bound=$(mx_curl gateway "http://127.0.0.1:$MX_PORT/metrics" |
