@@ -38,12 +38,21 @@ struct mx_acc {
 	uint64_t switches[MX_CLASS_COUNT];
 };
 
+/* A session id seen in a peer's status: which peer it belongs to. */
+struct mx_sid {
+	char sid[JV_SESSION_ID_HEX];
+	unsigned peer;
+};
+
 struct dmn_metrics {
 	struct MHD_Daemon *mhd;
 	int lfd, epfd;
 	bool watched;
 	struct mx_acc *acc;
 	unsigned nacc, capacc;
+	struct mx_sid *sids;		/* cache for peer_of */
+	unsigned nsids, capsids;
+	const struct jv_config *sids_cfg;	/* the config it indexes */
 	uint64_t reattach[MX_STATUS_COUNT][JV_REASON_COUNT + 1];
 };
 
@@ -68,18 +77,56 @@ static struct mx_acc *acc_for(struct dmn_metrics *m, const uint8_t key[32])
 	return &m->acc[m->nacc++];
 }
 
-/* The peer whose live or pending session is `sid` (-1: none). */
+static int cached_peer(const struct dmn_metrics *m, const char *sid)
+{
+	for (unsigned i = 0; i < m->nsids; i++)
+		if (!strcmp(m->sids[i].sid, sid))
+			return (int)m->sids[i].peer;
+	return -1;
+}
+
+/*
+ * The peer whose live or pending session is `sid` (-1: none).  A miss
+ * reads every peer's status once and remembers all their session ids
+ * (a session never changes peer), so a failover of every client at once
+ * costs one pass over the peers, not one per switch.  The cache is
+ * started again when it outgrows the peers, so sessions that ended do
+ * not pile up, and when the daemon's config is another (a reload may
+ * have reordered the peers).
+ */
 static int peer_of(struct jv_daemon *d, const char *sid)
 {
+	struct dmn_metrics *m = d->metrics;
 	struct jv_session_status st;
+	unsigned npeers = d->cfg->npeers;
+	int p;
 
 	if (d->client)
-		return d->cfg->npeers ? 0 : -1;
-	for (unsigned p = 0; p < d->cfg->npeers; p++)
-		if (jv_gateway_status(d->gw, p, &st) == 0 &&
-		    !strcmp(st.session_id, sid))
-			return (int)p;
-	return -1;
+		return npeers ? 0 : -1;
+	if (m->sids_cfg != d->cfg) {	/* a reload: indexes may have moved */
+		m->sids_cfg = d->cfg;
+		m->nsids = 0;
+	}
+	if ((p = cached_peer(m, sid)) >= 0 && (unsigned)p < npeers)
+		return p;
+	if (m->capsids < 2 * npeers) {
+		struct mx_sid *s = realloc(m->sids, 2 * npeers * sizeof *s);
+
+		if (!s)
+			return -1;
+		m->sids = s;
+		m->capsids = 2 * npeers;
+	}
+	if (m->nsids + npeers > m->capsids)
+		m->nsids = 0;
+	for (unsigned i = 0; i < npeers; i++)
+		if (jv_gateway_status(d->gw, i, &st) == 0 && st.session_id[0]) {
+			memcpy(m->sids[m->nsids].sid, st.session_id,
+			       sizeof m->sids[0].sid);
+			m->sids[m->nsids++].peer = i;
+		}
+	p = cached_peer(m, sid);
+	return p >= 0 && (unsigned)p < npeers ? p : -1;
 }
 
 void dmn_metrics_event(struct jv_daemon *d, const struct jv_event_origin *o,
@@ -363,6 +410,7 @@ void dmn_metrics_close(struct jv_daemon *d)
 	if (m->lfd >= 0)
 		close(m->lfd);	/* MHD never took it */
 	free(m->acc);
+	free(m->sids);
 	free(m);
 	d->metrics = NULL;
 }
