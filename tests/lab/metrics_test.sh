@@ -11,10 +11,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 17 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 18 "not root (the lab needs network namespaces)"
 for t in curl prometheus promtool; do
 	command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all 17 "$t is not installed (tools/deps.sh)"
+		tap_skip_all 18 "$t is not installed (tools/deps.sh)"
 done
 . "$HERE/lablib.sh"
 
@@ -63,7 +63,7 @@ prom_wait() {
 	return 1
 }
 
-tap_plan 17
+tap_plan 18
 lab_init
 lab_net
 lab_keys
@@ -113,6 +113,19 @@ PROM_PID=$!
 lab_track $PROM_PID
 tap_check "Prometheus scrapes the gateway (up == 1)" \
 	prom_wait 'up{job="jvpn"}' 1 30
+# A second gateway whose MetricsListen is taken (by Prometheus) does not
+# start: one line naming the address, exit 1, before any TUN exists.
+sed -e "s|^MetricsListen = .*|MetricsListen = 127.0.0.1:$PROM_PORT|" \
+    -e "s|^Name = .*|Name = jvg9|" -e "s|^ListenPort = .*|ListenPort = 51899|" \
+    -e "s|^EventLog = .*|EventLog = off|" -e "s|^StateDir = .*|StateDir = off|" \
+    -e "s|^ControlSocket = .*|ControlSocket = $LAB_DIR/gw9.sock|" \
+    "$LAB_DIR/gateway.conf" >"$LAB_DIR/gw9.conf"
+chmod 600 "$LAB_DIR/gw9.conf"
+out=$(ip netns exec "$NS_G" timeout 10 "$JVPN" up "$LAB_DIR/gw9.conf" 2>&1)
+rc=$?
+tap_eq "a MetricsListen in use: exit 1 and one line" \
+	"1 jvpn up: MetricsListen 127.0.0.1:$PROM_PORT: Address already in use" \
+	"$rc $out"
 sel="jvpn_peer_switches_total{trigger_class=\"forced\",peer=\"$LAB_CL_PUB\"}"
 before=$(prom_query "$sel" | awk '{print $NF}')
 
@@ -145,7 +158,7 @@ time.sleep(20)' "$MX_PORT" >"$LAB_DIR/holder.txt" 2>&1 &
 holder=$!
 lab_track $holder
 i=0
-while ! grep -q held "$LAB_DIR/holder.txt" && [ $i -lt 100 ]; do
+while ! grep -qs held "$LAB_DIR/holder.txt" && [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
