@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -53,6 +54,8 @@ struct dmn_metrics {
 	struct mx_sid *sids;		/* cache for peer_of */
 	unsigned nsids, capsids;
 	const struct jv_config *sids_cfg;	/* the config it indexes */
+	jv_time logged_ms;			/* mhd_log's last line */
+	uint64_t log_suppressed;		/* ... and those held back since */
 	uint64_t reattach[MX_STATUS_COUNT][JV_REASON_COUNT + 1];
 };
 
@@ -290,16 +293,34 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c,
 	return ret;
 }
 
+/* libmicrohttpd's complaints (a refused connection, a bad request), at
+ * most one line per MX_LOG_GAP_MS: a client hammering the endpoint must
+ * not flood the daemon's log. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct jv_daemon *d = cls;
+	struct dmn_metrics *m = d->metrics;
+	jv_time now = jv_clock_now();
 	char msg[300];
 	size_t n;
 
+	if (m && m->logged_ms && now < m->logged_ms + MX_LOG_GAP_MS) {
+		m->log_suppressed++;
+		return;
+	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	dmn_log(cls, "metrics: %s", msg);
+	if (m && m->log_suppressed)
+		dmn_log_at(d, LOG_WARNING, "metrics: %s (and %llu more messages)",
+			   msg, (unsigned long long)m->log_suppressed);
+	else
+		dmn_log_at(d, LOG_WARNING, "metrics: %s", msg);
+	if (m) {
+		m->logged_ms = now;
+		m->log_suppressed = 0;
+	}
 }
 
 static void on_epoll(struct jv_loop *l, int fd, unsigned events, void *ud)
@@ -365,8 +386,8 @@ int dmn_metrics_open(struct jv_daemon *d, char *why, size_t n)
 		flags |= MHD_USE_IPv6;
 	m->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_access, d,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,	/* first: MHD wants it so */
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)m->lfd,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, d,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)MX_CONN_MAX,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MX_CONN_PER_IP,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MX_CONN_TIMEOUT_S,

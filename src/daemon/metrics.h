@@ -32,6 +32,7 @@ enum {
 	MX_CONN_TIMEOUT_S = 10,		/* idle connection closed after */
 	MX_CONN_MEMORY = 16 * 1024,	/* per connection (headers) */
 	MX_LISTEN_BACKLOG = 16,
+	MX_LOG_GAP_MS = 1000,		/* libmicrohttpd lines: 1 per second */
 };
 
 /* trigger_class of a TransportSwitch (docs/events.md) */
