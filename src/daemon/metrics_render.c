@@ -259,7 +259,7 @@ static void handshakes(const struct mx_snapshot *s, struct prom_buf *b)
 	struct prom_label l[] = { L("interface", s->ifname) };
 	const struct { const char *reason; uint64_t v; } refused[] = {
 		{ "lease", g->hs_dropped_lease },
-		{ "mac1", g->hs_dropped_mac1 },
+		{ "mac1", g->hs_bad_mac1 },
 		{ "source_limit", g->hs_dropped_source },
 		{ "global_limit", g->hs_dropped_global },
 		{ "noise", g->hs_dropped_noise },

@@ -84,7 +84,7 @@ static char *render(bool gateway)
 	s.peers = peers;
 	s.gw.dropped_unknown = 5;
 	s.gw.dropped_ended = 2;
-	s.gw.hs_dropped_mac1 = 4;
+	s.gw.hs_bad_mac1 = 4;
 	s.reattach[MX_DENIED][JV_REASON_REPLAY_DETECTED + 1] = 2;
 	mx_render(&s, &b);
 	assert_false(b.oom);
