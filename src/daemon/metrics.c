@@ -12,7 +12,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +22,6 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <sodium.h>
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
