@@ -81,7 +81,8 @@ unsigned mx_route(const char *method, const char *url);
 /* Open MetricsListen (nothing when unset) and watch it in d->loop.
  * Returns 0, or JV_ERR_IO (socket, bind, listen, libmicrohttpd; why
  * names the address) or JV_ERR_NOMEM. */
-int dmn_metrics_open(struct jv_daemon *d, char *why, size_t n);
+JV_MUST_CHECK int dmn_metrics_open(struct jv_daemon *d, char *why,
+				 size_t n);
 void dmn_metrics_close(struct jv_daemon *d);
 /* MHD's next timeout on the loop's clock, JV_TIME_NEVER: none. */
 jv_time dmn_metrics_deadline(struct jv_daemon *d);
