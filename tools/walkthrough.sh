@@ -137,7 +137,7 @@ show 'ip netns exec client ping -c 3 -i 0.2 10.77.0.1'
 show 'jvpn show'
 
 echo "== metrics"
-show 'curl -s 127.0.0.1:9586/metrics | grep -E "^jvpn_(peer_state|handshakes_total|bytes_total)" | head -12'
+show 'curl -s 127.0.0.1:9586/metrics | grep -E "^jvpn_(peer_state|handshakes_responded_total|peer_(receive|transmit)_bytes_total)" | grep -v " 0$" | head -12'
 
 echo "== reload: add a peer"
 show 'printf "\n[Peer]\n# laptop-2\nPublicKey = %s\nAllowedIPs = 10.77.0.3/32\n" "$(jvpn pubkey < /etc/jvpn/later.key)" >> /etc/jvpn/jv0.conf'

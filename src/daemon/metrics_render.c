@@ -262,7 +262,8 @@ static void handshakes(const struct mx_snapshot *s, struct prom_buf *b)
 		{ "mac1", g->hs_bad_mac1 },
 		{ "source_limit", g->hs_dropped_source },
 		{ "global_limit", g->hs_dropped_global },
-		{ "noise", g->hs_dropped_noise },
+		{ "unknown_key", g->hs_unknown_key },
+		{ "noise", g->hs_dropped_noise - g->hs_unknown_key },
 		{ "peer_limit", g->hs_dropped_peer_limit },
 		{ "table_full", g->hs_dropped_table_full },
 	};

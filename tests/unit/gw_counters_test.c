@@ -122,6 +122,7 @@ static void each_drop_moves_its_counter(void **st)
 	b = counters(l);
 	assert_int_equal(b.hs_dropped, a.hs_dropped + 1);
 	assert_int_equal(b.hs_bad_mac1, a.hs_bad_mac1 + 1);
+	assert_true(b.hs_unknown_key <= b.hs_dropped_noise);
 	assert_int_equal(b.hs_bad_mac1 + b.hs_dropped_lease +
 				 b.hs_dropped_noise + b.hs_dropped_peer_limit +
 				 b.hs_dropped_table_full,

@@ -85,6 +85,8 @@ static char *render(bool gateway)
 	s.gw.dropped_unknown = 5;
 	s.gw.dropped_ended = 2;
 	s.gw.hs_bad_mac1 = 4;
+	s.gw.hs_dropped_noise = 7;
+	s.gw.hs_unknown_key = 5;
 	s.reattach[MX_DENIED][JV_REASON_REPLAY_DETECTED + 1] = 2;
 	mx_render(&s, &b);
 	assert_false(b.oom);
@@ -169,6 +171,8 @@ static void values(void **st)
 	HAS("jvpn_datagrams_dropped_total{interface=\"jv0\",reason=\"unknown_index\"} 3\n");
 	HAS("jvpn_datagrams_dropped_total{interface=\"jv0\",reason=\"session_ended\"} 2\n");
 	HAS("jvpn_handshakes_refused_total{interface=\"jv0\",reason=\"mac1\"} 4\n");
+	HAS("jvpn_handshakes_refused_total{interface=\"jv0\",reason=\"unknown_key\"} 5\n");
+	HAS("jvpn_handshakes_refused_total{interface=\"jv0\",reason=\"noise\"} 2\n");
 	HAS("jvpn_reattach_results_total{interface=\"jv0\",status=\"DENIED\",reason=\"replay_detected\"} 2\n");
 	HAS("jvpn_reattach_results_total{interface=\"jv0\",status=\"SUCCESS\",reason=\"none\"} 0\n");
 	/* undefined loss: no sample; the peer without a session: no bytes */
