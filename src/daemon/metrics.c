@@ -92,8 +92,9 @@ static int cached_peer(const struct dmn_metrics *m, const char *sid)
  * (a session never changes peer), so a failover of every client at once
  * costs one pass over the peers, not one per switch.  The cache is
  * started again when it outgrows the peers, so sessions that ended do
- * not pile up, and when the daemon's config is another (a reload may
- * have reordered the peers).
+ * not pile up.  A reload keeps every peer's index (a removed one stays
+ * as a hole, reload.h); the cache also restarts should d->cfg ever be
+ * another object.
  */
 static int peer_of(struct jv_daemon *d, const char *sid)
 {
@@ -199,24 +200,27 @@ static char *scrape(struct jv_daemon *d, size_t *len)
 	if (!peers)
 		return NULL;
 	for (unsigned p = 0; p < d->cfg->npeers; p++) {
-		struct mx_acc *a = acc_for(m, d->cfg->peers[p].public_key);
+		const struct jv_cfg_peer *cp = &d->cfg->peers[p];
+		struct mx_peer *pe = &peers[s.npeers];
+		struct mx_acc *a;
 
-		jv_key_to_base64(d->cfg->peers[p].public_key, peers[p].key);
-		if (a)
-			memcpy(peers[p].switches, a->switches,
-			       sizeof peers[p].switches);
+		if (cp->removed)
+			continue;	/* a reload removed it: a hole (reload.h) */
+		s.npeers++;
+		jv_key_to_base64(cp->public_key, pe->key);
+		if ((a = acc_for(m, cp->public_key)))
+			memcpy(pe->switches, a->switches, sizeof pe->switches);
 		if (d->client) {
-			jv_client_status(d->client, &peers[p].st);
-			peers[p].has_session = peers[p].st.session_id[0] != '\0';
+			jv_client_status(d->client, &pe->st);
+			pe->has_session = pe->st.session_id[0] != '\0';
 		} else {
-			peers[p].has_session =
-				jv_gateway_status(d->gw, p, &peers[p].st) == 0;
+			pe->has_session =
+				jv_gateway_status(d->gw, p, &pe->st) == 0;
 		}
 	}
 	s.ifname = d->tun.name;
 	s.node_id = d->cfg->node_id;
 	s.gateway = d->gw != NULL;
-	s.npeers = d->cfg->npeers;
 	s.peers = peers;
 	if (d->gw)
 		jv_gateway_counters(d->gw, &s.gw);

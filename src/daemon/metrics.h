@@ -46,7 +46,7 @@ struct mx_peer {
 	char key[48];			/* base64 public key */
 	bool has_session;
 	struct jv_session_status st;	/* when has_session */
-	uint64_t switches[MX_CLASS_COUNT];
+	uint64_t switches[MX_CLASS_COUNT];	/* since the daemon started */
 };
 
 struct mx_daemon_counters {

@@ -174,6 +174,10 @@ static void restart_keys(const struct jv_config *old,
 		need_key(r, old, nc, "EventLog");
 	if (strcmp(old->control_socket, nc->control_socket))
 		need_key(r, old, nc, "ControlSocket");
+	if (old->has_metrics != nc->has_metrics ||
+	    (nc->has_metrics &&
+	     !jv_addr_equal(&old->metrics_listen, &nc->metrics_listen)))
+		need_key(r, old, nc, "MetricsListen");
 	if (old->max_sessions != nc->max_sessions)
 		need_key(r, old, nc, "MaxSessions");
 	if (old->handshakes_per_sec != nc->handshakes_per_sec)

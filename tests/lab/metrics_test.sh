@@ -11,10 +11,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 18 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 20 "not root (the lab needs network namespaces)"
 for t in curl prometheus promtool; do
 	command -v "$t" >/dev/null 2>&1 ||
-		tap_skip_all 18 "$t is not installed (tools/deps.sh)"
+		tap_skip_all 20 "$t is not installed (tools/deps.sh)"
 done
 . "$HERE/lablib.sh"
 
@@ -63,7 +63,7 @@ prom_wait() {
 	return 1
 }
 
-tap_plan 18
+tap_plan 20
 lab_init
 lab_net
 lab_keys
@@ -143,6 +143,18 @@ tap_eq "the client counts its own switch (forced 1)" \
 	"$(mx_curl client "$CL_URL" |
 	   grep '^jvpn_peer_switches_total{.*forced')"
 lab_restore a
+
+# A reload cannot move the endpoint: the listener is opened once.
+cp "$LAB_DIR/gateway.conf" "$LAB_DIR/gateway.orig"
+sed -i "s|^MetricsListen = .*|MetricsListen = 127.0.0.1:$((MX_PORT + 1))|" \
+	"$LAB_DIR/gateway.conf"
+line=$(grep -n '^MetricsListen' "$LAB_DIR/gateway.conf" | cut -d: -f1)
+err=$("$JVPN" reload --socket "$LAB_DIR/gateway.sock" 2>&1 >/dev/null)
+tap_check "a reload that moves MetricsListen is refused, naming line $line ($err)" \
+	grep -q "MetricsListen (line $line) needs a restart (nothing changed)" <<<"$err"
+cp "$LAB_DIR/gateway.orig" "$LAB_DIR/gateway.conf"
+tap_eq "... and the endpoint still answers where it was" 200 \
+	"$(mx_curl gateway -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MX_PORT/metrics")"
 bound=$(mx_curl gateway "http://127.0.0.1:$MX_PORT/metrics" |
 	grep -c '^jvpn_transport_role{.*role="bound"} 1$')
 tap_eq "the gateway shows one bound transport" 1 "$bound"
