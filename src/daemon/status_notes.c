@@ -67,7 +67,9 @@ static struct dmn_note *note_of(struct jv_daemon *d, const char *sid)
 	}
 	n = &ns->v[ns->n++];
 	memset(n, 0, sizeof *n);
-	copy(n->sid, sizeof n->sid, sid);
+	/* not copy(): GCC's sanitizer build sees a null destination in the
+	 * inlined snprintf here (-Wformat-truncation) */
+	memcpy(n->sid, sid, strnlen(sid, sizeof n->sid - 1));
 	return n;
 }
 
