@@ -139,7 +139,7 @@ JV_MUST_CHECK int jv_policy_validate(const struct jv_policy *p,
 bool jv_policy_equal(const struct jv_policy *a, const struct jv_policy *b);
 
 /*
- * May p replace `in_force` at run time (spec §5, D-036)?  What
+ * May p replace `in_force` at run time (spec §5, D-026)?  What
  * jv_gateway_set_policy / jv_client_set_policy refuse, with the reason
  * for the operator: p invalid (d as jv_policy_validate), or p has the
  * version of in_force with other values (key "version"; msg names the

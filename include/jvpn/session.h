@@ -229,7 +229,7 @@ void jv_client_handshake_info(const struct jv_client *c,
 
 /*
  * Replace the policy of every live session and of sessions created from
- * now on (spec §5, D-036).  p is validated first: an invalid policy, or
+ * now on (spec §5, D-026).  p is validated first: an invalid policy, or
  * one that reuses the version of a policy in force with another content (a
  * version names one content), changes nothing, emits PolicyUpdate
  * (REJECTED, policy_invalid, field) in every live session's stream and

@@ -121,7 +121,7 @@ struct au_live {
 	struct jv_policy pol;
 	/* ts_ms of the PolicyUpdate(APPLIED) that put pol in force, if any:
 	 * a bound its new limit puts in the past is due then (§5 strict,
-	 * D-036), not earlier */
+	 * D-026), not earlier */
 	bool pol_updated;
 	jv_time pol_since;
 

@@ -59,7 +59,7 @@ static const char json_rules[] =
 "  numbers, `off` as `null`, the protocol set as an array of names, enums and\n"
 "  `version` as strings. Reading it back applies the same rules (unknown keys\n"
 "  rejected, required fields, validation) and gives the identical policy.\n"
-"- **Runtime change (§5, D-036).** A new policy (a reload) applies to the\n"
+"- **Runtime change (§5, D-026).** A new policy (a reload) applies to the\n"
 "  sessions made from then on and to every live one, by the new policy's\n"
 "  `policy_change_mode`. `strict`: adopted at once, and armed deadlines are\n"
 "  recomputed from their start (a session already past a tightened lifetime\n"

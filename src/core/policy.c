@@ -995,7 +995,7 @@ int jv_policy_change_check(const struct jv_policy *in_force,
 		snprintf(then, sizeof(then), "?");
 	if (jv_policy_field_format(f, p, now, sizeof(now)) < 0)
 		snprintf(now, sizeof(now), "?");
-	/* D-036: a version names one content */
+	/* D-026: a version names one content */
 	jv_diag_set(d, 0, fields[F_VERSION].key, "version %s is in force "
 		    "with %s = %s, this policy has %s: a changed policy needs "
 		    "a new version", p->version, f->key, then, now);

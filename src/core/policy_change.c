@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Runtime policy change (spec §5 "Runtime change", D-036): what a live
+ * Runtime policy change (spec §5 "Runtime change", D-026): what a live
  * session does when its endpoint is handed a new policy.
  *
  *   validation   first; an invalid policy, or one that reuses the version

@@ -317,14 +317,14 @@ void jv_sess_security_event(struct jv_session *s, enum jv_event_type t,
  * May p replace `in_force` (the endpoint's latest policy)?  NULL if so,
  * else the key of the field to report in PolicyUpdate(REJECTED): the first
  * field jv_policy_validate refuses, or "version" when p names the version
- * of in_force with another content (a version names one content, D-036).
+ * of in_force with another content (a version names one content, D-026).
  * *version_ok: p->version is well-formed (may stand as the event's
  * policy_version).
  */
 const char *jv_policy_change_refusal(const struct jv_policy *p,
 				     const struct jv_policy *in_force,
 				     bool *version_ok);
-/* Same version, other content: p may not follow q (D-036). */
+/* Same version, other content: p may not follow q (D-026). */
 bool jv_policy_version_clash(const struct jv_policy *p,
 			     const struct jv_policy *q);
 

@@ -467,7 +467,7 @@ static int copy_path(struct reader *r, const char *key, const char *value,
 	return 0;
 }
 
-/* D-034: an unauthenticated HTTP endpoint that names every peer's key
+/* D-030: an unauthenticated HTTP endpoint that names every peer's key
  * listens on one address the operator names, never on all of them. */
 static int metrics_listen(struct reader *r, const char *key,
 			  const char *value)
@@ -1188,7 +1188,7 @@ static bool allowed_contains(const struct allowed_ref *outer,
  * A gateway routes a packet to the client whose AllowedIPs hold its
  * destination, and admits from a client only its own sources: two peers
  * with the same or nested networks would make one client's addresses
- * another's (D-031).  Prefixes nest or are disjoint, so in address order
+ * another's (D-023).  Prefixes nest or are disjoint, so in address order
  * (the shorter first at one address) each one either lies in the chain of
  * prefixes still open before it or starts a new chain; a chain only ever
  * holds one peer's prefixes, since a second peer's is refused on sight.

@@ -344,7 +344,7 @@ static unsigned apply_peers(struct jv_daemon *d, const struct jv_config *nc,
 /* ---- policy ---------------------------------------------------------- */
 
 /*
- * The engine's runtime policy change (spec §5, D-036): every live session
+ * The engine's runtime policy change (spec §5, D-026): every live session
  * adopts it per its policy_change_mode and says so (PolicyUpdate); new
  * sessions start on it.  What the engine would refuse is asked first, so
  * the operator reads which field and why (a changed policy needs a new

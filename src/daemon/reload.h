@@ -12,7 +12,7 @@
  *            changed (AllowedIPs: the routing table and the source check
  *            of the peer; a new key is a removal plus an addition);
  *            [Policy] through the engine's runtime policy change
- *            (jv_gateway_set_policy, spec §5, D-036);
+ *            (jv_gateway_set_policy, spec §5, D-026);
  *   client   [Policy] only (jv_client_set_policy).
  *
  * Anything else that differs (Role, PrivateKey, Name, Address, MTU,

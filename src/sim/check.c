@@ -817,7 +817,7 @@ void sim_check_event_node(struct sim_check *c, enum sim_side side,
 		return;
 	s->c_touched = true;
 
-	/* §5: from here the side's bounds are the update's (D-036) */
+	/* §5: from here the side's bounds are the update's (D-026) */
 	if (ev->type == JV_EV_POLICY_UPDATE && JV_EV_HAS(ev, status) &&
 	    !strcmp(ev->status, "APPLIED") && JV_EV_HAS(ev, policy) &&
 	    ev->policy) {

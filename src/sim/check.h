@@ -186,7 +186,7 @@ struct sim_cstream {
 
 struct sim_check {
 	/* The policy in force on each side: the scenario's, then each
-	 * PolicyUpdate(APPLIED) the side logs (spec §5, D-036); a bound
+	 * PolicyUpdate(APPLIED) the side logs (spec §5, D-026); a bound
 	 * that an update put in the past is due at the update. */
 	struct jv_policy pol[SIM_SIDES];
 	bool pol_updated[SIM_SIDES];

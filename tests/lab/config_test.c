@@ -193,7 +193,7 @@ static void gateway_parses(void **st)
 	assert_string_equal(c->event_log, "");
 	assert_int_equal(c->handshakes_per_sec, 20);
 	assert_int_equal(c->npeers, 2);
-	/* peers' networks are disjoint (D-031); within one peer the
+	/* peers' networks are disjoint (D-023); within one peer the
 	 * longest prefix still wins */
 	assert_int_equal(jv_netaddr_parse(&x, "10.8.0.2"), 0);
 	memcpy(ip, x.ip, 16);
@@ -228,7 +228,7 @@ static void gateway_default_listen(void **st)
 #define IFACE_G "[Interface]\nRole = gateway\nPrivateKey = " GW_KEY "\nAddress = 10.8.0.1/24\nListenPort = 51820\n"
 #define PEER_G "[Peer]\nPublicKey = " CL_PUB "\nAllowedIPs = 10.8.0.2/32\n"
 
-/* MetricsListen (docs/metrics.md, D-034): one address with its port,
+/* MetricsListen (docs/metrics.md, D-030): one address with its port,
  * never the wildcard; off by default. */
 static void metrics_listen(void **st)
 {
@@ -547,7 +547,7 @@ static void weak_keys_refused(void **st)
 		  "the client's own public key (of the private key at line 3): the [Peer] holds the gateway's key");
 }
 
-/* Two gateway peers may not share an address (D-031): the same network,
+/* Two gateway peers may not share an address (D-023): the same network,
  * or one inside the other, either way round, IPv6 too; one peer's own
  * nested networks are fine. */
 static void overlapping_allowed_ips(void **st)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a reload may apply and what needs a restart (src/daemon/reload.c,
- * D-035): two config texts, the second with one edit; each restart-only
+ * D-028): two config texts, the second with one edit; each restart-only
  * edit is named with its key and line, each live one passes.  No
  * privileges: the comparison only (tests/lab/reload_test.sh applies).
  */

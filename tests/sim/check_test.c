@@ -155,7 +155,7 @@ static void expect_violation(const char *id)
 	fail_msg("no %s among %u violations", id, chk.nkept);
 }
 
-/* Spec §5 (D-036): after PolicyUpdate(APPLIED) the side's bounds are the
+/* Spec §5 (D-026): after PolicyUpdate(APPLIED) the side's bounds are the
  * new ones; a bound the update put in the past is due at the update. */
 static void policy_update_moves_bounds(void **st)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Runtime policy change (spec §5, D-036) on the engine lab: strict mode
+ * Runtime policy change (spec §5, D-026) on the engine lab: strict mode
  * takes effect at the call with every armed deadline recomputed from its
  * original start (a bound already exceeded fires X1/X2 there and then, a
  * loosened one is extended), grace mode waits for the next committed

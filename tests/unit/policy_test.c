@@ -1364,7 +1364,7 @@ static void decimals_are_bounded(void **st)
 	assert_true(jv_policy_equal(&p, &q));
 }
 
-/* D-036: what a runtime change refuses, said for the operator. */
+/* D-026: what a runtime change refuses, said for the operator. */
 static void change_check_names_the_reason(void **st)
 {
 	struct jv_policy cur, p;
