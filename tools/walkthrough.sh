@@ -123,7 +123,7 @@ EOF
 
 echo "== install (make install DESTDIR=... with --prefix=/usr)"
 show 'jvpn --version'
-show 'ls /usr/bin/jvpn /usr/lib/systemd/system/jvpn@.service /usr/share/man/man8/jvpn.8.gz /usr/share/bash-completion/completions/jvpn'
+show 'ls /usr/bin/jvpn /usr/lib/systemd/system/jvpn@.service /usr/share/man/man8/jvpn.8 /usr/share/bash-completion/completions/jvpn'
 
 echo "== start"
 show 'systemctl enable --now jvpn@jv0'
@@ -139,20 +139,45 @@ show 'jvpn show'
 echo "== metrics"
 show 'curl -s 127.0.0.1:9586/metrics | grep -E "^jvpn_(peer_state|handshakes_responded_total|peer_(receive|transmit)_bytes_total)" | grep -v " 0$" | head -12'
 
+if in_box test -x /usr/bin/prometheus; then
+	echo "== a real Prometheus scraping it"
+	in_box sh -c 'mkdir -p /tmp/prom && printf "%s\n" \
+		"global: { scrape_interval: 1s }" "scrape_configs:" \
+		"  - job_name: jvpn" \
+		"    static_configs: [ { targets: [\"127.0.0.1:9586\"] } ]" \
+		> /tmp/prom/prometheus.yml
+		systemd-run -q --unit=walk-prometheus /usr/bin/prometheus \
+			--config.file=/tmp/prom/prometheus.yml \
+			--storage.tsdb.path=/tmp/prom/data \
+			--web.listen-address=127.0.0.1:9090'
+	q='http://127.0.0.1:9090/api/v1/query?query=jvpn_peer_state%3D%3D1'
+	for _ in $(seq 150); do
+		in_box curl -s "$q" 2>/dev/null | grep -q ATTACHED && break
+		sleep 0.2
+	done
+	show "curl -s '$q'; echo"
+	in_box systemctl stop walk-prometheus >/dev/null 2>&1 || true
+fi
+
 echo "== reload: add a peer"
 show 'printf "\n[Peer]\n# laptop-2\nPublicKey = %s\nAllowedIPs = 10.77.0.3/32\n" "$(jvpn pubkey < /etc/jvpn/later.key)" >> /etc/jvpn/jv0.conf'
 show 'systemctl reload jvpn@jv0'
-show 'journalctl -u jvpn@jv0 --no-pager -o cat -n 4'
+show 'journalctl -b -u jvpn@jv0 --no-pager -o cat -n 4'
 show 'jvpn show jv0'
+show 'jvpn events jv0 -n 4 --format text'
 
 echo "== a broken reload changes nothing"
-show 'echo "Bogus = 1" >> /etc/jvpn/jv0.conf; systemctl reload jvpn@jv0; echo "exit $?"'
-show 'journalctl -u jvpn@jv0 --no-pager -o cat -n 2'
+show 'echo "Bogus = 1" >> /etc/jvpn/jv0.conf; jvpn reload jv0; echo "exit $?"'
+show 'systemctl reload jvpn@jv0; echo "exit $?"'
+show 'journalctl -b -u jvpn@jv0 --no-pager -o cat -n 5'
 show 'sed -i "/^Bogus/d" /etc/jvpn/jv0.conf'
 
 echo "== warnings and errors only (journald priorities)"
-show 'journalctl -u "jvpn@*" --no-pager -o cat -p warning'
+show 'journalctl -b -u "jvpn@*" --no-pager -o cat -p warning'
 
 echo "== stop"
 show 'systemctl stop jvpn@jvc0 jvpn@jv0'
 show 'systemctl show jvpn@jvc0 -p ExecMainStatus -p Result'
+# the next boot of this container must not start them before the
+# namespace and addresses above exist
+in_box systemctl disable jvpn@jvc0 jvpn@jv0 >/dev/null 2>&1

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <sodium.h>
 
@@ -320,7 +321,7 @@ static unsigned apply_peers(struct jv_daemon *d, const struct jv_config *nc,
 				p->added--;
 				snprintf(why, n, "[Peer] at line %u not added: %s",
 					 nc->peers[j].line, jv_strerror(idx));
-				dmn_log(d, "reload: %s", why);
+				dmn_log_at(d, LOG_ERR, "reload: %s", why);
 				continue;
 			}
 			/* the engine's indexes and ours move together: a new
@@ -388,13 +389,13 @@ static json_t *refuse(struct jv_daemon *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	dmn_log(d, "reload refused: %s", msg);
+	dmn_log_at(d, LOG_WARNING, "reload refused: %s", msg);
 	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
 
 static void warn_route(void *ud, const char *line)
 {
-	dmn_log(ud, "reload: warning: %s", line);
+	dmn_log_at(ud, LOG_WARNING, "reload: warning: %s", line);
 }
 
 static json_t *reload_once(struct jv_daemon *d)
@@ -467,7 +468,7 @@ static json_t *reload_once(struct jv_daemon *d)
 		struct jv_net_err err = { 0 };
 
 		if (jv_tunnel_routes_sync(&d->tun, run, warn_route, d, &err))
-			dmn_log(d, "reload: routes: %s", err.msg);
+			dmn_log_at(d, LOG_ERR, "reload: routes: %s", err.msg);
 	}
 	if (d->gw)
 		snprintf(summary, sizeof summary,
