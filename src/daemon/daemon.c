@@ -29,6 +29,7 @@
 #include "net/rng_sys.h"
 #include "net/tun.h"
 
+__attribute__((format(printf, 3, 0)))
 static void vlog(const struct jv_daemon *d, int prio, const char *fmt,
 		 va_list ap)
 {

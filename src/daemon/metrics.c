@@ -298,6 +298,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c,
 /* libmicrohttpd's complaints (a refused connection, a bad request), at
  * most one line per MX_LOG_GAP_MS: a client hammering the endpoint must
  * not flood the daemon's log. */
+__attribute__((format(printf, 2, 0)))
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct jv_daemon *d = cls;
