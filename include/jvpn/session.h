@@ -95,6 +95,9 @@ typedef void (*jv_session_event_fn)(void *ud,
 /* Plain per-transport snapshot for status, metrics and reports. */
 enum jv_path_role { JV_PATH_STANDBY, JV_PATH_BOUND, JV_PATH_DEAD };
 
+/* "standby", "bound", "dead" (status and metrics). */
+const char *jv_path_role_name(enum jv_path_role r);
+
 struct jv_path_status {
 	char id[JV_TRANSPORT_ID_MAX];
 	enum jv_path_role role;

@@ -6,6 +6,7 @@
 #include "jvpn/error.h"
 #include "jvpn/event.h"
 #include "jvpn/reason.h"
+#include "jvpn/session.h"
 #include "jvpn/state.h"
 
 static const char *const state_names[JV_STATE_COUNT] = {
@@ -22,6 +23,18 @@ const char *jv_state_name(enum jv_state s)
 	if ((unsigned)s >= JV_STATE_COUNT)
 		return NULL;
 	return state_names[s];
+}
+
+const char *jv_path_role_name(enum jv_path_role r)
+{
+	switch (r) {
+	case JV_PATH_BOUND:
+		return "bound";
+	case JV_PATH_DEAD:
+		return "dead";
+	default:
+		return "standby";
+	}
 }
 
 int jv_state_from_name(const char *name)

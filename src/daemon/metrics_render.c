@@ -40,18 +40,6 @@ unsigned mx_route(const char *method, const char *url)
 	return 200;
 }
 
-static const char *role_name(enum jv_path_role r)
-{
-	switch (r) {
-	case JV_PATH_BOUND:
-		return "bound";
-	case JV_PATH_DEAD:
-		return "dead";
-	default:
-		return "standby";
-	}
-}
-
 static void info(const struct mx_snapshot *s, struct prom_buf *b)
 {
 	struct prom_label l[] = { L("interface", s->ifname),
@@ -214,7 +202,7 @@ static void transport_role(const struct mx_snapshot *s, struct prom_buf *b)
 					L("interface", s->ifname),
 					L("peer", pe->key),
 					L("transport", pe->st.paths[i].id),
-					L("role", role_name(roles[r])) };
+					L("role", jv_path_role_name(roles[r])) };
 				prom_u64(b, l, NL(l),
 					 pe->st.paths[i].role == roles[r]);
 			}

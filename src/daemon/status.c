@@ -13,18 +13,6 @@
 #include "net/clock.h"
 #include "net/netaddr.h"
 
-static const char *path_role(enum jv_path_role r)
-{
-	switch (r) {
-	case JV_PATH_BOUND:
-		return "bound";
-	case JV_PATH_DEAD:
-		return "dead";
-	default:
-		return "standby";
-	}
-}
-
 static json_t *cidr_json(const struct jv_cidr *c)
 {
 	char a[JV_NETADDR_STR_MAX], s[JV_NETADDR_STR_MAX + 8];
@@ -37,7 +25,7 @@ static json_t *path_json(const struct jv_path_status *p)
 {
 	json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}",
 			      "name", p->id,
-			      "role", path_role(p->role),
+			      "role", jv_path_role_name(p->role),
 			      "srtt_ms", (json_int_t)p->srtt_ms,
 			      "p95_ms", (json_int_t)p->p95_ms,
 			      "consecutive_drops", (json_int_t)p->consecutive_drops,
