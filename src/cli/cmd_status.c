@@ -104,10 +104,20 @@ static void print_text(const json_t *r)
 	} else {
 		const json_t *h = json_object_get(r, "handshakes");
 
+		const json_t *dr = json_object_get(r, "dropped");
+
 		if (num(h, "bad_mac1") || num(h, "unknown_key"))
 			printf("handshakes refused: %lld with a wrong mac1 (the client has another PublicKey for us), %lld with a key that is no [Peer]\n",
 			       (long long)num(h, "bad_mac1"),
 			       (long long)num(h, "unknown_key"));
+		if (json_is_object(dr))
+			printf("datagrams dropped: unknown index %lld, session ended %lld, failed to open %lld, replay %lld, rate limited %lld, unparsable %lld\n",
+			       (long long)num(dr, "unknown_index"),
+			       (long long)num(dr, "session_ended"),
+			       (long long)num(dr, "failed_open"),
+			       (long long)num(dr, "replay"),
+			       (long long)num(dr, "rate_limited"),
+			       (long long)num(dr, "parse"));
 		size_t i;
 		json_t *p;
 

@@ -259,6 +259,24 @@ static json_t *handshakes_json(const struct jv_daemon *d)
 			 "unknown_key", (json_int_t)c.hs_unknown_key);
 }
 
+/* Datagrams the gateway dropped past its sockets, by reason (junk from
+ * anywhere moves these, never a session; docs/metrics.md has the same
+ * counts as jvpn_dropped_datagrams_total). */
+static json_t *dropped_json(const struct jv_daemon *d)
+{
+	struct jv_gateway_counters c;
+
+	jv_gateway_counters(d->gw, &c);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "unknown_index",
+			 (json_int_t)(c.dropped_unknown - c.dropped_ended),
+			 "session_ended", (json_int_t)c.dropped_ended,
+			 "failed_open", (json_int_t)c.dropped_auth,
+			 "replay", (json_int_t)c.dropped_replay,
+			 "rate_limited", (json_int_t)c.dropped_rate_limited,
+			 "parse", (json_int_t)c.dropped_parse);
+}
+
 /* Where this endpoint receives: the gateway's listening tuples, the
  * client's transport sockets as bound (an ephemeral port is read back
  * from the socket). */
@@ -336,6 +354,7 @@ json_t *dmn_status(struct jv_daemon *d)
 	} else {
 		json_object_set_new(j, "peers", gateway_json(d, now));
 		json_object_set_new(j, "handshakes", handshakes_json(d));
+		json_object_set_new(j, "dropped", dropped_json(d));
 	}
 	json_object_set_new(j, "counters", counters_json(d));
 	json_object_set_new(j, "event_log", json_pack("{s:s?,s:I,s:I,s:I}",

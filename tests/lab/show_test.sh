@@ -6,15 +6,15 @@
 # on the gateway is a hash; a.b.c.d:port after the failover to b),
 # "latest packet ... ago", transfer in human units, --json's fields, a
 # stale socket reported in one line and skipped; after the failover the
-# last switch and why; and `jvpn events --follow` saying so (exit 1)
-# when its daemon stops.
+# last switch and why; junk datagrams counted in the gateway's status; and
+# `jvpn events --follow` saying so (exit 1) when its daemon stops.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 24 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 25 "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
-tap_plan 24
+tap_plan 25
 lab_init
 lab_net
 lab_keys
@@ -133,6 +133,28 @@ assert isinstance(s["ts_ms"], int) and isinstance(s["age_ms"], int), s
 assert s["text"].endswith("a -> b (%s)" % s["reason"]), s
 assert p["total_switches"] >= 1, p
 PY
+
+# Junk from anywhere moves the gateway's drop counters, nothing else:
+# 50 data datagrams (type 4) for a receiver index no session has.
+ip netns exec "$NS_C" python3 - "$LAB_B_G" "$LAB_PORT" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(50):
+    s.sendto(struct.pack("<BBHIQ", 4, 0, 0, 0xdead0000 + i, i) + bytes(32),
+             (sys.argv[1], int(sys.argv[2])))
+PY
+junk_counted() {
+	"$JVPN" status --socket "$LAB_DIR/gateway.sock" --json |
+		python3 -c 'import json,sys; d=json.load(sys.stdin)["dropped"]; sys.exit(d["unknown_index"] < 50)' &&
+	"$JVPN" status --socket "$LAB_DIR/gateway.sock" |
+		grep -Eq "^datagrams dropped: unknown index [0-9]+,"
+}
+counted=1
+for _ in $(seq 50); do	# the datagrams may still be in flight
+	junk_counted && { counted=0; break; }
+	sleep 0.1
+done
+tap_check "gateway status: 50 junk datagrams counted as unknown index" [ $counted -eq 0 ]
 
 # events --follow while the client stops: it says so and exits 1.
 "$JVPN" events jvc0 --dir "$RUN" --follow --format text >"$LAB_DIR/follow.out" 2>"$LAB_DIR/follow.err" &
