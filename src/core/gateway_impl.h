@@ -13,11 +13,33 @@
 #include "session.h"
 #include "table.h"
 
+/*
+ * Store lookups (PD-9): an unknown receiver index costs a store read, the
+ * costly action of a flood of random indexes (CP-2), so reads are held to
+ * a token bucket.  After a restart every client of the node asks at once,
+ * and each must be read before its session ends (D-035): the burst is the
+ * session table (one read per session the node can hold), refilled at
+ * GW_LOOKUP_RATE; an index asked again within GW_LOOKUP_REPEAT_MS (its
+ * client sends again before the read came back) costs no token.
+ */
 enum {
-	GW_LOOKUPS_MAX = 16,		/* unknown indexes queued for the store */
-	GW_LOOKUP_RATE = 100,		/* store lookups per second ... */
-	GW_LOOKUP_BURST = 200,		/* ... and burst (a restart's clients) */
+	GW_LOOKUPS_MAX = 512,		/* queued for the store: more than one
+					 * loop pass receives (the daemon's
+					 * DMN_RX_BURST x JV_UDP_RX_SLOTS per
+					 * socket) */
+	GW_LOOKUP_RATE = 1000,		/* store reads per second ... */
+	GW_LOOKUP_BURST_MIN = 1024,	/* ... burst at least this, else the
+					 * session table's size */
+	GW_LOOKUP_REPEAT_MS = 500,	/* an index is read at most once per */
+	GW_LOOKUP_RECENT = 4096,	/* indexes remembered for that (a hash
+					 * set; a collision only costs a token) */
 	GW_RECORD_RETRY_MS = 500,	/* a failed record write, again */
+};
+
+/* An index asked of the store, and when (GW_LOOKUP_REPEAT_MS). */
+struct gw_asked {
+	uint32_t index;			/* 0: empty */
+	jv_time at;
 };
 
 struct gw_peer {
@@ -126,8 +148,11 @@ struct jv_gateway {
 	uint32_t *pendq;			/* indexes of pending records */
 	unsigned npend;
 	unsigned nunwritten;			/* sessions pending or unwritten */
-	uint32_t lookq[GW_LOOKUPS_MAX];		/* unknown indexes to look up */
-	unsigned nlook;
+	uint32_t lookq[GW_LOOKUPS_MAX];		/* unknown indexes to look up:
+						 * a ring from lookhead */
+	unsigned nlook, lookhead;
+	struct gw_asked *asked;			/* GW_LOOKUP_RECENT, durable
+						 * only */
 	struct jv_token_bucket lookup_bucket;	/* store lookups: the costly
 						 * action of an unknown index */
 };

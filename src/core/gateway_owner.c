@@ -37,14 +37,24 @@ int jv_gw_owner_init(struct jv_gateway *g)
 	g->pendq = calloc(g->max_sessions, sizeof *g->pendq);
 	if (!g->pendq)
 		return JV_ERR_NOMEM;
+	if (g->durable &&
+	    !(g->asked = calloc(GW_LOOKUP_RECENT, sizeof *g->asked)))
+		return JV_ERR_NOMEM;
+	/* A restart's clients all ask at once: one read each fits the burst
+	 * (D-035); past it, GW_LOOKUP_RATE per second. */
 	return jv_token_bucket_init(&g->lookup_bucket, GW_LOOKUP_RATE,
-				    GW_LOOKUP_BURST, 0);
+				    g->max_sessions > GW_LOOKUP_BURST_MIN
+					    ? g->max_sessions
+					    : GW_LOOKUP_BURST_MIN,
+				    0);
 }
 
 void jv_gw_owner_free(struct jv_gateway *g)
 {
 	free(g->pendq);
 	g->pendq = NULL;
+	free(g->asked);
+	g->asked = NULL;
 }
 
 /* The epoch whose keys the client is known to seal with: what a node that
@@ -349,24 +359,32 @@ void jv_gw_release_all(struct jv_gateway *g, jv_time now)
 
 void jv_gw_want_lookup(struct jv_gateway *g, uint32_t index, jv_time now)
 {
+	struct gw_asked *a;
+
 	if (!g->durable || index == 0 || g->nlook >= GW_LOOKUPS_MAX)
 		return;
-	for (unsigned i = 0; i < g->nlook; i++)
-		if (g->lookq[i] == index)
-			return;
+	/* Its client sends again and again until the session is back (a
+	 * heartbeat, probes on every path, request copies): one read per
+	 * GW_LOOKUP_REPEAT_MS is enough, and the queue holds it once. */
+	a = &g->asked[(index * 2654435761u) % GW_LOOKUP_RECENT];
+	if (a->index == index && now < a->at + GW_LOOKUP_REPEAT_MS)
+		return;
 	/* A store round trip per unknown index is the costly action of a
 	 * flood of random indexes (CP-2): bounded here. */
 	if (!jv_token_bucket_take(&g->lookup_bucket, now))
 		return;
-	g->lookq[g->nlook++] = index;
+	a->index = index;
+	a->at = now;
+	g->lookq[(g->lookhead + g->nlook++) % GW_LOOKUPS_MAX] = index;
 }
 
 int jv_gateway_next_lookup(struct jv_gateway *g, uint32_t *index)
 {
 	if (g->nlook == 0)
 		return 0;
-	*index = g->lookq[0];
-	memmove(g->lookq, g->lookq + 1, --g->nlook * sizeof g->lookq[0]);
+	*index = g->lookq[g->lookhead];
+	g->lookhead = (g->lookhead + 1) % GW_LOOKUPS_MAX;
+	g->nlook--;
 	return 1;
 }
 
