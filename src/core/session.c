@@ -397,13 +397,29 @@ void jv_tuple_id(const struct jv_addr *a, char out[JV_TRANSPORT_ID_MAX])
  * must be defined for it to displace a live binding (D-012), and its health
  * must be known before it is needed (make-before-break).
  */
+static bool all_silent(const struct jv_session *s)
+{
+	for (unsigned i = 0; i < s->npaths; i++)
+		if (s->paths[i].used &&
+		    !jv_health_is_silent(&s->paths[i].health, &s->policy,
+					 s->last_now_ms))
+			return false;
+	return true;
+}
+
 jv_time jv_sess_standby_interval(const struct jv_session *s, int path)
 {
 	const struct jv_policy *p = &s->policy;
 	const struct jv_path *q = &s->paths[path];
-	bool deciding = s->fsm.state == JV_STATE_VOLATILE ||
-			s->fsm.state == JV_STATE_DEGRADED ||
-			s->fsm.state == JV_STATE_RECOVERING;
+	/* While every path is silent (§6.2) there is nothing to choose
+	 * between: the gateway is away (it restarts, D-035), and probing
+	 * every path at the deciding rate until it is back would only make
+	 * all its clients greet it at four times their usual rate.  They are
+	 * probed at the ordinary cadence; the first answer restores it. */
+	bool deciding = (s->fsm.state == JV_STATE_VOLATILE ||
+			 s->fsm.state == JV_STATE_DEGRADED ||
+			 s->fsm.state == JV_STATE_RECOVERING) &&
+			!all_silent(s);
 	/* While a switch is being decided, enough samples per window that a
 	 * clean candidate can show it is significantly better than a lossy
 	 * binding (select.c: a 0-loss candidate's upper bound falls below

@@ -151,6 +151,11 @@ struct mass {
 	jv_time t_event;
 	bool restart_clients;		/* a TERMINATED client starts again */
 	unsigned long initiations;	/* handshake initiations sent */
+	/* datagrams to the gateway since the event: in all, and the most in
+	 * one millisecond (a storm shows there) */
+	unsigned long to_gw;
+	unsigned peak_ms, this_ms;
+	jv_time peak_at, this_at;
 	unsigned long client_events_bad;
 	struct jv_out out;
 };
@@ -512,6 +517,17 @@ static void gw_recv(const struct msg *m)
 {
 	struct jv_addr from;
 
+	if (M.t_event && M.now >= M.t_event) {
+		M.to_gw++;
+		if (M.this_at != M.now) {
+			M.this_at = M.now;
+			M.this_ms = 0;
+		}
+		if (++M.this_ms > M.peak_ms) {
+			M.peak_ms = M.this_ms;
+			M.peak_at = M.now;
+		}
+	}
 	if (!M.gw_alive)
 		return;
 	addr_of(&from, m->cl, m->path);
@@ -788,6 +804,11 @@ static void print_summary(const char *what, const struct summary *s)
 	       "denials max %u\n",
 	       what, s->cl_ev_avg, s->cl_ev_max, s->gw_ev_avg, s->gw_ev_max,
 	       s->challenges_max, s->acks_max, s->denials_max);
+	printf("# %s: datagrams to the gateway %lu (%.1f per session per "
+	       "second), at most %u in one ms (at +%llu ms)\n",
+	       what, M.to_gw,
+	       (double)M.to_gw / M.n * 1000.0 / (double)(M.now - M.t_event + 1),
+	       M.peak_ms, (unsigned long long)(M.peak_at - M.t_event));
 }
 
 /* ---- scenarios ------------------------------------------------------------- */
@@ -820,6 +841,7 @@ static void event_begin(jv_time t)
 	memset(M.gst, 0, M.gcap * sizeof *M.gst);
 	M.initiations = 0;
 	M.lookups_asked = M.lookups_read = M.adopted = 0;
+	M.to_gw = M.peak_ms = M.this_ms = 0;
 	M.t_event = t;
 }
 
@@ -898,8 +920,8 @@ static void test_mass_restart(void **state)
 	gw_kill();
 	M.cut[0] = false;
 	restart = M.now + RESTART_GAP_MS;
+	event_begin(M.now + 1);
 	run(restart - 1);
-	event_begin(restart);
 	gw_start();
 	run_until_back(restart + RESTART_RUN_MS, MARGIN_MS);
 	jv_gateway_counters(M.g, &after);
