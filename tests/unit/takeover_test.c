@@ -928,6 +928,51 @@ static void lookup_flood_is_bounded(void **st)
 	lab_free();
 }
 
+/* D-035: the lookup queue holds GW_LOOKUPS_MAX (512) indexes whatever
+ * the bucket allows, and an index its client keeps sending (heartbeat,
+ * probes, request copies) is read once per GW_LOOKUP_REPEAT_MS (500), so
+ * one client cannot spend the bucket of the others. */
+static void lookup_queue_and_repeats_bounded(void **st)
+{
+	uint8_t pkt[JV_WIRE_DATA_MIN + 16];
+	unsigned lookups = 0;
+	uint32_t index;
+
+	(void)st;
+	lab_new(0);
+	memset(pkt, 0, sizeof pkt);
+	for (unsigned i = 0; i < 3000; i++) {
+		struct jv_wire_hdr h = { .type = JV_MSG_DATA, .counter = i,
+					 .receiver_index = 0x9e3779b9u * (i + 1) };
+		jv_wire_hdr_encode(&h, pkt);
+		jv_out_reset(&L.out);
+		(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[0], pkt, sizeof pkt,
+				      L.now, &L.out);
+	}
+	while (jv_gateway_next_lookup(L.gw[0].g, &index) == 1)
+		lookups++;
+	assert_int_equal(lookups, 512);
+	lab_free();
+
+	lab_new(0);
+	lookups = 0;
+	for (unsigned i = 0; i < 100; i++) {
+		struct jv_wire_hdr h = { .type = JV_MSG_DATA, .counter = i,
+					 .receiver_index = 0x12345678u };
+		jv_wire_hdr_encode(&h, pkt);
+		jv_out_reset(&L.out);
+		/* one every 10 ms: two reads in 1 s */
+		(void)jv_gateway_recv(L.gw[0].g, 0, &L.caddr[0], pkt, sizeof pkt,
+				      L.now + 10 * i, &L.out);
+		while (jv_gateway_next_lookup(L.gw[0].g, &index) == 1) {
+			assert_int_equal(index, 0x12345678u);
+			lookups++;
+		}
+	}
+	assert_int_equal(lookups, 2);
+	lab_free();
+}
+
 static void record_round_trip_and_bad_input(void **st)
 {
 	struct jv_gw_record r, back;
@@ -984,6 +1029,7 @@ int main(void)
 		cmocka_unit_test(no_handshake_without_the_lease),
 		cmocka_unit_test(old_epoch_closed_once_the_client_follows),
 		cmocka_unit_test(lookup_flood_is_bounded),
+		cmocka_unit_test(lookup_queue_and_repeats_bounded),
 	};
 
 	if (sodium_init() < 0)
