@@ -2,35 +2,44 @@
 /*
  * Mass events at scale (issue 12 item 3, D-035): one gateway engine and N
  * client engines in virtual time, each client with two transports, "a"
- * and "b" (a: 10.1.x.y:40000, b: 10.2.x.y:40001 for client x*256+y), both
- * to the one gateway, one-way delay DELAY_MS, no loss.  Fast profile.
+ * (preferred) and "b" (a: 10.1.x.y:40000, b: 10.2.x.y:40001 for client
+ * x*256+y), both to the one gateway, one-way delay DELAY_MS, no loss,
+ * `fast` profile.  One world, established once (every session ATTACHED on
+ * a, b probed), then two events in turn:
  *
- *   failover  every session bound to a, path a dies silently for all of
- *             them at once: each must be ATTACHED on b again by reattach,
- *             with no handshake, no termination, a handful of events per
- *             session on either side and no path challenge (b is a probed
- *             standby, PD-10), p99 of the time to ATTACHED <= 2000 ms.
+ *   failover  path a dies silently under every session at once: each must
+ *             be ATTACHED on b again by reattach, with no handshake, no
+ *             termination, a handful of events per session on either side,
+ *             one ACK and no path challenge (b is a probed standby, PD-10),
+ *             p99 of the time to ATTACHED <= 2000 ms.
  *   restart   the gateway keeps its records in a store (PD-9); the process
- *             dies and a new one starts RESTART_GAP_MS later with the same
- *             key and peers and adopts sessions from the store when their
- *             packets arrive: every session must be ATTACHED again within
- *             RESTART_BOUND_MS of the restart, no handshake, no termination
- *             (a client whose session ends starts a new handshake at once,
- *             as a daemon restarted by systemd would: that is the storm).
+ *             is killed, path a comes back meanwhile, and a new process
+ *             starts RESTART_GAP_MS later with the same key and peers and
+ *             adopts each session from the store when its packets arrive:
+ *             every session ATTACHED again within RESTART_BOUND_MS of the
+ *             start, one store read each, no handshake, no termination (a
+ *             client whose session ends starts a new handshake at once, as
+ *             a daemon restarted by systemd would: that is the storm), and
+ *             while the gateway is away no client sends faster than
+ *             OUTAGE_DGRAMS_PER_S.
+ *
+ * Every event of either side must pass its type's allow-list; the figures
+ * are printed as TAP comments.  JV_MASS_TRACE=<session id hex> prints that
+ * session's events, JV_MASS_DEBUG=1 the sessions with the most events.
  *
  * N is the environment's JV_MASS_N, else MASS_N (2 000: a few seconds;
- * every figure is the same at 10 000, which `meson test mass_10k` runs,
- * in about 50 s of CPU, a fifth of it in the O(N) peer-key scans of
- * jv_gateway_add_peer and the handshake, D-031, and of peer_of, D-035).  The store
- * runs like the daemon's SQLite one: records are written after every
- * engine call batch; a lookup the engine asks for is read at the next
- * pump (a get runs when it is delivered), and the engine is pumped after
- * every RX_BATCH datagrams (the daemon's recvmmsg bursts) and at the end of
- * every millisecond.
+ * every figure is the same at 10 000, which `meson test mass_10k` runs in
+ * about 50 s of CPU, a fifth of it in the O(N) peer-key scans of
+ * jv_gateway_add_peer and the handshake, D-031, and of peer_of, D-035).
  *
- * The world is driven in steps of one millisecond: every datagram due,
- * every client timer due (a heap), then the gateway's deadline once.
- * Datagrams all have the same delay, so one FIFO keeps them in time order.
+ * The store runs like the daemon's SQLite one: records are written at
+ * every pump; a lookup the engine asks for is read at the next pump (a get
+ * runs when it is delivered); the engine is pumped after every RX_BATCH
+ * datagrams (the daemon's recvmmsg bursts) and at the end of every
+ * millisecond.  The world is driven in steps of one millisecond: every
+ * datagram due, every client timer due (a heap), then the gateway's
+ * deadline once.  Datagrams all have the same delay, so one FIFO keeps
+ * them in time order.
  */
 
 #define _POSIX_C_SOURCE 200809L
