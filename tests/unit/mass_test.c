@@ -120,6 +120,8 @@ struct cl {
 	unsigned terminated, created;
 	unsigned challenges, acks;	/* gateway datagrams of those sizes */
 	enum jv_state state;
+	uint32_t gw_index;		/* the gateway's index of its session,
+					 * from its datagrams' headers */
 };
 
 /* Gateway events by session id (open addressing). */
@@ -127,6 +129,12 @@ struct gstat {
 	char id[JV_SESSION_ID_HEX];
 	unsigned events;		/* since the event */
 	unsigned denials;		/* security / denied results since */
+	/* §8.5: the last security event of each kind, to check that a
+	 * repeat of one (same reason) waits a second */
+	jv_time sec_at[2];
+	enum jv_reason sec_reason[2];
+	unsigned unbounded;		/* repeats within the second */
+	unsigned security;		/* security events since the event */
 };
 
 struct stored {
@@ -168,6 +176,8 @@ struct mass {
 	jv_time t_event;
 	bool restart_clients;		/* a TERMINATED client starts again */
 	unsigned long initiations;	/* handshake initiations sent */
+	bool junk;			/* junk() during the event */
+	unsigned long junk_sent;
 	/* datagrams to the gateway since the event: in all, and the most in
 	 * one millisecond (a storm shows there) */
 	unsigned long to_gw;
@@ -276,11 +286,22 @@ static void gw_event(void *ud, const struct jv_event_origin *o,
 		return;
 	struct gstat *s = gstat_of(o->session_id);
 
-	s->events++;
 	if (ev->type == JV_EV_SECURITY_VALIDATION_FAILED ||
-	    ev->type == JV_EV_SECURITY_REPLAY_DETECTED ||
-	    (ev->type == JV_EV_REATTACH_RESULT && JV_EV_HAS(ev, status) &&
-	     strcmp(ev->status, "SUCCESS")))
+	    ev->type == JV_EV_SECURITY_REPLAY_DETECTED) {
+		int k = ev->type == JV_EV_SECURITY_REPLAY_DETECTED;
+
+		s->security++;
+
+		if (s->sec_at[k] && s->sec_reason[k] == ev->reason_code &&
+		    ev->ts_ms < s->sec_at[k] + 1000)
+			s->unbounded++;
+		s->sec_at[k] = ev->ts_ms;
+		s->sec_reason[k] = ev->reason_code;
+		return;
+	}
+	s->events++;
+	if (ev->type == JV_EV_REATTACH_RESULT && JV_EV_HAS(ev, status) &&
+	    strcmp(ev->status, "SUCCESS"))
 		s->denials++;
 }
 
@@ -383,8 +404,12 @@ static void enqueue_client(unsigned k, const struct jv_out *o)
 	for (unsigned i = 0; i < o->ndgram; i++) {
 		const struct jv_dgram *d = &o->dgram[i];
 
+		struct jv_wire_hdr h;
+
 		if (d->buf[0] == JV_MSG_INITIATION)
 			M.initiations++;
+		else if (jv_wire_hdr_decode(d->buf, d->len, &h, NULL) == JV_OK)
+			M.cl[k].gw_index = h.receiver_index;
 		push(k, d->path, true, d->buf, d->len);
 	}
 }
@@ -530,21 +555,27 @@ static void gw_kill(void)
 	M.nlookups = 0;
 }
 
+/* A client's datagram reaches the gateway (its process or its dead
+ * address): counted from the event on. */
+static void count_to_gw(void)
+{
+	if (!M.t_event || M.now < M.t_event)
+		return;
+	M.to_gw++;
+	if (M.this_at != M.now) {
+		M.this_at = M.now;
+		M.this_ms = 0;
+	}
+	if (++M.this_ms > M.peak_ms) {
+		M.peak_ms = M.this_ms;
+		M.peak_at = M.now;
+	}
+}
+
 static void gw_recv(const struct msg *m)
 {
 	struct jv_addr from;
 
-	if (M.t_event && M.now >= M.t_event) {
-		M.to_gw++;
-		if (M.this_at != M.now) {
-			M.this_at = M.now;
-			M.this_ms = 0;
-		}
-		if (++M.this_ms > M.peak_ms) {
-			M.peak_ms = M.this_ms;
-			M.peak_at = M.now;
-		}
-	}
 	if (!M.gw_alive)
 		return;
 	addr_of(&from, m->cl, m->path);
@@ -601,6 +632,7 @@ static void run(jv_time until)
 			if (M.cut[m.path])
 				continue;
 			if (m.to_gw) {
+				count_to_gw();
 				gw_recv(&m);
 				continue;
 			}
@@ -754,6 +786,8 @@ struct summary {
 	unsigned back, terminated, created;
 	jv_time p50, p99, max;
 	unsigned cl_ev_max, gw_ev_max, challenges_max, acks_max, denials_max;
+	unsigned unbounded;		/* §8.5 repeats within a second */
+	unsigned security_max;
 	double cl_ev_avg, gw_ev_avg;
 };
 
@@ -798,6 +832,9 @@ static void summarise(struct summary *s, jv_time from)
 		}
 		if (g->denials > s->denials_max)
 			s->denials_max = g->denials;
+		s->unbounded += g->unbounded;
+		if (g->security > s->security_max)
+			s->security_max = g->security;
 	}
 	qsort(lat, M.n, sizeof *lat, cmp_time);
 	s->p50 = lat[M.n / 2];
@@ -818,9 +855,11 @@ static void print_summary(const char *what, const struct summary *s)
 	       s->terminated, s->created, M.initiations);
 	printf("# %s: events per session: client avg %.1f max %u, gateway "
 	       "avg %.1f max %u; gateway challenges max %u, acks max %u, "
-	       "denials max %u\n",
+	       "denials max %u; security events max %u, repeats within 1 s "
+	       "%u\n",
 	       what, s->cl_ev_avg, s->cl_ev_max, s->gw_ev_avg, s->gw_ev_max,
-	       s->challenges_max, s->acks_max, s->denials_max);
+	       s->challenges_max, s->acks_max, s->denials_max, s->security_max,
+	       s->unbounded);
 	printf("# %s: datagrams to the gateway %lu (%.1f per session per "
 	       "second), at most %u in one ms (at +%llu ms)\n",
 	       what, M.to_gw,
@@ -830,6 +869,33 @@ static void print_summary(const char *what, const struct summary *s)
 
 /* ---- scenarios ------------------------------------------------------------- */
 
+/* With M.junk: an attacker who sees the traffic puts a datagram with
+ * each session's receiver index and a wrong tag in front of the gateway,
+ * from the client's b address, every 50 ms: each fails to open
+ * (SecurityValidationFailed, bad_proof), which §8.5 bounds to one event
+ * per session and reason per second. */
+static void junk(void)
+{
+	struct msg m;
+
+	if (!M.junk || !M.gw_alive)
+		return;
+	memset(&m, 0, sizeof m);
+	m.path = 1;
+	m.to_gw = true;
+	m.len = JV_WIRE_DATA_MIN + 32;
+	for (unsigned k = 0; k < M.n; k++) {
+		struct jv_wire_hdr h = { .type = JV_MSG_DATA,
+					 .receiver_index = M.cl[k].gw_index,
+					 .counter = M.now };
+
+		jv_wire_hdr_encode(&h, m.buf);
+		m.cl = k;
+		gw_recv(&m);
+		M.junk_sent++;
+	}
+}
+
 /* Run in steps of 50 ms until every client is ATTACHED again after the
  * event (or `limit`), then `margin` more (late events, stray denials). */
 static void run_until_back(jv_time limit, jv_time margin)
@@ -838,6 +904,7 @@ static void run_until_back(jv_time limit, jv_time margin)
 
 	while (M.now < limit && back < M.n) {
 		run(M.now + 50);
+		junk();
 		back = 0;
 		for (unsigned k = 0; k < M.n; k++)
 			back += M.cl[k].back_at && M.cl[k].state == JV_STATE_ATTACHED;
@@ -888,15 +955,19 @@ static void test_mass_failover(void **state)
 	jv_gateway_counters(M.g, &before);
 	event_begin(M.now + 1);
 	M.cut[0] = true;
+	M.junk = true;
 	run_until_back(M.t_event + FAILOVER_RUN_MS, MARGIN_MS);
+	M.junk = false;
 	jv_gateway_counters(M.g, &after);
 	summarise(&s, M.t_event);
 	print_summary("mass_failover", &s);
 	printf("# mass_failover: %.0f ms of wall time for %llu ms of virtual "
-	       "time; gateway handshakes responded %llu -> %llu\n",
+	       "time; gateway handshakes responded %llu -> %llu; %lu junk "
+	       "datagrams, %llu failed to open\n",
 	       wall_ms() - w, (unsigned long long)(M.now - M.t_event),
 	       (unsigned long long)before.hs_responded,
-	       (unsigned long long)after.hs_responded);
+	       (unsigned long long)after.hs_responded, M.junk_sent,
+	       (unsigned long long)(after.dropped_auth - before.dropped_auth));
 
 	for (unsigned k = 0; k < M.n; k++) {
 		struct jv_session_status st;
@@ -919,6 +990,11 @@ static void test_mass_failover(void **state)
 	assert_true(s.challenges_max <= CHALLENGES_PER_SESSION);
 	assert_true(s.acks_max <= ACKS_PER_SESSION);
 	assert_true(s.denials_max <= DENIALS_PER_SESSION);
+	/* §8.5 under junk: some bad_proof events, one per second at most */
+	assert_true(M.junk_sent >= 5 * M.n);
+	assert_true(s.security_max >= 1);
+	assert_true(s.security_max <= (M.now - M.t_event) / 1000 + 1);
+	assert_int_equal(s.unbounded, 0);
 	assert_int_equal(M.client_events_bad, 0);
 	assert_int_equal(M.gw_events_bad, 0);
 }
@@ -968,6 +1044,7 @@ static void test_mass_restart(void **state)
 	assert_true(s.gw_ev_max <= GW_EVENTS_PER_RESTART);
 	assert_true(s.cl_ev_max <= CL_EVENTS_PER_RESTART);
 	assert_true(s.denials_max <= DENIALS_PER_SESSION);
+	assert_int_equal(s.unbounded, 0);
 	assert_int_equal(M.client_events_bad, 0);
 	assert_int_equal(M.gw_events_bad, 0);
 }
