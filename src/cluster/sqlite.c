@@ -12,10 +12,15 @@
  * after a restart every record reads as owned by a dead process and the
  * engine re-acquires it with owner_epoch + 1 (PD-9).
  *
- * Writes run at the call (the fsync is the one bounded wait store.h
- * allows); their result waits in a queue.  A get runs when it is
- * delivered, which still falls between the call and the completion, so
- * every operation takes effect at one point inside its own interval.
+ * Writes run at the call, inside one transaction that the next delivery
+ * commits before it reports anything: one fsync per delivery round
+ * however many writes it holds (D-035: a mass failover or a restart
+ * writes one record per session, and an fsync each, about a millisecond,
+ * held the loop for seconds), and still no put is reported OK before it
+ * is on disk.  Their results wait in a queue.  A get runs when it is
+ * delivered, after that commit, which still falls between the call and
+ * the completion, so every operation takes effect at one point inside its
+ * own interval.
  */
 
 #include <errno.h>
@@ -57,6 +62,7 @@ enum sq_kind { SQ_GET, SQ_PUT };
 struct sq_done {
 	enum sq_kind kind;
 	enum jv_store_status status;
+	bool batched;		/* ran inside the open transaction */
 	uint32_t index;
 	uint64_t revision;
 	union {
@@ -79,6 +85,7 @@ struct sq_store {
 	bool delivering;
 	bool closing;		/* closed from a callback: freed once the
 				 * delivery loop unwinds */
+	bool in_tx;		/* writes since the last delivery, uncommitted */
 	unsigned complaints;
 	struct sq_done *q;	/* ring of JV_STORE_INFLIGHT_MAX */
 	size_t head, count;
@@ -122,6 +129,10 @@ static void complain(struct sq_store *s, const char *fmt, ...)
 
 static void destroy(struct sq_store *s)
 {
+	/* Writes whose results are cancelled land all the same, as they
+	 * would have one by one. */
+	if (s->in_tx)
+		(void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_finalize(s->get);
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->update);
@@ -327,6 +338,29 @@ static struct sq_done *push(struct sq_store *s, enum sq_kind kind, void *ud)
 	return d;
 }
 
+/* The writes of this round, made durable together before any of them is
+ * reported; if the commit fails none of them happened. */
+static void commit(struct sq_store *s)
+{
+	size_t i;
+
+	if (!s->in_tx)
+		return;
+	s->in_tx = false;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		return;
+	complain(s, "commit: %s", sqlite3_errmsg(s->db));
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < s->count; i++) {
+		struct sq_done *d = &s->q[(s->head + i) % JV_STORE_INFLIGHT_MAX];
+
+		if (d->batched && d->status == JV_STORE_OK) {
+			d->status = JV_STORE_UNAVAILABLE;
+			d->revision = 0;
+		}
+	}
+}
+
 static int deliver(struct sq_store *s)
 {
 	struct jv_store_rec rec;
@@ -338,6 +372,7 @@ static int deliver(struct sq_store *s)
 	 * order and none runs inside another. */
 	if (s->delivering)
 		return 0;
+	commit(s);
 	s->delivering = true;
 	if (!s->lease_told) {
 		s->lease_told = true;
@@ -391,6 +426,12 @@ static int write_op(struct jv_store *st, const struct jv_store_rec *rec,
 	if (!d)
 		return JV_ERR_LIMIT;
 	d->fn.put = fn;
+	/* Without the write lock (an operator's sqlite3 shell holds it) the
+	 * write runs on its own, as a transaction of its own. */
+	if (!s->in_tx &&
+	    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+		s->in_tx = true;
+	d->batched = s->in_tx;
 	d->status = rec ? write_rec(s, rec, expected, &d->revision)
 			: delete_rec(s, id, expected);
 	return 0;
