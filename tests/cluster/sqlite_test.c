@@ -172,6 +172,78 @@ static bool filled_store(const char *path, unsigned n, char *why,
 
 /* ---- the cases ---- */
 
+/* Rows of the sessions table as another connection sees them: what is
+ * committed (-1: the file does not read). */
+static int rows_seen(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM sessions", -1, &q,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+struct batch_probe {
+	const char *path;
+	unsigned ok;
+	int least_seen;			/* rows committed at an OK, at least */
+};
+
+static void batch_on_put(void *ud, enum jv_store_status st, uint64_t rev)
+{
+	struct batch_probe *b = ud;
+	int seen = rows_seen(b->path);
+
+	(void)rev;
+	if (st == JV_STORE_OK)
+		b->ok++;
+	if (b->least_seen < 0 || seen < b->least_seen)
+		b->least_seen = seen;
+}
+
+/* D-035: the writes of one round share one transaction (one fsync), and
+ * none is reported before the round is on disk: another connection sees
+ * nothing before the delivery and every row at each OK. */
+static void writes_of_a_round_commit_together(void)
+{
+	char path[JV_STORE_PATH_MAX], why[256];
+	struct probe p = { 0 };
+	struct batch_probe b = { .least_seen = -1 };
+	struct jv_store_rec r;
+	struct jv_store *st;
+	unsigned n = 200;
+	int before;
+	bool queued = true;
+
+	snprintf(path, sizeof path, "%s/batch/store.db", base);
+	b.path = path;
+	st = open_at(path, "gw1", &p, why, sizeof why);
+	for (unsigned i = 0; st && i < n; i++) {
+		mk_rec(&r, i, "gw1");
+		r.receiver_index = 1000 + i;
+		r.session_id[0] = (uint8_t)i;
+		r.session_id[1] = 0xb7;
+		queued &= jv_store_put(st, &r, 0, batch_on_put, &b) == 0;
+	}
+	before = rows_seen(path);
+	if (st)
+		jv_store_poll(st, 0);
+	tap_ok(st && queued && before == 0 && b.ok == n &&
+	       b.least_seen == (int)n,
+	       "sqlite: %u writes of one round are committed together, before the first is reported", n);
+	if (!(before == 0 && b.least_seen == (int)n))
+		tap_diag("rows before the delivery %d, at the first OK %d, OKs %u",
+			 before, b.least_seen, b.ok);
+	jv_store_close(st);
+}
+
 static void second_open_in_use(void)
 {
 	char path[JV_STORE_PATH_MAX], why[512], want[64];
@@ -559,6 +631,7 @@ int main(void)
 		return 1;
 	}
 	jv_contract_run("sqlite", contract_where, &f);
+	writes_of_a_round_commit_together();
 	second_open_in_use();
 	restart_keeps_records();
 	lease_and_deadline();
