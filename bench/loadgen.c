@@ -79,15 +79,31 @@ static int write_peers(const struct lg_opts *o)
 	return 0;
 }
 
-static void mark(const struct lg_opts *o, const char *phase)
+/* Run `sh -c cmd` while the engines keep running (a command that takes
+ * half a second must not silence 10 000 sessions' heartbeats); returns
+ * its exit status, -1 if it could not run or was killed. */
+static int run_cmd(struct lg *g, const char *cmd)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	pid_t pid;
+	int status;
+
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ))
+		return -1;
+	while (waitpid(pid, &status, WNOHANG) != pid)
+		lg_step(g, jv_clock_now() + 2);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void mark(struct lg *g, const char *phase)
 {
 	char cmd[8192];
 	int rc;
 
-	if (!o->mark_cmd)
+	if (!g->o->mark_cmd)
 		return;
-	snprintf(cmd, sizeof cmd, "%s %s", o->mark_cmd, phase);
-	rc = system(cmd);
+	snprintf(cmd, sizeof cmd, "%s %s", g->o->mark_cmd, phase);
+	rc = run_cmd(g, cmd);
 	if (rc)
 		fprintf(stderr, "loadgen: --mark-cmd at %s: status %d\n", phase, rc);
 }
@@ -172,16 +188,26 @@ static void cut(struct lg *g, struct cut_result *r)
 	int status = 0;
 	jv_time end;
 
+	uint64_t other = 0, unsettled = 0;
+
 	memset(r, 0, sizeof *r);
 	for (uint32_t i = 0; i < o->n; i++) {
 		struct lg_eng *e = &g->eng[i];
 
-		e->cut_affected = e->phase == LG_E_UP &&
-				  e->st == JV_STATE_ATTACHED &&
+		if (e->phase != LG_E_UP)
+			continue;
+		e->cut_affected = e->st == JV_STATE_ATTACHED &&
 				  e->bound == (int)o->cut_path;
 		cut_total += e->cut_affected;
+		if (e->st != JV_STATE_ATTACHED)
+			unsettled++;
+		else if (!e->cut_affected)
+			other++;
 	}
-	mark(o, "cut");
+	fprintf(stderr, "loadgen: at the cut: %llu ATTACHED on path %u, %llu on another, %llu not ATTACHED\n",
+		(unsigned long long)cut_total, o->cut_path,
+		(unsigned long long)other, (unsigned long long)unsettled);
+	mark(g, "cut");
 	/* the cut instant is when the command starts: the time until each
 	 * session is back includes the command's own run */
 	g->cut_ms = jv_clock_now();
@@ -213,7 +239,7 @@ static void cut(struct lg *g, struct cut_result *r)
 		r->cmd_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
 	g->cut_on = false;
-	mark(o, "failover_done");
+	mark(g, "failover_done");
 	dt = calloc(cut_total ? cut_total : 1, sizeof *dt);
 	for (uint32_t i = 0; dt && i < o->n; i++)
 		if (g->eng[i].cut_affected && g->eng[i].cut_done)
@@ -230,7 +256,7 @@ static void cut(struct lg *g, struct cut_result *r)
 		fprintf(stderr, "loadgen: --cut-cmd exited with status %d\n",
 			r->cmd_status);
 	if (o->restore_cmd) {
-		int rc = system(o->restore_cmd);
+		int rc = run_cmd(g, o->restore_cmd);
 
 		if (rc)
 			fprintf(stderr, "loadgen: --restore-cmd: status %d\n", rc);
@@ -298,10 +324,10 @@ int main(int argc, char **argv)
 		(unsigned long long)g.n.established,
 		(unsigned long long)(g.n.refused_unanswered + g.n.refused_terminated),
 		setup_s);
-	mark(&o, "established");
+	mark(&g, "established");
 
 	/* hold: the echo window */
-	mark(&o, "hold_start");
+	mark(&g, "hold_start");
 	hold0 = jv_clock_now();
 	g.counting_echo = true;
 	for (uint32_t i = 0; i < o.n; i++) {
@@ -317,7 +343,7 @@ int main(int argc, char **argv)
 		up++;
 		with_reply += g.eng[i].got_reply;
 	}
-	mark(&o, "hold_end");
+	mark(&g, "hold_end");
 
 	if (o.cut_cmd && !stop_now)
 		cut(&g, &cr);
@@ -332,7 +358,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.keep)
 		lg_terminate_all(&g, jv_clock_now());
-	mark(&o, "end");
+	mark(&g, "end");
 
 #define FIG(nm, val, p) fig[nf++] = (struct figure){ nm, (double)(val), p }
 	FIG("sessions", o.n, 0);
