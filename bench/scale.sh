@@ -16,7 +16,7 @@
 #     default 1000): setup time of N sessions; gateway VmRSS growth per
 #     session (after N ATTACHED minus with the peers loaded and no
 #     session); gateway CPU per packet over HOLD_S (10) s of echo traffic
-#     at PPS_TOTAL (20 000) echo requests/s in all; then path a cut at
+#     at PPS_TOTAL (4 000) echo requests/s in all; then path a cut at
 #     once for all N (nftables drop at both ends, as lab_cut): time from
 #     the cut to each session ATTACHED again on path b, sessions ended,
 #     handshakes the gateway ran after the cut;
@@ -41,7 +41,7 @@ N=${N:-10000}
 RAISED=${RAISED:-1000}
 SOURCES=${SOURCES:-128}
 HOLD_S=${HOLD_S:-10}
-PPS_TOTAL=${PPS_TOTAL:-20000}
+PPS_TOTAL=${PPS_TOTAL:-4000}
 SKIP_DEFAULT=${SKIP_DEFAULT:-0}
 SEED=${SEED:-1}
 # The gateway's session store (PD-9): off by default, see bench/README.md
@@ -111,10 +111,21 @@ EOF
 }
 
 gw_start() {	# RATE BURST: a fresh gateway (no stored sessions)
+	local i=0
 	[ -n "${LAB_GATEWAY_PID:-}" ] && lab_stop_pid "$LAB_GATEWAY_PID" 10
 	rm -rf "$LAB_DIR/state" "$LAB_DIR/gateway.sock"
 	gw_conf "$1" "$2"
 	lab_start_gateway
+	echo "$LAB_GATEWAY_PID" >"$LAB_DIR/gateway.pid"
+	# up once its metrics answer (the peers are loaded, the TUN routed)
+	until ip netns exec "$NS_G" python3 -c 'import urllib.request
+urllib.request.urlopen("http://127.0.0.1:9586/metrics", timeout=5)' 2>/dev/null; do
+		kill -0 "$LAB_GATEWAY_PID" 2>/dev/null ||
+			lab_die "the gateway ended: $(tail -1 "$LAB_DIR/gateway.log")"
+		[ $i -ge 600 ] && lab_die "the gateway's metrics did not answer in 30 s"
+		sleep 0.05
+		i=$((i + 1))
+	done
 }
 
 # The mark script loadgen runs at each phase boundary (--mark-cmd): one
@@ -127,7 +138,10 @@ read -r -a st <"/proc/\$pid/stat"
 rss=\$(awk '/^VmRSS:/ {print \$2}' "/proc/\$pid/status")
 c=\$(ip netns exec "$NS_G" python3 -c '
 import re, urllib.request
-t = urllib.request.urlopen("http://127.0.0.1:9586/metrics", timeout=30).read().decode()
+try:
+    t = urllib.request.urlopen("http://127.0.0.1:9586/metrics", timeout=30).read().decode()
+except Exception as e:
+    t = ""
 def v(name, label=""):
     m = re.search("^" + re.escape(name) + r"\{[^}]*" + label + r"[^}]*\} (\S+)$", t, re.M)
     return int(float(m.group(1))) if m else -1
@@ -192,13 +206,15 @@ echo
 
 # ---- 1. N sessions at the raised admission --------------------------------------
 gw_start "$RAISED" "$RAISED"
-echo "$LAB_GATEWAY_PID" >"$LAB_DIR/gateway.pid"
 RUN=base "$LAB_DIR/mark.sh" loaded
 pps=$(awk -v t="$PPS_TOTAL" -v n="$N" 'BEGIN { printf "%.6f", t / n }')
 loadgen big -n "$N" --rate "$RAISED" --pps "$pps" --hold "$HOLD_S" \
 	--settle 15 --cut-cmd "$CUT" --cut-path 0 --restore-cmd "$RESTORE" \
 	--failover-timeout 60
 R=$LAB_DIR/big.txt
+for p in established hold_start hold_end cut failover_done; do
+	[ "$(mk big $p dh)" -ge 0 ] 2>/dev/null || lab_die "no gateway sample at $p (marks.txt: $(tail -1 "$LAB_DIR/marks.txt"))"
+done
 sessions=$(fig "$R" established)
 setup_raised=$(fig "$R" setup_s)
 rss0=$(mk base loaded rss)
@@ -222,7 +238,6 @@ pps1=$(( rate_n / 2 > 1 ? rate_n / 2 : 1 ))
 # a fresh gateway: the N ended sessions keep their places in its table
 # for a while (a new handshake then meets table_full)
 gw_start "$RAISED" "$RAISED"
-echo "$LAB_GATEWAY_PID" >"$LAB_DIR/gateway.pid"
 loadgen one -n 1 --rate 1 --pps "$pps1" --hold "$HOLD_S"
 per_packet one
 pp_1=$PP_NS
@@ -234,7 +249,6 @@ echo "   echo: $(fig "$LAB_DIR/one.txt" echo_answered) of $(fig "$LAB_DIR/one.tx
 setup_default=skipped
 if [ "$SKIP_DEFAULT" != 1 ]; then
 	gw_start 50 100
-	echo "$LAB_GATEWAY_PID" >"$LAB_DIR/gateway.pid"
 	loadgen def -n "$N" --rate 100 --pps 0 --hold 0 --settle 20 \
 		--setup-timeout $((N / 10 + 120))
 	setup_default=$(fig "$LAB_DIR/def.txt" setup_s)
