@@ -177,6 +177,7 @@ struct lg {
 	struct lg_counters n;
 	bool counting_echo;		/* the hold window */
 	bool cut_on;			/* from the cut until the failover ends */
+	bool ending;			/* lg_terminate_all: ends are ours */
 	jv_time cut_ms;
 	jv_time first_hs_ms, last_attach_ms;
 };

@@ -272,7 +272,7 @@ static void after(struct lg *g, uint32_t i, jv_time now)
 			e->echo_next_ms = (double)now + (g->o->pps > 0 ?
 				echo_gap_ms(g) * randombytes_uniform(1000) / 1000.0 : 0);
 		} else if (st == JV_STATE_TERMINATED) {
-			if (e->phase == LG_E_UP) {
+			if (e->phase == LG_E_UP && !g->ending) {
 				g->n.ended++;
 				if (g->cut_on)
 					g->n.cut_ended++;
@@ -390,6 +390,7 @@ void lg_stop(struct lg *g, uint32_t i)
 
 void lg_terminate_all(struct lg *g, jv_time now)
 {
+	g->ending = true;
 	for (uint32_t i = 0; i < g->o->n; i++) {
 		struct lg_eng *e = &g->eng[i];
 
