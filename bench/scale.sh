@@ -43,6 +43,7 @@ SOURCES=${SOURCES:-128}
 HOLD_S=${HOLD_S:-10}
 PPS_TOTAL=${PPS_TOTAL:-4000}
 SKIP_DEFAULT=${SKIP_DEFAULT:-0}
+SETUP_TIMEOUT=${SETUP_TIMEOUT:-$((N / 40 + 120))}	# s, per setup
 SEED=${SEED:-1}
 # The gateway's session store (PD-9): off by default, see bench/README.md
 # ("scale.sh": with the SQLite store the gateway stalls on its writes)
@@ -112,7 +113,10 @@ EOF
 
 gw_start() {	# RATE BURST: a fresh gateway (no stored sessions)
 	local i=0
-	[ -n "${LAB_GATEWAY_PID:-}" ] && lab_stop_pid "$LAB_GATEWAY_PID" 10
+	if [ -n "${LAB_GATEWAY_PID:-}" ]; then
+		lab_stop_pid "$LAB_GATEWAY_PID" 10
+		mv "$LAB_DIR/gateway.log" "$LAB_DIR/gateway-$LAB_GATEWAY_PID.log"
+	fi
 	rm -rf "$LAB_DIR/state" "$LAB_DIR/gateway.sock"
 	gw_conf "$1" "$2"
 	lab_start_gateway
@@ -209,7 +213,7 @@ gw_start "$RAISED" "$RAISED"
 RUN=base "$LAB_DIR/mark.sh" loaded
 pps=$(awk -v t="$PPS_TOTAL" -v n="$N" 'BEGIN { printf "%.6f", t / n }')
 loadgen big -n "$N" --rate "$RAISED" --pps "$pps" --hold "$HOLD_S" \
-	--settle 15 --cut-cmd "$CUT" --cut-path 0 --restore-cmd "$RESTORE" \
+	--settle 15 --setup-timeout "$SETUP_TIMEOUT" --cut-cmd "$CUT" --cut-path 0 --restore-cmd "$RESTORE" \
 	--failover-timeout 60
 R=$LAB_DIR/big.txt
 for p in established hold_start hold_end cut failover_done; do
@@ -250,7 +254,7 @@ setup_default=skipped
 if [ "$SKIP_DEFAULT" != 1 ]; then
 	gw_start 50 100
 	loadgen def -n "$N" --rate 100 --pps 0 --hold 0 --settle 20 \
-		--setup-timeout $((N / 10 + 120))
+		--setup-timeout $((N / 25 + SETUP_TIMEOUT))
 	setup_default=$(fig "$LAB_DIR/def.txt" setup_s)
 	echo "3. $N sessions, default admission (50/s): $(fig "$LAB_DIR/def.txt" established) established in $setup_default s"
 else
