@@ -496,16 +496,18 @@ void lg_step(struct lg *g, jv_time until)
 	jv_time now = jv_clock_now();
 	int timeout, n;
 
-	for (int k = 0; k < LG_DUE_MAX && lg_heap_top_key(&g->heap) <= now; k++)
-		run_due(g, lg_heap_top(&g->heap), now);
-	lg_flush(g);
+	/* Datagrams first, then timers: when the loop runs late, an answer
+	 * that is already queued must reach its engine before that engine's
+	 * retry timer replaces the handshake it answers. */
 	if (lg_heap_top_key(&g->heap) < until)
 		until = lg_heap_top_key(&g->heap);
-	now = jv_clock_now();
 	timeout = until <= now ? 0 : until - now > 1000 ? 1000 : (int)(until - now);
 	n = epoll_wait(g->ep, ev, 64, timeout);
 	for (int k = 0; k < n; k++)
 		read_sock(g, &g->sock[ev[k].data.u32]);
+	now = jv_clock_now();
+	for (int k = 0; k < LG_DUE_MAX && lg_heap_top_key(&g->heap) <= now; k++)
+		run_due(g, lg_heap_top(&g->heap), now);
 	lg_flush(g);
 }
 

@@ -43,6 +43,7 @@ Name = jvg0
 NodeId = lab-gateway
 ControlSocket = $LAB_DIR/gateway.sock
 StateDir = $LAB_DIR/state
+EventLog = $LAB_DIR/gateway.jsonl
 MaxSessions = 20
 
 [Policy]
