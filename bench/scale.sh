@@ -134,8 +134,10 @@ urllib.request.urlopen("http://127.0.0.1:9586/metrics", timeout=5)' 2>/dev/null;
 }
 
 # The mark script loadgen runs at each phase boundary (--mark-cmd): one
-# line "RUN PHASE ms cpu_ticks rss_kb udp_rx tun_rx dh cpu_after" per
-# call.  The gateway's CPU is read before and after the scrape, whose
+# line "RUN PHASE ms cpu_ticks rss_kb udp_rx tun_rx dh cpu_after run_ns
+# wait_ns" per call (the last two from /proc/PID/schedstat: time on a
+# CPU and time runnable but waiting for one, the measure of how much the
+# other loads of the host held the gateway back).  The gateway's CPU is read before and after the scrape, whose
 # own cost (the page names every peer) is kept out of the windows.
 cat >"$LAB_DIR/mark.sh" <<EOF
 #!/bin/bash
@@ -156,7 +158,8 @@ def v(name, label=""):
 print(v("jvpn_udp_datagrams_total", "receive"), v("jvpn_tun_packets_total", "receive"),
       v("jvpn_handshake_dh_total"))')
 read -r -a st <"/proc/\$pid/stat"
-echo "\$RUN \$1 \$ms \$cpu0 \$rss \$c \$((st[13] + st[14]))" >>"$LAB_DIR/marks.txt"
+read -r run_ns wait_ns _ <"/proc/\$pid/schedstat"
+echo "\$RUN \$1 \$ms \$cpu0 \$rss \$c \$((st[13] + st[14])) \$run_ns \$wait_ns" >>"$LAB_DIR/marks.txt"
 EOF
 chmod +x "$LAB_DIR/mark.sh"
 : >"$LAB_DIR/marks.txt"
@@ -165,7 +168,8 @@ chmod +x "$LAB_DIR/mark.sh"
 mk() {
 	local col
 	case $3 in ms) col=3 ;; cpu) col=4 ;; rss) col=5 ;; udp_rx) col=6 ;;
-		tun_rx) col=7 ;; dh) col=8 ;; cpu_after) col=9 ;; esac
+		tun_rx) col=7 ;; dh) col=8 ;; cpu_after) col=9 ;; run) col=10 ;;
+		wait) col=11 ;; esac
 	awk -v r="$1" -v p="$2" -v c=$col '$1 == r && $2 == p { print $c }' \
 		"$LAB_DIR/marks.txt" | tail -1
 }
@@ -234,7 +238,21 @@ pp_n=$PP_NS
 rate_n=$PP_RATE
 cpu_n=$PP_CPU
 hs=$(($(mk big failover_done dh) - $(mk big cut dh)))
+# wait_pct RUN FROM TO: % of the time the gateway was runnable but not
+# running, between two marks
+wait_pct() {
+	awk -v r1="$(mk "$1" "$2" run)" -v r2="$(mk "$1" "$3" run)" \
+	    -v w1="$(mk "$1" "$2" wait)" -v w2="$(mk "$1" "$3" wait)" \
+	    'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", t > 0 ? 100 * (w2 - w1) / t : 0 }'
+}
+wait_setup=$(wait_pct big hold_start hold_start)
+[ -n "$(mk base loaded wait)" ] && wait_setup=$(awk -v r1="$(mk base loaded run)" -v r2="$(mk big established run)" \
+	-v w1="$(mk base loaded wait)" -v w2="$(mk big established wait)" \
+	'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", t > 0 ? 100 * (w2 - w1) / t : 0 }')
+wait_hold=$(wait_pct big hold_start hold_end)
+wait_cut=$(wait_pct big cut failover_done)
 echo "1. $N sessions, admission $RAISED/s: $sessions established in $setup_raised s ($(fig "$R" refused) refused)"
+echo "   the gateway waited for a CPU $wait_setup % of its runnable time in the setup, $wait_hold % in the hold, $wait_cut % in the failover"
 echo "   gateway VmRSS $rss0 kB with the peers loaded, $rss1 kB with $sessions sessions"
 echo "   echo: $(fig "$R" echo_answered) of $(fig "$R" echo_sent) answered, $(fig "$R" echo_sessions_answered) of $(fig "$R" echo_sessions) sessions got replies"
 echo "   hold ${HOLD_S} s: the gateway handled $rate_n packets/s at ${cpu_n} % of a CPU: $pp_n ns per packet"
@@ -284,3 +302,6 @@ echo "mass_failover_p99_ms=$(fig "$R" failover_p99_ms)"
 echo "mass_failover_max_ms=$(fig "$R" failover_max_ms)"
 echo "mass_failover_handshakes=$hs"
 echo "mass_failover_ended=$(fig "$R" failover_ended)"
+echo "gw_cpu_wait_pct_setup=$wait_setup"
+echo "gw_cpu_wait_pct_hold=$wait_hold"
+echo "gw_cpu_wait_pct_failover=$wait_cut"
