@@ -243,12 +243,12 @@ hs=$(($(mk big failover_done dh) - $(mk big cut dh)))
 wait_pct() {
 	awk -v r1="$(mk "$1" "$2" run)" -v r2="$(mk "$1" "$3" run)" \
 	    -v w1="$(mk "$1" "$2" wait)" -v w2="$(mk "$1" "$3" wait)" \
-	    'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", t > 0 ? 100 * (w2 - w1) / t : 0 }'
+	    'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", (t > 0 ? 100 * (w2 - w1) / t : 0) }'
 }
-wait_setup=$(wait_pct big hold_start hold_start)
+wait_setup=0
 [ -n "$(mk base loaded wait)" ] && wait_setup=$(awk -v r1="$(mk base loaded run)" -v r2="$(mk big established run)" \
 	-v w1="$(mk base loaded wait)" -v w2="$(mk big established wait)" \
-	'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", t > 0 ? 100 * (w2 - w1) / t : 0 }')
+	'BEGIN { t = (r2 - r1) + (w2 - w1); printf "%.0f", (t > 0 ? 100 * (w2 - w1) / t : 0) }')
 wait_hold=$(wait_pct big hold_start hold_end)
 wait_cut=$(wait_pct big cut failover_done)
 echo "1. $N sessions, admission $RAISED/s: $sessions established in $setup_raised s ($(fig "$R" refused) refused)"
