@@ -218,8 +218,6 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv)
 	o->failover_timeout_s = 30;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
-		double v = 0;
-
 		rc = 0;
 		switch (c) {
 		case O_KEY:
@@ -307,7 +305,6 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv)
 		default:
 			return bad("unknown option '%s' (see --help)", argv[optind - 1]);
 		}
-		(void)v;
 		if (rc)
 			return rc;
 	}
