@@ -79,7 +79,7 @@ static int key_from_config(struct lg_opts *o, const char *path)
 	int rc = jv_config_load(path, &cfg, &d);
 
 	if (rc) {
-		if (jv_diag_format(&d, why, sizeof why))
+		if (jv_diag_format(&d, why, sizeof why) < 0)
 			snprintf(why, sizeof why, "%s: cannot be read", path);
 		jv_config_free(cfg);
 		return bad("--gateway-config: %s", why);

@@ -62,8 +62,8 @@ fig() {
 	sed -n "s/^$2=//p" "$1"
 }
 
-# 1. N beyond MaxSessions
-ip netns exec "$NS_C" "$LOADGEN" --gateway-key "$GW_PUB" --paths "$PATHS" \
+# 1. N beyond MaxSessions (the gateway's key read from its own config)
+ip netns exec "$NS_C" "$LOADGEN" --gateway-config "$LAB_DIR/gateway.conf" --paths "$PATHS" \
 	-n 30 --rate 300 --pps 20 --policy fast --seed $SEED --settle 3 \
 	--hold 3 >"$LAB_DIR/over.txt" 2>"$LAB_DIR/over.err"
 rc=$?
