@@ -61,6 +61,13 @@ command -v nft >/dev/null || { echo "peers.sh: needs nft" >&2; exit 2; }
 
 PING_MS=10
 FAIL_S=${FAIL_S:-30}	# how long path a stays cut
+FAILOVER=${FAILOVER:-1}	# 0: no failover phase (throughput and RTT only)
+LOAD_S=${LOAD_S:-6}	# seconds of iperf3 under the loaded-RTT pings
+BASE=${BASE:-}		# another jvpn build, measured as peer "base"
+if [ -n "$BASE" ]; then
+	case $BASE in /*) ;; *) BASE=$here/$BASE ;; esac
+	[ -x "$BASE/src/cli/jvpn" ] || { echo "peers.sh: no $BASE/src/cli/jvpn (BASE)" >&2; exit 2; }
+fi
 TCP_RATE=2000000	# bytes/s of the failover TCP stream
 # the peers' ports and tunnel addresses: WG_*, OVPN_PORT, OV_* (peerlib.sh)
 
@@ -195,6 +202,13 @@ def ping_parse(path):
             rep.append((seq, t, rtt))
     return sorted(rep), sent
 
+def load_rtt(path):
+    """avg max replies sent of a ping taken under load (ms)."""
+    rep, sent = ping_parse(path)
+    v = [r for _, _, r in rep if r is not None]
+    print("%.3f %.3f %d %d" % (statistics.mean(v), max(v), len(v), sent or 0)
+          if v else "- - 0 %d" % (sent or 0))
+
 def median_rtt(path):
     rep, sent = ping_parse(path)
     v = [r for _, _, r in rep if r is not None]
@@ -285,7 +299,8 @@ def gap(path, cut_ms, cap_ms):
 
 cmd, a = sys.argv[1], sys.argv[2:]
 {"sink": sink, "source": source, "tcp": tcp_verdict, "echo": echo,
- "probe": probe, "median-rtt": median_rtt, "gap": gap}[cmd](*a)
+ "probe": probe, "median-rtt": median_rtt, "load-rtt": load_rtt,
+ "gap": gap}[cmd](*a)
 PYEOF
 
 peer_log() {	# prose, to stdout
@@ -303,24 +318,58 @@ run() {
 	wait $p
 }
 
-# iperf3 for 10 s, one TCP stream, client -> gateway: IPERF_MBPS (or -).
-iperf() {	# destination
+# iperf_server: a one-shot iperf3 server in the gateway namespace, up and
+# listening (IPERF_SRV: its pid).
+iperf_server() {
 	ip netns exec "$NS_G" timeout 30 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	local srv=$! i=0
-	lab_track $srv
+	IPERF_SRV=$!
+	lab_track $IPERF_SRV
+	local i=0
 	while ! ip netns exec "$NS_G" ss -Hltn 'sport = :5201' | grep -q 5201; do
 		[ $i -ge 100 ] && break
 		sleep 0.05
 		i=$((i + 1))
 	done
-	run ip netns exec "$NS_C" timeout 25 iperf3 -c "$1" -p 5201 -t 10 -J \
-		>"$LAB_DIR/iperf.json" 2>/dev/null
-	IPERF_MBPS=$(python3 -c 'import json,sys
+}
+
+mbps() {	# iperf3 -J file: receiver Mbit/s, or -
+	python3 -c 'import json,sys
 try:
     print("%.0f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))
 except Exception:
-    print("-")' <"$LAB_DIR/iperf.json")
-	wait $srv 2>/dev/null
+    print("-")' <"$1"
+}
+
+# iperf3 for 10 s, one TCP stream, client -> gateway: IPERF_MBPS (or -).
+iperf() {	# destination
+	iperf_server
+	run ip netns exec "$NS_C" timeout 25 iperf3 -c "$1" -p 5201 -t 10 -J \
+		>"$LAB_DIR/iperf.json" 2>/dev/null
+	IPERF_MBPS=$(mbps "$LAB_DIR/iperf.json")
+	wait $IPERF_SRV 2>/dev/null
+}
+
+# loaded DEST: RTT under load.  iperf3 (TCP, one stream, client ->
+# gateway) fills the path for LOAD_S s; from 1 s in (past slow start) a
+# ping every 50 ms (20 Hz) rides the same path until 0.5 s before iperf3
+# ends.  The request queues behind the data, the reply behind the ACKs:
+# what the pings see beyond the idle RTT is the queueing delay of the path.
+# LOAD_OUT="avg_ms max_ms replies sent mbps".
+loaded() {	# destination
+	local n pid r
+	n=$(((LOAD_S * 1000 - 1500) / 50))
+	iperf_server
+	ip netns exec "$NS_C" timeout $((LOAD_S + 15)) iperf3 -c "$1" -p 5201 \
+		-t "$LOAD_S" -J >"$LAB_DIR/load.json" 2>/dev/null &
+	pid=$!
+	lab_track $pid
+	sleep 1
+	run ip netns exec "$NS_C" ping -D -n -c $n -i 0.05 -W 1 "$1" \
+		>"$LAB_DIR/load-ping.txt" 2>&1
+	wait $pid
+	wait $IPERF_SRV 2>/dev/null
+	r=$(python3 "$PT" load-rtt "$LAB_DIR/load-ping.txt")
+	LOAD_OUT="$r $(mbps "$LAB_DIR/load.json")"
 }
 
 # 100 pings at 10 ms: RTT_OUT="median_ms replies sent".
@@ -329,7 +378,8 @@ rtt() {	# destination
 	RTT_OUT=$(python3 "$PT" median-rtt "$LAB_DIR/rtt.txt")
 }
 
-# measure NAME DEST WHAT: throughput and RTT into NAME_mbps, NAME_rtt.
+# measure NAME DEST WHAT: throughput, RTT and RTT under load into
+# NAME_mbps, NAME_rtt, NAME_lavg, NAME_lmax.
 measure() {
 	local m r
 	busy "before $3"
@@ -337,10 +387,17 @@ measure() {
 	m=$IPERF_MBPS
 	rtt "$2"
 	r=$RTT_OUT
+	loaded "$2"
 	printf -v "${1}_mbps" '%s' "$m"
 	printf -v "${1}_rtt" '%s' "${r%% *}"
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" $LOAD_OUT
+	printf -v "${1}_lavg" '%s' "$4"
+	printf -v "${1}_lmax" '%s' "$5"
 	peer_log "  throughput ($3, iperf3 TCP 10 s, 1 stream, client -> gateway): $m Mbit/s"
 	peer_log "  RTT ($3, 100 pings at 10 ms): median ${r%% *} ms ($(echo "$r" | cut -d' ' -f2) of $(echo "$r" | cut -d' ' -f3) answered)"
+	peer_log "  RTT under load ($3, pings at 20 Hz during iperf3 TCP ${LOAD_S} s at $8 Mbit/s):" \
+		"avg $4 ms, max $5 ms ($6 of $7 answered)"
 }
 
 # wait_ping DEST TIMEOUT_S: until one ping through the tunnel is answered
@@ -450,38 +507,54 @@ busy "at the start"
 echo
 
 # ---- raw path ---------------------------------------------------------------
-raw_mbps=- raw_rtt=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
+raw_mbps=- raw_rtt=- raw_lavg=- raw_lmax=-
 echo "raw path a (no tunnel, $LAB_A_C -> $LAB_A_G):"
 measure raw $LAB_A_G "raw path a"
 echo
 
 # ---- jvpn ---------------------------------------------------------------------
-jvpn_mbps=- jvpn_rtt=- jvpn_gap=- jvpn_tcp=- jvpn_hs=-
-if wanted jvpn; then
-echo "jvpn (policy profile fast, transports a (priority 0) and b, $LAB_TUN_C -> $LAB_TUN_G):"
-lab_keys
-lab_configs "version = 1.0" "profile = fast"
-lab_start_gateway
-lab_start_client
-if lab_wait_field client session.state ATTACHED 10; then
-	measure jvpn $LAB_TUN_G "jvpn"
-	sid=$(lab_field client session.session_id)
-	hs=$(lab_count client SessionCreated)
-	failover jvpn $LAB_TUN_G
-	jvpn_hs=$(($(lab_count client SessionCreated) - hs))
-	sid2=$(lab_field client session.session_id)
-	echo "  session $( [ "$sid" = "$sid2" ] && echo unchanged || echo CHANGED) across the cut," \
-		"now bound to '$(lab_bound)'; new handshakes after the cut: $jvpn_hs"
-else
-	echo "  jvpn: no session within 10 s; client log:"
-	sed 's/^/    /' "$LAB_DIR/client.log"
-fi
-lab_stop_daemons >/dev/null
-echo
-fi
+# jvpn_peer NAME BINARY: one jvpn build measured as peer NAME (the failover
+# phase only for the build under test, and only with FAILOVER=1).
+jvpn_peer() {
+	local name=$1 sid sid2 hs
+	JVPN=$2
+	echo "$name ($("$JVPN" --version 2>/dev/null | head -1), $JVPN; policy profile fast, transports a (priority 0) and b, $LAB_TUN_C -> $LAB_TUN_G):"
+	lab_keys
+	lab_configs "version = 1.0" "profile = fast"
+	lab_start_gateway
+	lab_start_client
+	if lab_wait_field client session.state ATTACHED 10; then
+		measure "$name" $LAB_TUN_G "$name"
+		if [ "$name" = jvpn ] && [ "$FAILOVER" = 1 ]; then
+			sid=$(lab_field client session.session_id)
+			hs=$(lab_count client SessionCreated)
+			failover jvpn $LAB_TUN_G
+			jvpn_hs=$(($(lab_count client SessionCreated) - hs))
+			sid2=$(lab_field client session.session_id)
+			echo "  session $( [ "$sid" = "$sid2" ] && echo unchanged || echo CHANGED) across the cut," \
+				"now bound to '$(lab_bound)'; new handshakes after the cut: $jvpn_hs"
+		fi
+	else
+		echo "  $name: no session within 10 s; client log:"
+		sed 's/^/    /' "$LAB_DIR/client.log"
+	fi
+	lab_stop_daemons >/dev/null
+	echo
+}
+
+# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
+jvpn_mbps=- jvpn_rtt=- jvpn_gap=- jvpn_tcp=- jvpn_hs=- jvpn_lavg=- jvpn_lmax=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
+base_mbps=- base_rtt=- base_lavg=- base_lmax=-
+jvpn_bin=$JVPN
+[ -n "$BASE" ] && jvpn_peer base "$BASE/src/cli/jvpn"
+wanted jvpn && jvpn_peer jvpn "$jvpn_bin"
+JVPN=$jvpn_bin
 
 # ---- wireguard-go -------------------------------------------------------------
-wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
+wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=- wggo_lavg=- wggo_lmax=-
 if wanted wggo; then
 echo "wireguard-go (userspace, TUN; one peer, endpoint $LAB_A_G:$WG_PORT on path a, $WG_TUN_C -> $WG_TUN_G):"
 echo "  WireGuard has one endpoint per peer and no multipath: nothing in it can move to path b."
@@ -496,8 +569,10 @@ else
 	wg_conf_server && wg_conf_client && wg_ok=1
 	if [ $wg_ok = 1 ] && wait_ping $WG_TUN_G 10; then
 		measure wggo $WG_TUN_G "wireguard-go"
+		if [ "$FAILOVER" = 1 ]; then
 		failover wggo $WG_TUN_G
 		echo "  after the cut: $(ip netns exec "$NS_C" wg show "$WG_C" endpoints | cut -f2) is still the only endpoint"
+		fi
 	else
 		echo "  not measured: the wireguard-go tunnel did not pass a ping in 10 s"
 		cat "$LAB_DIR/$WG_G.log" "$LAB_DIR/$WG_C.log" 2>/dev/null | sed 's/^/    /'
@@ -508,7 +583,8 @@ echo
 fi
 
 # ---- OpenVPN ------------------------------------------------------------------
-openvpn_mbps=- openvpn_rtt=- openvpn_gap=- openvpn_tcp=- openvpn_hs=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
+openvpn_mbps=- openvpn_rtt=- openvpn_gap=- openvpn_tcp=- openvpn_hs=- openvpn_lavg=- openvpn_lmax=-
 if wanted openvpn; then
 ovdir=$LAB_DIR/ovpn
 echo "OpenVPN ($(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f2), UDP, TLS with a CA made here, server mode; client with" \
@@ -525,6 +601,7 @@ else
 	if [ "$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')" != 0 ] &&
 		wait_ping $OV_TUN_G 10; then
 		measure openvpn $OV_TUN_G "OpenVPN"
+		if [ "$FAILOVER" = 1 ]; then
 		c0=$(ov_count "$ovdir/client.log" 'Initialization Sequence Completed')
 		t0=$(ov_count "$ovdir/client.log" 'Peer Connection Initiated')
 		failover openvpn $OV_TUN_G
@@ -535,6 +612,7 @@ else
 			"$ovdir/client.log" | tail -1 | sed 's/.*\]//')
 		echo "  after the cut: $restarts ping-restart(s), $openvpn_hs new TLS session(s)" \
 			"(full renegotiation), $cn reconnection(s) completed; last server: ${last:-none}"
+		fi
 	else
 		echo "  not measured: the OpenVPN client did not connect in 30 s; the end of its log, then the server's:"
 		tail -15 "$ovdir/client.log" 2>/dev/null | sed 's/^/    client: /'
@@ -567,3 +645,10 @@ echo "wggo_tcp_survived=$wggo_tcp"
 echo "openvpn_tcp_survived=$openvpn_tcp"
 echo "jvpn_failover_handshakes=$jvpn_hs"
 echo "openvpn_failover_handshakes=$openvpn_hs"
+for p in raw $([ -n "$BASE" ] && echo base) jvpn wggo openvpn; do
+	v=${p}_lavg
+	echo "loaded_rtt_avg_ms_$p=${!v}"
+	v=${p}_lmax
+	echo "loaded_rtt_max_ms_$p=${!v}"
+done
+[ -n "$BASE" ] && echo "base_mbps=$base_mbps" && echo "base_rtt_ms=$base_rtt"

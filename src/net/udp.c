@@ -66,7 +66,7 @@ bool jv_udp_err_is_hard(int sys)
 
 int jv_udp_socket(int family, struct jv_net_err *err)
 {
-	int fd, one = 1, size = JV_UDP_SOCKBUF_BYTES;
+	int fd, one = 1, rcv = JV_UDP_RCVBUF_BYTES, snd = JV_UDP_SNDBUF_BYTES;
 
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -79,9 +79,11 @@ int jv_udp_socket(int family, struct jv_net_err *err)
 		close(fd);
 		return jv_net_err_set(err, JV_ERR_IO, e, "IPV6_V6ONLY");
 	}
-	/* Best effort: a bigger queue absorbs bursts; the kernel caps it. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	/* Small on purpose (udp.h): a socket buffer is a queue that every
+	 * packet of the tunnel waits in.  Best effort: the kernel's floor
+	 * and cap (net.core.[rw]mem_max) apply. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof snd);
 	/* Best effort too: without it each datagram is its own message. */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
 	return fd;

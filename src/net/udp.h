@@ -55,7 +55,26 @@ enum jv_udp_limits {
 	JV_UDP_RX_MAX = JV_UDP_RX_SLOTS * JV_UDP_RX_SEGS_MAX,
 	JV_UDP_LISTEN_MAX = 16,		/* gateway listen sockets */
 	JV_UDP_LOCAL_MAX = 256,		/* gateway (socket, local addr) pairs */
-	JV_UDP_SOCKBUF_BYTES = 1 << 20,	/* asked-for SO_RCVBUF/SO_SNDBUF */
+	/*
+	 * Socket buffers are queues, and a tunnel's queue is its latency
+	 * under load (D-034).  The receive buffer is the one in front of
+	 * the slower, decrypting daemon: a TCP flow through the tunnel
+	 * keeps it full, and every packet, a ping or an ACK included,
+	 * waits behind all of it.  At the 1 MiB once asked for (2 MiB
+	 * after the kernel doubles it) that was 5-20 ms at 1-3 Gbit/s;
+	 * 128 KiB (256 KiB of skb memory) is a few GSO messages or a
+	 * couple of hundred datagrams, under 2 ms at 1 Gbit/s, and still
+	 * rides out a scheduling hiccup of the daemon at full rate.
+	 * Beyond it the kernel drops, which is the inner TCP's signal.
+	 */
+	JV_UDP_RCVBUF_BYTES = 128 << 10,
+	/*
+	 * The send buffer bounds this socket's datagrams in the host's
+	 * qdisc and NIC ring (a veth hands them on at once): 256 KiB
+	 * (512 KiB of skb memory) is about 4 ms at 1 Gbit/s.  When it is
+	 * full jv_udp_send drops the rest, as a router would.
+	 */
+	JV_UDP_SNDBUF_BYTES = 256 << 10,
 };
 
 /* One received datagram. */
@@ -152,8 +171,9 @@ bool jv_udp_gso_probe(int fd);
 /*
  * A non-blocking, close-on-exec UDP socket of `family` (AF_INET, or
  * AF_INET6 with IPV6_V6ONLY so it never sees IPv4-mapped traffic), with
- * JV_UDP_SOCKBUF_BYTES buffers asked for (the kernel caps them at
- * net.core.[rw]mem_max) and UDP GRO on where the kernel has it (5.0+: a
+ * JV_UDP_RCVBUF_BYTES and JV_UDP_SNDBUF_BYTES buffers asked for (the
+ * kernel doubles them, and caps them at net.core.[rw]mem_max; raising
+ * those sysctls changes nothing: jvpn asks for little) and UDP GRO on where the kernel has it (5.0+: a
  * run of datagrams from one sender reaches jv_udp_recv as one message,
  * one pass through the socket layer).  Returns fd >= 0 or JV_ERR_* (err
  * says why).
