@@ -9,7 +9,10 @@
 #
 #  1. throughput: iperf3, TCP, 10 s, one stream, client -> gateway;
 #  2. latency: 100 pings at 10 ms, median RTT;
-#  3. failover (tunnels only): a UDP probe stream at 100 packets/s, echoed
+#  3. latency under load: iperf3 TCP for LOAD_S s and, from 1 s in, a ping
+#     every 50 ms on the same path: average and maximum RTT (the request
+#     waits behind the data, the reply behind the ACKs);
+#  4. failover (tunnels only): a UDP probe stream at 100 packets/s, echoed
 #     by the gateway (not ping: iputils ping sends more slowly while its
 #     echoes go unanswered), and one paced TCP connection (2 MB/s, 31 s)
 #     through the tunnel; 1 s in, path a is cut silently (nftables drop at
@@ -30,7 +33,11 @@
 # in user space over a TUN device).
 #
 # Environment: PEERS (default "jvpn wggo openvpn": which tunnels to run),
-# FAIL_S (default 30: seconds path a stays cut; the cap of the gap).
+# FAIL_S (default 30: seconds path a stays cut; the cap of the gap),
+# FAILOVER (default 1; 0: no failover phase), LOAD_S (default 6: seconds
+# of iperf3 in the loaded phase), BASE (a second jvpn build directory,
+# measured as peer "base" just before jvpn, phases 1-3: a change against
+# main in one run).
 #
 # Missing tools are installed from Debian (apt-get, non-interactive, no
 # recommends: wireguard-tools would otherwise pull a kernel image).
