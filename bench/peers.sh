@@ -401,6 +401,7 @@ measure() {
 	set -- "$1" "$2" "$3" $LOAD_OUT
 	printf -v "${1}_lavg" '%s' "$4"
 	printf -v "${1}_lmax" '%s' "$5"
+	[ "$7" != 0 ] && printf -v "${1}_llost" '%s' "$(($7 - $6))"
 	peer_log "  throughput ($3, iperf3 TCP 10 s, 1 stream, client -> gateway): $m Mbit/s"
 	peer_log "  RTT ($3, 100 pings at 10 ms): median ${r%% *} ms ($(echo "$r" | cut -d' ' -f2) of $(echo "$r" | cut -d' ' -f3) answered)"
 	peer_log "  RTT under load ($3, pings at 20 Hz during iperf3 TCP ${LOAD_S} s at $8 Mbit/s):" \
@@ -514,8 +515,8 @@ busy "at the start"
 echo
 
 # ---- raw path ---------------------------------------------------------------
-# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
-raw_mbps=- raw_rtt=- raw_lavg=- raw_lmax=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax, *_llost: read as ${!v} at the end
+raw_mbps=- raw_rtt=- raw_lavg=- raw_lmax=- raw_llost=-
 echo "raw path a (no tunnel, $LAB_A_C -> $LAB_A_G):"
 measure raw $LAB_A_G "raw path a"
 echo
@@ -550,18 +551,18 @@ jvpn_peer() {
 	echo
 }
 
-# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
-jvpn_mbps=- jvpn_rtt=- jvpn_gap=- jvpn_tcp=- jvpn_hs=- jvpn_lavg=- jvpn_lmax=-
-# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
-base_mbps=- base_rtt=- base_lavg=- base_lmax=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax, *_llost: read as ${!v} at the end
+jvpn_mbps=- jvpn_rtt=- jvpn_gap=- jvpn_tcp=- jvpn_hs=- jvpn_lavg=- jvpn_lmax=- jvpn_llost=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax, *_llost: read as ${!v} at the end
+base_mbps=- base_rtt=- base_lavg=- base_lmax=- base_llost=-
 jvpn_bin=$JVPN
 [ -n "$BASE" ] && jvpn_peer base "$BASE/src/cli/jvpn"
 wanted jvpn && jvpn_peer jvpn "$jvpn_bin"
 JVPN=$jvpn_bin
 
 # ---- wireguard-go -------------------------------------------------------------
-# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
-wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=- wggo_lavg=- wggo_lmax=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax, *_llost: read as ${!v} at the end
+wggo_mbps=- wggo_rtt=- wggo_gap=- wggo_tcp=- wggo_lavg=- wggo_lmax=- wggo_llost=-
 if wanted wggo; then
 echo "wireguard-go (userspace, TUN; one peer, endpoint $LAB_A_G:$WG_PORT on path a, $WG_TUN_C -> $WG_TUN_G):"
 echo "  WireGuard has one endpoint per peer and no multipath: nothing in it can move to path b."
@@ -590,8 +591,8 @@ echo
 fi
 
 # ---- OpenVPN ------------------------------------------------------------------
-# shellcheck disable=SC2034 # *_lavg, *_lmax: read as ${!v} at the end
-openvpn_mbps=- openvpn_rtt=- openvpn_gap=- openvpn_tcp=- openvpn_hs=- openvpn_lavg=- openvpn_lmax=-
+# shellcheck disable=SC2034 # *_lavg, *_lmax, *_llost: read as ${!v} at the end
+openvpn_mbps=- openvpn_rtt=- openvpn_gap=- openvpn_tcp=- openvpn_hs=- openvpn_lavg=- openvpn_lmax=- openvpn_llost=-
 if wanted openvpn; then
 ovdir=$LAB_DIR/ovpn
 echo "OpenVPN ($(openvpn --version 2>/dev/null | head -1 | cut -d' ' -f2), UDP, TLS with a CA made here, server mode; client with" \
@@ -657,5 +658,7 @@ for p in raw $([ -n "$BASE" ] && echo base) jvpn wggo openvpn; do
 	echo "loaded_rtt_avg_ms_$p=${!v}"
 	v=${p}_lmax
 	echo "loaded_rtt_max_ms_$p=${!v}"
+	v=${p}_llost
+	echo "loaded_rtt_lost_$p=${!v}"
 done
 [ -n "$BASE" ] && echo "base_mbps=$base_mbps" && echo "base_rtt_ms=$base_rtt"
