@@ -63,9 +63,11 @@ enum jv_udp_limits {
 	 * waits behind all of it.  At the 1 MiB once asked for (2 MiB
 	 * after the kernel doubles it) that was 5-20 ms at 1-3 Gbit/s;
 	 * 128 KiB (256 KiB of skb memory) is a few GSO messages or a
-	 * couple of hundred datagrams, under 2 ms at 1 Gbit/s, and still
-	 * rides out a scheduling hiccup of the daemon at full rate.
-	 * Beyond it the kernel drops, which is the inner TCP's signal.
+	 * couple of hundred datagrams: about 2 ms at 1 Gbit/s, 0.6 ms at
+	 * 3.5, still a scheduling delay of the daemon.  Beyond it the
+	 * kernel drops, which is the inner TCP's signal to slow down.
+	 * Smaller (64 KiB) was no faster and lost throughput; larger
+	 * (256 KiB, 512 KiB) kept most of the delay.
 	 */
 	JV_UDP_RCVBUF_BYTES = 128 << 10,
 	/*
@@ -172,11 +174,11 @@ bool jv_udp_gso_probe(int fd);
  * A non-blocking, close-on-exec UDP socket of `family` (AF_INET, or
  * AF_INET6 with IPV6_V6ONLY so it never sees IPv4-mapped traffic), with
  * JV_UDP_RCVBUF_BYTES and JV_UDP_SNDBUF_BYTES buffers asked for (the
- * kernel doubles them, and caps them at net.core.[rw]mem_max; raising
- * those sysctls changes nothing: jvpn asks for little) and UDP GRO on where the kernel has it (5.0+: a
- * run of datagrams from one sender reaches jv_udp_recv as one message,
- * one pass through the socket layer).  Returns fd >= 0 or JV_ERR_* (err
- * says why).
+ * kernel doubles them and caps them at net.core.[rw]mem_max; raising
+ * those changes nothing, jvpn asks for little) and UDP GRO on where the
+ * kernel has it (5.0+: a run of datagrams from one sender reaches
+ * jv_udp_recv as one message, one pass through the socket layer).
+ * Returns fd >= 0 or JV_ERR_* (err says why).
  */
 JV_MUST_CHECK int jv_udp_socket(int family, struct jv_net_err *err);
 
