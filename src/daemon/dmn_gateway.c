@@ -187,6 +187,10 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 				 jv_netaddr_str(&cfg->listen[i], a), err.msg);
 			return rc;
 		}
+		/* Room for a reattach of every peer at once (net/udp.h);
+		 * best effort, like the socket's own size. */
+		(void)jv_udp_set_rcvbuf(d->gws.fd[rc],
+					jv_udp_gw_rcvbuf_bytes(cfg->npeers));
 		/* FwMark on a gateway: only when given (docs/config.md). */
 		if (cfg->fwmark &&
 		    jv_udp_set_mark(d->gws.fd[rc], cfg->fwmark, &err)) {

@@ -2,6 +2,7 @@
 /* Batched, non-blocking UDP receive and send, and the error queue. */
 
 #include <errno.h>
+#include <limits.h>
 #include <time.h>	/* before errqueue.h, which uses struct timespec */
 #include <linux/errqueue.h>
 #include <netinet/in.h>
@@ -87,6 +88,25 @@ int jv_udp_socket(int family, struct jv_net_err *err)
 	/* Best effort too: without it each datagram is its own message. */
 	(void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
 	return fd;
+}
+
+int jv_udp_gw_rcvbuf_bytes(unsigned peers)
+{
+	uint64_t b = JV_UDP_RCVBUF_BYTES +
+		     (uint64_t)peers * JV_UDP_RCVBUF_PER_PEER_BYTES;
+
+	return b > INT_MAX / 2 ? INT_MAX / 2 : (int)b;
+}
+
+int jv_udp_set_rcvbuf(int fd, int bytes)
+{
+	int v = 0;
+	socklen_t sl = sizeof v;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) < 0)
+		return -1;
+	return v;
 }
 
 int jv_udp_set_mark(int fd, uint32_t mark, struct jv_net_err *err)

@@ -77,6 +77,16 @@ enum jv_udp_limits {
 	 * full jv_udp_send drops the rest, as a router would.
 	 */
 	JV_UDP_SNDBUF_BYTES = 256 << 10,
+	/*
+	 * A gateway's listen socket must also hold one small datagram per
+	 * peer: when a path dies under all of them, every client
+	 * reattaches within a heartbeat or two (issue 12), and a burst
+	 * the daemon cannot take at once must wait, not be lost.  A small
+	 * datagram takes about 1 KiB of skb memory, half of it asked for
+	 * (the kernel doubles).  On a gateway with many peers a bulk flow
+	 * fills that room too: there a mass reattach comes first.
+	 */
+	JV_UDP_RCVBUF_PER_PEER_BYTES = 512,
 };
 
 /* One received datagram. */
@@ -181,6 +191,16 @@ bool jv_udp_gso_probe(int fd);
  * Returns fd >= 0 or JV_ERR_* (err says why).
  */
 JV_MUST_CHECK int jv_udp_socket(int family, struct jv_net_err *err);
+
+/* The receive buffer a gateway asks for with `peers` peers:
+ * JV_UDP_RCVBUF_BYTES plus JV_UDP_RCVBUF_PER_PEER_BYTES each, at most
+ * INT_MAX / 2 (what SO_RCVBUF takes). */
+int jv_udp_gw_rcvbuf_bytes(unsigned peers);
+
+/* Ask for a receive buffer of `bytes` (best effort: the kernel doubles
+ * it and caps it at net.core.rmem_max).  Returns what the kernel
+ * granted, or -1. */
+int jv_udp_set_rcvbuf(int fd, int bytes);
 
 /* ---- client paths ---------------------------------------------------- */
 

@@ -7,10 +7,10 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-[ "$(id -u)" -eq 0 ] || tap_skip_all 22 "not root (the lab needs network namespaces)"
+[ "$(id -u)" -eq 0 ] || tap_skip_all 24 "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
-tap_plan 22
+tap_plan 24
 lab_init
 lab_net
 lab_keys
@@ -28,6 +28,14 @@ tap_check "20 pings through the tunnel, none lost" grep -q " 0% packet loss" <<<
 
 route=$(ip -n "$NS_C" route show 198.19.0.0/24)
 tap_check "tunnel prefix routed via jvc0" grep -q "dev jvc0" <<<"$route"
+
+# D-034: the sockets' receive buffers are the tunnel's queue under load:
+# small on the client, and on the gateway one small datagram's room more
+# per peer (ss shows what the kernel granted: twice what was asked).
+rb_c=$(ip netns exec "$NS_C" ss -Huamn "sport = :$LAB_PORT_A" | grep -o 'rb[0-9]*' | head -1)
+rb_g=$(ip netns exec "$NS_G" ss -Huamn "sport = :$LAB_PORT" | grep -o 'rb[0-9]*' | head -1)
+tap_eq "client path socket: a 256 KiB receive buffer (D-034)" rb262144 "$rb_c"
+tap_eq "gateway listen socket: 256 KiB + 1 KiB for its one peer" rb263168 "$rb_g"
 
 # PD-8: a planned migration under a 20 Hz ping; the old binding carries
 # the traffic until the commit, so nothing is lost.

@@ -3,6 +3,7 @@
  * the client used), filtering, truncation, ICMP errors as path-down. */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -892,6 +893,25 @@ static void socket_buffers_are_bounded(void **st)
 	close(fd);
 }
 
+/* A gateway's listen socket grows with its peers: a reattach of every
+ * one of them at once must fit (D-034); one peer keeps the small one. */
+static void gateway_buffer_holds_a_burst_per_peer(void **st)
+{
+	(void)st;
+	int fd = plain_socket();
+	int one = jv_udp_gw_rcvbuf_bytes(1), many = jv_udp_gw_rcvbuf_bytes(10000);
+
+	assert_int_equal(jv_udp_gw_rcvbuf_bytes(0), JV_UDP_RCVBUF_BYTES);
+	assert_true(one < JV_UDP_RCVBUF_BYTES + 1024);
+	/* 10 000 small datagrams of ~1 KiB of skb memory: the kernel
+	 * grants twice what is asked */
+	assert_true(2 * (long)many >= 10000L * 1024);
+	assert_int_equal(jv_udp_gw_rcvbuf_bytes(UINT_MAX), INT_MAX / 2);
+	if (sysctl_long("/proc/sys/net/core/rmem_max") >= many)
+		assert_int_equal(jv_udp_set_rcvbuf(fd, many), 2 * many);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,6 +943,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			coalesced_receive_is_split_again, setup, teardown),
 		cmocka_unit_test(socket_buffers_are_bounded),
+		cmocka_unit_test(gateway_buffer_holds_a_burst_per_peer),
 	};
 
 	return cmocka_run_group_tests_name("net_udp", tests, NULL, NULL);
