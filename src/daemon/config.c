@@ -14,8 +14,10 @@
  */
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,56 @@
 #include "daemon/config.h"
 #include "jvpn/text.h"
 #include "daemon/key.h"
+#include "daemon/route_table.h"
 #include "net/netaddr.h"
 
-enum { CFG_FILE_MAX = 1 << 20 };	/* a config is small; refuse more */
+enum {
+	CFG_FILE_MAX = 1 << 20,		/* a config is small; refuse more */
+	CFG_PEER_FILE_MAX = 64 << 10,	/* one [Peer] of PeersDir */
+	CFG_ARENA_CHUNK = 64 << 10,
+};
+
+/*
+ * The peers' variable parts (AllowedIPs, their lines, host names, file
+ * names) are bump-allocated in chunks that live as long as the config
+ * (D-032): no per-peer allocation to free, no fixed worst case per peer.
+ */
+struct cfg_arena {
+	struct cfg_arena *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static void *arena_alloc(struct jv_config *c, size_t n)
+{
+	struct cfg_arena *a = c->arena;
+	size_t al = _Alignof(max_align_t);
+
+	n = (n + al - 1) / al * al;
+	if (!a || a->cap - a->used < n) {
+		size_t cap = n > CFG_ARENA_CHUNK ? n : CFG_ARENA_CHUNK;
+
+		a = malloc(sizeof *a + cap);
+		if (!a)
+			return NULL;
+		a->next = c->arena;
+		a->used = 0;
+		a->cap = cap;
+		c->arena = a;
+	}
+	a->used += n;
+	return (char *)a->data + a->used - n;
+}
+
+static char *arena_strdup(struct jv_config *c, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(c, n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
 
 enum section {
 	SEC_NONE,
@@ -47,7 +96,7 @@ enum ikey {
 	IK_NAME, IK_NODE_ID, IK_EVENT_LOG, IK_CONTROL_SOCKET, IK_LISTEN_PORT,
 	IK_LISTEN_ADDRESS, IK_MAX_SESSIONS, IK_HS_RATE, IK_HS_BURST,
 	IK_STATE_DIR, IK_FWMARK, IK_TABLE, IK_DNS, IK_POST_UP, IK_PRE_DOWN,
-	IK_METRICS_LISTEN, IK_COUNT
+	IK_METRICS_LISTEN, IK_PEERS_DIR, IK_COUNT
 };
 
 struct key_def {
@@ -77,6 +126,7 @@ static const struct key_def ikeys[IK_COUNT] = {
 	[IK_POST_UP] = { "PostUp", true },
 	[IK_PRE_DOWN] = { "PreDown", true },
 	[IK_METRICS_LISTEN] = { "MetricsListen", false },
+	[IK_PEERS_DIR] = { "PeersDir", false },
 };
 
 enum ckey { CK_STORE, CK_CLUSTER_KEY_FILE, CK_OWNER_LEASE_MS, CK_CA_FILE,
@@ -127,10 +177,21 @@ struct reader {
 	unsigned cset[CK_COUNT];	/* [Cluster] */
 	unsigned peer_endpoint_line;	/* client: line of Endpoint */
 	unsigned peer_allowed_line;
-	/* per [Peer]: the lines of PublicKey and of each AllowedIPs entry,
-	 * for the checks across peers */
-	unsigned peer_key_line[JV_CFG_PEERS_MAX];
-	unsigned allowed_line[JV_CFG_PEERS_MAX][JV_CFG_ALLOWED_MAX];
+	/* the open [Peer]'s AllowedIPs, moved to the arena when it closes */
+	unsigned cur_nallowed;
+	struct jv_cidr cur_allowed[JV_CFG_ALLOWED_MAX];
+	unsigned cur_allowed_line[JV_CFG_ALLOWED_MAX];
+	unsigned cap_peers;		/* cfg->peers' room */
+
+	/* a PeersDir file: only [Peer], exactly one; cur_file names it
+	 * (arena), NULL while reading the config file itself */
+	bool peer_file;
+	const char *cur_file;
+	const char *main_file;		/* the config's name, "" = none */
+	const struct jv_cfg_text *files;	/* jv_config_parse_peers */
+	unsigned nfiles;
+	bool files_given;
+	unsigned sec_count, first_peer_line;
 
 	unsigned nlports, nladdrs;
 	uint16_t lports[JV_CFG_LISTEN_MAX];
@@ -276,8 +337,10 @@ int jv_config_route_lookup(const struct jv_config *cfg, const uint8_t ip[16])
 	int best = -1;
 	unsigned best_bits = 0;
 
-	/* Linear: a gateway has tens of peers, not thousands (a prefix
-	 * trie is the next step if that changes). */
+	if (cfg->routes)
+		return jv_route_table_lookup(cfg->routes, ip);
+	/* Linear: the reference the table is tested against, and what a
+	 * config no daemon runs answers with. */
 	for (unsigned p = 0; p < cfg->npeers; p++)
 		for (unsigned i = 0; i < cfg->peers[p].nallowed; i++) {
 			const struct jv_cidr *c = &cfg->peers[p].allowed[i];
@@ -489,6 +552,26 @@ static int metrics_listen(struct reader *r, const char *key,
 	return 0;
 }
 
+/* PeersDir: absolute, or relative to the config file's directory (so a
+ * tree of /etc/jvpn moves as a whole). */
+static int peers_dir_key(struct reader *r, const char *key, const char *value)
+{
+	struct jv_config *c = r->cfg;
+	const char *slash = strrchr(r->main_file, '/');
+	int n;
+
+	if (value[0] == '/' || !slash)
+		n = snprintf(c->peers_dir, sizeof c->peers_dir, "%s", value);
+	else
+		n = snprintf(c->peers_dir, sizeof c->peers_dir, "%.*s/%s",
+			     (int)(slash - r->main_file), r->main_file, value);
+	if (n < 0 || (size_t)n >= sizeof c->peers_dir)
+		return fail(r, r->lineno, key, value, JV_ERR_PARSE,
+			    "path too long (at most %zu bytes, relative ones joined to the config file's directory)",
+			    sizeof c->peers_dir - 1);
+	return 0;
+}
+
 static int interface_key(struct reader *r, int k, const char *key,
 			 const char *value)
 {
@@ -637,6 +720,8 @@ static int interface_key(struct reader *r, int k, const char *key,
 	}
 	case IK_METRICS_LISTEN:
 		return metrics_listen(r, key, value);
+	case IK_PEERS_DIR:
+		return peers_dir_key(r, key, value);
 	}
 	return 0;
 }
@@ -743,7 +828,6 @@ static int cluster_key(struct reader *r, int k, const char *key,
 
 static int add_allowed(struct reader *r, const char *key, const char *s)
 {
-	struct jv_cfg_peer *p = &r->cfg->peers[r->cfg->npeers - 1];
 	struct jv_cidr c;
 
 	if (jv_netaddr_parse_prefix(&c.addr, &c.prefix, s))
@@ -753,12 +837,12 @@ static int add_allowed(struct reader *r, const char *key, const char *s)
 	if (!cidr_host_bits_clear(&c))
 		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
 			    "host bits set after the prefix (write the network address, e.g. 10.8.0.0/24)");
-	if (p->nallowed >= JV_CFG_ALLOWED_MAX)
+	if (r->cur_nallowed >= JV_CFG_ALLOWED_MAX)
 		return fail(r, r->lineno, key, s, JV_ERR_PARSE,
 			    "too many networks (at most %d per peer)",
 			    JV_CFG_ALLOWED_MAX);
-	r->allowed_line[r->cfg->npeers - 1][p->nallowed] = r->lineno;
-	p->allowed[p->nallowed++] = c;
+	r->cur_allowed_line[r->cur_nallowed] = r->lineno;
+	r->cur_allowed[r->cur_nallowed++] = c;
 	return 0;
 }
 
@@ -820,17 +904,30 @@ static int peer_key(struct reader *r, int k, const char *key,
 		if (jv_key_compromised(p->public_key))
 			return fail(r, r->lineno, key, value, JV_ERR_PARSE,
 				    "known-compromised key: published in the examples of jvpn 0.1.0; the peer needs a new pair (`jvpn genkey`, then `jvpn pubkey`)");
-		r->peer_key_line[r->cfg->npeers - 1] = r->lineno;
+		p->key_line = r->lineno;
 		p->has_key = true;
 		return 0;
 	case PK_ALLOWED_IPS:
 		r->peer_allowed_line = r->lineno;
 		return each_item(r, key, value, add_allowed);
-	case PK_ENDPOINT:
+	case PK_ENDPOINT: {
+		char host[JV_CFG_HOST_MAX];
+		int rc;
+
 		r->peer_endpoint_line = r->lineno;
 		p->has_endpoint = true;
-		return parse_endpoint(r, key, value, &p->endpoint, p->host,
-				      &p->endpoint_line);
+		rc = parse_endpoint(r, key, value, &p->endpoint, host,
+				    &p->endpoint_line);
+		if (rc || !host[0])
+			return rc;
+		p->host = arena_strdup(r->cfg, host);
+		if (!p->host) {
+			p->host = "";
+			return fail(r, r->lineno, key, NULL, JV_ERR_NOMEM,
+				    "out of memory");
+		}
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -952,7 +1049,8 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 	switch (r->sec) {
 	case SEC_NONE:
-		fail(r, r->lineno, name, NULL, JV_ERR_PARSE,
+		fail(r, r->lineno, name, NULL, JV_ERR_PARSE, r->peer_file ?
+		     "key outside the [Peer] section (a PeersDir file holds exactly one [Peer])" :
 		     "key outside any section (sections: [Interface], [Peer], [Transport], [Policy], [Cluster])");
 		return 0;
 	case SEC_INTERFACE:
@@ -1000,17 +1098,26 @@ static int close_section(struct reader *r)
 
 	if (r->sec == SEC_PEER) {
 		struct jv_cfg_peer *p = &c->peers[c->npeers - 1];
+		size_t n = r->cur_nallowed;
 
+		r->sec = SEC_NONE;
 		if (!p->has_key)
 			return fail(r, p->line, "PublicKey", NULL, JV_ERR_PARSE,
 				    "[Peer] without PublicKey");
-		for (unsigned i = 0; i + 1 < c->npeers; i++)
-			if (!sodium_memcmp(c->peers[i].public_key,
-					   p->public_key, 32))
-				return fail(r, r->pset[PK_PUBLIC_KEY], "PublicKey",
-					    NULL, JV_ERR_PARSE,
-					    "same key as the [Peer] at line %u",
-					    c->peers[i].line);
+		/* a duplicate key is found once all peers are read, in one
+		 * sort (check_dup_keys): a scan here would be O(n^2) */
+		if (n) {
+			p->allowed = arena_alloc(c, n * sizeof *p->allowed);
+			p->allowed_line = arena_alloc(c, n * sizeof *p->allowed_line);
+			if (!p->allowed || !p->allowed_line)
+				return fail(r, p->line, NULL, NULL, JV_ERR_NOMEM,
+					    "out of memory");
+			memcpy(p->allowed, r->cur_allowed, n * sizeof *p->allowed);
+			memcpy(p->allowed_line, r->cur_allowed_line,
+			       n * sizeof *p->allowed_line);
+			p->nallowed = (unsigned)n;
+		}
+		r->cur_nallowed = 0;
 	} else if (r->sec == SEC_TRANSPORT) {
 		struct jv_cfg_transport *t = &c->transports[c->ntransports - 1];
 
@@ -1028,6 +1135,10 @@ static int open_section(struct reader *r, const char *name)
 	if (close_section(r))
 		return r->err;
 	r->sec_line = r->lineno;
+	if (r->peer_file && !ieq(name, "Peer"))
+		return fail(r, r->lineno, NULL, name, JV_ERR_PARSE,
+			    "[%s] in a PeersDir file: it holds exactly one [Peer] section",
+			    name);
 	if (ieq(name, "Interface")) {
 		if (r->interface_line)
 			return fail(r, r->lineno, "Interface", NULL, JV_ERR_PARSE,
@@ -1036,13 +1147,32 @@ static int open_section(struct reader *r, const char *name)
 		r->interface_line = r->lineno;
 		r->sec = SEC_INTERFACE;
 	} else if (ieq(name, "Peer")) {
+		if (r->peer_file && r->sec_count++)
+			return fail(r, r->lineno, "Peer", NULL, JV_ERR_PARSE,
+				    "second [Peer] section (the first is at line %u): a PeersDir file holds exactly one",
+				    r->first_peer_line);
 		if (c->npeers >= JV_CFG_PEERS_MAX)
 			return fail(r, r->lineno, "Peer", NULL, JV_ERR_PARSE,
-				    "too many [Peer] sections (at most %d)",
+				    "too many [Peer] sections (at most %d, PeersDir included)",
 				    JV_CFG_PEERS_MAX);
+		if (c->npeers == r->cap_peers) {
+			unsigned cap = 2 * r->cap_peers;
+			struct jv_cfg_peer *np = realloc(c->peers,
+							 cap * sizeof *np);
+
+			if (!np)
+				return fail(r, r->lineno, "Peer", NULL,
+					    JV_ERR_NOMEM, "out of memory");
+			c->peers = np;
+			r->cap_peers = cap;
+		}
 		memset(&c->peers[c->npeers], 0, sizeof c->peers[0]);
+		c->peers[c->npeers].host = "";
+		c->peers[c->npeers].file = r->cur_file;
 		c->peers[c->npeers++].line = r->lineno;
+		r->first_peer_line = r->lineno;
 		memset(r->pset, 0, sizeof r->pset);
+		r->cur_nallowed = 0;
 		r->sec = SEC_PEER;
 	} else if (ieq(name, "Transport")) {
 		if (c->ntransports >= JV_MAX_TRANSPORTS)
@@ -1155,6 +1285,75 @@ static char *read_line(char *str, int num, void *stream)
 
 /* ---- whole-file checks --------------------------------------------------- */
 
+/* Diagnostics from here on may name a PeersDir file: d->file follows. */
+static void set_file(struct reader *r, const char *file)
+{
+	if (!r->err)
+		jv_diag_file(r->d, file ? file : r->main_file);
+}
+
+/* Where peer q is, as seen from an error in peer p's file: "line 7" in
+ * the same file, "FILE:7" in another (peer q's header line, or `line`). */
+static void where(const struct jv_cfg_peer *p, const struct jv_cfg_peer *q,
+		  unsigned line, const char *main_file, char *buf, size_t n)
+{
+	if (p->file == q->file)
+		snprintf(buf, n, "line %u", line);
+	else
+		snprintf(buf, n, "%s:%u", q->file ? q->file : main_file, line);
+}
+
+struct key_ref {
+	const uint8_t *key;
+	unsigned peer;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int d = memcmp(x->key, y->key, 32);
+
+	return d ? d : x->peer < y->peer ? -1 : x->peer > y->peer;
+}
+
+/*
+ * Two [Peer]s with one key, over the file and PeersDir: sorted by key, a
+ * duplicate is a neighbour (O(n log n); 10 000 files would make a scan per
+ * peer a hundred million comparisons).  The one reported is the first in
+ * reading order whose key came before, named at its PublicKey line.
+ */
+static int check_dup_keys(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	struct key_ref *v;
+	unsigned later = UINT32_MAX, earlier = 0;
+	char at[JV_CFG_PATH_MAX + 16];
+
+	if (c->npeers < 2)
+		return 0;
+	v = malloc(c->npeers * sizeof *v);
+	if (!v) {
+		jv_diag_set(r->d, 0, NULL, "out of memory");
+		return r->err = JV_ERR_NOMEM;
+	}
+	for (unsigned i = 0; i < c->npeers; i++)
+		v[i] = (struct key_ref){ c->peers[i].public_key, i };
+	qsort(v, c->npeers, sizeof *v, key_cmp);
+	for (unsigned i = 1; i < c->npeers; i++)
+		if (!memcmp(v[i - 1].key, v[i].key, 32) && v[i].peer < later) {
+			later = v[i].peer;
+			earlier = v[i - 1].peer;
+		}
+	free(v);
+	if (later == UINT32_MAX)
+		return 0;
+	where(&c->peers[later], &c->peers[earlier], c->peers[earlier].line,
+	      r->main_file, at, sizeof at);
+	set_file(r, c->peers[later].file);
+	return fail(r, c->peers[later].key_line, "PublicKey", NULL,
+		    JV_ERR_PARSE, "same key as the [Peer] at %s", at);
+}
+
 struct allowed_ref {
 	const struct jv_cidr *c;
 	unsigned bits;		/* prefix in the 16-byte form (v4: 96 + p) */
@@ -1217,12 +1416,13 @@ static int check_overlaps(struct reader *r)
 			v[n].bits = jv_netaddr_is_v4(&a->addr) ? 96 + a->prefix
 							       : a->prefix;
 			v[n].peer = p;
-			v[n++].line = r->allowed_line[p][i];
+			v[n++].line = c->peers[p].allowed_line[i];
 		}
 	qsort(v, n, sizeof *v, allowed_cmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		const struct allowed_ref *top, *first, *later;
 		char a[JV_NETADDR_STR_MAX], b[JV_NETADDR_STR_MAX];
+		char hdr[JV_CFG_PATH_MAX + 16];
 
 		while (depth && !allowed_contains(stack[depth - 1], &v[i]))
 			depth--;
@@ -1236,19 +1436,23 @@ static int check_overlaps(struct reader *r)
 			stack[depth++] = &v[i];
 			continue;
 		}
-		/* name both, reported at the later line of the two */
-		first = top->line < v[i].line ? top : &v[i];
+		/* name both, reported at the later of the two in reading
+		 * order (the file, then PeersDir's files by name): peers are
+		 * stored in that order, so the later is the higher index */
+		first = top->peer < v[i].peer ? top : &v[i];
 		later = first == top ? &v[i] : top;
 		jv_netaddr_str(&later->c->addr, a);
 		jv_netaddr_str(&first->c->addr, b);
 		snprintf(a + strlen(a), sizeof a - strlen(a), "/%u",
 			 later->c->prefix);
+		where(&c->peers[later->peer], &c->peers[first->peer],
+		      c->peers[first->peer].line, r->main_file, hdr, sizeof hdr);
+		set_file(r, c->peers[later->peer].file);
 		rc = fail(r, later->line, "AllowedIPs", a, JV_ERR_INVAL,
-			  "%s %s/%u of the [Peer] at line %u (AllowedIPs at line %u): a gateway's peers need disjoint AllowedIPs, each address belongs to one client",
+			  "%s %s/%u of the [Peer] at %s (AllowedIPs at line %u): a gateway's peers need disjoint AllowedIPs, each address belongs to one client",
 			  top->bits == v[i].bits ? "the same network as" :
 			  later == top ? "contains" : "lies inside",
-			  b, first->c->prefix, c->peers[first->peer].line,
-			  first->line);
+			  b, first->c->prefix, hdr, first->line);
 	}
 	free(v);
 	return rc;
@@ -1282,7 +1486,8 @@ static int check_keys(struct reader *r)
 	}
 	for (unsigned i = 0; i < c->npeers; i++)
 		if (!sodium_memcmp(pub, c->peers[i].public_key, 32)) {
-			rc = fail(r, r->peer_key_line[i], "PublicKey", NULL,
+			set_file(r, c->peers[i].file);
+			rc = fail(r, c->peers[i].key_line, "PublicKey", NULL,
 				  JV_ERR_INVAL,
 				  c->role == JV_CFG_GATEWAY ?
 				  "the gateway's own public key (of the private key at line %u): a [Peer] holds a client's key" :
@@ -1351,13 +1556,15 @@ static int finish_cluster(struct reader *r)
 	return 0;
 }
 
+static int read_peers_dir(struct reader *r);
+
 static int finish(struct reader *r)
 {
 	struct jv_config *c = r->cfg;
 	char host[64] = "";
 	int rc;
 
-	if (close_section(r))
+	if (close_section(r) || check_dup_keys(r))
 		return r->err;
 	if (!r->interface_line)
 		return fail(r, 0, "Interface", NULL, JV_ERR_PARSE,
@@ -1381,7 +1588,8 @@ static int finish(struct reader *r)
 	if (c->role == JV_CFG_CLIENT) {
 		static const int gw_only[] = { IK_LISTEN_PORT, IK_LISTEN_ADDRESS,
 					       IK_MAX_SESSIONS, IK_HS_RATE,
-					       IK_HS_BURST, IK_STATE_DIR };
+					       IK_HS_BURST, IK_STATE_DIR,
+					       IK_PEERS_DIR };
 
 		for (size_t i = 0; i < sizeof gw_only / sizeof gw_only[0]; i++)
 			if (r->iset[gw_only[i]])
@@ -1420,7 +1628,7 @@ static int finish(struct reader *r)
 						    "[Transport] %s has no Endpoint and [Peer] has none to inherit",
 						    t->name);
 				t->endpoint = c->peers[0].endpoint;
-				memcpy(t->host, c->peers[0].host, sizeof t->host);
+				snprintf(t->host, sizeof t->host, "%s", c->peers[0].host);
 				t->endpoint_line = c->peers[0].endpoint_line;
 				t->has_endpoint = true;
 			}
@@ -1441,10 +1649,16 @@ static int finish(struct reader *r)
 			return fail(r, r->interface_line, "ListenPort", NULL,
 				    JV_ERR_INVAL,
 				    "missing: a gateway needs ListenPort (e.g. ListenPort = 51820)");
+		if ((r->iset[IK_PEERS_DIR] || r->files_given) &&
+		    (read_peers_dir(r) || check_dup_keys(r)))
+			return r->err;
 		if (!c->npeers)
-			return fail(r, 0, "Peer", NULL, JV_ERR_INVAL,
+			return fail(r, r->iset[IK_PEERS_DIR], "Peer", NULL,
+				    JV_ERR_INVAL, r->iset[IK_PEERS_DIR] ?
+				    "a gateway needs at least one [Peer] (one per client key), and PeersDir holds no *.conf file" :
 				    "a gateway needs at least one [Peer] (one per client key)");
 		for (unsigned i = 0; i < c->npeers; i++) {
+			set_file(r, c->peers[i].file);
 			if (!c->peers[i].nallowed)
 				return fail(r, c->peers[i].line, "AllowedIPs", NULL,
 					    JV_ERR_INVAL,
@@ -1454,8 +1668,10 @@ static int finish(struct reader *r)
 					    JV_ERR_INVAL,
 					    "Endpoint is for a client's [Peer]: clients connect to the gateway");
 		}
+		set_file(r, NULL);
 		if (check_overlaps(r))
 			return r->err;
+		set_file(r, NULL);
 		if (!r->nladdrs)
 			jv_addr_from_ipv4(&r->laddrs[r->nladdrs++], 0, 0);
 		if ((size_t)r->nladdrs * r->nlports > JV_CFG_LISTEN_MAX)
@@ -1572,8 +1788,188 @@ static void ifname_from_file(const char *name, char out[IF_NAMESIZE])
 		memcpy(out, tmp, n + 1);	/* n < IF_NAMESIZE: checked */
 }
 
-int jv_config_parse(const char *text, const char *name,
-		    struct jv_config **out, struct jv_diag *d)
+/*
+ * One text through inih and our line reader: the config file, or one
+ * PeersDir file (r->peer_file).  inih reports the first bad line, its own
+ * or ours: whichever comes first in the text is the one to report.
+ */
+static int run_text(struct reader *r, const char *text)
+{
+	int rc;
+
+	r->pos = text;
+	r->lineno = 0;
+	r->stop = false;
+	r->sec = SEC_NONE;
+	if (strlen(text) >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		r->pos += 3;	/* a UTF-8 BOM from some editors */
+	rc = jv_text_check(text, strlen(text), r->d);
+	if (rc)
+		return r->err = rc;
+	rc = ini_parse_stream(read_line, r, on_key, r);
+	if (rc == -2) {
+		jv_diag_set(r->d, 0, NULL, "out of memory reading the file");
+		return r->err = JV_ERR_NOMEM;
+	}
+	if (rc > 0 && (!r->err || (unsigned)rc < r->err_line)) {
+		jv_diag_set(r->d, (unsigned)rc, NULL,
+			    "malformed line (expected 'Key = value', '[Section]' or a comment)");
+		r->err = JV_ERR_PARSE;
+		r->err_line = (unsigned)rc;
+	}
+	return r->err;
+}
+
+/*
+ * Read a whole regular file of at most `max` bytes into *text (NUL-
+ * terminated; free it).  O_NONBLOCK: a FIFO named *.conf in PeersDir is
+ * refused, never waited on.  d says why it failed (line 0).
+ */
+static int read_text(const char *path, size_t max, char **text, size_t *len,
+		     struct stat *st, struct jv_diag *d)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	char *buf;
+	size_t n = 0;
+
+	*text = NULL;
+	*len = 0;
+	if (fd < 0) {
+		jv_diag_set(d, 0, NULL, "cannot open: %s", strerror(errno));
+		return JV_ERR_IO;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		jv_diag_set(d, 0, NULL, "not a regular file");
+		close(fd);
+		return JV_ERR_IO;
+	}
+	if ((size_t)st->st_size > max) {
+		jv_diag_set(d, 0, NULL, "file too large (more than %zu bytes)",
+			    max);
+		close(fd);
+		return JV_ERR_IO;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	if (!buf) {
+		close(fd);
+		jv_diag_set(d, 0, NULL, "out of memory");
+		return JV_ERR_NOMEM;
+	}
+	while (n < (size_t)st->st_size) {
+		ssize_t k = read(fd, buf + n, (size_t)st->st_size - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			jv_diag_set(d, 0, NULL, "cannot read: %s",
+				    strerror(errno));
+			close(fd);
+			sodium_memzero(buf, n);
+			free(buf);
+			return JV_ERR_IO;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	/* A NUL would end the text the reader takes, and the rest of the
+	 * file would silently not apply: refused with its line. */
+	return jv_text_check(buf, n, d);
+}
+
+/* One PeersDir file: exactly one [Peer], the keys of the config file's. */
+static int peer_text(struct reader *r, const char *path, const char *text)
+{
+	const char *name = arena_strdup(r->cfg, path);
+
+	if (!name) {
+		jv_diag_set(r->d, 0, NULL, "out of memory");
+		return r->err = JV_ERR_NOMEM;
+	}
+	jv_diag_file(r->d, name);
+	r->peer_file = true;
+	r->cur_file = name;
+	r->sec_count = 0;
+	if (run_text(r, text) || close_section(r))
+		return r->err;
+	if (!r->sec_count)
+		return fail(r, 0, "Peer", NULL, JV_ERR_PARSE,
+			    "no [Peer] section: a PeersDir file holds exactly one");
+	r->peer_file = false;
+	r->cur_file = NULL;
+	jv_diag_file(r->d, r->main_file);
+	return 0;
+}
+
+static int conf_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 &&
+	       !strcmp(e->d_name + n - 5, ".conf");
+}
+
+/* Byte order, not the locale's (alphasort): the same order everywhere. */
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* PeersDir's *.conf files in name order (or the files given). */
+static int read_peers_dir(struct reader *r)
+{
+	struct jv_config *c = r->cfg;
+	unsigned before = c->npeers, line = r->iset[IK_PEERS_DIR];
+	struct dirent **list = NULL;
+	int n, rc = 0;
+
+	if (r->files_given) {
+		for (unsigned i = 0; i < r->nfiles && !rc; i++)
+			rc = peer_text(r, r->files[i].name, r->files[i].text);
+		c->npeers_dir = c->npeers - before;
+		return rc;
+	}
+	n = scandir(c->peers_dir, &list, conf_name, name_cmp);
+	if (n < 0)
+		return fail(r, line, "PeersDir", c->peers_dir, JV_ERR_IO,
+			    "cannot read the directory: %s", strerror(errno));
+	for (int i = 0; i < n; i++) {
+		char path[JV_CFG_PATH_MAX + 256], *text = NULL;
+		struct stat st;
+		size_t len;
+
+		if (!rc && (size_t)snprintf(path, sizeof path, "%s/%s",
+					    c->peers_dir, list[i]->d_name) >=
+				   sizeof path)
+			rc = fail(r, line, "PeersDir", list[i]->d_name,
+				  JV_ERR_IO, "file name too long");
+		if (!rc) {
+			jv_diag_file(r->d, path);
+			rc = read_text(path, CFG_PEER_FILE_MAX, &text, &len,
+				       &st, r->d);
+			if (rc)
+				r->err = rc;
+			else
+				rc = peer_text(r, path, text);
+		}
+		if (text) {
+			sodium_memzero(text, len);
+			free(text);
+		}
+		free(list[i]);
+	}
+	free(list);
+	c->npeers_dir = c->npeers - before;
+	return rc;
+}
+
+static int parse(const char *text, const char *name,
+		 const struct jv_cfg_text *files, unsigned nfiles, bool given,
+		 struct jv_config **out, struct jv_diag *d)
 {
 	struct jv_diag local;
 	struct reader *r;
@@ -1584,14 +1980,14 @@ int jv_config_parse(const char *text, const char *name,
 		d = &local;
 	jv_diag_clear(d);
 	jv_diag_file(d, name);
-	if (!out || !text) {
+	if (!out || !text || (nfiles && !files)) {
 		jv_diag_set(d, 0, NULL, "no text or output");
 		return JV_ERR_INVAL;
 	}
 	*out = NULL;
 	r = calloc(1, sizeof *r);
 	struct jv_config *c = calloc(1, sizeof *c);
-	struct jv_cfg_peer *peers = calloc(JV_CFG_PEERS_MAX, sizeof *peers);
+	struct jv_cfg_peer *peers = calloc(4, sizeof *peers);
 
 	if (!r || !c || !peers) {
 		free(r);
@@ -1601,36 +1997,19 @@ int jv_config_parse(const char *text, const char *name,
 		return JV_ERR_NOMEM;
 	}
 	c->peers = peers;
+	r->cap_peers = 4;
 	if (name)
 		snprintf(c->file, sizeof c->file, "%s", name);
-	r->pos = text;
+	r->main_file = name ? name : "";
+	r->files = files;
+	r->nfiles = nfiles;
+	r->files_given = given;
 	r->cfg = c;
 	r->d = d;
 	jv_policy_ini_init(&r->pol);
-	if (strlen(text) >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
-		r->pos += 3;	/* a UTF-8 BOM from some editors */
-	rc = jv_text_check(text, strlen(text), d);
+	rc = run_text(r, text);
 	if (rc)
 		goto out;
-
-	rc = ini_parse_stream(read_line, r, on_key, r);
-	if (rc == -2) {
-		jv_diag_set(d, 0, NULL, "out of memory reading the file");
-		rc = JV_ERR_NOMEM;
-		goto out;
-	}
-	/* inih reports the first bad line, its own or ours: whichever comes
-	 * first in the file is the one to report. */
-	if (rc > 0 && (!r->err || (unsigned)rc < r->err_line)) {
-		jv_diag_set(d, (unsigned)rc, NULL,
-			    "malformed line (expected 'Key = value', '[Section]' or a comment)");
-		rc = JV_ERR_PARSE;
-		goto out;
-	}
-	if (r->err) {
-		rc = r->err;
-		goto out;
-	}
 	ifname_from_file(name, fromfile);
 	if (!c->ifname[0] && fromfile[0] && ifname_reserved(fromfile)) {
 		rc = fail(r, r->interface_line, "Name", fromfile, JV_ERR_INVAL,
@@ -1661,6 +2040,19 @@ out:
 	return rc;
 }
 
+int jv_config_parse(const char *text, const char *name,
+		    struct jv_config **out, struct jv_diag *d)
+{
+	return parse(text, name, NULL, 0, false, out, d);
+}
+
+int jv_config_parse_peers(const char *text, const char *name,
+			  const struct jv_cfg_text *files, unsigned nfiles,
+			  struct jv_config **out, struct jv_diag *d)
+{
+	return parse(text, name, files, nfiles, true, out, d);
+}
+
 _Static_assert((int)IK_COUNT <= (int)JV_CFG_IKEYS_MAX, "raise JV_CFG_IKEYS_MAX");
 
 unsigned jv_config_key_line(const struct jv_config *cfg, const char *key)
@@ -1677,7 +2069,7 @@ int jv_config_load(const char *path, struct jv_config **out,
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
 	if (!d)
 		d = &local;
@@ -1689,64 +2081,48 @@ int jv_config_load(const char *path, struct jv_config **out,
 		jv_diag_set(d, 0, NULL, "no file given");
 		return JV_ERR_INVAL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		jv_diag_set(d, 0, NULL, "cannot open: %s", strerror(errno));
-		return JV_ERR_IO;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		jv_diag_set(d, 0, NULL, "not a regular file");
-		close(fd);
-		return JV_ERR_IO;
-	}
-	if (st.st_size > CFG_FILE_MAX) {
-		jv_diag_set(d, 0, NULL, "file too large (more than %d bytes)",
-			    CFG_FILE_MAX);
-		close(fd);
-		return JV_ERR_IO;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		jv_diag_set(d, 0, NULL, "out of memory");
-		return JV_ERR_NOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			jv_diag_set(d, 0, NULL, "cannot read: %s",
-				    strerror(errno));
-			close(fd);
-			sodium_memzero(text, len);
-			free(text);
-			return JV_ERR_IO;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	text[len] = '\0';
-	/* A NUL would end the text the reader takes, and the rest of the
-	 * file would silently not apply: refused with its line. */
-	rc = jv_text_check(text, len, d);
+	rc = read_text(path, CFG_FILE_MAX, &text, &len, &st, d);
 	if (!rc)
 		rc = jv_config_parse(text, path, out, d);
 	/* wg warns when a file holding a private key is world-accessible */
 	if (!rc && (st.st_mode & 007) && (*out)->private_key_line)
 		(*out)->world_readable = true;
-	sodium_memzero(text, len);
-	free(text);
+	if (text) {
+		sodium_memzero(text, len);
+		free(text);
+	}
 	return rc;
+}
+
+const char *jv_config_peer_file(const struct jv_config *cfg,
+				const struct jv_cfg_peer *p)
+{
+	return p->file ? p->file : cfg->file;
+}
+
+size_t jv_config_heap_bytes(const struct jv_config *cfg)
+{
+	size_t n = 0;
+
+	if (!cfg)
+		return 0;
+	for (const struct cfg_arena *a = cfg->arena; a; a = a->next)
+		n += sizeof *a + a->cap;
+	return n + (size_t)cfg->npeers * sizeof *cfg->peers +
+	       jv_route_table_bytes(cfg->routes);
 }
 
 void jv_config_free(struct jv_config *cfg)
 {
 	if (!cfg)
 		return;
+	while (cfg->arena) {
+		struct cfg_arena *a = cfg->arena;
+
+		cfg->arena = a->next;
+		free(a);
+	}
+	jv_route_table_free(cfg->routes);
 	free(cfg->peers);
 	sodium_memzero(cfg, sizeof *cfg);
 	free(cfg);

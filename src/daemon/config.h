@@ -12,10 +12,11 @@
  *                NodeId, EventLog, ControlSocket, FwMark, Table, DNS,
  *                PostUp, PreDown, MetricsListen; gateway: ListenPort,
  *                ListenAddress, MaxSessions, HandshakesPerSecond,
- *                HandshakeBurst
+ *                HandshakeBurst, PeersDir
  *   [Peer]       PublicKey, AllowedIPs, Endpoint (client: the gateway's
  *                default endpoint); a client has exactly one, a gateway
- *                one per client
+ *                one per client, here and/or one per file of PeersDir
+ *                (each DIR/NAME.conf holds exactly one [Peer], D-032)
  *   [Transport]  client only, one per path: Name, Bind, Interface,
  *                Endpoint, Priority
  *   [Policy]     the policy keys (docs/policy.md), through the policy's
@@ -38,7 +39,8 @@
 enum jv_cfg_limits {
 	JV_CFG_ADDR_MAX = 8,		/* [Interface] Address entries */
 	JV_CFG_ALLOWED_MAX = 32,	/* AllowedIPs entries per peer */
-	JV_CFG_PEERS_MAX = 1024,	/* [Peer] sections (gateway) */
+	JV_CFG_PEERS_MAX = 65536,	/* [Peer] sections (gateway), the
+					 * file's and PeersDir's together */
 	JV_CFG_LISTEN_MAX = 16,		/* ListenAddress x ListenPort */
 	JV_CFG_PATH_MAX = 256,		/* file and socket paths */
 	JV_CFG_SOCK_PATH_MAX = 108,	/* sizeof sun_path */
@@ -68,16 +70,28 @@ struct jv_cidr {
 	unsigned prefix;		/* 0..32 (IPv4) or 0..128 */
 };
 
+/*
+ * One [Peer], sized to fit (D-032): what varies in length lives in the
+ * config's arena (freed with it), so 10 000 gateway peers cost about a
+ * hundred bytes each plus their networks.  Copies of the struct (a
+ * reload's slots) share those arrays: they stay valid as long as the
+ * config that read them.
+ */
 struct jv_cfg_peer {
 	uint8_t public_key[32];
-	bool has_key;
-	unsigned nallowed;
-	struct jv_cidr allowed[JV_CFG_ALLOWED_MAX];
-	bool has_endpoint;
+	struct jv_cidr *allowed;	/* nallowed entries (arena) */
+	unsigned *allowed_line;		/* the line of each, in `file` */
+	const char *file;		/* a PeersDir file (arena), or NULL:
+					 * the config file itself */
+	const char *host;		/* Endpoint by name, "" = address;
+					 * never NULL */
 	struct jv_addr endpoint;
-	char host[JV_CFG_HOST_MAX];	/* Endpoint by name, "" = address */
+	unsigned nallowed;
 	unsigned endpoint_line;
 	unsigned line;			/* of its [Peer] header */
+	unsigned key_line;		/* of its PublicKey */
+	bool has_key;
+	bool has_endpoint;
 	bool removed;			/* running gateway: a peer a reload
 					 * removed, its slot kept (reload.h) */
 };
@@ -98,6 +112,9 @@ struct jv_cfg_transport {
 	unsigned line;			/* of its [Transport] header */
 };
 
+struct cfg_arena;
+struct jv_route_table;
+
 struct jv_config {
 	char file[JV_CFG_PATH_MAX];
 	enum jv_cfg_role role;
@@ -117,7 +134,13 @@ struct jv_config {
 	uint32_t handshakes_per_sec;	/* gateway; 0 = engine default */
 	uint32_t handshake_burst;	/* gateway; 0 = engine default */
 	unsigned npeers;
-	struct jv_cfg_peer *peers;	/* JV_CFG_PEERS_MAX, allocated */
+	struct jv_cfg_peer *peers;	/* npeers, allocated to fit */
+	char peers_dir[JV_CFG_PATH_MAX];	/* PeersDir, resolved against
+						 * the file's directory; "" */
+	unsigned npeers_dir;		/* how many peers came from it */
+	struct cfg_arena *arena;	/* the peers' arrays and names */
+	struct jv_route_table *routes;	/* AllowedIPs -> peer index, built
+					 * by the daemon (route_table.h) */
 	unsigned ntransports;
 	struct jv_cfg_transport transports[JV_MAX_TRANSPORTS];
 	struct jv_policy policy;
@@ -185,8 +208,35 @@ unsigned jv_config_key_line(const struct jv_config *cfg, const char *key);
 void jv_config_free(struct jv_config *cfg);
 
 /* The longest prefix of `peers[*]` AllowedIPs holding `ip` (IPv4-mapped or
- * IPv6), as peer index, or -1. */
+ * IPv6), as peer index, or -1.  Through cfg->routes when built (O(log
+ * n)), else a linear pass (the reference the table is tested against). */
 int jv_config_route_lookup(const struct jv_config *cfg, const uint8_t ip[16]);
+
+/* The file a peer was read from: its PeersDir file, or the config's. */
+const char *jv_config_peer_file(const struct jv_config *cfg,
+				const struct jv_cfg_peer *p);
+
+/* A PeersDir file's text, given in memory (tests, fuzzing). */
+struct jv_cfg_text {
+	const char *name;		/* its path, named in diagnostics */
+	const char *text;
+};
+
+/*
+ * jv_config_parse with the PeersDir files given in memory instead of read
+ * from the directory (PeersDir need not be set; when it is, the directory
+ * is not read): each must hold exactly one [Peer].  The fuzz target of a
+ * peer file and the tests of the checks across files use it.
+ */
+JV_MUST_CHECK int jv_config_parse_peers(const char *text, const char *name,
+					const struct jv_cfg_text *files,
+					unsigned nfiles,
+					struct jv_config **cfg,
+					struct jv_diag *d);
+
+/* Bytes the config holds on the heap beyond its own struct: the peers'
+ * array, the arena (D-032's figure). */
+size_t jv_config_heap_bytes(const struct jv_config *cfg);
 
 /* Whether ip lies inside c. */
 bool jv_cidr_contains(const struct jv_cidr *c, const uint8_t ip[16]);
