@@ -22,8 +22,9 @@ static void conn_close(struct jv_ctl *c, struct jv_ctl_conn *k)
 	k->fd = -1;
 	free(k->out);
 	k->out = NULL;
-	k->in_len = k->out_len = k->out_off = 0;
-	k->answered = k->follow = k->close_after = false;
+	k->in_len = k->out_len = k->out_off = k->out_cap = 0;
+	k->answered = k->follow = k->close_after = k->deferred = false;
+	k->gen++;
 }
 
 /* Append to the queue; false when it does not fit. */
@@ -31,14 +32,14 @@ static bool queue(struct jv_ctl_conn *k, const char *s, size_t n)
 {
 	if (k->out_off && k->out_off == k->out_len)
 		k->out_off = k->out_len = 0;
-	if (n > JV_CTL_OUT_MAX - k->out_len) {
+	if (n > k->out_cap - k->out_len) {
 		if (k->out_off) {
 			memmove(k->out, k->out + k->out_off,
 				k->out_len - k->out_off);
 			k->out_len -= k->out_off;
 			k->out_off = 0;
 		}
-		if (n > JV_CTL_OUT_MAX - k->out_len)
+		if (n > k->out_cap - k->out_len)
 			return false;
 	}
 	memcpy(k->out + k->out_len, s, n);
@@ -79,7 +80,19 @@ static bool drain(struct jv_ctl *c, struct jv_ctl_conn *k)
 static void answer(struct jv_ctl_conn *k, json_t *reply)
 {
 	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	size_t need = text ? strlen(text) + 1 : 0;
 
+	/* a large answer (status of thousands of peers) grows the queue
+	 * once; the connection closes after it */
+	if (text && need > k->out_cap - k->out_len &&
+	    k->out_len + need <= JV_CTL_REPLY_MAX) {
+		char *o = realloc(k->out, k->out_len + need);
+
+		if (o) {
+			k->out = o;
+			k->out_cap = k->out_len + need;
+		}
+	}
 	if (!text ||
 	    !queue(k, text, strlen(text)) || !queue(k, "\n", 1)) {
 		static const char oom[] = "{\"ok\":false,\"error\":\"reply too large or out of memory\"}\n";
@@ -110,10 +123,43 @@ static void handle_line(struct jv_ctl *c, struct jv_ctl_conn *k, char *line)
 		if (!*arg)
 			arg = NULL;
 	}
+	c->current = k;
 	reply = c->fn(c->ud, verb, arg, &follow);
+	c->current = NULL;
+	if (k->deferred && !reply) {
+		k->answered = true;	/* input from now on is ignored */
+		return;
+	}
+	k->deferred = false;
 	/* an error answer is never followed by a stream */
 	k->follow = follow && json_is_true(json_object_get(reply, "ok"));
 	answer(k, reply);
+}
+
+uint64_t jv_ctl_defer(struct jv_ctl *c)
+{
+	struct jv_ctl_conn *k = c->current;
+
+	if (!k)
+		return UINT64_MAX;
+	k->deferred = true;
+	return (uint64_t)k->gen << 8 | (uint64_t)(k - c->conn);
+}
+
+void jv_ctl_reply(struct jv_ctl *c, uint64_t token, json_t *reply)
+{
+	unsigned i = (unsigned)(token & 0xff);
+	struct jv_ctl_conn *k = i < JV_CTL_CONNS ? &c->conn[i] : NULL;
+
+	if (!k || k->fd < 0 || !k->deferred || k->gen != (unsigned)(token >> 8)) {
+		json_decref(reply);
+		return;
+	}
+	k->deferred = false;
+	k->follow = false;
+	answer(k, reply);
+	if (!drain(c, k))
+		conn_close(c, k);
 }
 
 static void on_conn(struct jv_loop *l, int fd, unsigned events, void *ud)
@@ -182,6 +228,7 @@ static void on_accept(struct jv_loop *l, int fd, unsigned events, void *ud)
 		return;
 	}
 	k->out = malloc(JV_CTL_OUT_MAX);
+	k->out_cap = JV_CTL_OUT_MAX;
 	if (!k->out || jv_loop_add(l, cfd, JV_LOOP_READ, on_conn, c)) {
 		free(k->out);
 		k->out = NULL;

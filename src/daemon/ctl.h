@@ -32,6 +32,9 @@ enum {
 	JV_CTL_CONNS = 8,		/* concurrent control connections */
 	JV_CTL_IN_MAX = 512,		/* request line */
 	JV_CTL_OUT_MAX = 256 * 1024,	/* queued reply / follow bytes */
+	/* one answer may grow the queue to this (a gateway's status with
+	 * 10 000 peers is a few MiB, D-032) */
+	JV_CTL_REPLY_MAX = 64 * 1024 * 1024,
 };
 
 /* Handle one request; return the answer (new reference) and set *follow
@@ -46,8 +49,11 @@ struct jv_ctl_conn {
 	bool answered;
 	bool follow;
 	bool close_after;		/* close once out is drained */
-	size_t out_len, out_off;
-	char *out;			/* JV_CTL_OUT_MAX bytes */
+	size_t out_len, out_off, out_cap;
+	char *out;			/* out_cap bytes, JV_CTL_OUT_MAX first */
+	bool deferred;			/* its answer comes by jv_ctl_reply */
+	unsigned gen;			/* bumped per connection: a late
+					 * answer never reaches the next one */
 };
 
 struct jv_ctl {
@@ -59,7 +65,19 @@ struct jv_ctl {
 	uint64_t dropped_followers;	/* too slow to keep up */
 	uint64_t loop_errors;
 	struct jv_ctl_conn conn[JV_CTL_CONNS];
+	struct jv_ctl_conn *current;	/* the request being handled */
 };
+
+/*
+ * Inside the request handler: the answer to this request comes later,
+ * through jv_ctl_reply(token); the handler then returns NULL.  For work
+ * done off the loop (a reload reads its files on a worker thread).
+ */
+uint64_t jv_ctl_defer(struct jv_ctl *c);
+
+/* Answer a deferred request (reply is taken).  A connection closed since
+ * simply gets nothing. */
+void jv_ctl_reply(struct jv_ctl *c, uint64_t token, json_t *reply);
 
 /* A control socket that is not open: every descriptor -1, so that
  * jv_ctl_close is safe before (or without) jv_ctl_open. */

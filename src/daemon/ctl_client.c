@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/ctl.h"
 #include "daemon/ctl_client.h"
 
 const char *jv_ctl_run_dir(void)
@@ -212,10 +213,54 @@ ssize_t jv_ctl_client_line(struct jv_ctl_client *c, char *line, size_t cap)
 	}
 }
 
+/*
+ * The answer line, however long (a gateway's status with 10 000 peers is
+ * megabytes; the daemon bounds it, JV_CTL_REPLY_MAX): what follows it
+ * (a stream) stays in c->buf for jv_ctl_client_line.  *out is malloc'd.
+ */
+static ssize_t answer_line(struct jv_ctl_client *c, char **out)
+{
+	char *line = NULL;
+	size_t len = 0;
+
+	*out = NULL;
+	for (;;) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		size_t take = nl ? (size_t)(nl - c->buf) : c->len;
+		char *grown;
+		ssize_t n;
+
+		if (len + take > JV_CTL_REPLY_MAX ||
+		    !(grown = realloc(line, len + take + 1))) {
+			free(line);
+			return JV_ERR_NOSPACE;
+		}
+		line = grown;
+		memcpy(line + len, c->buf, take);
+		len += take;
+		line[len] = '\0';
+		if (nl) {
+			memmove(c->buf, nl + 1, c->len - take - 1);
+			c->len -= take + 1;
+			*out = line;
+			return 1;
+		}
+		c->len = 0;
+		do
+			n = read(c->fd, c->buf, sizeof c->buf);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			free(line);
+			return n < 0 ? JV_ERR_IO : 0;
+		}
+		c->len = (size_t)n;
+	}
+}
+
 int jv_ctl_client_call(struct jv_ctl_client *c, const char *request,
 		       json_t **reply, char *why, size_t why_len)
 {
-	char line[JV_CTL_CLIENT_BUF];
+	char *line = NULL;
 	size_t len = strlen(request), done = 0;
 	json_error_t jerr;
 	ssize_t n;
@@ -235,7 +280,7 @@ int jv_ctl_client_call(struct jv_ctl_client *c, const char *request,
 		}
 		done += (size_t)n;
 	}
-	n = jv_ctl_client_line(c, line, sizeof line);
+	n = answer_line(c, &line);
 	if (n <= 0) {
 		snprintf(why, why_len, "control socket: %s",
 			 n == 0 ? "the daemon closed the connection without an answer"
@@ -243,6 +288,7 @@ int jv_ctl_client_call(struct jv_ctl_client *c, const char *request,
 		return JV_ERR_IO;
 	}
 	*reply = json_loads(line, 0, &jerr);
+	free(line);
 	if (!json_is_object(*reply)) {
 		json_decref(*reply);
 		*reply = NULL;

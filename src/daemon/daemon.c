@@ -316,8 +316,8 @@ static void on_signal(struct jv_loop *l, int signo, void *ud)
 	if (signo == SIGHUP) {
 		/* the answer is in the log (reload.c logs it either way) */
 		dmn_log(d, "SIGHUP: reload");
-		json_decref(dmn_reload(d));
-		dmn_flush(d);
+		if (dmn_reload_start(d, UINT64_MAX) == JV_ERR_STATE)
+			dmn_log_at(d, LOG_WARNING, "SIGHUP: a reload is still reading its files: this one is ignored");
 		return;
 	}
 	dmn_log_at(d, LOG_NOTICE, "%s: terminating", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -369,9 +369,14 @@ static json_t *on_request(void *ud, const char *verb, const char *arg,
 		return r;
 	}
 	if (!strcmp(verb, "reload")) {
-		r = dmn_reload(d);
-		dmn_flush(d);
-		return r;
+		/* answered when the worker has read the files (reload.h) */
+		int rc = dmn_reload_start(d, jv_ctl_defer(&d->ctl));
+
+		if (rc == JV_ERR_STATE)
+			return dmn_error("a reload is still reading its files: try again when it has answered");
+		if (rc)
+			return dmn_error("reload not started: %s", jv_strerror(rc));
+		return NULL;
 	}
 	if (!strcmp(verb, "events")) {
 		if (d->ev.fd < 0)
@@ -504,6 +509,7 @@ static void teardown(struct jv_daemon *d)
 		jv_loop_close(&d->loop);
 	free(d->out);
 	free(d->rx);
+	dmn_reload_free(d);
 	dmn_status_free(d);
 }
 

@@ -118,6 +118,9 @@ struct jv_daemon {
 
 	/* status.c: each live session's last switch and why */
 	struct dmn_notes *notes;
+
+	/* reload.c: the worker that reads the files (NULL: none yet) */
+	struct dmn_reloader *reloader;
 };
 
 /* stderr, one line, prefixed "jvpn[<ifname>] HH:MM:SS.mmm " and, under

@@ -17,6 +17,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
+#include "daemon/route_table.h"
 #include "jvpn/record.h"
 #include "net/clock.h"
 #include "net/netaddr.h"
@@ -148,7 +149,7 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 		.handshakes_per_sec = cfg->handshakes_per_sec,
 		.handshake_burst = cfg->handshake_burst,
 	};
-	char a[JV_NETADDR_STR_MAX];
+	char a[JV_NETADDR_STR_MAX], dir[JV_CFG_PATH_MAX + 32] = "";
 	int rc;
 
 	rc = dmn_store_open(d, why, n);
@@ -167,11 +168,17 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 	for (unsigned i = 0; i < cfg->npeers; i++) {
 		rc = jv_gateway_add_peer(d->gw, cfg->peers[i].public_key);
 		if (rc != (int)i) {
-			snprintf(why, n, "[Peer] at line %u: %s",
+			snprintf(why, n, "[Peer] at %s:%u: %s",
+				 jv_config_peer_file(cfg, &cfg->peers[i]),
 				 cfg->peers[i].line,
 				 rc < 0 ? jv_strerror(rc) : "peer index mismatch");
 			return rc < 0 ? rc : JV_ERR_INVAL;
 		}
+	}
+	/* every packet from the TUN asks it (route_table.h) */
+	if (jv_route_table_for(d->cfg, &d->cfg->routes)) {
+		snprintf(why, n, "out of memory for the routing table");
+		return JV_ERR_NOMEM;
 	}
 	/* Owner only once the store says so (etcd: the lease granted;
 	 * sqlite: at the first tick, for the life of the process). */
@@ -207,8 +214,12 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 		}
 		dmn_log(d, "listening on %s", jv_netaddr_str(&cfg->listen[i], a));
 	}
-	dmn_log(d, "gateway %s up (mtu %u, %u peer%s, policy %s %s), event log %s, control %s",
+	if (cfg->peers_dir[0])
+		snprintf(dir, sizeof dir, " (%u from %s)", cfg->npeers_dir,
+			 cfg->peers_dir);
+	dmn_log(d, "gateway %s up (mtu %u, %u peer%s%s, policy %s %s), event log %s, control %s",
 		d->tun.name, cfg->mtu, cfg->npeers, cfg->npeers == 1 ? "" : "s",
+		dir,
 		jv_policy_profile_name(cfg->policy.profile),
 		cfg->policy.version,
 		cfg->event_log[0] ? cfg->event_log : "off",

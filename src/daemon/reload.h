@@ -32,14 +32,25 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 struct jv_daemon;
 
-/* Returns {"ok":true,"summary":"reloaded jv0: ...",...} or
- * {"ok":false,"error":"..."}; the daemon log has the same line. */
-json_t *dmn_reload(struct jv_daemon *d);
+/*
+ * Start a reload: the files are read on a worker thread, the loop carries
+ * on, and applies the result when the worker wakes it (D-032).  The
+ * answer, {"ok":true,"summary":"reloaded jv0: ...",...} or
+ * {"ok":false,"error":"..."}, goes to the deferred control request
+ * `token` (jv_ctl_defer; UINT64_MAX: none, SIGHUP); the daemon log has
+ * the same line.  Returns 0, JV_ERR_STATE (a reload is still reading),
+ * JV_ERR_IO or JV_ERR_NOMEM (nothing started).
+ */
+int dmn_reload_start(struct jv_daemon *d, uint64_t token);
+
+/* Teardown: wait for a running worker, free what it read. */
+void dmn_reload_free(struct jv_daemon *d);
 
 struct jv_config;
 /* What differs between `old` and `nc` that only a restart applies, as
