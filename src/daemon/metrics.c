@@ -25,6 +25,7 @@
 
 #include "daemon/daemon_impl.h"
 #include "daemon/key.h"
+#include "daemon/keymap.h"
 #include "daemon/metrics.h"
 #include "jvpn/eventlog.h"
 #include "net/clock.h"
@@ -37,21 +38,23 @@ struct mx_acc {
 	uint64_t switches[MX_CLASS_COUNT];
 };
 
-/* A session id seen in a peer's status: which peer it belongs to. */
-struct mx_sid {
-	char sid[JV_SESSION_ID_HEX];
-	unsigned peer;
-};
+enum { MX_RESCAN_MS = 1000 };	/* peer_of's fallback scan, at most */
 
+/*
+ * Every lookup per event and per scraped peer is a hash, not a scan
+ * (D-032): a failover of 10 000 sessions is 10 000 events, a scrape
+ * 10 000 peers.
+ */
 struct dmn_metrics {
 	struct MHD_Daemon *mhd;
 	int lfd, epfd;
 	bool watched;
 	struct mx_acc *acc;
 	unsigned nacc, capacc;
-	struct mx_sid *sids;		/* cache for peer_of */
-	unsigned nsids, capsids;
-	const struct jv_config *sids_cfg;	/* the config it indexes */
+	struct dmn_keymap acc_at;		/* peer key -> acc index */
+	struct dmn_keymap sid_acc;		/* session id -> acc index */
+	jv_time scanned_ms;			/* peer_of's last scan */
+	bool scanned;
 	jv_time logged_ms;			/* mhd_log's last line */
 	uint64_t log_suppressed;		/* ... and those held back since */
 	uint64_t reattach[MX_STATUS_COUNT][JV_REASON_COUNT + 1];
@@ -61,9 +64,10 @@ struct dmn_metrics {
 
 static struct mx_acc *acc_for(struct dmn_metrics *m, const uint8_t key[32])
 {
-	for (unsigned i = 0; i < m->nacc; i++)
-		if (!memcmp(m->acc[i].key, key, 32))
-			return &m->acc[i];
+	uint32_t i;
+
+	if (dmn_keymap_get(&m->acc_at, key, &i))
+		return &m->acc[i];
 	if (m->nacc == m->capacc) {
 		unsigned cap = m->capacc ? 2 * m->capacc : 8;
 		struct mx_acc *a = realloc(m->acc, cap * sizeof *a);
@@ -73,62 +77,55 @@ static struct mx_acc *acc_for(struct dmn_metrics *m, const uint8_t key[32])
 		m->acc = a;
 		m->capacc = cap;
 	}
+	if (dmn_keymap_put(&m->acc_at, key, m->nacc))
+		return NULL;
 	memset(&m->acc[m->nacc], 0, sizeof m->acc[0]);
 	memcpy(m->acc[m->nacc].key, key, 32);
 	return &m->acc[m->nacc++];
 }
 
-static int cached_peer(const struct dmn_metrics *m, const char *sid)
+/* Session sid belongs to peer key `key`. */
+static void learn(struct dmn_metrics *m, const char *sid, const uint8_t key[32])
 {
-	for (unsigned i = 0; i < m->nsids; i++)
-		if (!strcmp(m->sids[i].sid, sid))
-			return (int)m->sids[i].peer;
-	return -1;
+	struct mx_acc *a = acc_for(m, key);
+	uint8_t k[32];
+
+	dmn_keymap_sid(sid, k);
+	if (a && dmn_keymap_put(&m->sid_acc, k, (uint32_t)(a - m->acc)))
+		return;	/* out of memory: that session's switches go uncounted */
 }
 
 /*
- * The peer whose live or pending session is `sid` (-1: none).  A miss
- * reads every peer's status once and remembers all their session ids
- * (a session never changes peer), so a failover of every client at once
- * costs one pass over the peers, not one per switch.  The cache is
- * started again when it outgrows the peers, so sessions that ended do
- * not pile up.  A reload keeps every peer's index (a removed one stays
- * as a hole, reload.h); the cache also restarts should d->cfg ever be
- * another object.
+ * The accumulator of the peer whose session is `sid` (NULL: none).  A
+ * gateway's session is learnt when it is created (the event names its
+ * peer's key); one the events did not introduce (resumed from the store)
+ * is found by a pass over the peers' status, which learns them all, at
+ * most once a second.  A session forgets itself when it ends.
  */
-static int peer_of(struct jv_daemon *d, const char *sid)
+static struct mx_acc *acc_of(struct jv_daemon *d, const char *sid)
 {
 	struct dmn_metrics *m = d->metrics;
 	struct jv_session_status st;
-	unsigned npeers = d->cfg->npeers;
-	int p;
+	jv_time now;
+	uint8_t k[32];
+	uint32_t i;
 
 	if (d->client)
-		return npeers ? 0 : -1;
-	if (m->sids_cfg != d->cfg) {	/* a reload: indexes may have moved */
-		m->sids_cfg = d->cfg;
-		m->nsids = 0;
-	}
-	if ((p = cached_peer(m, sid)) >= 0 && (unsigned)p < npeers)
-		return p;
-	if (m->capsids < 2 * npeers) {
-		struct mx_sid *s = realloc(m->sids, 2 * npeers * sizeof *s);
-
-		if (!s)
-			return -1;
-		m->sids = s;
-		m->capsids = 2 * npeers;
-	}
-	if (m->nsids + npeers > m->capsids)
-		m->nsids = 0;
-	for (unsigned i = 0; i < npeers; i++)
-		if (jv_gateway_status(d->gw, i, &st) == 0 && st.session_id[0]) {
-			memcpy(m->sids[m->nsids].sid, st.session_id,
-			       sizeof m->sids[0].sid);
-			m->sids[m->nsids++].peer = i;
-		}
-	p = cached_peer(m, sid);
-	return p >= 0 && (unsigned)p < npeers ? p : -1;
+		return d->cfg->npeers ? acc_for(m, d->cfg->peers[0].public_key)
+				      : NULL;
+	dmn_keymap_sid(sid, k);
+	if (dmn_keymap_get(&m->sid_acc, k, &i))
+		return &m->acc[i];
+	now = jv_clock_now();
+	if (m->scanned && now < m->scanned_ms + MX_RESCAN_MS)
+		return NULL;
+	m->scanned = true;
+	m->scanned_ms = now;
+	for (unsigned p = 0; p < d->cfg->npeers; p++)
+		if (!d->cfg->peers[p].removed &&
+		    jv_gateway_status(d->gw, p, &st) == 0 && st.session_id[0])
+			learn(m, st.session_id, d->cfg->peers[p].public_key);
+	return dmn_keymap_get(&m->sid_acc, k, &i) ? &m->acc[i] : NULL;
 }
 
 void dmn_metrics_event(struct jv_daemon *d, const struct jv_event_origin *o,
@@ -137,7 +134,6 @@ void dmn_metrics_event(struct jv_daemon *d, const struct jv_event_origin *o,
 	struct dmn_metrics *m = d->metrics;
 	struct mx_acc *a;
 	unsigned c, s;
-	int p;
 
 	if (!m)
 		return;
@@ -153,10 +149,24 @@ void dmn_metrics_event(struct jv_daemon *d, const struct jv_event_origin *o,
 		m->reattach[s][c]++;
 		return;
 	}
-	if (ev->type != JV_EV_TRANSPORT_SWITCH || !o->session_id)
+	if (!o->session_id || !o->session_id[0])
 		return;
-	p = peer_of(d, o->session_id);
-	if (p < 0 || !(a = acc_for(m, d->cfg->peers[p].public_key)))
+	if (ev->type == JV_EV_SESSION_CREATED && d->gw &&
+	    JV_EV_HAS(ev, peer_public_key) && ev->peer_public_key) {
+		uint8_t key[32];
+
+		if (!jv_key_from_base64(ev->peer_public_key, key))
+			learn(m, o->session_id, key);
+		return;
+	}
+	if (ev->type == JV_EV_SESSION_TERMINATED) {
+		uint8_t k[32];
+
+		dmn_keymap_sid(o->session_id, k);
+		dmn_keymap_del(&m->sid_acc, k);
+		return;
+	}
+	if (ev->type != JV_EV_TRANSPORT_SWITCH || !(a = acc_of(d, o->session_id)))
 		return;
 	c = !JV_EV_HAS(ev, trigger_class) || !ev->trigger_class ? MX_CLASS_OTHER :
 	    !strcmp(ev->trigger_class, "forced")	     ? MX_FORCED :
@@ -381,6 +391,8 @@ int dmn_metrics_open(struct jv_daemon *d, char *why, size_t n)
 		return JV_ERR_NOMEM;
 	}
 	m->lfd = m->epfd = -1;
+	dmn_keymap_init(&m->acc_at);
+	dmn_keymap_init(&m->sid_acc);
 	d->metrics = m;
 	m->lfd = listen_socket(&d->cfg->metrics_listen, why, n);
 	if (m->lfd < 0)
@@ -434,7 +446,8 @@ void dmn_metrics_close(struct jv_daemon *d)
 	if (m->lfd >= 0)
 		close(m->lfd);	/* MHD never took it */
 	free(m->acc);
-	free(m->sids);
+	dmn_keymap_free(&m->acc_at);
+	dmn_keymap_free(&m->sid_acc);
 	free(m);
 	d->metrics = NULL;
 }

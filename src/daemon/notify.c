@@ -18,10 +18,19 @@
 #include "daemon/daemon_impl.h"
 #include "daemon/notify.h"
 
+#include "net/clock.h"
+
+/* A gateway's STATUS line counts every peer's session: with 10 000 of
+ * them it is rebuilt at most once a second, not after every batch of
+ * events (D-032); a change held back is sent when the second is over. */
+enum { NT_STATUS_EVERY_MS = 1000 };
+
 static struct {
 	jv_time wd_half_ms;		/* 0: no watchdog */
 	jv_time wd_next;
 	bool changed;
+	bool held;			/* changed, waiting for status_next */
+	jv_time status_next;		/* gateway: next rebuild allowed */
 	char status[160];		/* last STATUS sent */
 } nt;
 
@@ -31,6 +40,8 @@ void dmn_notify_init(jv_time now)
 
 	nt.wd_half_ms = 0;
 	nt.changed = true;
+	nt.held = false;
+	nt.status_next = 0;
 	nt.status[0] = '\0';
 	/* > 0: enabled for this process (WATCHDOG_PID, if set, is ours) */
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000) {
@@ -105,10 +116,20 @@ void dmn_notify_session_changed(void)
 void dmn_notify_refresh(const struct jv_daemon *d)
 {
 	char s[sizeof nt.status];
+	jv_time now;
 
 	if (!nt.changed)
 		return;
+	if (d->gw) {
+		now = jv_clock_now();
+		if (now < nt.status_next) {
+			nt.held = true;
+			return;
+		}
+		nt.status_next = now + NT_STATUS_EVERY_MS;
+	}
 	nt.changed = false;
+	nt.held = false;
 	status_line(d, s, sizeof s);
 	if (!strcmp(s, nt.status))
 		return;
@@ -118,7 +139,9 @@ void dmn_notify_refresh(const struct jv_daemon *d)
 
 jv_time dmn_notify_watchdog_deadline(void)
 {
-	return nt.wd_half_ms ? nt.wd_next : JV_TIME_NEVER;
+	jv_time t = nt.wd_half_ms ? nt.wd_next : JV_TIME_NEVER;
+
+	return nt.held && nt.status_next < t ? nt.status_next : t;
 }
 
 void dmn_notify_watchdog_tick(jv_time now)

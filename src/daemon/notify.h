@@ -33,7 +33,7 @@ void dmn_notify_stopping(void);
 
 /* A session changed state (from the event sink): the STATUS line is
  * rebuilt at the next dmn_notify_refresh, once per batch, never per
- * packet. */
+ * packet; a gateway's at most once a second (it counts every peer). */
 void dmn_notify_session_changed(void);
 /* Send STATUS=... if a session changed since the last one and the text
  * differs ("gateway jv0: 3 sessions, 2 attached, 5 peers", "client jv0:
@@ -42,7 +42,9 @@ void dmn_notify_refresh(const struct jv_daemon *d);
 
 /* The watchdog rides on the loop's one deadline: the next ping is due at
  * half the interval after the previous one, so a loop that stops turning
- * stops pinging and systemd kills it.  JV_TIME_NEVER: no watchdog. */
+ * stops pinging and systemd kills it.  A STATUS held back (a gateway's,
+ * at most once a second) wakes the loop the same way.  JV_TIME_NEVER:
+ * neither. */
 jv_time dmn_notify_watchdog_deadline(void);
 /* From the loop's deadline callback: WATCHDOG=1 if due. */
 void dmn_notify_watchdog_tick(jv_time now);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "daemon/daemon_impl.h"
+#include "daemon/keymap.h"
 
 struct dmn_note {
 	char sid[JV_SESSION_ID_HEX];
@@ -24,9 +25,12 @@ struct dmn_note {
 	struct dmn_switch_note sw;
 };
 
+/* Every event of every session comes here: found by a hash of its id,
+ * not a scan of 10 000 notes (D-032). */
 struct dmn_notes {
 	size_t n, cap;
 	struct dmn_note *v;
+	struct dmn_keymap at;		/* session id -> index in v */
 };
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -36,10 +40,14 @@ static void copy(char *dst, size_t cap, const char *src)
 
 static struct dmn_note *find(struct dmn_notes *ns, const char *sid)
 {
-	for (size_t i = 0; ns && i < ns->n; i++)
-		if (!strcmp(ns->v[i].sid, sid))
-			return &ns->v[i];
-	return NULL;
+	uint8_t key[32];
+	uint32_t i;
+
+	if (!ns)
+		return NULL;
+	dmn_keymap_sid(sid, key);
+	return dmn_keymap_get(&ns->at, key, &i) && i < ns->n ? &ns->v[i]
+							      : NULL;
 }
 
 /* The session's note, made when missing; NULL when out of memory (the
@@ -48,6 +56,7 @@ static struct dmn_note *note_of(struct jv_daemon *d, const char *sid)
 {
 	struct dmn_notes *ns = d->notes;
 	struct dmn_note *n = find(ns, sid);
+	uint8_t key[32];
 
 	if (n)
 		return n;
@@ -55,6 +64,7 @@ static struct dmn_note *note_of(struct jv_daemon *d, const char *sid)
 		ns = d->notes = calloc(1, sizeof *ns);
 		if (!ns)
 			return NULL;
+		dmn_keymap_init(&ns->at);
 	}
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? 2 * ns->cap : 4;
@@ -65,11 +75,15 @@ static struct dmn_note *note_of(struct jv_daemon *d, const char *sid)
 		ns->v = v;
 		ns->cap = cap;
 	}
-	n = &ns->v[ns->n++];
+	n = &ns->v[ns->n];
 	memset(n, 0, sizeof *n);
 	/* not copy(): GCC's sanitizer build sees a null destination in the
 	 * inlined snprintf here (-Wformat-truncation) */
 	memcpy(n->sid, sid, strnlen(sid, sizeof n->sid - 1));
+	dmn_keymap_sid(n->sid, key);
+	if (dmn_keymap_put(&ns->at, key, (uint32_t)ns->n))
+		return NULL;
+	ns->n++;
 	return n;
 }
 
@@ -77,9 +91,19 @@ static void forget(struct jv_daemon *d, const char *sid)
 {
 	struct dmn_notes *ns = d->notes;
 	struct dmn_note *n = find(ns, sid);
+	uint8_t key[32];
 
-	if (n)
-		*n = ns->v[--ns->n];
+	if (!n)
+		return;
+	dmn_keymap_sid(n->sid, key);
+	dmn_keymap_del(&ns->at, key);
+	if (n != &ns->v[ns->n - 1]) {
+		/* the last note fills the hole: its index changes */
+		*n = ns->v[ns->n - 1];
+		dmn_keymap_sid(n->sid, key);
+		(void)dmn_keymap_set(&ns->at, key, (uint32_t)(n - ns->v));
+	}
+	ns->n--;
 }
 
 void dmn_status_note_event(struct jv_daemon *d,
@@ -144,8 +168,10 @@ bool dmn_status_last_switch(const struct jv_daemon *d, const char *sid,
 
 void dmn_status_free(struct jv_daemon *d)
 {
-	if (d->notes)
+	if (d->notes) {
 		free(d->notes->v);
+		dmn_keymap_free(&d->notes->at);
+	}
 	free(d->notes);
 	d->notes = NULL;
 }
