@@ -231,6 +231,8 @@ static json_t *gateway_json(struct jv_daemon *d, jv_time now)
 		jv_key_to_base64(cp->public_key, key);
 		j = json_pack("{s:s,s:o}", "public_key", key, "allowed_ips",
 			      allowed_json(cp));
+		if (j && cp->file)	/* PeersDir: which file says so */
+			json_object_set_new(j, "file", json_string(cp->file));
 		if (jv_gateway_status(d->gw, p, &st) == 0) {
 			s = dmn_session_json(&st);
 			session_extras(d, &st, s, now);

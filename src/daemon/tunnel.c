@@ -11,15 +11,22 @@
 #include "net/netaddr.h"
 #include "net/tun.h"
 
-/* Is dst/prefix exactly the connected route one of our addresses gives? */
+/*
+ * Does the connected route one of our addresses gives (its prefix, on
+ * this device, in main) already hold dst/prefix?  Then a route of its own
+ * adds nothing, as wg-quick skips an AllowedIPs that a route of the
+ * device already matches; and a gateway whose Address covers its
+ * clients' (10.8.0.1/16 for 10 000 /32s, D-032) needs no route per peer.
+ */
 static bool connected(const struct jv_config *cfg, const struct jv_cidr *r)
 {
 	for (unsigned i = 0; i < cfg->naddr; i++) {
 		const struct jv_cidr *a = &cfg->addr[i];
 
-		if (a->prefix == r->prefix &&
-		    jv_netaddr_is_v4(&a->addr) == jv_netaddr_is_v4(&r->addr) &&
-		    jv_cidr_contains(r, a->addr.ip))
+		if (a->prefix > r->prefix ||
+		    jv_netaddr_is_v4(&a->addr) != jv_netaddr_is_v4(&r->addr))
+			continue;
+		if (jv_cidr_contains(a, r->addr.ip))
 			return true;
 	}
 	return false;
