@@ -99,10 +99,10 @@ reload() {	# RELOAD_OUT, RELOAD_ERR, RELOAD_RC
 	RELOAD_RC=$?
 	RELOAD_ERR=$(cat "$LAB_DIR/reload.err")
 }
-wait_log() {	# PATTERN: until the gateway's log has it (5 s)
+wait_log() {	# PATTERN: until the gateway's log has it (10 s + 1 s per 200 peers)
 	local i=0
 	while ! grep -q "$1" "$LAB_DIR/gateway.log"; do
-		[ $i -ge 100 ] && { grep "up (" "$LAB_DIR/gateway.log" >&2; return 1; }
+		[ $i -ge $((200 + NPEERS / 10)) ] && { grep "up (" "$LAB_DIR/gateway.log" >&2; return 1; }
 		sleep 0.05
 		i=$((i + 1))
 	done
