@@ -5,8 +5,8 @@
  * another control byte is refused with its line, jvpn/text.h), then
  * parsed.  Any input is either a config or one diagnostic naming the file
  * and a line of the input; never a crash.  (A KeyFile key makes the
- * reader open that path: it only reads.)  An accepted gateway config
- * never has two peers with overlapping AllowedIPs (checked here the slow
+ * reader open that path: it only reads.  A PeersDir is never read: its
+ * files are peer_file.c's.)  An accepted gateway config never has two peers with overlapping AllowedIPs (checked here the slow
  * way, every pair, against the reader's sorted sweep), and no accepted
  * config has a peer key of all zeros or the host's own key.
  */
@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = jv_text_check(text, size, &d);
 	if (rc == 0) {
 		FUZZ_ASSERT(jv_text_bad_byte(text, size) == size);
-		rc = jv_config_parse(text, "fuzz.conf", &c, &d);
+		/* PeersDir is never read here: peer_file.c fuzzes its files */
+		rc = jv_config_parse_peers(text, "fuzz.conf", NULL, 0, &c, &d);
 	}
 	if (rc == 0) {
 		FUZZ_ASSERT(c != NULL);
