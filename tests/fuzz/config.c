@@ -6,9 +6,10 @@
  * parsed.  Any input is either a config or one diagnostic naming the file
  * and a line of the input; never a crash.  (A KeyFile key makes the
  * reader open that path: it only reads.  A PeersDir is never read: its
- * files are peer_file.c's.)  An accepted gateway config never has two peers with overlapping AllowedIPs (checked here the slow
- * way, every pair, against the reader's sorted sweep), and no accepted
- * config has a peer key of all zeros or the host's own key.
+ * files are peer_file.c's.)  An accepted gateway config never has two
+ * peers with overlapping AllowedIPs (checked here the slow way, every
+ * pair, against the reader's sorted sweep), and no accepted config has a
+ * peer key of all zeros or the host's own key.
  */
 
 #include <stdlib.h>
