@@ -2024,6 +2024,14 @@ static int parse(const char *text, const char *name,
 		rc = read_key_file(r);
 	if (!rc)
 		rc = check_keys(r);
+	if (!rc && c->npeers < r->cap_peers) {
+		/* to fit: the array doubled while the files were read */
+		struct jv_cfg_peer *np = realloc(c->peers, (c->npeers ? c->npeers
+							  : 1) * sizeof *np);
+
+		if (np)
+			c->peers = np;
+	}
 	if (!rc) {
 		c->private_key_line = r->iset[IK_PRIVATE_KEY];
 		c->interface_line = r->interface_line;

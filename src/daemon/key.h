@@ -40,6 +40,9 @@ bool jv_key_is_placeholder(const char *s);
  * with it gives all zeros whatever the other side's key, so a session to
  * it would have no secret. */
 bool jv_key_low_order(const uint8_t pub[32]);
+/* The same by an X25519 multiplication (about 0.1 ms): the reference the
+ * table above is tested against. */
+bool jv_key_low_order_slow(const uint8_t pub[32]);
 
 /* Whether a public key was published with jvpn (the example configs of
  * earlier releases, key.c lists them): its private key is public, or

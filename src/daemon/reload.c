@@ -494,8 +494,11 @@ static json_t *reload_apply(struct jv_daemon *d, struct jv_config *nc)
 		unsigned nslots = apply_peers(d, nc, &plan, slots, why,
 					      sizeof why);
 
+		struct jv_cfg_peer *fit = realloc(slots, (nslots ? nslots : 1) *
+							sizeof *fit);
+
 		free(nc->peers);
-		nc->peers = slots;
+		nc->peers = fit ? fit : slots;	/* to fit, or as it is */
 		nc->npeers = nslots;
 		slots = NULL;
 		/* the routing table follows the slots (engine indexes); when
