@@ -132,10 +132,18 @@ tap_eq "(s) jvpn status --json lists every peer" "$((NPEERS + 1))" \
 
 # ---- (a) add B -----------------------------------------------------------------
 printf '[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n' "$B_PUB" "$B_TUN" >"$DIR/b-client.conf"
+# a second ping, 100 Hz around the reload alone: what the loop's part of
+# it costs the packets
+ip netns exec "$NS_C" ping -n -i 0.01 -c 150 -W 1 $LAB_TUN_G >"$LAB_DIR/ping-reload.txt" 2>&1 &
+RPING=$!
+lab_track $RPING
+sleep 0.5
 reload
+wait $RPING
 tap_eq "(a) reload adding B's file" "0 reloaded jvg0: 1 peer added, 0 removed, 0 changed" \
 	"$RELOAD_RC $RELOAD_OUT"
 grep -o "reload: read in .*" "$LAB_DIR/gateway.log" | tail -1 | sed 's/^/# /'
+grep -E "^rtt|received" "$LAB_DIR/ping-reload.txt" | sed 's/^/# 100 Hz ping around the reload: /'
 tap_eq "(a) A's session id unchanged" "$sid" "$(lab_field client session.session_id)"
 ip netns exec "$NS_B" "$JVPN" up "$LAB_DIR/clientb.conf" 2>"$LAB_DIR/clientb.log" &
 B_PID=$!
