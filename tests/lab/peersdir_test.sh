@@ -173,8 +173,15 @@ rm -f "$DIR/b-client.conf"
 reload
 tap_eq "(c) reload without B's file" "0 reloaded jvg0: 0 peers added, 1 removed, 0 changed" \
 	"$RELOAD_RC $RELOAD_OUT"
-wait "$B_PID"
-brc=$?
+brc=timeout
+for _ in $(seq 1 200); do	# 10 s: B is told at once (TERMINATE)
+	if ! kill -0 "$B_PID" 2>/dev/null; then
+		wait "$B_PID"
+		brc=$?
+		break
+	fi
+	sleep 0.05
+done
 tap_eq "(c) client B exits with code 3" 3 "$brc"
 tap_eq "(c) ... its session ended with peer_removed" peer_removed \
 	"$($LABTOOL last-reason "$LAB_DIR/clientb.jsonl" SessionTerminated)"
