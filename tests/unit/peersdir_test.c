@@ -317,6 +317,39 @@ static void ten_thousand(void **st)
 	free(f);
 }
 
+/* One peer past JV_CFG_PEERS_MAX: refused in the file that makes it one
+ * too many.  (The keys only need to differ: no X25519 is done.) */
+static void peers_limit(void **st)
+{
+	enum { N = JV_CFG_PEERS_MAX };	/* + the main file's one */
+	struct jv_cfg_text *f = calloc(N, sizeof *f);
+	char (*names)[40] = calloc(N, sizeof *names);
+	char (*texts)[128] = calloc(N, sizeof *texts);
+
+	(void)st;
+	assert_non_null(f);
+	assert_non_null(names);
+	assert_non_null(texts);
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t k[32] = { 0x42, 0x17 };
+		char b64[JV_KEY_B64_SIZE];
+
+		memcpy(k + 2, &i, sizeof i);
+		jv_key_to_base64(k, b64);
+		snprintf(names[i], sizeof names[i], "/p/p%05u.conf", i);
+		snprintf(texts[i], sizeof texts[i],
+			 "[Peer]\nPublicKey = %s\nAllowedIPs = 10.%u.%u.%u/32\n",
+			 b64, 128 + i / 65536, i / 256 % 256, i % 256);
+		f[i] = (struct jv_cfg_text){ names[i], texts[i] };
+	}
+	expect(IFACE_G PEER(CL_PUB, "10.8.0.2/32"), f, N,
+	       "/p/p65535.conf:1: Peer: too many [Peer] sections (at most 65536, PeersDir included)");
+	assert_null(err_of(IFACE_G, f, N));	/* exactly the limit: fine */
+	free(texts);
+	free(names);
+	free(f);
+}
+
 /* The low-order table (key.c) against X25519 itself: every small-order
  * u coordinate (top bit either way), keys one byte off them, random
  * keys.  The table took 2.5 s of X25519 off a 10 000-file load. */
@@ -364,6 +397,7 @@ int main(void)
 		cmocka_unit_test(bad_files),
 		cmocka_unit_test(real_dir),
 		cmocka_unit_test(ten_thousand),
+		cmocka_unit_test(peers_limit),
 	};
 
 	if (sodium_init() < 0)
