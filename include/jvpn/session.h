@@ -308,7 +308,9 @@ int jv_gateway_send(struct jv_gateway *g, uint32_t peer, const uint8_t *ip,
  * and call again with the same `now`). */
 JV_MUST_CHECK int jv_gateway_tick(struct jv_gateway *g, jv_time now,
 				  struct jv_out *out);
-jv_time jv_gateway_deadline(const struct jv_gateway *g);
+/* The earliest deadline of any session (UINT64_MAX: none).  Not const:
+ * it may bring the timer heap's top up to date (amortised O(1)). */
+jv_time jv_gateway_deadline(struct jv_gateway *g);
 
 /* Operator: terminate peer's session (X5). */
 int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,

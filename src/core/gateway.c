@@ -8,6 +8,7 @@
  * PATH_RESPONSE binds a new tuple.
  */
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,9 @@ struct jv_gateway *jv_gateway_new(const struct jv_gateway_config *cfg)
 				 0) != JV_OK)
 		goto fail;
 	if (jv_srclimit_init(&g->hs_source, GW_SOURCE_HS_RATE,
-			     GW_SOURCE_HS_BURST, &g->rng) != JV_OK)
+			     GW_SOURCE_HS_BURST, &g->rng) != JV_OK ||
+	    jv_keyhash_init(&g->peer_keys, &g->rng) != JV_OK ||
+	    jv_heap_init(&g->timers, g->max_sessions) != JV_OK)
 		goto fail;
 	jv_cookie_checker_init(&g->cookie, g->self.kp.pub);
 	g->sess = calloc(g->max_sessions, sizeof *g->sess);
@@ -66,6 +69,7 @@ static void session_free(struct jv_gateway *g, struct gw_session *gs)
 	if (gs->pending || gs->unwritten)
 		g->nunwritten--;
 	free(gs->held);
+	jv_heap_remove(&g->timers, &gs->timer);
 	jv_table_remove(&g->table, gs->s.local_index);
 	jv_sess_destroy(&gs->s);
 	sodium_memzero(gs, sizeof *gs);
@@ -81,7 +85,10 @@ void jv_gateway_free(struct jv_gateway *g)
 	free(g->sess);
 	jv_gw_owner_free(g);
 	jv_table_free(&g->table);
+	jv_heap_free(&g->timers);
+	jv_keyhash_free(&g->peer_keys);
 	free(g->peers);
+	free(g->free_peers);
 	sodium_memzero(g, sizeof *g);
 	free(g);
 }
@@ -89,51 +96,123 @@ void jv_gateway_free(struct jv_gateway *g)
 /* Does any session, live, pending or tombstoned, still name peer `i`? */
 static bool peer_referenced(const struct jv_gateway *g, unsigned i)
 {
-	for (unsigned k = 0; k < g->nsess; k++)
-		if (g->sess[k]->s.peer == i)
-			return true;
-	return false;
+	return g->peers[i].refs != 0;
+}
+
+/* A removed peer's slot may be taken again only once no session refers
+ * to it: sessions name their peer by index (s->peer), and a tombstone's
+ * terminal record and forget() still read its slot, so a slot reused any
+ * earlier would hand the old session the new key.  Once nothing refers
+ * to it, the index means nothing.  Called once per slot: at the removal
+ * when nothing refers to it, else when the last session of it goes.
+ * free_peers is a min-heap of indexes: the lowest free slot is taken
+ * first, whatever the order they were freed in. */
+static void peer_slot_free(struct jv_gateway *g, unsigned i)
+{
+	uint32_t *h = g->free_peers;
+	unsigned k = g->nfree_peers++;
+
+	for (; k > 0 && h[(k - 1) / 2] > i; k = (k - 1) / 2)
+		h[k] = h[(k - 1) / 2];
+	h[k] = i;
+}
+
+static void peer_slot_take(struct jv_gateway *g)
+{
+	uint32_t *h = g->free_peers, last = h[--g->nfree_peers];
+	unsigned k = 0, n = g->nfree_peers;
+
+	for (;;) {
+		unsigned c = 2 * k + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= last)
+			break;
+		h[k] = h[c];
+		k = c;
+	}
+	h[k] = last;
+}
+
+static bool peer_is(void *ctx, uint32_t i, const uint8_t pub[32])
+{
+	const struct jv_gateway *g = ctx;
+
+	/* A removed key is unknown: its initiation fails like a stranger's,
+	 * its record is never adopted (jv_gateway_remove_peer, D-022). */
+	return !g->peers[i].removed &&
+	       !sodium_memcmp(g->peers[i].np.pub, pub, 32);
+}
+
+int jv_gw_peer_by_key(const struct jv_gateway *g, const uint8_t pub[32])
+{
+	uint32_t i = jv_keyhash_find(&g->peer_keys, pub, peer_is, (void *)g);
+
+	return i == JV_KEYHASH_NONE ? -1 : (int)i;
+}
+
+/* Room for one more peer slot: arrays doubled, so adds are amortised
+ * O(1).  The peers move: nothing keeps a pointer into them across calls
+ * (sessions name their peer by index; the jv_noise_peer that lookup_peer
+ * hands the handshake is used within that one jv_gateway_recv). */
+static int peers_grow(struct jv_gateway *g)
+{
+	unsigned cap = g->cap_peers ? 2 * g->cap_peers : 8;
+	uint32_t *fp;
+	struct gw_peer *np;
+
+	if (cap < g->cap_peers)
+		return JV_ERR_NOMEM;
+	fp = realloc(g->free_peers, cap * sizeof *fp);
+	if (!fp)
+		return JV_ERR_NOMEM;
+	g->free_peers = fp;
+	np = realloc(g->peers, cap * sizeof *np);
+	if (!np)
+		return JV_ERR_NOMEM;
+	g->peers = np;
+	g->cap_peers = cap;
+	return JV_OK;
 }
 
 int jv_gateway_add_peer(struct jv_gateway *g, const uint8_t public_key[32])
 {
-	struct gw_peer *p = NULL;
+	struct jv_token_bucket hs;
+	struct gw_peer *p;
 	unsigned idx;
+	int rc;
 
 	if (!g || !public_key)
 		return JV_ERR_INVAL;
-	for (unsigned i = 0; i < g->npeers; i++)
-		if (!g->peers[i].removed &&
-		    !sodium_memcmp(g->peers[i].np.pub, public_key, 32))
-			return JV_ERR_INVAL;
-	/* A removed peer's slot is taken again only once no session refers
-	 * to it: sessions name their peer by index (s->peer), and a
-	 * tombstone's terminal record and forget() still read its slot, so
-	 * a slot reused any earlier would hand the old session the new
-	 * key.  Once nothing refers to it, the index means nothing. */
-	for (idx = 0; idx < g->npeers; idx++)
-		if (g->peers[idx].removed && !peer_referenced(g, idx))
-			break;
-	if (idx == g->npeers && g->npeers == g->cap_peers) {
-		unsigned cap = g->cap_peers ? 2 * g->cap_peers : 8;
-		struct gw_peer *np = realloc(g->peers, cap * sizeof *np);
-		if (!np)
-			return JV_ERR_NOMEM;
-		/* Sessions point at peers by index only, so moving is safe. */
-		g->peers = np;
-		g->cap_peers = cap;
+	if (jv_gw_peer_by_key(g, public_key) >= 0)
+		return JV_ERR_INVAL;
+	if (jv_token_bucket_init(&hs, GW_PEER_HS_RATE_MILLI / 1000.0,
+				 GW_PEER_HS_BURST, 0) != JV_OK)
+		return JV_ERR_INVAL;
+	if (g->nfree_peers > 0) {
+		idx = g->free_peers[0];
+	} else {
+		idx = g->npeers;
+		if (idx == g->cap_peers && (rc = peers_grow(g)) != JV_OK)
+			return rc;
 	}
+	rc = jv_keyhash_add(&g->peer_keys, public_key, idx);
+	if (rc != JV_OK)
+		return rc;
 	p = &g->peers[idx];
+	if (idx < g->npeers) {
+		/* the removed key's entry goes with the slot */
+		jv_keyhash_del(&g->peer_keys, p->np.pub, idx);
+		peer_slot_take(g);
+	} else {
+		g->npeers++;
+	}
 	memset(p, 0, sizeof *p);
 	memcpy(p->np.pub, public_key, 32);
-	if (jv_token_bucket_init(&p->hs_bucket, GW_PEER_HS_RATE_MILLI / 1000.0,
-				 GW_PEER_HS_BURST, 0) != JV_OK) {
-		if (idx < g->npeers)
-			p->removed = true;	/* stays a free slot */
-		return JV_ERR_INVAL;
-	}
-	if (idx == g->npeers)
-		g->npeers++;
+	p->hs_bucket = hs;
 	return (int)idx;
 }
 
@@ -312,13 +391,10 @@ static void bound_heard(struct jv_session *s, jv_time now)
 static struct jv_noise_peer *lookup_peer(void *ctx, const uint8_t pub[32])
 {
 	struct jv_gateway *g = ctx;
+	int i = jv_gw_peer_by_key(g, pub);
 
-	/* A removed key is unknown: its initiation fails like a stranger's
-	 * (jv_gateway_remove_peer). */
-	for (unsigned i = 0; i < g->npeers; i++)
-		if (!g->peers[i].removed &&
-		    !sodium_memcmp(g->peers[i].np.pub, pub, 32))
-			return &g->peers[i].np;
+	if (i >= 0)
+		return &g->peers[i].np;
 	/* Called once the first DH opened the static key: the only moment
 	 * the key of a stranger is known (on_initiation counts it). */
 	g->lookup_missed = true;
@@ -474,7 +550,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 	jv_sess_created(s, res.session_id, res.key_r2i, res.key_i2r, res.root,
 			peer->np.pub, from, now);
 	jv_noise_result_wipe(&res);
-	g->sess[g->nsess++] = gs;
+	jv_gw_add_session(g, gs, now);
 	jv_gw_owner_created(g, gs, now);
 
 	d->to = *from;
@@ -489,7 +565,7 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		terminate_session(peer->pending, JV_IN_HANDSHAKE_FAIL,
 				  JV_REASON_NONE, NULL, now);
 	peer->pending = s;
-	gs->deadline = jv_gw_deadline(gs, now);
+	jv_gw_reschedule(g, gs, now);
 }
 
 /*
@@ -514,7 +590,7 @@ static void replace_live(struct jv_gateway *g, struct jv_session *old,
 	terminate_session(old, JV_IN_TERMINATE_CMD, JV_REASON_SESSION_REPLACED,
 			  NULL, now);
 	jv_gw_note(g, gws(old));
-	gws(old)->deadline = jv_gw_deadline(gws(old), now);
+	jv_gw_reschedule(g, gws(old), now);
 }
 
 /* BIRTH -> ATTACHED on the first authenticated packet from the handshake
@@ -1045,7 +1121,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		g->dropped_replay++;
 		on_replay(g, gs, &h, pkt, n, from, local, on_binding, now, out);
 		jv_gw_note(g, gs);
-		gs->deadline = jv_gw_deadline(gs, now);
+		jv_gw_reschedule(g, gs, now);
 		return len;
 	}
 	if (len < 0) {
@@ -1056,7 +1132,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		jv_sess_security_event(s, JV_EV_SECURITY_VALIDATION_FAILED,
 				       JV_REASON_BAD_PROOF, NULL, NULL, now);
 		jv_gw_note(g, gs);
-		gs->deadline = jv_gw_deadline(gs, now);
+		jv_gw_reschedule(g, gs, now);
 		return len;
 	}
 	s->rx_bytes += n;
@@ -1120,7 +1196,7 @@ done:
 	/* the commit is over: a grace policy update waits for one (§5) */
 	(void)jv_sess_policy_settle(s, now);
 	jv_gw_note(g, gs);
-	gs->deadline = jv_gw_deadline(gs, now);
+	jv_gw_reschedule(g, gs, now);
 	gs->eval_ms = now;
 	gs->eval_version = s->fsm.state_version;
 	return JV_OK;
@@ -1166,8 +1242,13 @@ static void forget(struct jv_gateway *g, unsigned i)
 		peer->live = NULL;
 	if (peer->pending == &gs->s)
 		peer->pending = NULL;
+	if (--peer->refs == 0 && peer->removed)
+		peer_slot_free(g, gs->s.peer);
 	session_free(g, gs);
-	g->sess[i] = g->sess[--g->nsess];
+	if (i != --g->nsess) {
+		g->sess[i] = g->sess[g->nsess];
+		g->sess[i]->slot = i;
+	}
 }
 
 void jv_gw_forget(struct jv_gateway *g, unsigned i)
@@ -1175,30 +1256,87 @@ void jv_gw_forget(struct jv_gateway *g, unsigned i)
 	forget(g, i);
 }
 
+void jv_gw_add_session(struct jv_gateway *g, struct gw_session *gs,
+		       jv_time now)
+{
+	int rc;
+
+	gs->slot = g->nsess;
+	g->sess[g->nsess++] = gs;
+	g->peers[gs->s.peer].refs++;
+	gs->deadline = jv_gw_deadline(gs, now);
+	jv_heap_link_init(&gs->timer);
+	/* Cannot fail: the heap holds max_sessions and the callers checked
+	 * nsess against it. */
+	rc = jv_heap_insert(&g->timers, &gs->timer, gs->deadline,
+			    gs->s.local_index);
+	(void)rc;
+}
+
+static struct gw_session *timer_session(struct jv_heap_link *l)
+{
+	return (struct gw_session *)((char *)l -
+				     offsetof(struct gw_session, timer));
+}
+
+void jv_gw_reschedule(struct jv_gateway *g, struct gw_session *gs,
+		      jv_time now)
+{
+	gs->deadline = jv_gw_deadline(gs, now);
+	/* Earlier: the heap must know now.  Later (each packet moves the
+	 * health timers on): left for earliest() to find, so the steady
+	 * datapath does no heap work. */
+	if (jv_heap_has(&gs->timer) &&
+	    gs->deadline < jv_heap_key(&g->timers, &gs->timer))
+		jv_heap_update(&g->timers, &gs->timer, gs->deadline);
+}
+
+/* The session with the earliest deadline, or NULL.  Heap keys are never
+ * later than their deadlines, so once the top's key is its deadline no
+ * other deadline is earlier; a top whose key lags is re-keyed first (once
+ * per time it comes up, not once per packet). */
+static struct gw_session *earliest(struct jv_gateway *g)
+{
+	struct jv_heap_link *l;
+
+	while ((l = jv_heap_top(&g->timers))) {
+		struct gw_session *gs = timer_session(l);
+
+		if (jv_heap_key(&g->timers, l) == gs->deadline)
+			return gs;
+		jv_heap_update(&g->timers, l, gs->deadline);
+	}
+	return NULL;
+}
+
 int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 {
+	struct gw_session *gs, *again = NULL;
+	int rc, full = 0;
+
 	if (now > g->last_now)
 		g->last_now = now;
 	if (!jv_gw_leased(g, now)) {
 		jv_gw_release_all(g, now);
 		return 0;
 	}
-	for (unsigned i = 0; i < g->nsess;) {
-		struct gw_session *gs = g->sess[i];
+	/* Only the due sessions, earliest first (ties by receiver index), each
+	 * once per call: one still due after its turn waits in `again` till
+	 * the end, as one pass over every session would have left it. */
+	while ((gs = earliest(g)) && gs->deadline <= now) {
 		struct jv_session *s = &gs->s;
 
-		if (gs->deadline > now) {
-			i++;
-			continue;
+		if (out->ndgram >= JV_OUT_DGRAMS) {
+			full = 1;
+			break;
 		}
-		if (out->ndgram >= JV_OUT_DGRAMS)
-			return 1;
+		jv_heap_remove(&g->timers, &gs->timer);
 		jv_sess_clock(s, now);
 		if (jv_sess_terminated(s)) {
 			jv_gw_note(g, gs);	/* its end must be stored */
 			if (now >= s->tombstone_until_ms &&
 			    jv_gw_record_settled(g, gs)) {
-				forget(g, i);	/* Z1 tombstone evicted */
+				forget(g, gs->slot);	/* Z1 tombstone evicted */
 				continue;
 			}
 		} else {
@@ -1210,20 +1348,28 @@ int jv_gateway_tick(struct jv_gateway *g, jv_time now, struct jv_out *out)
 			jv_gw_note(g, gs);
 		}
 		gs->deadline = jv_gw_deadline(gs, now);
-		i++;
+		if (gs->deadline <= now) {
+			gs->next_due = again;
+			again = gs;
+			continue;
+		}
+		rc = jv_heap_insert(&g->timers, &gs->timer, gs->deadline,
+				    s->local_index);
+		(void)rc;	/* it was in the heap a moment ago */
 	}
-	return 0;
+	for (; again; again = again->next_due) {
+		rc = jv_heap_insert(&g->timers, &again->timer, again->deadline,
+				    again->s.local_index);
+		(void)rc;
+	}
+	return full;
 }
 
-jv_time jv_gateway_deadline(const struct jv_gateway *g)
+jv_time jv_gateway_deadline(struct jv_gateway *g)
 {
-	jv_time d = JV_TIME_NEVER;
+	struct gw_session *gs = earliest(g);
+	jv_time d = gs ? gs->deadline : JV_TIME_NEVER;
 
-	/* O(sessions) over cached deadlines; a heap is the next step when
-	 * gateways hold tens of thousands of sessions. */
-	for (unsigned i = 0; i < g->nsess; i++)
-		if (g->sess[i]->deadline < d)
-			d = g->sess[i]->deadline;
 	/* The lease's end releases every session (fail closed). */
 	if (g->nsess > 0 && g->lease_until != JV_TIME_NEVER &&
 	    g->lease_until + 1 < d)
@@ -1248,7 +1394,7 @@ int jv_gateway_terminate(struct jv_gateway *g, uint32_t peer, jv_time now,
 	terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_OPERATOR_TERMINATED,
 			  NULL, now);
 	jv_gw_note(g, gws(s));
-	gws(s)->deadline = jv_gw_deadline(gws(s), now);
+	jv_gw_reschedule(g, gws(s), now);
 	return JV_OK;
 }
 
@@ -1267,6 +1413,8 @@ int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
 	/* First: from here on the key is unknown to a handshake and to an
 	 * adoption from the store (peer_of), whatever follows. */
 	p->removed = true;
+	if (!peer_referenced(g, peer))
+		peer_slot_free(g, peer);
 	m.terminate.reason = JV_REASON_PEER_REMOVED;
 	s = p->live;
 	if (s && !jv_sess_terminated(s)) {
@@ -1277,7 +1425,7 @@ int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
 		terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_PEER_REMOVED,
 				  NULL, now);
 		jv_gw_note(g, gws(s));	/* with a store: the record ends */
-		gws(s)->deadline = jv_gw_deadline(gws(s), now);
+		jv_gw_reschedule(g, gws(s), now);
 	}
 	s = p->pending;
 	if (s && !jv_sess_terminated(s)) {
@@ -1290,7 +1438,7 @@ int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
 		terminate_session(s, JV_IN_TERMINATE_CMD, JV_REASON_PEER_REMOVED,
 				  NULL, now);
 		jv_gw_note(g, gws(s));
-		gws(s)->deadline = jv_gw_deadline(gws(s), now);
+		jv_gw_reschedule(g, gws(s), now);
 	}
 	return JV_OK;
 }

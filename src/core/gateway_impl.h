@@ -10,6 +10,8 @@
 #include "jvpn/noise.h"
 #include "jvpn/record.h"
 #include "jvpn/srclimit.h"
+#include "heap.h"
+#include "keyhash.h"
 #include "session.h"
 #include "table.h"
 
@@ -52,6 +54,9 @@ struct gw_peer {
 	 * tombstone, may still be referenced (its terminal record carries
 	 * the key). */
 	bool removed;
+	/* Sessions (live, pending or tombstoned) naming this peer: its slot
+	 * is given to another key only once this is 0 and it is removed. */
+	uint32_t refs;
 };
 
 /* What the stored record must reflect; a change makes it pending. */
@@ -77,6 +82,12 @@ struct gw_held_ack {
 struct gw_session {
 	struct jv_session s;
 	jv_time deadline;			/* cached jv_sess_deadline */
+	/* In g->timers under a key <= deadline: a deadline that moves later
+	 * (every packet) leaves the key alone, and the key is brought up to
+	 * date only when it reaches the top (jv_gw_next_due). */
+	struct jv_heap_link timer;
+	struct gw_session *next_due;		/* tick's list of re-dues */
+	unsigned slot;				/* in g->sess */
 	jv_time eval_ms;			/* ... computed at this time */
 	uint64_t eval_version;			/* ... in this state version */
 	struct jv_addr hs_from;			/* tuple of the handshake */
@@ -109,6 +120,11 @@ struct jv_gateway {
 
 	struct gw_peer *peers;
 	unsigned npeers, cap_peers;
+	struct jv_keyhash peer_keys;		/* public key -> peer index */
+	uint32_t *free_peers;			/* removed, unreferenced slots
+						 * (a stack, cap_peers long) */
+	unsigned nfree_peers;
+	struct jv_heap timers;			/* every session, by deadline */
 
 	/* The handshake is the costly action (two DHs per initiation): a
 	 * global bucket before the DH, one per peer after it (STYLE 7).
@@ -182,6 +198,15 @@ void jv_gw_send_to(struct jv_session *s, const struct jv_addr *to,
 		   struct jv_pathval_slot *budget);
 /* Free session g->sess[i] (the last one takes its place). */
 void jv_gw_forget(struct jv_gateway *g, unsigned i);
+/* gs->deadline = jv_gw_deadline(gs, now), the timer heap told: after
+ * every engine entry that may have moved the session's timers. */
+void jv_gw_reschedule(struct jv_gateway *g, struct gw_session *gs,
+		      jv_time now);
+/* A new session in g->sess: counted for its peer, in the timer heap. */
+void jv_gw_add_session(struct jv_gateway *g, struct gw_session *gs,
+		       jv_time now);
+/* The peer holding this public key and not removed, or -1.  O(1). */
+int jv_gw_peer_by_key(const struct jv_gateway *g, const uint8_t pub[32]);
 
 /* Within the node's lease: it may create, forward and look sessions up
  * (§9: past it another node may own them). */

@@ -285,7 +285,7 @@ int jv_gateway_record_done(struct jv_gateway *g, uint32_t local_index,
 		gs->retry_ms = now + GW_RECORD_RETRY_MS;
 		break;
 	}
-	gs->deadline = jv_gw_deadline(gs, now);
+	jv_gw_reschedule(g, gs, now);
 	return JV_OK;
 }
 
@@ -391,11 +391,7 @@ int jv_gateway_next_lookup(struct jv_gateway *g, uint32_t *index)
 static int peer_of(const struct jv_gateway *g, const uint8_t pub[32])
 {
 	/* A removed peer's sessions are never adopted (D-022). */
-	for (unsigned i = 0; i < g->npeers; i++)
-		if (!g->peers[i].removed &&
-		    !sodium_memcmp(g->peers[i].np.pub, pub, 32))
-			return (int)i;
-	return -1;
+	return jv_gw_peer_by_key(g, pub);
 }
 
 int jv_gateway_prepare_adopt(const struct jv_gateway *g,
@@ -520,7 +516,7 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 		free(gs);
 		return rc;
 	}
-	g->sess[g->nsess++] = gs;
+	jv_gw_add_session(g, gs, now);
 	if (!g->peers[peer].live || jv_sess_terminated(g->peers[peer].live))
 		g->peers[peer].live = s;
 
@@ -536,6 +532,6 @@ int jv_gateway_adopt(struct jv_gateway *g, const struct jv_gw_record *rec,
 
 	fingerprint(s, &gs->stored);	/* the caller just wrote it */
 	gs->retry_ms = JV_TIME_NEVER;
-	gs->deadline = jv_gw_deadline(gs, now);
+	jv_gw_reschedule(g, gs, now);
 	return JV_OK;
 }

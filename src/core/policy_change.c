@@ -252,7 +252,7 @@ int jv_gateway_set_policy(struct jv_gateway *g, const struct jv_policy *p,
 		jv_sess_clock(&gs->s, now);
 		jv_sess_policy_offer(&gs->s, &g->policy, now);
 		jv_gw_note(g, gs);
-		gs->deadline = jv_gw_deadline(gs, now);
+		jv_gw_reschedule(g, gs, now);
 		/* recv's shortcut for data in an evaluated millisecond
 		 * assumes the bounds did not move since */
 		gs->eval_ms = JV_TIME_NEVER;
