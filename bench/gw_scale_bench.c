@@ -7,7 +7,7 @@
  * complete a handshake and confirm it in-process, then seal their data
  * packets ahead of time and are freed (their cost is not the gateway's).
  * The timed loop is what the daemon does with a receive batch: every
- * BATCH packets the clock moves on one millisecond, the datagrams go
+ * BATCH packets (-b) the clock moves on one millisecond, the datagrams go
  * through jv_gateway_recv round-robin over the sessions, and then the
  * daemon's loop asks jv_gateway_deadline and calls jv_gateway_tick when it
  * is due (daemon.c before_wait / on_deadline).
@@ -17,7 +17,7 @@
  * jv_gateway_tick + jv_gateway_deadline with nothing due, the cost every
  * loop pass pays whatever it woke for.
  *
- * Usage: gw_scale_bench [N...]   (default: 1 10000)
+ * Usage: gw_scale_bench [-b PACKETS_PER_MS] [N...]   (default: 32; 1 10000)
  */
 
 #define _GNU_SOURCE
@@ -49,7 +49,7 @@ struct sealed {
 static double secs(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -74,6 +74,8 @@ static void die(const char *what, unsigned i)
 	fprintf(stderr, "gw_scale_bench: %s (session %u)\n", what, i);
 	exit(1);
 }
+
+static unsigned batch = BATCH;
 
 static void run(unsigned n)
 {
@@ -166,7 +168,7 @@ static void run(unsigned n)
 	for (unsigned k = 0; k < total; k++) {
 		const struct sealed *s = &pk[k];
 
-		if (k % BATCH == 0) {
+		if (k % batch == 0) {
 			now++;
 			/* the loop's pass: ask, and tick when due */
 			if (jv_gateway_deadline(g) <= now) {
@@ -216,12 +218,26 @@ int main(int argc, char **argv)
 {
 	if (sodium_init() < 0)
 		return 1;
-	if (argc < 2) {
+	int i = 1;
+
+	if (argc > 2 && strcmp(argv[1], "-b") == 0) {
+		char *end;
+		unsigned long b = strtoul(argv[2], &end, 10);
+
+		if (*end || b == 0 || b > 1000000) {
+			fprintf(stderr, "gw_scale_bench: -b %s: want datagrams "
+				"per millisecond, 1..1000000\n", argv[2]);
+			return 2;
+		}
+		batch = (unsigned)b;
+		i = 3;
+	}
+	if (i == argc) {
 		run(1);
 		run(10000);
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (; i < argc; i++) {
 		char *end;
 		unsigned long n = strtoul(argv[i], &end, 10);
 

@@ -67,6 +67,10 @@ struct jv_health {
 	jv_time last_ack_ms;	/* last "last_ack" fact; init/restart time before */
 	jv_time last_good_ms;	/* last acknowledged/authenticated packet, or NEVER */
 	bool hard_failed;	/* socket/interface error, until the next success */
+	/* Some loss bucket holds a count.  Beside last_ack_ms on purpose: a
+	 * gateway's paths never count loss (its health is silence only), and
+	 * this spares each packet a walk over the bucket arrays (issue 12). */
+	bool loss_used;
 
 	/* stability */
 	jv_time bad_ms;		/* last time a condition held (or first fact); NEVER */

@@ -1164,6 +1164,26 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 		deliver(s, pt, len, out);
 		return JV_OK;
 	}
+	/* Spec §11: no per-packet control-plane work in steady ATTACHED.
+	 * Data on the binding before any timer of the session is due, no
+	 * transition since the last full pass, no policy or takeover epoch
+	 * waiting: hearing it moves the silence timers later and nothing else
+	 * (the gateway's health is silence only, and its first fact, bad_ms,
+	 * is set), so gw_evaluate would find nothing, the record is unchanged
+	 * and the cached deadline stays a lower bound of the true one.  Tick
+	 * re-evaluates when that comes: once per timer period, not per
+	 * packet. */
+	if (type == JV_MSG_DATA && on_binding && !rotated &&
+	    s->fsm.state == JV_STATE_ATTACHED &&
+	    gs->eval_version == s->fsm.state_version &&
+	    gs->eval_ms != JV_TIME_NEVER && now < gs->deadline &&
+	    s->paths[s->bound].health.bad_ms != JV_TIME_NEVER &&
+	    !s->stale && !s->policy_next && jv_gw_leased(g, now)) {
+		bound_heard(s, now);
+		s->paths[s->bound].rx_packets++;
+		deliver(s, pt, len, out);
+		return JV_OK;
+	}
 	if (on_binding) {
 		bound_heard(s, now);
 		s->paths[s->bound].rx_packets++;

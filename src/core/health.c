@@ -49,6 +49,8 @@ static struct loss_sum loss_at(const struct jv_health *h, jv_time x)
 {
 	struct loss_sum s = {0};
 
+	if (!h->loss_used)
+		return s;
 	for (unsigned i = 0; i < NB; i++) {
 		if (!bucket_in_window(h, i, x))
 			continue;
@@ -141,7 +143,7 @@ static jv_time last_true_between(const struct jv_health *h,
 
 	if (cond_at(h, p, b) != JV_REASON_NONE)
 		return b;
-	for (unsigned i = 0; i < NB; i++) {
+	for (unsigned i = 0; h->loss_used && i < NB; i++) {
 		jv_time x;
 
 		if (!h->delivered[i] && !h->dropped[i])
@@ -185,6 +187,7 @@ static void loss_clear(struct jv_health *h)
 	memset(h->delivered, 0, sizeof(h->delivered));
 	memset(h->dropped, 0, sizeof(h->dropped));
 	memset(h->acked, 0, sizeof(h->acked));
+	h->loss_used = false;
 }
 
 static void loss_add(struct jv_health *h, const struct jv_policy *p,
@@ -208,6 +211,7 @@ static void loss_add(struct jv_health *h, const struct jv_policy *p,
 	h->delivered[i] = add_sat32(h->delivered[i], delivered);
 	h->dropped[i] = add_sat32(h->dropped[i], dropped);
 	h->acked[i] = add_sat32(h->acked[i], acked);
+	h->loss_used = true;
 }
 
 static void rtt_add(struct jv_health *h, jv_time t, uint32_t rtt_ms)
@@ -426,7 +430,7 @@ jv_time jv_health_next_change(const struct jv_health *h,
 				add_sat(p->heartbeat_volatile_ms, 1)), t);
 	earliest(&best, add_sat(h->last_ack_ms,
 				add_sat(p->transport_dead_ms, 1)), t);
-	for (unsigned i = 0; i < NB; i++) {
+	for (unsigned i = 0; h->loss_used && i < NB; i++) {
 		if (h->delivered[i] || h->dropped[i])
 			earliest(&best, (h->bucket_epoch[i] + NB) * h->bucket_ms, t);
 	}
