@@ -1070,7 +1070,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	struct gw_session *gs;
 	struct jv_session *s;
 	uint8_t pt[JV_WIRE_DGRAM_MAX];
-	bool rotated, on_binding;
+	bool rotated, on_binding, steady_keys;
 	int type, len;
 
 	if (!g || !from || !pkt || !out)
@@ -1103,6 +1103,10 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	on_binding = s->bound >= 0 &&
 		     jv_addr_equal(&s->paths[s->bound].remote, from);
 
+	/* Under the current epoch, confirmed before this packet: opening it
+	 * changes no key state the record or a timer depends on (the first
+	 * packet under a new epoch confirms it, which does). */
+	steady_keys = s->cur.confirmed && h.key_epoch == (uint8_t)s->cur.epoch;
 	len = jv_keys_open(s, &h, pkt, n, pt, sizeof pt, now, &rotated);
 	if (len < 0 && s->stale) {
 		int slen = jv_keys_open_stale(s, &h, pkt, n, pt, sizeof pt);
@@ -1156,7 +1160,7 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	 * transition since: the one fact it reports (alive at `now`) is
 	 * known already, so bound_heard, gw_evaluate and the deadline would
 	 * come out the same; only the packet is left to deliver. */
-	if (type == JV_MSG_DATA && on_binding && !rotated &&
+	if (type == JV_MSG_DATA && on_binding && steady_keys && !rotated &&
 	    gs->eval_ms == now && gs->eval_version == s->fsm.state_version &&
 	    s->paths[s->bound].health.last_ack_ms == now &&
 	    jv_gw_leased(g, now)) {
@@ -1167,13 +1171,13 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	/* Spec §11: no per-packet control-plane work in steady ATTACHED.
 	 * Data on the binding before any timer of the session is due, no
 	 * transition since the last full pass, no policy or takeover epoch
-	 * waiting: hearing it moves the silence timers later and nothing else
+	 * waiting, keys steady: hearing it moves the silence timers later and nothing else
 	 * (the gateway's health is silence only, and its first fact, bad_ms,
 	 * is set), so gw_evaluate would find nothing, the record is unchanged
 	 * and the cached deadline stays a lower bound of the true one.  Tick
 	 * re-evaluates when that comes: once per timer period, not per
 	 * packet. */
-	if (type == JV_MSG_DATA && on_binding && !rotated &&
+	if (type == JV_MSG_DATA && on_binding && steady_keys && !rotated &&
 	    s->fsm.state == JV_STATE_ATTACHED &&
 	    gs->eval_version == s->fsm.state_version &&
 	    gs->eval_ms != JV_TIME_NEVER && now < gs->deadline &&

@@ -225,6 +225,68 @@ static void add_after_remove(void **st)
 	lab_free(l);
 }
 
+/* 10 000 peers (issue 12: found by a keyed hash, not a scan): each key is
+ * added once and refused twice, removed keys are strangers again and their
+ * slots are reused lowest first once nothing refers to them, and a live
+ * key removed and added back handshakes under its new index while its
+ * tombstone keeps the old one. */
+static void ten_thousand_peers(void **st)
+{
+	(void)st;
+	enum { N = 10000 };
+	static uint8_t key[N + 1][32];
+	struct jv_policy pol;
+	uint8_t apub[32], apriv[32];
+	struct jv_noise_keypair ak;
+
+	jv_policy_default(&pol);
+	struct lab *l = lab_new(&pol);
+	run(l, T0 + 3000);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_ATTACHED);
+	memset(apriv, 0x11, 32);
+	assert_int_equal(jv_noise_keypair_from_private(&ak, apriv), 0);
+	memcpy(apub, ak.pub, 32);
+	for (uint32_t i = 1; i <= N; i++) {
+		memset(key[i], 0xc3, 32);
+		memcpy(key[i], &i, sizeof i);
+		assert_int_equal(jv_gateway_add_peer(l->g, key[i]), (int)i);
+	}
+	assert_int_equal(jv_gateway_peer_count(l->g), N + 1);
+	for (uint32_t i = 1; i <= N; i += 97)
+		assert_int_equal(jv_gateway_add_peer(l->g, key[i]), JV_ERR_INVAL);
+	assert_int_equal(jv_gateway_add_peer(l->g, apub), JV_ERR_INVAL);
+
+	/* every 7th leaves; none has a session, so its slot is free at once */
+	jv_out_reset(&l->out);
+	for (uint32_t i = 1; i <= N; i += 7)
+		assert_int_equal(jv_gateway_remove_peer(l->g, i, l->now, &l->out),
+				 0);
+	assert_int_equal(l->out.ndgram, 0);
+	/* a removed key is new again: the lowest free slot */
+	assert_int_equal(jv_gateway_add_peer(l->g, key[8]), 1);
+	assert_int_equal(jv_gateway_add_peer(l->g, key[8]), JV_ERR_INVAL);
+	assert_int_equal(jv_gateway_add_peer(l->g, key[1]), 8);
+	assert_false(jv_gateway_peer_removed(l->g, 1));
+	/* the others stay known */
+	for (uint32_t i = 2; i <= N; i++)
+		if (i % 7 != 1)
+			assert_int_equal(jv_gateway_add_peer(l->g, key[i]),
+					 JV_ERR_INVAL);
+
+	/* A (peer 0, attached) removed: a stranger; back, under slot 15,
+	 * since its tombstone still names 0 */
+	assert_true(key_a_handshakes(l));
+	assert_int_equal(jv_gateway_remove_peer(l->g, 0, l->now, &l->out), 0);
+	enqueue(l, &l->out, false);
+	run(l, l->now + 100);
+	assert_false(key_a_handshakes(l));
+	assert_int_equal(jv_gateway_add_peer(l->g, apub), 15);
+	assert_true(key_a_handshakes(l));
+	assert_int_equal(jv_gateway_peer_count(l->g), N + 1);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	lab_free(l);
+}
+
 /* A stored session of a removed key (another node's, or from before a
  * restart) is never taken over: the key is unknown to adoption too. */
 static void removed_key_is_not_adopted(void **st)
@@ -268,6 +330,7 @@ int main(void)
 		cmocka_unit_test(remove_peer_without_session),
 		cmocka_unit_test(add_after_remove),
 		cmocka_unit_test(removed_key_is_not_adopted),
+		cmocka_unit_test(ten_thousand_peers),
 	};
 	return cmocka_run_group_tests_name("peers", tests, NULL, NULL);
 }
