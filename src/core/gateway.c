@@ -1437,8 +1437,6 @@ int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
 	/* First: from here on the key is unknown to a handshake and to an
 	 * adoption from the store (peer_of), whatever follows. */
 	p->removed = true;
-	if (!peer_referenced(g, peer))
-		peer_slot_free(g, peer);
 	m.terminate.reason = JV_REASON_PEER_REMOVED;
 	s = p->live;
 	if (s && !jv_sess_terminated(s)) {
@@ -1464,6 +1462,10 @@ int jv_gateway_remove_peer(struct jv_gateway *g, uint32_t peer, jv_time now,
 		jv_gw_note(g, gws(s));
 		jv_gw_reschedule(g, gws(s), now);
 	}
+	/* Nothing names the slot: free now (else when its last session
+	 * goes, forget()). */
+	if (!peer_referenced(g, peer))
+		peer_slot_free(g, peer);
 	return JV_OK;
 }
 

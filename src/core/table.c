@@ -19,13 +19,16 @@ int jv_table_init(struct jv_table *t, uint32_t min_entries)
 		cap <<= 1;
 	t->e = calloc(cap, sizeof *t->e);
 	t->next_free = calloc(cap, sizeof *t->next_free);
-	if (!t->e || !t->next_free) {
+	t->prev_free = calloc(cap, sizeof *t->prev_free);
+	if (!t->e || !t->next_free || !t->prev_free) {
 		jv_table_free(t);
 		return JV_ERR_NOMEM;
 	}
 	t->cap = cap;
-	for (uint32_t i = 0; i < cap; i++)
+	for (uint32_t i = 0; i < cap; i++) {
 		t->next_free[i] = i + 1 < cap ? i + 1 : NO_SLOT;
+		t->prev_free[i] = i > 0 ? i - 1 : NO_SLOT;
+	}
 	t->free_head = 0;
 	return JV_OK;
 }
@@ -35,7 +38,21 @@ void jv_table_free(struct jv_table *t)
 	free(t->ovf);
 	free(t->e);
 	free(t->next_free);
+	free(t->prev_free);
 	memset(t, 0, sizeof *t);
+}
+
+/* Take a free slot out of the free list. */
+static void unlink_free(struct jv_table *t, uint32_t slot)
+{
+	uint32_t next = t->next_free[slot], prev = t->prev_free[slot];
+
+	if (prev == NO_SLOT)
+		t->free_head = next;
+	else
+		t->next_free[prev] = next;
+	if (next != NO_SLOT)
+		t->prev_free[next] = prev;
 }
 
 int jv_table_insert(struct jv_table *t, void *ptr, const struct jv_rng *rng,
@@ -49,7 +66,7 @@ int jv_table_insert(struct jv_table *t, void *ptr, const struct jv_rng *rng,
 		jv_rng_fill(rng, &r, sizeof r);
 		idx = (r & ~(t->cap - 1)) | slot;
 	} while (idx == 0);
-	t->free_head = t->next_free[slot];
+	unlink_free(t, slot);
 	t->e[slot].index = idx;
 	t->e[slot].ptr = ptr;
 	t->used++;
@@ -92,18 +109,13 @@ int jv_table_insert_at(struct jv_table *t, void *ptr, uint32_t index)
 		return JV_ERR_LIMIT;
 	slot = index & (t->cap - 1);
 	if (t->e[slot].index == 0) {
-		/* Unlink the slot from the free list: a walk, but adoption is
-		 * rare next to lookups and needs no second structure. */
-		uint32_t *link = &t->free_head;
-		while (*link != NO_SLOT && *link != slot)
-			link = &t->next_free[*link];
-		if (*link == slot) {
-			*link = t->next_free[slot];
-			t->e[slot].index = index;
-			t->e[slot].ptr = ptr;
-			t->used++;
-			return JV_OK;
-		}
+		/* Free slots are exactly the listed ones: out of the list in
+		 * O(1), so a restart's thousands of adoptions stay linear. */
+		unlink_free(t, slot);
+		t->e[slot].index = index;
+		t->e[slot].ptr = ptr;
+		t->used++;
+		return JV_OK;
 	}
 	if (!t->ovf) {
 		t->ovf = calloc(t->cap, sizeof *t->ovf);
@@ -158,6 +170,9 @@ void jv_table_remove(struct jv_table *t, uint32_t index)
 	t->e[slot].index = 0;
 	t->e[slot].ptr = NULL;
 	t->next_free[slot] = t->free_head;
+	t->prev_free[slot] = NO_SLOT;
+	if (t->free_head != NO_SLOT)
+		t->prev_free[t->free_head] = slot;
 	t->free_head = slot;
 	t->used--;
 }

@@ -25,6 +25,7 @@ struct jv_table {
 	uint32_t free_head;	/* free list through ptr-less entries */
 	struct jv_table_entry *e;
 	uint32_t *next_free;
+	uint32_t *prev_free;	/* doubly linked: a given slot leaves in O(1) */
 	/* Indexes chosen elsewhere (a session taken over from another node,
 	 * PD-9) whose slot is taken here: open addressing, linear probing,
 	 * allocated on first use.  Looked at only when the slot misses. */

@@ -225,6 +225,28 @@ static void add_after_remove(void **st)
 	lab_free(l);
 }
 
+/* A configured peer's slot is never given away, even once its last
+ * session is forgotten: only removal frees a slot. */
+static void configured_slot_kept(void **st)
+{
+	(void)st;
+	struct lab *l = two_clients();
+	struct jv_session_status s;
+	uint8_t bpub[32], key[32];
+
+	lab_client_b_pub(bpub);
+	memset(key, 0xd4, sizeof key);
+	jv_out_reset(&l->out);
+	assert_int_equal(jv_gateway_terminate(l->g, 1, l->now, &l->out), 0);
+	enqueue(l, &l->out, false);
+	run(l, l->now + 30000);		/* past B's tombstone */
+	assert_int_equal(jv_gateway_status(l->g, 1, &s), JV_ERR_NOTFOUND);
+	assert_int_equal(jv_gateway_add_peer(l->g, key), 2);
+	assert_false(jv_gateway_peer_removed(l->g, 1));
+	assert_int_equal(jv_gateway_add_peer(l->g, bpub), JV_ERR_INVAL);
+	lab_free(l);
+}
+
 /* 10 000 peers (issue 12: found by a keyed hash, not a scan): each key is
  * added once and refused twice, removed keys are strangers again and their
  * slots are reused lowest first once nothing refers to them, and a live
@@ -330,6 +352,7 @@ int main(void)
 		cmocka_unit_test(remove_peer_without_session),
 		cmocka_unit_test(add_after_remove),
 		cmocka_unit_test(removed_key_is_not_adopted),
+		cmocka_unit_test(configured_slot_kept),
 		cmocka_unit_test(ten_thousand_peers),
 	};
 	return cmocka_run_group_tests_name("peers", tests, NULL, NULL);

@@ -59,6 +59,48 @@ static void full_table_refuses(void **st)
 	jv_table_free(&t);
 }
 
+/* Indexes chosen elsewhere (adoption, PD-9) mixed with fresh ones and
+ * removals: every slot is used exactly once when full (the free list lost
+ * none and listed none twice), and every entry is found. */
+static void adopted_and_fresh(void **st)
+{
+	(void)st;
+	enum { CAP = 1024 };
+	static int v[2 * CAP];
+	static uint32_t idx[2 * CAP];
+	struct jv_seeded_rng s;
+	struct jv_table t;
+	unsigned n = 0;
+
+	jv_seeded_rng_init(&s, 9);
+	struct jv_rng rng = jv_seeded_rng(&s);
+	assert_int_equal(jv_table_init(&t, CAP), JV_OK);
+	/* every third slot taken by an adopted index, some removed again */
+	for (uint32_t k = 0; k < CAP; k += 3) {
+		idx[n] = 0x5a000000u | k;
+		assert_int_equal(jv_table_insert_at(&t, &v[n], idx[n]), JV_OK);
+		n++;
+	}
+	for (unsigned k = 0; k < n; k += 4) {
+		jv_table_remove(&t, idx[k]);
+		idx[k] = 0;
+	}
+	for (;;) {
+		uint32_t i;
+		int rc = jv_table_insert(&t, &v[n], &rng, &i);
+		if (rc == JV_ERR_LIMIT)
+			break;
+		assert_int_equal(rc, JV_OK);
+		assert_true(n < 2 * CAP);
+		idx[n++] = i;
+	}
+	assert_int_equal(t.used, t.cap);
+	for (unsigned k = 0; k < n; k++)
+		if (idx[k])
+			assert_ptr_equal(jv_table_lookup(&t, idx[k]), &v[k]);
+	jv_table_free(&t);
+}
+
 static void bad_sizes(void **st)
 {
 	(void)st;
@@ -72,6 +114,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(insert_lookup_remove),
 		cmocka_unit_test(full_table_refuses),
+		cmocka_unit_test(adopted_and_fresh),
 		cmocka_unit_test(bad_sizes),
 	};
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
