@@ -47,34 +47,37 @@
 #include "reason.h"
 
 struct jv_health {
+	/* First, together: what every authenticated packet reads and writes
+	 * (jv_health_on_alive and the conditions it evaluates), so a gateway
+	 * with many sessions takes one cache miss here per packet, not one
+	 * per field (issue 12). */
+	/* liveness */
+	jv_time last_ack_ms;	/* last "last_ack" fact; init/restart time before */
+	jv_time last_good_ms;	/* last acknowledged/authenticated packet, or NEVER */
+	/* stability */
+	jv_time bad_ms;		/* last time a condition held (or first fact); NEVER */
+	jv_time fact_ms;	/* time of the latest fact */
+	uint32_t consecutive_drops;
+	uint32_t rtt_count;	/* samples in the RTT ring below */
+	bool hard_failed;	/* socket/interface error, until the next success */
+	/* Some loss bucket holds a count: a gateway's paths never count loss
+	 * (its health is silence only), and this spares each packet a walk
+	 * over the bucket arrays. */
+	bool loss_used;
+
 	/* loss window: JV_LOSS_BUCKETS buckets of bucket_ms each */
 	uint64_t bucket_ms;
 	uint64_t bucket_epoch[JV_LOSS_BUCKETS];	/* time / bucket_ms */
 	uint32_t delivered[JV_LOSS_BUCKETS];
 	uint32_t dropped[JV_LOSS_BUCKETS];
 	uint32_t acked[JV_LOSS_BUCKETS];	/* heartbeat/probe successes */
-	uint32_t consecutive_drops;
 
 	/* RTT ring, oldest overwritten */
 	jv_time rtt_at[JV_RTT_SAMPLES_MAX];
 	uint32_t rtt_ms[JV_RTT_SAMPLES_MAX];
 	uint32_t rtt_head;
-	uint32_t rtt_count;
 	int64_t srtt_us;
 	bool rtt_measured;
-
-	/* liveness */
-	jv_time last_ack_ms;	/* last "last_ack" fact; init/restart time before */
-	jv_time last_good_ms;	/* last acknowledged/authenticated packet, or NEVER */
-	bool hard_failed;	/* socket/interface error, until the next success */
-	/* Some loss bucket holds a count.  Beside last_ack_ms on purpose: a
-	 * gateway's paths never count loss (its health is silence only), and
-	 * this spares each packet a walk over the bucket arrays (issue 12). */
-	bool loss_used;
-
-	/* stability */
-	jv_time bad_ms;		/* last time a condition held (or first fact); NEVER */
-	jv_time fact_ms;	/* time of the latest fact */
 };
 
 /* A plain copy of the metrics at one `now`, for status, reports, selection. */

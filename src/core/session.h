@@ -75,6 +75,9 @@ struct jv_path {
 	bool down;				/* hard failure reported, not yet up */
 	struct jv_addr remote;			/* gateway: the tuple; client: optional */
 	uint32_t local;				/* gateway: local address index */
+	/* beside remote and the start of health: read with them for every
+	 * packet */
+	uint64_t tx_packets, rx_packets;
 	struct jv_health health;
 	/* client: JV_INFLIGHT_MAX entries (heap: a slow path has many in
 	 * flight, and a gateway's paths never need them); gateway: NULL */
@@ -90,7 +93,6 @@ struct jv_path {
 	/* client: the path token of the last ACK over this path (PD-10),
 	 * echoed in a REATTACH_REQUEST sent over it */
 	uint8_t token[JV_WIRE_PATH_TOKEN_SIZE];
-	uint64_t tx_packets, rx_packets;
 };
 
 /* The requester's reattach attempt (RECOVERING), spec §7.1, OP-8. */
