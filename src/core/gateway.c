@@ -1171,12 +1171,12 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	/* Spec §11: no per-packet control-plane work in steady ATTACHED.
 	 * Data on the binding before any timer of the session is due, no
 	 * transition since the last full pass, no policy or takeover epoch
-	 * waiting, keys steady: hearing it moves the silence timers later and nothing else
-	 * (the gateway's health is silence only, and its first fact, bad_ms,
-	 * is set), so gw_evaluate would find nothing, the record is unchanged
-	 * and the cached deadline stays a lower bound of the true one.  Tick
-	 * re-evaluates when that comes: once per timer period, not per
-	 * packet. */
+	 * waiting, keys steady: hearing it moves the silence timers later
+	 * and nothing else (the gateway's health is silence only, and its
+	 * first fact, bad_ms, is set), so gw_evaluate would find nothing, the
+	 * record is unchanged and the cached deadline stays a lower bound of
+	 * the true one.  Tick re-evaluates when that comes: once per timer
+	 * period, not per packet (D-031). */
 	if (type == JV_MSG_DATA && on_binding && steady_keys && !rotated &&
 	    s->fsm.state == JV_STATE_ATTACHED &&
 	    gs->eval_version == s->fsm.state_version &&
