@@ -315,7 +315,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "loadgen: %u sessions at %g/s over %u path(s), %g echo/s each, policy %s\n",
-		o.n, o.rate, o.npaths, o.pps, o.policy);
+		o.n, o.rate, o.npaths, o.pps,
+		o.have_policy && !o.policy_named ? "of the gateway's config" : o.policy);
 
 	setup(&g);
 	setup_s = g.last_attach_ms > g.first_hs_ms && g.first_hs_ms ?

@@ -48,6 +48,13 @@ SEED=${SEED:-1}
 # The gateway's session store (PD-9): off by default, see bench/README.md
 # ("scale.sh": with the SQLite store the gateway stalls on its writes)
 STORE=${STORE:-off}
+# HEARTBEAT_MS: the fast profile's heartbeat (100 ms) replaced, with its
+# detection times in the same ratios (3x, 6x); loadgen's engines take the
+# gateway's [Policy] (bench/README.md, "scale.sh": what 10 000 sessions of
+# the fast profile cost on two cores)
+HEARTBEAT_MS=${HEARTBEAT_MS:-}
+case $HEARTBEAT_MS in ''|[1-9]|[1-9][0-9]|[1-9][0-9][0-9]|1000) ;;
+*) echo "scale.sh: HEARTBEAT_MS='$HEARTBEAT_MS': 1..1000 (ms)" >&2; exit 2 ;; esac
 GW_INNER=10.255.255.254
 case $N in ''|*[!0-9]*|0) echo "scale.sh: N='$N': not a number >= 1" >&2; exit 2 ;; esac
 [ "$N" -le 65536 ] || { echo "scale.sh: N=$N: at most 65536" >&2; exit 2; }
@@ -103,6 +110,15 @@ HandshakeBurst = $2
 EOF
 		[ $peers_src = peersdir ] && echo "PeersDir = $LAB_DIR/peers"
 		printf '\n[Policy]\nversion = 1.0\nprofile = fast\n'
+		if [ -n "$HEARTBEAT_MS" ]; then
+			# the fast profile's detection ratios at a slower beat, the
+			# standby probed at a quarter of it
+			echo "volatility.heartbeat_interval_ms = $HEARTBEAT_MS"
+			echo "volatility.standby_probe_interval_ms = $((4 * HEARTBEAT_MS))"
+			echo "volatility.heartbeat_volatile_ms = $((3 * HEARTBEAT_MS))"
+			echo "volatility.transport_dead_ms = $((6 * HEARTBEAT_MS))"
+			echo "volatility.loss_window_ms = $((HEARTBEAT_MS > 500 ? 2 * HEARTBEAT_MS : 1000))"
+		fi
 		if [ $peers_src = mainfile ]; then
 			for f in "$LAB_DIR"/peers/client-*.conf; do
 				echo
@@ -205,15 +221,15 @@ RESTORE="ip netns exec $NS_C nft delete table inet jvcut_a; ip netns exec $NS_G 
 loadgen() {
 	local run=$1
 	shift
-	RUN=$run ip netns exec "$NS_C" "$LOADGEN" --gateway-key "$GW_PUB" \
-		--paths "$PATHS" --seed "$SEED" --policy fast \
+	RUN=$run ip netns exec "$NS_C" "$LOADGEN" --gateway-config "$LAB_DIR/gateway.conf" \
+		--paths "$PATHS" --seed "$SEED" \
 		--mark-cmd "$LAB_DIR/mark.sh" "$@" \
 		>"$LAB_DIR/$run.txt" 2>"$LAB_DIR/$run.err"
 	local rc=$?
 	[ $rc -eq 0 ] || { cat "$LAB_DIR/$run.err" >&2; lab_die "loadgen $run: status $rc"; }
 }
 
-echo "jvpn scale benchmark: $N sessions of bench/loadgen on one jvpn gateway, namespace lab, two veth paths, profile fast"
+echo "jvpn scale benchmark: $N sessions of bench/loadgen on one jvpn gateway, namespace lab, two veth paths, profile fast${HEARTBEAT_MS:+ with a heartbeat of $HEARTBEAT_MS ms}"
 echo "peers from $peers_src, session store $STORE; $SOURCES source addresses per path; $(nproc) CPUs, kernel $(uname -r), code $(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)"
 echo
 

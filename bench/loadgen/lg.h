@@ -40,6 +40,11 @@ struct lg_opts {
 	double rate;			/* new sessions per second */
 	double pps;			/* echo requests per session per second */
 	char policy[16];		/* profile name */
+	/* --gateway-config without --policy: the gateway's own [Policy],
+	 * so both ends run the same one (a real deployment's case) */
+	bool have_policy;
+	bool policy_named;
+	struct jv_policy cfg_policy;
 	uint64_t seed;
 	const char *write_peers;	/* directory: write and exit */
 	uint32_t gw_inner;		/* the gateway's TUN address (host order) */

@@ -29,6 +29,7 @@ static const char usage[] =
 "               [--cut-cmd CMD --cut-path I] [--restore-cmd CMD]\n"
 "               [--mark-cmd CMD] [--keep] [--json]\n"
 "       loadgen --write-peers DIR [-n N] [--seed S]\n"
+"--policy: a profile; default: the --gateway-config's [Policy], else default\n"
 "SPEC: paths separated by ',', each LOCALS=GWIP:PORT; LOCALS: '+'-separated\n"
 "      IPv4[:PORT] or IPv4*COUNT (COUNT consecutive source addresses)\n"
 "See bench/README.md (scale.sh) for what it measures.\n";
@@ -89,6 +90,8 @@ static int key_from_config(struct lg_opts *o, const char *path)
 		return bad("--gateway-config %s: Role is not gateway", path);
 	}
 	rc = crypto_scalarmult_base(o->gw_pub, cfg->private_key);
+	o->cfg_policy = cfg->policy;
+	o->have_policy = true;
 	jv_config_free(cfg);
 	if (rc)
 		return bad("--gateway-config %s: unusable PrivateKey", path);
@@ -248,6 +251,7 @@ int lg_opts_parse(struct lg_opts *o, int argc, char **argv)
 				return bad("--policy '%s': no such profile (known: default, fast)",
 					   optarg);
 			snprintf(o->policy, sizeof o->policy, "%s", optarg);
+			o->policy_named = true;
 			break;
 		case O_SEED:
 			rc = uint_opt("--seed", optarg, 0, UINT64_MAX, &u);

@@ -518,7 +518,9 @@ int lg_open(struct lg *g, const struct lg_opts *o)
 	memset(g, 0, sizeof *g);
 	g->o = o;
 	g->ep = -1;
-	if (jv_policy_profile(&g->policy, o->policy, NULL))
+	if (o->have_policy && !o->policy_named)
+		g->policy = o->cfg_policy;
+	else if (jv_policy_profile(&g->policy, o->policy, NULL))
 		return fprintf(stderr, "loadgen: no profile %s\n", o->policy), -1;
 	g->eng = calloc(o->n, sizeof *g->eng);
 	g->rx = calloc(1, sizeof *g->rx);
