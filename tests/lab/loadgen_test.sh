@@ -81,6 +81,14 @@ tap_check "the gateway is still alive and answers status" \
 	lab_wait_field gateway role gateway 2
 tap_eq "no session ended while held" 0 "$(fig "$R" ended)"
 
+# The 30-client run ended its 20 sessions as it stopped, and each stays a
+# tombstone for 10 s (spec Z1, JV_TOMBSTONE_MS) holding one of the 20
+# places: the cut runs against a fresh gateway with no stored session.
+bad_over=$(lab_stop_daemons)
+mv "$LAB_DIR/gateway.log" "$LAB_DIR/gateway-over.log"
+rm -rf "$LAB_DIR/state" "$LAB_DIR/gateway.sock"
+lab_start_gateway
+
 # 2. a mass failover: path a cut silently (lablib's lab_cut, as commands
 # loadgen runs itself so that it knows the cut instant)
 cat >"$LAB_DIR/cut.nft" <<EOF
@@ -143,5 +151,5 @@ all_bad() {
 }
 tap_check "bad options: one line each, exit 2" all_bad
 bad=$(lab_stop_daemons)
-tap_eq "the gateway stops cleanly, no sanitizer report" "" "$bad"
+tap_eq "the gateways stop cleanly, no sanitizer report" "" "$bad_over$bad"
 tap_done
