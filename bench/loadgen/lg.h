@@ -15,6 +15,7 @@
 
 #include "jvpn/rng.h"
 #include "jvpn/session.h"
+#include "core/heap.h"
 #include "net/udp.h"
 
 enum lg_limits {
@@ -81,26 +82,41 @@ uint32_t lg_idxmap_get(const struct lg_idxmap *m, uint32_t k);
 bool lg_idxmap_put(struct lg_idxmap *m, uint32_t k, uint32_t v);
 void lg_idxmap_del(struct lg_idxmap *m, uint32_t k);
 
-/* ---- min-heap of engines by next deadline ------------------------------ */
+/* ---- engines by next deadline: the core's timer heap ------------------- */
 
+/* Engine e's place in the heap is links[e]; its id is the tie, so engines
+ * due at the same millisecond run in id order. */
 struct lg_heap {
-	uint32_t n;
-	uint32_t *item;		/* engine ids, heap ordered by key[] */
-	uint32_t *pos;		/* engine -> slot, UINT32_MAX: not in */
-	jv_time *key;		/* engine -> deadline */
+	struct jv_heap h;
+	struct jv_heap_link *links;
 };
 
 int lg_heap_init(struct lg_heap *h, uint32_t cap);
 void lg_heap_free(struct lg_heap *h);
 /* Insert, move or (JV_TIME_NEVER) remove engine e. */
-void lg_heap_set(struct lg_heap *h, uint32_t e, jv_time when);
+static inline void lg_heap_set(struct lg_heap *h, uint32_t e, jv_time when)
+{
+	struct jv_heap_link *l = &h->links[e];
+	int rc;
+
+	if (when == JV_TIME_NEVER)
+		jv_heap_remove(&h->h, l);
+	else if (jv_heap_has(l))
+		jv_heap_update(&h->h, l, when);
+	else {
+		rc = jv_heap_insert(&h->h, l, when, e);
+		(void)rc;	/* cannot fail: sized for every engine */
+	}
+}
 static inline jv_time lg_heap_top_key(const struct lg_heap *h)
 {
-	return h->n ? h->key[h->item[0]] : JV_TIME_NEVER;
+	const struct jv_heap_link *l = jv_heap_top(&h->h);
+
+	return l ? jv_heap_key(&h->h, l) : JV_TIME_NEVER;
 }
 static inline uint32_t lg_heap_top(const struct lg_heap *h)
 {
-	return h->item[0];
+	return (uint32_t)(jv_heap_top(&h->h) - h->links);
 }
 
 /* ---- inner ICMP echo ------------------------------------------------------ */
