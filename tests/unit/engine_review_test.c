@@ -30,6 +30,9 @@
 #include "jvpn/session.h"
 #include "jvpn/wire.h"
 
+/* lost_attempt_gives_way_after_its_last_copy: OP-8's copies and timer */
+#include "core/session.h"
+
 #include "lab.h"
 
 /* ---- tests ------------------------------------------------------------ */
@@ -1080,6 +1083,120 @@ static void rekey_happens_before_key_max_age(void **st)
 	lab_free(l);
 }
 
+/* A PROBE (or HEARTBEAT): type, seq, send_ts, state_version. */
+#define PROBE_DGRAM CTRL_DGRAM(1 + 8 + 8 + 8)
+
+/* The send time of the first client datagram of length len on path at or
+ * after t (l->capture), or JV_TIME_NEVER. */
+static jv_time first_sent(const struct lab *l, int path, uint16_t len,
+			  jv_time t)
+{
+	jv_time at = JV_TIME_NEVER;
+	unsigned first = l->ncap > CAPMAX ? l->ncap - CAPMAX : 0;
+
+	for (unsigned i = first; i < l->ncap; i++) {
+		const struct pkt *k = &l->cap[i % CAPMAX];
+
+		if (k->to_gw && k->path == path && k->len == len &&
+		    k->at >= t && k->at < at)
+			at = k->at;
+	}
+	return at;
+}
+
+/* Client datagrams of length len on path in [from, to) (l->capture). */
+static unsigned sent_between(const struct lab *l, int path, uint16_t len,
+			     jv_time from, jv_time to)
+{
+	unsigned n = 0, first = l->ncap > CAPMAX ? l->ncap - CAPMAX : 0;
+
+	for (unsigned i = first; i < l->ncap; i++) {
+		const struct pkt *k = &l->cap[i % CAPMAX];
+
+		n += k->to_gw && k->path == path && k->len == len &&
+		     k->at >= from && k->at < to;
+	}
+	return n;
+}
+
+/*
+ * LIV-10, finding F13 (chaos seed 3786): an attempt on a transport that
+ * is lost by now gives way as soon as another transport answers.  It did
+ * so only while it had copies left to send: once its last copy
+ * (JV_ATTEMPT_COPIES) was out, it waited for that copy's retransmission
+ * timer, although the other transport had answered meanwhile.  Here the
+ * standby p2 goes silent, then the binding p1, so the client revalidates
+ * p1 (nothing else answers); p2 answers again after p1's last copy and
+ * before that copy's timer, and the attempt moves to p2 at that answer.
+ * The sim scenario of F13 no longer tells this apart since D-035 moved
+ * its probe timing; this test pins the timing down.
+ */
+static void lost_attempt_gives_way_after_its_last_copy(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	jv_policy_default(&pol);
+	/* The cooldown since the attempt start (INV-09) is over when the
+	 * last copy goes out: the attempt is not merely waiting out a
+	 * cooldown (att.deferred), it has only its timer left. */
+	pol.switch_cooldown_ms = (JV_ATTEMPT_COPIES - 1) *
+				 JV_ATTEMPT_RETX_MIN_MS;
+	struct lab *l = lab_new(&pol);
+	struct jv_session_status cst;
+
+	run(l, T0 + 5000);
+	l->capture = true;
+	cut(l, 1, true);		/* the standby first */
+	run(l, T0 + 8000);		/* p2 silent (§6.2), p1 fine */
+	cut(l, 0, true);		/* then the binding */
+	while (l->now < T0 + 12000 &&
+	       !count_after(&l->cs, JV_EV_REATTACH_ATTEMPT, T0 + 8000))
+		run(l, l->now + 1);
+	assert_int_equal(count(&l->cs, JV_EV_REATTACH_ATTEMPT), 1);
+	const struct rec *att = last_of(&l->cs, JV_EV_REATTACH_ATTEMPT);
+	jv_time a = att->ts;
+	assert_int_equal(jv_client_state(l->c), JV_STATE_RECOVERING);
+	jv_client_status(l->c, &cst);
+	assert_string_equal(cst.bound, "p1");	/* revalidating p1 */
+
+	/* every copy of it goes out, on p1, one retransmission apart */
+	jv_time last = a + (JV_ATTEMPT_COPIES - 1) * JV_ATTEMPT_RETX_MIN_MS;
+	jv_time timer = last + JV_ATTEMPT_RETX_MIN_MS;
+	run(l, last);
+	assert_int_equal(sent_between(l, 0, REQUEST_DGRAM, a, last + 1),
+			 JV_ATTEMPT_COPIES);
+	assert_int_equal(first_sent(l, 0, REQUEST_DGRAM, last), last);
+	assert_int_equal(count(&l->cs, JV_EV_REATTACH_ATTEMPT), 1);
+	assert_int_equal(jv_client_state(l->c), JV_STATE_RECOVERING);
+
+	/* p2 is back; its next probe is answered before the last copy's
+	 * timer (the premise of this test: if the probe cadence moves the
+	 * answer past the timer, cut p2 for longer or shorter) */
+	cut(l, 1, false);
+	run(l, timer + 2 * DELAY_MS);
+	jv_time probe = first_sent(l, 1, PROBE_DGRAM, last);
+	assert_true(probe > last);
+	assert_true(probe + 2 * DELAY_MS < timer);
+	jv_time answer = probe + 2 * DELAY_MS;
+
+	/* the attempt on p1 gives way at p2's answer, not at the timer */
+	assert_int_equal(count(&l->cs, JV_EV_REATTACH_ATTEMPT), 2);
+	att = last_of(&l->cs, JV_EV_REATTACH_ATTEMPT);
+	assert_int_equal(att->ts, answer);
+	assert_int_equal(sent_between(l, 0, REQUEST_DGRAM, last + 1, timer + 1),
+			 0);
+	assert_int_equal(first_sent(l, 1, REQUEST_DGRAM, last), answer);
+	int i = find_change(&l->cs, JV_STATE_RECOVERING, JV_STATE_ATTACHED, 0);
+	assert_int_not_equal(i, -1);
+	assert_int_equal(l->cs.ev[i].ts, answer + 2 * DELAY_MS);
+	jv_client_status(l->c, &cst);
+	assert_string_equal(cst.bound, "p2");
+	assert_false(l->spun);
+	assert_int_equal(l->cs.bad + l->gs.bad, 0);
+	versions_continuous(&l->cs);
+	lab_free(l);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1102,6 +1219,7 @@ int main(void)
 		cmocka_unit_test(raced_copy_never_moves_binding),
 		cmocka_unit_test(copy_from_binding_is_not_confirmed),
 		cmocka_unit_test(unproven_tuple_commits_after_its_challenge),
+		cmocka_unit_test(lost_attempt_gives_way_after_its_last_copy),
 	};
 	return cmocka_run_group_tests_name("engine_review", tests, NULL, NULL);
 }
