@@ -56,6 +56,10 @@ struct jv_pathval {
 
 void jv_pathval_init(struct jv_pathval *pv);
 
+/* Has this address a slot?  (Receiving from it then creates none, so no
+ * new expiry joins the session's deadline.) */
+bool jv_pathval_known(const struct jv_pathval *pv, const struct jv_addr *a);
+
 /* Account `n` bytes received from an unvalidated address and return its
  * slot (created, replacing the oldest, if new). */
 struct jv_pathval_slot *jv_pathval_received(struct jv_pathval *pv,

@@ -1176,10 +1176,16 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	 * first fact, bad_ms, is set), so gw_evaluate would find nothing, the
 	 * record is unchanged and the cached deadline stays a lower bound of
 	 * the true one.  Tick re-evaluates when that comes: once per timer
-	 * period, not per packet (D-031).  A heartbeat on the binding is the
-	 * same fact and an answer: in ATTACHED it revalidates nothing, and
-	 * its answer moves no timer (D-036). */
-	if (on_binding && steady_keys && !rotated &&
+	 * period, not per packet (D-031).
+	 *
+	 * Control messages that are only answered take the same shortcut
+	 * (D-036): a heartbeat on the binding (the fact above, and in
+	 * ATTACHED it revalidates nothing), and a standby's probe from an
+	 * address with a path-validation slot already (its budget is
+	 * counted as before; a new slot would bring a new expiry, so the
+	 * first probe of an address takes the full pass).  Answers move no
+	 * timer. */
+	if (steady_keys && !rotated &&
 	    s->fsm.state == JV_STATE_ATTACHED &&
 	    gs->eval_version == s->fsm.state_version &&
 	    gs->eval_ms != JV_TIME_NEVER && now < gs->deadline &&
@@ -1187,17 +1193,23 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	    !s->stale && !s->policy_next && jv_gw_leased(g, now)) {
 		struct jv_ctrl m;
 
-		if (type == JV_MSG_DATA) {
+		if (type == JV_MSG_DATA && on_binding) {
 			bound_heard(s, now);
 			s->paths[s->bound].rx_packets++;
 			deliver(s, pt, len, out);
 			return JV_OK;
 		}
-		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK &&
-		    m.type == JV_CTRL_HEARTBEAT) {
-			bound_heard(s, now);
-			s->paths[s->bound].rx_packets++;
-			answer_alive(g, s, &m, from, local, n, true, now, out);
+		if (type == JV_MSG_CONTROL &&
+		    jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK &&
+		    (on_binding ? m.type == JV_CTRL_HEARTBEAT
+				: m.type == JV_CTRL_PROBE &&
+				  jv_pathval_known(&s->pathval, from))) {
+			if (on_binding) {
+				bound_heard(s, now);
+				s->paths[s->bound].rx_packets++;
+			}
+			answer_alive(g, s, &m, from, local, n, on_binding, now,
+				     out);
 			return JV_OK;
 		}
 	}

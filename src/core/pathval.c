@@ -22,6 +22,11 @@ static struct jv_pathval_slot *find(struct jv_pathval *pv,
 	return NULL;
 }
 
+bool jv_pathval_known(const struct jv_pathval *pv, const struct jv_addr *a)
+{
+	return find((struct jv_pathval *)pv, a) != NULL;
+}
+
 struct jv_pathval_slot *jv_pathval_received(struct jv_pathval *pv,
 					    const struct jv_addr *from,
 					    uint32_t local, size_t n,

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "core/gateway_impl.h"
+#include "jvpn/diag.h"
 #include "jvpn/noise.h"
 #include "jvpn/policy.h"
 #include "jvpn/record.h"
@@ -33,6 +34,7 @@ enum { NMAX = 40, T0 = 1000000, QMAX = 4096 };
 struct msg {
 	int to;			/* client index, or -1: the gateway */
 	int from;		/* client index when to the gateway */
+	int path;		/* the client's transport */
 	uint16_t len;
 	uint8_t buf[JV_DGRAM_MAX];
 };
@@ -43,6 +45,7 @@ struct world {
 	struct jv_gateway *g;
 	struct jv_client *c[NMAX];
 	struct jv_addr addr[NMAX];
+	struct jv_addr addr2[NMAX];	/* the second transport's, if any */
 	uint8_t gpub[32];
 	unsigned n;
 	jv_time now;
@@ -55,18 +58,27 @@ struct world {
 	bool hold_new_epoch;
 	bool mute[NMAX];	/* a client that sends nothing any more */
 	unsigned writes;
+	/* standby probes that met no path-validation slot while their
+	 * session's deadline was further off than a new slot's expiry */
+	unsigned probes_new_slot_far_deadline;
 };
 
 static struct world W;
 
-/* The contract: the earliest deadline of any session (the lease aside). */
+/* The contract: the earliest deadline of any session (the lease aside),
+ * each session's a lower bound of what a full pass would find (work that
+ * skips the pass may only move a deadline later). */
 static void check_deadline(struct world *w)
 {
 	jv_time min = JV_TIME_NEVER;
 
-	for (unsigned i = 0; i < w->g->nsess; i++)
-		if (w->g->sess[i]->deadline < min)
-			min = w->g->sess[i]->deadline;
+	for (unsigned i = 0; i < w->g->nsess; i++) {
+		struct gw_session *gs = w->g->sess[i];
+
+		assert_true(gs->deadline <= jv_gw_deadline(gs, w->now));
+		if (gs->deadline < min)
+			min = gs->deadline;
+	}
 	assert_int_equal(jv_gateway_deadline(w->g), min);
 	assert_int_equal(w->g->timers.n + 0u, w->g->nsess);
 }
@@ -88,10 +100,15 @@ static void post(struct world *w, const struct jv_out *o, int from)
 		struct msg *m;
 		int to = -1;
 
+		int path = o->dgram[k].path;
+
 		if (from < 0) {
-			for (unsigned i = 0; i < w->n; i++)
+			for (unsigned i = 0; i < w->n; i++) {
 				if (jv_addr_equal(&o->dgram[k].to, &w->addr[i]))
-					to = (int)i;
+					to = (int)i, path = 0;
+				if (jv_addr_equal(&o->dgram[k].to, &w->addr2[i]))
+					to = (int)i, path = 1;
+			}
 			if (to < 0)
 				continue;
 		}
@@ -99,6 +116,7 @@ static void post(struct world *w, const struct jv_out *o, int from)
 		m = &w->q[w->nq++];
 		m->to = to;
 		m->from = from;
+		m->path = path;
 		m->len = o->dgram[k].len;
 		memcpy(m->buf, o->dgram[k].buf, m->len);
 	}
@@ -135,14 +153,23 @@ static void deliver(struct world *w)
 		    !w->g->sess[0]->s.cur.confirmed)
 			continue;
 		if (m.to < 0) {
-			(void)jv_gateway_recv(w->g, 0, &w->addr[m.from], m.buf,
-					      m.len, w->now, &w->out);
+			const struct jv_addr *a = m.path ? &w->addr2[m.from]
+							 : &w->addr[m.from];
+			struct gw_session *gs = w->g->nsess ? w->g->sess[0] : NULL;
+
+			if (m.path && w->n == 1 && gs &&
+			    gs->s.fsm.state == JV_STATE_ATTACHED &&
+			    !jv_pathval_known(&gs->s.pathval, a) &&
+			    gs->deadline > w->now + JV_PATHVAL_CHALLENGE_MS)
+				w->probes_new_slot_far_deadline++;
+			(void)jv_gateway_recv(w->g, 0, a, m.buf, m.len, w->now,
+					      &w->out);
 			check_deadline(w);
 			post(w, &w->out, -1);
 			store(w);
 		} else {
-			(void)jv_client_recv(w->c[m.to], 0, m.buf, m.len, w->now,
-					     &w->out);
+			(void)jv_client_recv(w->c[m.to], m.path, m.buf, m.len,
+					     w->now, &w->out);
 			post(w, &w->out, m.to);
 		}
 	}
@@ -162,7 +189,8 @@ static void gw_tick(struct world *w)
 	store(w);
 }
 
-static void world_new(struct world *w, unsigned n, const struct jv_policy *p)
+static void world_new2(struct world *w, unsigned n, const struct jv_policy *p,
+		       bool two_paths)
 {
 	struct jv_gateway_config gc = { 0 };
 	uint8_t priv[32], pub[32];
@@ -194,6 +222,11 @@ static void world_new(struct world *w, unsigned n, const struct jv_policy *p)
 		assert_int_equal(jv_client_add_transport(w->c[i], "p1",
 							 JV_PROTO_UDP, 1), 0);
 		jv_addr_from_ipv4(&w->addr[i], 0x0a800000 + i, 40000);
+		if (two_paths) {
+			assert_int_equal(jv_client_add_transport(w->c[i], "p2",
+							JV_PROTO_UDP, 2), 1);
+			jv_addr_from_ipv4(&w->addr2[i], 0x0a810000 + i, 40001);
+		}
 		jv_out_reset(&w->out);
 		assert_int_equal(jv_client_start(w->c[i], w->now, &w->out), 0);
 		post(w, &w->out, (int)i);
@@ -201,6 +234,11 @@ static void world_new(struct world *w, unsigned n, const struct jv_policy *p)
 		(void)priv;
 	}
 	check_deadline(w);
+}
+
+static void world_new(struct world *w, unsigned n, const struct jv_policy *p)
+{
+	world_new2(w, n, p, false);
 }
 
 static void world_free(struct world *w)
@@ -361,11 +399,48 @@ static void new_epoch_recorded_at_once(void **st)
 	world_free(&W);
 }
 
+/* D-036: a standby's probe is answered without the full pass only from
+ * an address that has a path-validation slot already.  Silence timers
+ * longer than a slot's life (3 s) make a new slot's expiry the session's
+ * earliest timer: a probe that made one and skipped the pass would leave
+ * the deadline late, and check_deadline would see it. */
+static void standby_probe_keeps_the_deadline(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	struct jv_diag d;
+
+	jv_policy_default(&pol);
+	pol.heartbeat_interval_ms = 2000;
+	pol.heartbeat_volatile_ms = 20000;
+	pol.transport_dead_ms = 40000;
+	pol.loss_window_ms = 20000;
+	pol.standby_probe_interval_ms = 2000;
+	pol.transport_lost_ttl_ms = 60000;
+	pol.latency_window_ms = 20000;
+	pol.candidate_ttl_ms = 60000;
+	if (jv_policy_validate(&pol, &d))
+		fail_msg("%s = %s: %s", d.key, d.value, d.msg);
+	world_new2(&W, 1, &pol, true);
+	send_data(&W, 0);
+	assert_int_equal(jv_client_state(W.c[0]), JV_STATE_ATTACHED);
+	for (unsigned k = 0; k < 600; k++) {
+		advance(&W, W.now + 100);
+		if (k % 5 == 0)
+			send_data(&W, 0);
+	}
+	assert_int_equal(jv_client_state(W.c[0]), JV_STATE_ATTACHED);
+	/* the case happened: the test is not empty */
+	assert_true(W.probes_new_slot_far_deadline > 0);
+	world_free(&W);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(deadline_is_the_earliest),
 		cmocka_unit_test(new_epoch_recorded_at_once),
+		cmocka_unit_test(standby_probe_keeps_the_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
