@@ -192,6 +192,7 @@ int jv_event_format(const struct jv_event_origin *origin,
 		    const char *prev_hash, char *buf, size_t cap, size_t *len)
 {
 	json_t *root = NULL, *details = NULL;
+	char scratch[JV_EVENT_LINE_MAX];
 	size_t need;
 	int rc;
 
@@ -240,17 +241,22 @@ int jv_event_format(const struct jv_event_origin *origin,
 	    (rc = set_new(root, "prev_hash", json_string(prev_hash))))
 		goto out;
 
-	/* size first, so a short buffer is left untouched */
+	/* Dumped once, into scratch, so a short buffer is left untouched;
+	 * only a line longer than any the log writes is dumped twice. */
 	rc = JV_ERR_NOMEM;
-	need = json_dumpb(root, NULL, 0, JV_JSON_FLAGS);
+	need = json_dumpb(root, scratch, sizeof scratch, JV_JSON_FLAGS);
 	if (need == 0)
 		goto out;
 	rc = JV_ERR_NOSPACE;
 	if (need >= cap)
 		goto out;
-	rc = JV_ERR_NOMEM;
-	if (json_dumpb(root, buf, need, JV_JSON_FLAGS) != need)
-		goto out;
+	if (need <= sizeof scratch) {
+		memcpy(buf, scratch, need);
+	} else {
+		rc = JV_ERR_NOMEM;
+		if (json_dumpb(root, buf, need, JV_JSON_FLAGS) != need)
+			goto out;
+	}
 	buf[need] = '\0';
 	*len = need;
 	rc = 0;
