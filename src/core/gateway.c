@@ -446,6 +446,29 @@ static void send_cookie(struct jv_gateway *g, uint32_t local,
 	out->ndgram++;
 }
 
+/*
+ * A full table and an authenticated handshake of a peer whose last
+ * session has ended: that session's tombstone (Z1) holds a place only to
+ * answer the old session's late packets, and its client is back with a
+ * new one.  Once its end is stored it gives way, as it would at
+ * tombstone_until_ms; before, a client that restarted at a gateway at
+ * MaxSessions was refused for the tombstone's 10 s.  Only the peer's
+ * own: another peer's tombstone is not this one's to take.
+ */
+static void own_tombstone_gives_way(struct jv_gateway *g, struct gw_peer *peer)
+{
+	struct jv_session *t[2] = { peer->live, peer->pending };
+
+	for (int i = 0; i < 2; i++) {
+		if (!t[i] || (i == 1 && t[1] == t[0]) ||
+		    !jv_sess_terminated(t[i]) ||
+		    !jv_gw_record_settled(g, gws(t[i])))
+			continue;
+		jv_gw_forget(g, gws(t[i])->slot);	/* Z1: evicted */
+		return;
+	}
+}
+
 static void on_initiation(struct jv_gateway *g, uint32_t local,
 			  const struct jv_addr *from, const uint8_t *pkt,
 			  size_t n, jv_time now, struct jv_out *out)
@@ -507,6 +530,8 @@ static void on_initiation(struct jv_gateway *g, uint32_t local,
 		return;
 	}
 	peer = (struct gw_peer *)rs.peer;	/* np is the first member */
+	if (g->nsess >= g->max_sessions)
+		own_tombstone_gives_way(g, peer);
 	if (!jv_token_bucket_take(&peer->hs_bucket, now) ||
 	    g->nsess >= g->max_sessions) {
 		jv_noise_hs_wipe(&rs.hs);

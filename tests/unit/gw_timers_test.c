@@ -61,6 +61,7 @@ struct world {
 	/* standby probes that met no path-validation slot while their
 	 * session's deadline was further off than a new slot's expiry */
 	unsigned probes_new_slot_far_deadline;
+	unsigned restarts;
 };
 
 static struct world W;
@@ -189,8 +190,39 @@ static void gw_tick(struct world *w)
 	store(w);
 }
 
-static void world_new2(struct world *w, unsigned n, const struct jv_policy *p,
-		       bool two_paths)
+/* Client i, new, handshaking (its key is key_of(i)). */
+static void client_start(struct world *w, unsigned i, bool two_paths)
+{
+	struct jv_client_config cc = { .policy = &w->pol, .node_id = "c" };
+	uint8_t pub[32];
+
+	key_of(i, cc.private_key, pub);
+	memcpy(cc.gateway_public, w->gpub, 32);
+	jv_seeded_rng_init(&w->crng[i], 100 + i + 1000 * w->restarts);
+	cc.rng = jv_seeded_rng(&w->crng[i]);
+	w->c[i] = jv_client_new(&cc);
+	assert_non_null(w->c[i]);
+	assert_int_equal(jv_client_add_transport(w->c[i], "p1", JV_PROTO_UDP, 1),
+			 0);
+	if (two_paths)
+		assert_int_equal(jv_client_add_transport(w->c[i], "p2",
+							 JV_PROTO_UDP, 2), 1);
+	jv_out_reset(&w->out);
+	assert_int_equal(jv_client_start(w->c[i], w->now, &w->out), 0);
+	post(w, &w->out, (int)i);
+	deliver(w);
+}
+
+/* The same machine again: a new client engine under key i. */
+static void client_restart(struct world *w, unsigned i)
+{
+	jv_client_free(w->c[i]);
+	w->restarts++;
+	client_start(w, i, false);
+}
+
+static void world_new3(struct world *w, unsigned n, const struct jv_policy *p,
+		       bool two_paths, unsigned max_sessions)
 {
 	struct jv_gateway_config gc = { 0 };
 	uint8_t priv[32], pub[32];
@@ -206,34 +238,25 @@ static void world_new2(struct world *w, unsigned n, const struct jv_policy *p,
 	gc.durable = true;
 	gc.handshakes_per_sec = 100000;
 	gc.handshake_burst = 100000;
+	gc.max_sessions = max_sessions;
 	key_of(200, gc.private_key, w->gpub);
 	w->g = jv_gateway_new(&gc);
 	assert_non_null(w->g);
 	for (unsigned i = 0; i < n; i++) {
-		struct jv_client_config cc = { .policy = &w->pol, .node_id = "c" };
-
-		key_of(i, cc.private_key, pub);
+		key_of(i, priv, pub);
 		assert_int_equal(jv_gateway_add_peer(w->g, pub), (int)i);
-		memcpy(cc.gateway_public, w->gpub, 32);
-		jv_seeded_rng_init(&w->crng[i], 100 + i);
-		cc.rng = jv_seeded_rng(&w->crng[i]);
-		w->c[i] = jv_client_new(&cc);
-		assert_non_null(w->c[i]);
-		assert_int_equal(jv_client_add_transport(w->c[i], "p1",
-							 JV_PROTO_UDP, 1), 0);
 		jv_addr_from_ipv4(&w->addr[i], 0x0a800000 + i, 40000);
-		if (two_paths) {
-			assert_int_equal(jv_client_add_transport(w->c[i], "p2",
-							JV_PROTO_UDP, 2), 1);
+		if (two_paths)
 			jv_addr_from_ipv4(&w->addr2[i], 0x0a810000 + i, 40001);
-		}
-		jv_out_reset(&w->out);
-		assert_int_equal(jv_client_start(w->c[i], w->now, &w->out), 0);
-		post(w, &w->out, (int)i);
-		deliver(w);
-		(void)priv;
+		client_start(w, i, two_paths);
 	}
 	check_deadline(w);
+}
+
+static void world_new2(struct world *w, unsigned n, const struct jv_policy *p,
+		       bool two_paths)
+{
+	world_new3(w, n, p, two_paths, 0);
 }
 
 static void world_new(struct world *w, unsigned n, const struct jv_policy *p)
@@ -435,12 +458,105 @@ static void standby_probe_keeps_the_deadline(void **st)
 	world_free(&W);
 }
 
+static unsigned sessions_of(struct world *w, unsigned peer, bool ended)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < w->g->nsess; i++)
+		k += w->g->sess[i]->s.peer == peer &&
+		     jv_sess_terminated(&w->g->sess[i]->s) == ended;
+	return k;
+}
+
+/* MaxSessions = 2, full.  Peer 0's session ends (a Z1 tombstone for 10 s):
+ * peer 2 still finds no place (the tombstone is not its own), but peer
+ * 0's client, restarted, gets one at once, its own tombstone giving way.
+ * Peer 1's tombstone gives way only once its end is stored. */
+static void own_tombstone_gives_way(void **st)
+{
+	(void)st;
+	struct jv_policy pol;
+	struct jv_gateway_counters hc;
+	uint64_t full;
+	jv_time ended;
+
+	jv_policy_default(&pol);
+	world_new3(&W, 3, &pol, false, 2);
+	for (unsigned i = 0; i < 3; i++)
+		send_data(&W, i);
+	assert_int_equal(W.g->nsess, 2);
+	assert_int_equal(jv_client_state(W.c[0]), JV_STATE_ATTACHED);
+	assert_int_equal(jv_client_state(W.c[1]), JV_STATE_ATTACHED);
+	assert_int_not_equal(jv_client_state(W.c[2]), JV_STATE_ATTACHED);
+
+	jv_out_reset(&W.out);
+	assert_int_equal(jv_gateway_terminate(W.g, 0, W.now, &W.out), 0);
+	post(&W, &W.out, -1);
+	store(&W);
+	deliver(&W);
+	assert_int_equal(sessions_of(&W, 0, true), 1);
+
+	W.now += 500;	/* a newer Noise timestamp than its first try */
+	jv_gateway_counters(W.g, &hc);
+	full = hc.hs_dropped_table_full;
+	client_restart(&W, 2);
+	jv_gateway_counters(W.g, &hc);
+	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	assert_int_equal(sessions_of(&W, 2, false), 0);
+	assert_int_equal(sessions_of(&W, 0, true), 1);
+
+	W.now += 1000;
+	client_restart(&W, 0);
+	send_data(&W, 0);
+	assert_int_equal(jv_client_state(W.c[0]), JV_STATE_ATTACHED);
+	assert_int_equal(sessions_of(&W, 0, true), 0);
+	assert_int_equal(sessions_of(&W, 0, false), 1);
+	check_deadline(&W);
+
+	/* peer 1 ends, its record not handed to the store yet (nothing
+	 * posted, nothing stored) */
+	jv_out_reset(&W.out);
+	assert_int_equal(jv_gateway_terminate(W.g, 1, W.now, &W.out), 0);
+	ended = W.now;
+	assert_false(jv_gw_record_settled(W.g, W.g->sess[0]->s.peer == 1 ?
+					  W.g->sess[0] : W.g->sess[1]));
+	jv_gateway_counters(W.g, &hc);
+	full = hc.hs_dropped_table_full;
+	client_restart(&W, 1);		/* its record is stored after this */
+	jv_gateway_counters(W.g, &hc);
+	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	assert_int_equal(sessions_of(&W, 1, true), 1);
+	/* stored now: the client's next initiation gets the place, well
+	 * within the tombstone's 10 s */
+	while (jv_client_state(W.c[1]) != JV_STATE_ATTACHED &&
+	       W.now < ended + 9000) {
+		advance(&W, W.now + 100);
+		send_data(&W, 1);
+	}
+	assert_int_equal(jv_client_state(W.c[1]), JV_STATE_ATTACHED);
+	assert_int_equal(sessions_of(&W, 1, true), 0);
+	check_deadline(&W);
+
+	/* a live session, its records stored, is no tombstone: peer 0's
+	 * client again, the table full of live sessions, is refused */
+	W.now += 500;
+	jv_gateway_counters(W.g, &hc);
+	full = hc.hs_dropped_table_full;
+	client_restart(&W, 0);
+	jv_gateway_counters(W.g, &hc);
+	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	assert_int_equal(sessions_of(&W, 0, false), 1);
+	assert_int_equal(W.g->peers[0].live->fsm.state, JV_STATE_ATTACHED);
+	world_free(&W);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(deadline_is_the_earliest),
 		cmocka_unit_test(new_epoch_recorded_at_once),
 		cmocka_unit_test(standby_probe_keeps_the_deadline),
+		cmocka_unit_test(own_tombstone_gives_way),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
