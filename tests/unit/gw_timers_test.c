@@ -468,6 +468,19 @@ static unsigned sessions_of(struct world *w, unsigned peer, bool ended)
 	return k;
 }
 
+/* Client i restarts and its handshake is refused for a full table. */
+static void restart_refused(struct world *w, unsigned i)
+{
+	struct jv_gateway_counters hc;
+	uint64_t full;
+
+	jv_gateway_counters(w->g, &hc);
+	full = hc.hs_dropped_table_full;
+	client_restart(w, i);
+	jv_gateway_counters(w->g, &hc);
+	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+}
+
 /* MaxSessions = 2, full.  Peer 0's session ends (a Z1 tombstone for 10 s):
  * peer 2 still finds no place (the tombstone is not its own), but peer
  * 0's client, restarted, gets one at once, its own tombstone giving way.
@@ -476,8 +489,6 @@ static void own_tombstone_gives_way(void **st)
 {
 	(void)st;
 	struct jv_policy pol;
-	struct jv_gateway_counters hc;
-	uint64_t full;
 	jv_time ended;
 
 	jv_policy_default(&pol);
@@ -497,11 +508,7 @@ static void own_tombstone_gives_way(void **st)
 	assert_int_equal(sessions_of(&W, 0, true), 1);
 
 	W.now += 500;	/* a newer Noise timestamp than its first try */
-	jv_gateway_counters(W.g, &hc);
-	full = hc.hs_dropped_table_full;
-	client_restart(&W, 2);
-	jv_gateway_counters(W.g, &hc);
-	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	restart_refused(&W, 2);
 	assert_int_equal(sessions_of(&W, 2, false), 0);
 	assert_int_equal(sessions_of(&W, 0, true), 1);
 
@@ -520,11 +527,7 @@ static void own_tombstone_gives_way(void **st)
 	ended = W.now;
 	assert_false(jv_gw_record_settled(W.g, W.g->sess[0]->s.peer == 1 ?
 					  W.g->sess[0] : W.g->sess[1]));
-	jv_gateway_counters(W.g, &hc);
-	full = hc.hs_dropped_table_full;
-	client_restart(&W, 1);		/* its record is stored after this */
-	jv_gateway_counters(W.g, &hc);
-	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	restart_refused(&W, 1);		/* its record is stored after this */
 	assert_int_equal(sessions_of(&W, 1, true), 1);
 	/* stored now: the client's next initiation gets the place, well
 	 * within the tombstone's 10 s */
@@ -540,11 +543,7 @@ static void own_tombstone_gives_way(void **st)
 	/* a live session, its records stored, is no tombstone: peer 0's
 	 * client again, the table full of live sessions, is refused */
 	W.now += 500;
-	jv_gateway_counters(W.g, &hc);
-	full = hc.hs_dropped_table_full;
-	client_restart(&W, 0);
-	jv_gateway_counters(W.g, &hc);
-	assert_int_equal(hc.hs_dropped_table_full, full + 1);
+	restart_refused(&W, 0);
 	assert_int_equal(sessions_of(&W, 0, false), 1);
 	assert_int_equal(W.g->peers[0].live->fsm.state, JV_STATE_ATTACHED);
 	world_free(&W);
