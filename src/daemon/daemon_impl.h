@@ -179,6 +179,7 @@ void dmn_store_tick(struct jv_daemon *d, jv_time now);
 void dmn_store_close(struct jv_daemon *d);
 
 int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n);
+void dmn_gateway_size_rcvbuf(struct jv_daemon *d);
 void dmn_gateway_flush(struct jv_daemon *d);
 void dmn_gateway_tun(struct jv_daemon *d, const uint8_t *p, size_t n,
 		     jv_time now);

@@ -136,6 +136,17 @@ jv_time dmn_gateway_deadline(struct jv_daemon *d)
 	return h < g ? h : g;
 }
 
+/* Room in every listen socket for a reattach of every peer at once
+ * (net/udp.h), at start and after a reload changed the peers; best
+ * effort, like the socket's own size. */
+void dmn_gateway_size_rcvbuf(struct jv_daemon *d)
+{
+	int bytes = jv_udp_gw_rcvbuf_bytes(d->cfg->npeers);
+
+	for (unsigned i = 0; i < d->gws.nsock; i++)
+		(void)jv_udp_set_rcvbuf(d->gws.fd[i], bytes);
+}
+
 int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 {
 	const struct jv_config *cfg = d->cfg;
@@ -194,10 +205,6 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 				 jv_netaddr_str(&cfg->listen[i], a), err.msg);
 			return rc;
 		}
-		/* Room for a reattach of every peer at once (net/udp.h);
-		 * best effort, like the socket's own size. */
-		(void)jv_udp_set_rcvbuf(d->gws.fd[rc],
-					jv_udp_gw_rcvbuf_bytes(cfg->npeers));
 		/* FwMark on a gateway: only when given (docs/config.md). */
 		if (cfg->fwmark &&
 		    jv_udp_set_mark(d->gws.fd[rc], cfg->fwmark, &err)) {
@@ -214,6 +221,7 @@ int dmn_gateway_start(struct jv_daemon *d, char *why, size_t n)
 		}
 		dmn_log(d, "listening on %s", jv_netaddr_str(&cfg->listen[i], a));
 	}
+	dmn_gateway_size_rcvbuf(d);
 	if (cfg->peers_dir[0])
 		snprintf(dir, sizeof dir, " (%u from %s)", cfg->npeers_dir,
 			 cfg->peers_dir);

@@ -520,6 +520,7 @@ static json_t *reload_apply(struct jv_daemon *d, struct jv_config *nc)
 
 		if (jv_tunnel_routes_sync(&d->tun, run, warn_route, d, &err))
 			dmn_log_at(d, LOG_ERR, "reload: routes: %s", err.msg);
+		dmn_gateway_size_rcvbuf(d);
 	}
 	if (d->gw)
 		snprintf(summary, sizeof summary,

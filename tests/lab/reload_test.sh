@@ -20,7 +20,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/tap.sh"
-N=39
+N=40
 [ "$(id -u)" -eq 0 ] || tap_skip_all $N "not root (the lab needs network namespaces)"
 . "$HERE/lablib.sh"
 
@@ -107,6 +107,10 @@ with_b "$B_TUN/32, $B_NET" >"$GW"
 reload
 tap_eq "(a) reload adding B exits 0" 0 "$RELOAD_RC"
 tap_eq "(a) ... and prints the summary" "reloaded jvg0: 1 peer added, 0 removed, 0 changed" "$RELOAD_OUT"
+# 128 KiB + 512 bytes per peer, doubled by the kernel (D-034): the second
+# peer's room is there after the reload, not only after a restart
+tap_eq "(a) the listen socket's receive buffer grew for B (2 x (128 KiB + 2 x 512))" \
+	rb264192 "$(ip netns exec "$NS_G" ss -Huamn "sport = :$LAB_PORT" | grep -o 'rb[0-9]*' | head -1)"
 tap_eq "(a) A's session id unchanged" "$sid" "$(lab_field gateway peers.0.session.session_id)"
 tap_eq "(a) A's state_version unchanged" "$v0" "$(lab_field gateway peers.0.session.state_version)"
 tap_eq "(a) no event of A's session written by the reload" "$ev0" "$(events_of "$sid")"
