@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "loadgen: %u sessions at %g/s over %u path(s), %g echo/s each, policy %s\n",
 		o.n, o.rate, o.npaths, o.pps,
-		o.have_policy && !o.policy_named ? "of the gateway's config" : o.policy);
+		lg_policy_of_config(&o) ? "of the gateway's config" : o.policy);
 
 	setup(&g);
 	setup_s = g.last_attach_ms > g.first_hs_ms && g.first_hs_ms ?

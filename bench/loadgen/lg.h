@@ -82,6 +82,12 @@ uint32_t lg_idxmap_get(const struct lg_idxmap *m, uint32_t k);
 bool lg_idxmap_put(struct lg_idxmap *m, uint32_t k, uint32_t v);
 void lg_idxmap_del(struct lg_idxmap *m, uint32_t k);
 
+/* The engines run the --gateway-config's [Policy], not a named profile. */
+static inline bool lg_policy_of_config(const struct lg_opts *o)
+{
+	return o->have_policy && !o->policy_named;
+}
+
 /* ---- engines by next deadline: the core's timer heap ------------------- */
 
 /* Engine e's place in the heap is links[e]; its id is the tie, so engines

@@ -518,7 +518,7 @@ int lg_open(struct lg *g, const struct lg_opts *o)
 	memset(g, 0, sizeof *g);
 	g->o = o;
 	g->ep = -1;
-	if (o->have_policy && !o->policy_named)
+	if (lg_policy_of_config(o))
 		g->policy = o->cfg_policy;
 	else if (jv_policy_profile(&g->policy, o->policy, NULL))
 		return fprintf(stderr, "loadgen: no profile %s\n", o->policy), -1;

@@ -460,8 +460,7 @@ static void own_tombstone_gives_way(struct jv_gateway *g, struct gw_peer *peer)
 	struct jv_session *t[2] = { peer->live, peer->pending };
 
 	for (int i = 0; i < 2; i++) {
-		if (!t[i] || (i == 1 && t[1] == t[0]) ||
-		    !jv_sess_terminated(t[i]) ||
+		if (!t[i] || !jv_sess_terminated(t[i]) ||
 		    !jv_gw_record_settled(g, gws(t[i])))
 			continue;
 		jv_gw_forget(g, gws(t[i])->slot);	/* Z1: evicted */
@@ -843,6 +842,17 @@ static void answer_alive(struct jv_gateway *g, struct jv_session *s,
 	jv_gw_send_to(s, from, local, &a, out, budget);
 }
 
+/* D-036: a control message the steady shortcut may answer without the
+ * full pass: a heartbeat on the binding, or a probe from an address that
+ * has a path-validation slot (a new slot would bring a new expiry). */
+static bool only_answered(const struct jv_session *s, const struct jv_ctrl *m,
+			  bool on_binding, const struct jv_addr *from)
+{
+	if (on_binding)
+		return m->type == JV_CTRL_HEARTBEAT;
+	return m->type == JV_CTRL_PROBE && jv_pathval_known(&s->pathval, from);
+}
+
 static void on_control(struct jv_gateway *g, struct gw_session *gs,
 		       const struct jv_ctrl *m, const struct jv_addr *from,
 		       uint32_t local, size_t n, bool on_binding, bool copy,
@@ -1095,7 +1105,8 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	struct gw_session *gs;
 	struct jv_session *s;
 	uint8_t pt[JV_WIRE_DGRAM_MAX];
-	bool rotated, on_binding, steady_keys;
+	struct jv_ctrl m;
+	bool rotated, on_binding, steady_keys, ctrl = false;
 	int type, len;
 
 	if (!g || !from || !pkt || !out)
@@ -1210,25 +1221,21 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 	 * counted as before; a new slot would bring a new expiry, so the
 	 * first probe of an address takes the full pass).  Answers move no
 	 * timer. */
+	if (type == JV_MSG_CONTROL)
+		ctrl = jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK;
 	if (steady_keys && !rotated &&
 	    s->fsm.state == JV_STATE_ATTACHED &&
 	    gs->eval_version == s->fsm.state_version &&
 	    gs->eval_ms != JV_TIME_NEVER && now < gs->deadline &&
 	    s->paths[s->bound].health.bad_ms != JV_TIME_NEVER &&
 	    !s->stale && !s->policy_next && jv_gw_leased(g, now)) {
-		struct jv_ctrl m;
-
 		if (type == JV_MSG_DATA && on_binding) {
 			bound_heard(s, now);
 			s->paths[s->bound].rx_packets++;
 			deliver(s, pt, len, out);
 			return JV_OK;
 		}
-		if (type == JV_MSG_CONTROL &&
-		    jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK &&
-		    (on_binding ? m.type == JV_CTRL_HEARTBEAT
-				: m.type == JV_CTRL_PROBE &&
-				  jv_pathval_known(&s->pathval, from))) {
+		if (ctrl && only_answered(s, &m, on_binding, from)) {
 			if (on_binding) {
 				bound_heard(s, now);
 				s->paths[s->bound].rx_packets++;
@@ -1253,17 +1260,14 @@ int jv_gateway_recv(struct jv_gateway *g, uint32_t local,
 			 * forward nothing (§9, fail closed). */
 			deliver(s, pt, len, out);
 		}
-	} else {
-		struct jv_ctrl m;
-		if (jv_ctrl_decode(pt, (size_t)len, &m, NULL) == JV_OK) {
-			/* §2.4: (8) transport_dead is evaluated before (9)
-			 * the request, in the same millisecond too (chaos
-			 * seed 9763: a denial then a death in one commit) */
-			if (s->fsm.state != JV_STATE_BIRTH)
-				(void)gw_binding_dead(s, now);
-			on_control(g, gs, &m, from, local, n, on_binding,
-				   false, now, out);
-		}
+	} else if (ctrl) {
+		/* §2.4: (8) transport_dead is evaluated before (9) the
+		 * request, in the same millisecond too (chaos seed 9763: a
+		 * denial then a death in one commit) */
+		if (s->fsm.state != JV_STATE_BIRTH)
+			(void)gw_binding_dead(s, now);
+		on_control(g, gs, &m, from, local, n, on_binding, false, now,
+			   out);
 	}
 	gw_evaluate(s, now);
 done:
